@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice: the appliance. Loads the configuration, starts EAL and the dataplane, then runs the
+ * control loop on the main lcore until SIGINT/SIGTERM. Exit status: 0 clean shutdown,
+ * 1 configuration error, 2 the system refused something at start.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "control.h"
+
+#define EXIT_CONFIG 1
+#define EXIT_SYSTEM 2
+
+/* Set from signal handlers, read by the control loop. */
+static volatile sig_atomic_t sig_stop;
+static volatile sig_atomic_t sig_reload;
+
+static void on_stop(int sig)
+{
+	if (sig_stop)
+		_exit(EXIT_SYSTEM); /* second signal: leave at once */
+	sig_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	sig_reload = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sluice -c FILE [--check] [-- EAL-ARGS...]\n"
+		   "       sluice --version | --help\n"
+		   "\n"
+		   "  -c, --config FILE  configuration file (YAML)\n"
+		   "      --check        validate FILE and exit: 0 valid, 1 with every error\n"
+		   "                     printed as FILE:LINE:COL: message\n"
+		   "  -v, --version      print the version\n"
+		   "  -h, --help         this text\n"
+		   "Arguments after -- go to DPDK's EAL, after those of dataplane.eal.\n");
+}
+
+static void print_errors(const struct cfg_errors *errs)
+{
+	for (unsigned int i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->lines[i]);
+}
+
+static struct dp_snapshot *snapshot_new(const struct dp_conf *conf, uint64_t epoch)
+{
+	struct dp_snapshot *s = calloc(1, sizeof(*s));
+
+	if (s != NULL) {
+		s->epoch = epoch;
+		s->conf = conf;
+	}
+	return s;
+}
+
+/* SIGHUP: load the file again and publish it when valid and no start-up key changed.
+ * The start-up configuration stays allocated for the process lifetime (dp->conf uses it). */
+static void reload(struct dp *dp, struct ctl_env *env, const char *file,
+		   const struct dp_conf *startup)
+{
+	struct cfg_errors errs = { 0 };
+	struct dp_conf *conf = cfg_load(file, &errs);
+	struct dp_snapshot *snap, *old;
+
+	if (conf == NULL || cfg_diff_static(dp->conf, conf, &errs) != 0) {
+		fprintf(stderr, "sluice: reload of %s refused, nothing changed:\n", file);
+		print_errors(&errs);
+		cfg_errors_free(&errs);
+		cfg_free(conf);
+		return;
+	}
+	snap = snapshot_new(conf, dp->snapshot->epoch + 1);
+	if (snap == NULL) {
+		cfg_free(conf);
+		return;
+	}
+	old = dp_publish(dp, snap);
+	dp_wait_quiescent(dp);
+	if (old->conf != startup)
+		cfg_free((struct dp_conf *)old->conf);
+	free(old);
+	env->conf = conf;
+	fprintf(stderr, "sluice: reloaded %s (epoch %lu)\n", file, (unsigned long)snap->epoch);
+}
+
+static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
+{
+	struct dp dp;
+	struct ctl_env env = { 0 };
+	struct ctl_server *srv;
+	struct dp_snapshot *snap;
+	volatile bool quit = false;
+	char err[512];
+	int eal_argc, rc;
+	char **eal_argv;
+
+	if (conf->dataplane.n_ports == 0) {
+		fprintf(stderr, "%s: dataplane.ports: at least one port is needed to run\n",
+			conf->file);
+		return EXIT_CONFIG;
+	}
+	if (dp_eal_args(conf, extra_argc, extra_argv, &eal_argc, &eal_argv, err, sizeof(err))) {
+		fprintf(stderr, "sluice: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (dp_preflight(conf, eal_argc, eal_argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		dp_eal_args_free(eal_argc, eal_argv);
+		return EXIT_SYSTEM;
+	}
+	/* EAL permutes and keeps pointers into argv: hand it a copy we never free early. */
+	char **argv_copy = calloc(eal_argc + 1, sizeof(char *));
+	if (argv_copy == NULL)
+		return EXIT_SYSTEM;
+	memcpy(argv_copy, eal_argv, eal_argc * sizeof(char *));
+	if (rte_eal_init(eal_argc, argv_copy) < 0) {
+		fprintf(stderr, "sluice: DPDK EAL initialisation failed: %s (EAL arguments:",
+			rte_strerror(rte_errno));
+		for (int i = 1; i < eal_argc; i++)
+			fprintf(stderr, " %s", eal_argv[i]);
+		fprintf(stderr, ")\n");
+		free(argv_copy);
+		dp_eal_args_free(eal_argc, eal_argv);
+		return EXIT_SYSTEM;
+	}
+	rc = dp_init(&dp, conf, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		rte_eal_cleanup();
+		return EXIT_SYSTEM;
+	}
+	snap = snapshot_new(conf, 1);
+	dp_publish(&dp, snap);
+
+	env.dp = &dp;
+	env.conf = conf;
+	env.start_time = (uint64_t)time(NULL);
+	env.quit = &quit;
+	srv = ctl_server_open(conf->control.socket, &env, err, sizeof(err));
+	if (srv == NULL) {
+		fprintf(stderr, "sluice: control socket %s: %s\n", conf->control.socket, err);
+		dp_stop(&dp);
+		rte_eal_cleanup();
+		return EXIT_SYSTEM;
+	}
+	rc = dp_start(&dp);
+	if (rc != 0) {
+		fprintf(stderr, "sluice: cannot launch workers: %s\n", rte_strerror(-rc));
+		quit = true;
+	} else {
+		fprintf(stderr, "sluice: running: %u worker(s), %u port(s), control socket %s\n",
+			dp.n_workers, dp.n_ports, conf->control.socket);
+	}
+	while (!quit && !sig_stop) {
+		ctl_server_poll(srv, 100);
+		if (sig_reload) {
+			sig_reload = 0;
+			reload(&dp, &env, conf->file, conf);
+		}
+	}
+	fprintf(stderr, "sluice: shutting down\n");
+	ctl_server_close(srv);
+	dp_stop(&dp);
+	snap = dp_publish(&dp, NULL);
+	if (snap->conf != conf)
+		cfg_free((struct dp_conf *)snap->conf);
+	free(snap);
+	rte_eal_cleanup();
+	free(argv_copy);
+	dp_eal_args_free(eal_argc, eal_argv);
+	return rc == 0 ? 0 : EXIT_SYSTEM;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cfg_errors errs = { 0 };
+	const char *file = NULL;
+	bool check = false;
+	struct dp_conf *conf;
+	struct sigaction sa = { 0 };
+	int own_argc = argc, opt, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			own_argc = i;
+			break;
+		}
+	}
+	while ((opt = getopt_long(own_argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'v':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (file == NULL || optind != own_argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	conf = cfg_load(file, &errs);
+	if (conf == NULL) {
+		print_errors(&errs);
+		cfg_errors_free(&errs);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		cfg_free(conf);
+		return 0;
+	}
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = run(conf, argc - own_argc - (own_argc < argc), argv + own_argc + (own_argc < argc));
+	cfg_free(conf);
+	return rc;
+}

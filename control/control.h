@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice control: configuration loading, the control socket and its commands.
+ *
+ * Everything here runs on the control core (the main lcore) or, for cfg_*, in any process
+ * (sluice --check loads a config without EAL).
+ */
+#ifndef SLUICE_CONTROL_H
+#define SLUICE_CONTROL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane.h"
+
+/* ---- configuration (cfg_*.c) ---- */
+
+/* Errors collected while loading, in document order, each "FILE:LINE:COL: message" or
+ * "FILE: cannot read: reason". */
+struct cfg_errors {
+	char **lines;
+	unsigned int n;
+	unsigned int cap;
+};
+
+/* Load and validate FILE. On success returns a new configuration (free with cfg_free) and
+ * leaves errs empty; on failure returns NULL with every error in errs. Touches no device and
+ * needs no EAL: safe for --check. */
+struct dp_conf *cfg_load(const char *file, struct cfg_errors *errs);
+
+/* Release a configuration returned by cfg_load. NULL is fine. */
+void cfg_free(struct dp_conf *conf);
+
+void cfg_errors_free(struct cfg_errors *errs);
+
+/* Append a formatted error line. */
+void cfg_error(struct cfg_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Names of keys a reload may not change that differ between a and b ("dataplane.workers",
+ * "control.socket", ...), written to errs as "FILE: cannot change KEY on reload". Returns the
+ * number found. */
+unsigned int cfg_diff_static(const struct dp_conf *a, const struct dp_conf *b,
+			     struct cfg_errors *errs);
+
+/* ---- control socket (ctl_*.c) ---- */
+
+/* A growable output buffer for one command's answer (control core: malloc is fine here). */
+struct ctl_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+void ctl_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_buf_free(struct ctl_buf *b);
+
+/* Added by the control-socket helper. Append len raw bytes to b. */
+void ctl_buf_append(struct ctl_buf *b, const void *data, size_t len);
+
+/* Append s as a JSON string literal, quotes included: '"', '\\' and control characters are
+ * escaped, invalid UTF-8 becomes U+FFFD, so the result is always valid JSON. s may be NULL
+ * (written as ""). */
+void ctl_json_str(struct ctl_buf *b, const char *s);
+
+/* What the command handlers may read: the running dataplane and configuration. */
+struct ctl_env {
+	struct dp *dp;		    /* NULL in unit tests without EAL */
+	const struct dp_conf *conf; /* the running configuration */
+	uint64_t start_time;	    /* time(NULL) at start */
+	volatile bool *quit;	    /* set by "shutdown" */
+	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
+};
+
+/* A command handler: argv[0..argc) are the words of the command (after the matched prefix
+ * words too; handlers see the whole line split on spaces). Writes its answer to out, without
+ * the terminating empty line. Returns 0, or -1 when the answer is an error (it begins with
+ * "error: "). */
+typedef int (*ctl_cmd_fn)(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
+struct ctl_cmd {
+	const char *words; /* "show info": every word must match, in order */
+	ctl_cmd_fn fn;
+	const char *usage; /* one line for "help" */
+};
+
+/* Run one line (which may hold several ';'-separated commands) and append every answer, each
+ * ending with an empty line, to out. Sets *prompt when the line toggles prompt mode. */
+void ctl_execute_line(struct ctl_env *env, const char *line, struct ctl_buf *out, bool *prompt);
+
+/* Added by the control-socket helper: as ctl_execute_line, and also sets *quit when the line
+ * holds "quit" (the commands after it are not run; the connection is to be closed). */
+void ctl_execute(struct ctl_env *env, const char *line, struct ctl_buf *out, bool *prompt,
+		 bool *quit);
+
+struct ctl_server;
+
+/* Create the listening Unix socket at path (mode 0600, parent directory created 0700 when
+ * missing). Returns NULL and writes a reason to err on failure. */
+struct ctl_server *ctl_server_open(const char *path, struct ctl_env *env, char *err, size_t errlen);
+
+/* Serve clients for up to timeout_ms (epoll); returns after one batch of events. */
+void ctl_server_poll(struct ctl_server *srv, int timeout_ms);
+
+/* Close every client and the socket, and unlink its path. */
+void ctl_server_close(struct ctl_server *srv);
+
+#endif /* SLUICE_CONTROL_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice dataplane: the loaded configuration, as plain immutable data.
+ *
+ * control/ fills these structs from YAML (cfg_load) and never changes one after it has been
+ * published; workers read them through the snapshot pointer (dp_snapshot.h). Addresses are
+ * in network byte order, ports in host order. Strings and arrays are heap-allocated by the
+ * loader and released by cfg_free().
+ */
+#ifndef SLUICE_DP_CONF_H
+#define SLUICE_DP_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dp_port_conf {
+	char *name;
+	char *device; /* vdev spec ("net_af_packet0,iface=x") or PCI address */
+	uint32_t addr;
+	uint32_t prefix_len;
+	uint32_t gateway; /* 0: none */
+	uint32_t mtu;
+};
+
+struct dp_dataplane_conf {
+	char **eal; /* extra EAL arguments */
+	uint32_t n_eal;
+	uint32_t workers;
+	uint32_t mbufs;
+	uint32_t max_connections; /* per worker */
+	uint32_t idle_sleep_us;
+	struct dp_port_conf *ports;
+	uint32_t n_ports;
+};
+
+struct dp_respond_conf {
+	uint32_t status;
+	char *body;	    /* NULL when bytes is used */
+	char *content_type; /* default "text/plain" */
+	int64_t bytes;	    /* -1: use body */
+};
+
+struct dp_route_conf {
+	char *match_host;	 /* NULL: any host */
+	char *match_path_prefix; /* NULL: "/" */
+	char *service;		 /* NULL when respond is used */
+	int32_t service_idx;	 /* index into dp_conf.services, -1 for respond */
+	bool has_respond;
+	struct dp_respond_conf respond;
+};
+
+struct dp_limits_conf {
+	uint32_t max_connections;
+	uint32_t header_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t max_header_bytes;
+	uint32_t max_headers;
+	uint64_t max_body_bytes; /* 0: unlimited */
+};
+
+struct dp_listener_conf {
+	char *name;
+	uint32_t port;
+	uint32_t addr; /* 0: every port address */
+	struct dp_limits_conf limits;
+	struct dp_route_conf *routes;
+	uint32_t n_routes;
+};
+
+enum dp_balance {
+	DP_BALANCE_ROUND_ROBIN = 0,
+	DP_BALANCE_WEIGHTED_ROUND_ROBIN,
+	DP_BALANCE_LEAST_CONNECTIONS,
+	DP_BALANCE_RANDOM_TWO, /* planned */
+	DP_BALANCE_MAGLEV,     /* planned */
+};
+
+struct dp_endpoint_conf {
+	char *name; /* defaults to "A.B.C.D:PORT" */
+	uint32_t addr;
+	uint32_t port;
+	uint32_t weight;
+};
+
+struct dp_service_conf {
+	char *name;
+	uint32_t balance; /* enum dp_balance */
+	struct dp_endpoint_conf *endpoints;
+	uint32_t n_endpoints;
+	uint32_t pool_max_idle_per_endpoint;
+	uint32_t pool_idle_timeout_ms;
+	uint32_t connect_ms;
+	uint32_t response_ms;
+};
+
+enum dp_log_level {
+	DP_LOG_EMERG = 1, /* the values of RTE_LOG_* */
+	DP_LOG_ALERT,
+	DP_LOG_CRIT,
+	DP_LOG_ERR,
+	DP_LOG_WARNING,
+	DP_LOG_NOTICE,
+	DP_LOG_INFO,
+	DP_LOG_DEBUG,
+};
+
+struct dp_control_conf {
+	char *socket;	    /* default /run/sluice/sluice.sock */
+	char *metrics;	    /* "127.0.0.1:9190"; "" disables */
+	uint32_t log_level; /* enum dp_log_level */
+	char *access_log;   /* "" = off */
+};
+
+struct dp_conf {
+	char *file; /* path it was loaded from */
+	struct dp_dataplane_conf dataplane;
+	struct dp_listener_conf *listeners;
+	uint32_t n_listeners;
+	struct dp_service_conf *services;
+	uint32_t n_services;
+	struct dp_control_conf control;
+};
+
+#endif /* SLUICE_DP_CONF_H */
