@@ -152,6 +152,12 @@ lab_up() {
 			mcast_snooping 0
 	fi
 	nsx "$LAB_NS" sysctl -qw "net.ipv6.conf.$BR_IF.disable_ipv6=1"
+	# With br_netfilter loaded, bridged IPv4 goes through its header sanity checks, which
+	# would drop the malformed frames the tests send before sluice can count them.
+	if nsx "$LAB_NS" test -e /proc/sys/net/bridge/bridge-nf-call-iptables; then
+		nsx "$LAB_NS" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0
+	fi
 	nsx "$LAB_NS" ip link set dev "$BR_IF" up
 
 	# The appliance's end: both ends live in the lab namespace, sluice opens APP_IF with
