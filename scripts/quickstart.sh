@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# sluice quickstart: install what is missing, build, bring up the network-namespace lab, run
+# the appliance in it, send it real traffic and show its counters.
+#
+#   sudo ./scripts/quickstart.sh          set up and start (again: restarts it)
+#   sudo ./scripts/quickstart.sh down     stop sluice and remove the lab
+#
+# SLUICE_LAB_PREFIX picks another lab prefix (default "sl", see scripts/lab.sh).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+P=${SLUICE_LAB_PREFIX:-sl}
+RUN=/run/sluice
+CONFDIR=/run/sluice-$P
+CONF=$CONFDIR/lab.yaml
+LOG=$RUN/sluice.log
+PIDFILE=$RUN/sluice.pid
+SOCK=$RUN/sluice.sock
+SLUICE=$ROOT/build/app/sluice
+SLUICECTL=$ROOT/build/app/sluicectl
+
+step() { printf '==> %s\n' "$*"; }
+
+die() {
+	printf 'quickstart: %s\n' "$*" >&2
+	exit 1
+}
+
+show_log() {
+	if [ -s "$LOG" ]; then
+		echo "--- last lines of $LOG ---" >&2
+		tail -n 20 "$LOG" >&2
+		echo "---" >&2
+	fi
+}
+
+running_pid() {
+	local pid
+	[ -f "$PIDFILE" ] || return 1
+	pid=$(cat "$PIDFILE")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+stop_sluice() {
+	local pid i
+	pid=$(running_pid) || {
+		rm -f "$PIDFILE"
+		return 0
+	}
+	step "stopping sluice (pid $pid, SIGTERM)"
+	kill -TERM "$pid"
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "quickstart: sluice did not stop within 10 s; sending SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$PIDFILE"
+}
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, af_packet): sudo $0 $*"
+
+if [ "${1:-}" = "down" ]; then
+	stop_sluice
+	step "removing the lab ($P)"
+	"$ROOT/scripts/lab.sh" down "$P"
+	rm -rf "$CONFDIR"
+	echo "done"
+	exit 0
+elif [ $# -gt 0 ]; then
+	echo "usage: $0 [down]" >&2
+	exit 2
+fi
+
+step "installing dependencies (scripts/deps.sh)"
+"$ROOT/scripts/deps.sh" || die "installing dependencies failed"
+
+step "building (meson, build/)"
+if [ ! -f build/build.ninja ]; then
+	if [ -d build ]; then
+		meson setup --wipe build >/dev/null || die "meson setup failed"
+	else
+		meson setup build >/dev/null || die "meson setup failed"
+	fi
+fi
+meson compile -C build >/dev/null || {
+	meson compile -C build 2>&1 | tail -n 30 >&2 || true
+	die "build failed"
+}
+[ -x "$SLUICE" ] && [ -x "$SLUICECTL" ] || die "build produced no $SLUICE / $SLUICECTL"
+
+stop_sluice
+
+step "bringing up the lab (scripts/lab.sh up $P)"
+"$ROOT/scripts/lab.sh" up "$P" || die "lab.sh up failed"
+eval "$("$ROOT/scripts/lab.sh" env "$P")"
+
+step "writing $CONF"
+mkdir -p "$CONFDIR" "$RUN"
+sed -e "s/iface=slapp\"/iface=$APP_IF\"/" -e "s|socket: .*|socket: $SOCK|" \
+	"$ROOT/configs/lab.yaml" >"$CONF"
+"$SLUICE" --check -c "$CONF" || die "the generated configuration is invalid (see above)"
+
+step "starting sluice in namespace $LAB_NS (log: $LOG)"
+rm -f "$SOCK"
+nohup ip netns exec "$LAB_NS" "$SLUICE" -c "$CONF" </dev/null >"$LOG" 2>&1 &
+echo $! >"$PIDFILE"
+pid=$(cat "$PIDFILE")
+
+step "waiting for the control socket $SOCK"
+for i in $(seq 1 150); do
+	[ -S "$SOCK" ] && "$SLUICECTL" -s "$SOCK" show info >/dev/null 2>&1 && break
+	if ! kill -0 "$pid" 2>/dev/null; then
+		rc=0
+		wait "$pid" || rc=$?
+		rm -f "$PIDFILE"
+		show_log
+		die "sluice exited with status $rc before opening its control socket"
+	fi
+	sleep 0.2
+done
+if ! "$SLUICECTL" -s "$SOCK" show info >/dev/null 2>&1; then
+	show_log
+	die "no answer on $SOCK after 30 s (sluice is still running: pid $pid)"
+fi
+
+step "ping -c 3 $APP_ADDR from the client namespace $CLI_NS"
+if ! ip netns exec "$CLI_NS" ping -c 3 -i 0.2 -W 1 "$APP_ADDR"; then
+	show_log
+	die "sluice did not answer ping"
+fi
+
+step "sluicectl show info"
+"$SLUICECTL" -s "$SOCK" show info || die "show info failed"
+
+step "sluicectl show ports"
+"$SLUICECTL" -s "$SOCK" --table show ports || die "show ports failed"
+
+cat <<EOF
+
+sluice is running (pid $pid) in namespace $LAB_NS, serving $APP_ADDR on $APP_IF.
+  log:        $LOG
+  control:    sudo $SLUICECTL show info      (socket $SOCK)
+  client:     sudo ip netns exec $CLI_NS ping $APP_ADDR
+Stop it and remove the lab:
+  sudo ./scripts/quickstart.sh down
+EOF
