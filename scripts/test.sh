@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# sluice: install what is missing, build, and run every suite.
+#
+#   sudo ./scripts/test.sh
+#
+# Suites, each counted: build, clang-format (one check), unit tests (every googletest case),
+# fuzz smoke (every libFuzzer target for FUZZ_SECONDS, when clang is present), integration
+# tests (every pytest case; they need root for network namespaces). The last line is
+# "N passed, N failed" summing them all; the exit status is non-zero when anything failed.
+#
+# Environment: CI=true (non-interactive), FUZZ_SECONDS (default 20), SLUICE_TEST_SKIP_FUZZ=1
+# and SLUICE_TEST_SKIP_INTEGRATION=1 (for quick local runs; the skipped suite is reported).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+export DEBIAN_FRONTEND=noninteractive
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+PY=/usr/bin/python3
+RESULTS=$ROOT/build/test-results
+PASSED=0
+FAILED=0
+SKIPPED=0
+SUMMARY=()
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# record NAME PASSED FAILED [SKIPPED]
+record() {
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+	SKIPPED=$((SKIPPED + ${4:-0}))
+	SUMMARY+=("$(printf '%-28s %4d passed, %4d failed' "$1" "$2" "$3")")
+}
+
+finish() {
+	echo
+	echo "==> summary"
+	local s
+	for s in "${SUMMARY[@]}"; do
+		echo "    $s"
+	done
+	if [ "$SKIPPED" -gt 0 ]; then
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
+	[ "$FAILED" -eq 0 ]
+	exit $?
+}
+
+# Counts from a JUnit XML file (googletest's or pytest's): prints "PASSED FAILED SKIPPED".
+junit_counts() {
+	"$PY" - "$1" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = f = s = 0
+for su in suites:
+    t += int(su.get("tests", 0))
+    f += int(su.get("failures", 0)) + int(su.get("errors", 0))
+    s += int(su.get("skipped", 0)) + int(su.get("disabled", 0))
+print(t - f - s, f, s)
+EOF
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test.sh: needs root (packages, network namespaces, af_packet): sudo $0" >&2
+	record "root" 0 1
+	finish
+fi
+
+# ---- dependencies ----
+step "dependencies (scripts/deps.sh)"
+if "$ROOT/scripts/deps.sh"; then
+	record "dependencies" 1 0
+else
+	record "dependencies" 0 1
+fi
+
+# ---- build ----
+step "build (meson, build/)"
+build_ok=0
+blog=$(mktemp)
+{
+	if [ -f build/build.ninja ] && meson introspect build --buildoptions >/dev/null 2>&1; then
+		meson configure build -Dtests=true -Dfuzz=false
+	else
+		# Missing, half-made or from another meson: start over.
+		rm -rf build && meson setup build -Dtests=true -Dfuzz=false
+	fi && meson compile -C build
+} >"$blog" 2>&1 && build_ok=1
+mkdir -p "$RESULTS"
+mv -f "$blog" "$RESULTS/build.log"
+if [ $build_ok -eq 1 ]; then
+	echo "build: ok (log: $RESULTS/build.log)"
+	record "build" 1 0
+else
+	tail -n 40 "$RESULTS/build.log"
+	echo "build: FAILED (log: $RESULTS/build.log)"
+	record "build" 0 1
+fi
+
+# ---- clang-format ----
+step "clang-format --dry-run -Werror"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	mapfile -t srcs < <(git ls-files '*.c' '*.h' '*.cc')
+else
+	mapfile -t srcs < <(find app control dataplane tcpstack tests -name '*.[ch]' -o -name '*.cc')
+fi
+fmt_bad=()
+for f in "${srcs[@]}"; do
+	[ -f "$f" ] || continue
+	clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || fmt_bad+=("$f")
+done
+if [ ${#fmt_bad[@]} -eq 0 ]; then
+	echo "clang-format: ${#srcs[@]} files clean"
+	record "clang-format" 1 0
+else
+	echo "clang-format: would reformat: ${fmt_bad[*]}"
+	echo "  (fix with: clang-format -i FILE)"
+	record "clang-format" 0 1
+fi
+
+# ---- unit tests ----
+step "unit tests (googletest)"
+if [ $build_ok -eq 1 ]; then
+	# The unit suite's executables, as meson knows them: "NAME<TAB>TIMEOUT<TAB>CMD...".
+	mapfile -t units < <(meson introspect build --tests | "$PY" -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if "unit" in [s.split(":")[-1] for s in t["suite"]]:
+        print("\t".join([t["name"], str(t.get("timeout") or 120)] + t["cmd"]))
+')
+	if [ ${#units[@]} -eq 0 ]; then
+		echo "unit: no unit tests registered in meson"
+		record "unit" 0 1
+	fi
+	for u in "${units[@]}"; do
+		IFS=$'\t' read -r -a f <<<"$u"
+		name=${f[0]} tmo=${f[1]} cmd=("${f[@]:2}")
+		xml=$RESULTS/unit-$name.xml
+		rm -f "$xml"
+		echo "--- unit $name"
+		timeout "$tmo" "${cmd[@]}" --gtest_brief=1 --gtest_output="xml:$xml"
+		rc=$?
+		if [ -s "$xml" ] && read -r p fl sk < <(junit_counts "$xml"); then
+			# A crash after the report, or a non-zero exit with every case green, is a failure.
+			[ $rc -ne 0 ] && [ "$fl" -eq 0 ] && fl=1
+			echo "unit $name: $p passed, $fl failed (exit $rc)"
+			record "unit $name" "$p" "$fl" "$sk"
+		else
+			echo "unit $name: no report (exit $rc; 124 means it timed out after ${tmo}s)"
+			record "unit $name" 0 1
+		fi
+	done
+else
+	echo "unit: not run, the build failed"
+	record "unit" 0 1
+fi
+
+# ---- fuzz smoke ----
+step "fuzz smoke (libFuzzer, ${FUZZ_SECONDS}s per target)"
+if [ "${SLUICE_TEST_SKIP_FUZZ:-0}" = 1 ]; then
+	echo "fuzz: skipped (SLUICE_TEST_SKIP_FUZZ=1)"
+	record "fuzz (skipped)" 0 0 1
+elif ! command -v clang >/dev/null 2>&1; then
+	echo "fuzz: skipped, clang is not installed"
+	record "fuzz (no clang)" 0 0 1
+else
+	fuzz_ok=0
+	{
+		if [ ! -f build-fuzz/build.ninja ] ||
+			! meson introspect build-fuzz --buildoptions >/dev/null 2>&1; then
+			rm -rf build-fuzz
+			CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false
+		fi && meson compile -C build-fuzz
+	} >"$RESULTS/fuzz-build.log" 2>&1 && fuzz_ok=1
+	if [ $fuzz_ok -eq 0 ]; then
+		tail -n 30 "$RESULTS/fuzz-build.log"
+		echo "fuzz: build FAILED (log: $RESULTS/fuzz-build.log)"
+		record "fuzz build" 0 1
+	else
+		mapfile -t fuzzers < <(find build-fuzz/tests/fuzz -maxdepth 1 -type f -executable \
+			2>/dev/null | sort)
+		[ ${#fuzzers[@]} -eq 0 ] && echo "fuzz: no targets built yet"
+		fp=0 ff=0
+		mkdir -p "$RESULTS/fuzz"
+		for fz in "${fuzzers[@]}"; do
+			name=$(basename "$fz")
+			corpus=build-fuzz/corpus/$name
+			mkdir -p "$corpus"
+			seeds=()
+			[ -d "tests/fuzz/seeds/$name" ] && seeds=("tests/fuzz/seeds/$name")
+			if timeout $((FUZZ_SECONDS + 60)) "$fz" -max_total_time="$FUZZ_SECONDS" \
+				-rss_limit_mb=2048 -artifact_prefix="$RESULTS/fuzz/$name-" \
+				"$corpus" "${seeds[@]}" >"$RESULTS/fuzz/$name.log" 2>&1; then
+				echo "fuzz $name: ok ($(grep -o 'Done [0-9]* runs' "$RESULTS/fuzz/$name.log" | tail -n 1))"
+				fp=$((fp + 1))
+			else
+				tail -n 30 "$RESULTS/fuzz/$name.log"
+				echo "fuzz $name: FAILED (log: $RESULTS/fuzz/$name.log)"
+				ff=$((ff + 1))
+			fi
+		done
+		record "fuzz" "$fp" "$ff"
+	fi
+fi
+
+# ---- integration ----
+step "integration tests (pytest, network namespaces)"
+if [ "${SLUICE_TEST_SKIP_INTEGRATION:-0}" = 1 ]; then
+	echo "integration: skipped (SLUICE_TEST_SKIP_INTEGRATION=1)"
+	record "integration (skipped)" 0 0 1
+elif [ $build_ok -eq 0 ]; then
+	echo "integration: not run, the build failed"
+	record "integration" 0 1
+else
+	xml=$RESULTS/integration.xml
+	rm -f "$xml"
+	timeout 1200 "$PY" -m pytest -q -p no:cacheprovider --junitxml="$xml" tests/integration
+	rc=$?
+	if [ -s "$xml" ] && read -r p fl sk < <(junit_counts "$xml"); then
+		# Exit 5 (no test collected), an internal error or a timeout is a failure too.
+		[ $rc -ne 0 ] && [ "$fl" -eq 0 ] && fl=1
+		[ $rc -eq 5 ] && echo "integration: pytest collected no test"
+		record "integration" "$p" "$fl" "$sk"
+	else
+		echo "integration: pytest wrote no report (exit $rc)"
+		record "integration" 0 1
+	fi
+fi
+
+finish
