@@ -19,6 +19,8 @@
 
 #include "dp_conf.h"
 #include "net.h"
+#include "px.h"
+#include "tcp.h"
 
 #define DP_MAX_WORKERS 16
 #define DP_MAX_PORTS NET_MAX_IFS
@@ -33,7 +35,8 @@
 	X(cycles_idle)    \
 	X(ring_msgs_in)   \
 	X(ring_drop_full) \
-	X(redirects)
+	X(redirects)      \
+	X(redirect_drop_full)
 
 enum dp_counter {
 #define DP_CNT_ENUM(name) DP_CNT_##name,
@@ -53,7 +56,7 @@ struct dp_snapshot {
 /* Messages between workers, over one single-producer/single-consumer ring per ordered pair. */
 enum dp_msg_type {
 	DP_MSG_ARP_LEARN = 1, /* a neighbour the sender learnt */
-	DP_MSG_PACKET,	      /* a frame the sender received but the receiver owns */
+	DP_MSG_TCP,	      /* a TCP segment (data at the IPv4 header) the receiver owns */
 };
 
 struct dp_msg {
@@ -71,6 +74,8 @@ struct dp;
 struct dp_worker {
 	/* dp: rw; ctl: ro (counters, read relaxed) */
 	struct net_stack ns;
+	struct tcp_stack ts;
+	struct px_worker px;
 	uint64_t cnt[DP_CNT_MAX];
 
 	/* set before launch, read-only afterwards */
@@ -106,6 +111,12 @@ struct dp {
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES]; /* one per NUMA socket in use */
 	struct dp_port ports[DP_MAX_PORTS];
 	struct dp_worker *workers[DP_MAX_WORKERS];
+
+	/* TCP ports some listener accepts on: segments to them belong to the worker chosen by a
+	 * symmetric hash of the 4-tuple; segments to any other port belong to worker
+	 * port % n_workers (upstream connections pick their local ports that way). */
+	uint64_t listen_ports[65536 / 64];
+	struct tcp_secret secret; /* one ISN / SYN-cookie key for every worker */
 
 	/* ctl: wo (release store), dp: ro (acquire load once per loop) */
 	struct dp_snapshot *snapshot;
@@ -183,6 +194,14 @@ int dp_preflight(const struct dp_conf *conf, int eal_argc, char *const *eal_argv
 /* Set up / release a worker's stack state (dataplane internal, called by dp_init/dp_stop). */
 void dp_worker_init(struct dp_worker *w);
 void dp_worker_fini(struct dp_worker *w);
+
+/* TCP in the dataplane (dp_tcp.c): the TCP stack and HTTP listeners of a worker, and which
+ * worker owns a segment (any thread; addresses network order, ports host order). */
+int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
+void dp_tcp_fini(struct dp_worker *w);
+void dp_tcp_listen_ports(struct dp *dp);
+unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			  uint16_t dport);
 
 /* The worker lcore entry point (arg: struct dp_worker *). */
 int dp_worker_main(void *arg);

@@ -16,6 +16,9 @@ const char *const dp_counter_names[DP_CNT_MAX] = {
 const struct dp_counter_group dp_counter_groups[] = {
 	{ "dp", dp_counter_names, DP_CNT_MAX, offsetof(struct dp_worker, cnt) },
 	{ "net", net_counter_names, NET_CNT_MAX, offsetof(struct dp_worker, ns.cnt) },
+	{ "tcp", tcp_counter_names, TCP_CNT_MAX, offsetof(struct dp_worker, ts.cnt) },
+	{ "http", px_counter_names, PX_CNT_MAX, offsetof(struct dp_worker, px.cnt) },
+	{ "http_err", px_error_names, PX_ERR_MAX, offsetof(struct dp_worker, px.err) },
 };
 
 const unsigned int dp_n_counter_groups = RTE_DIM(dp_counter_groups);

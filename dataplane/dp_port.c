@@ -301,6 +301,18 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 		if (rc != 0)
 			goto fail;
 	}
+	/* TCP after the ports: the stack takes its MSS from the interfaces. */
+	rc = tcp_secret_init(&dp->secret);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot draw the TCP secret: %s", strerror(-rc));
+		goto fail;
+	}
+	dp_tcp_listen_ports(dp);
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		rc = dp_tcp_init(dp->workers[i], err, errlen);
+		if (rc != 0)
+			goto fail;
+	}
 	return 0;
 fail:
 	dp_stop(dp);

@@ -82,8 +82,8 @@ static unsigned int drain_rings(struct dp_worker *w)
 			case DP_MSG_ARP_LEARN:
 				arp_learn(&w->ns, msgs[k].ip, &msgs[k].mac, msgs[k].ifindex);
 				break;
-			case DP_MSG_PACKET:
-				net_rx(&w->ns, msgs[k].m);
+			case DP_MSG_TCP:
+				tcp_input(&w->ts, msgs[k].m);
 				break;
 			}
 		}
@@ -101,9 +101,10 @@ void dp_worker_fini(struct dp_worker *w)
 		if (w->ring_in[i] == NULL)
 			continue;
 		while (rte_ring_sc_dequeue_elem(w->ring_in[i], &msg, sizeof(msg)) == 0)
-			if (msg.type == DP_MSG_PACKET)
+			if (msg.type == DP_MSG_TCP)
 				rte_pktmbuf_free(msg.m);
 	}
+	dp_tcp_fini(w);
 	net_stack_fini(&w->ns);
 }
 
@@ -140,6 +141,8 @@ int dp_worker_main(void *arg)
 		}
 		work += drain_rings(w);
 		net_timer(&w->ns);
+		tcp_timers(&w->ts);
+		px_timers(w);
 		for (unsigned int p = 0; p < dp->n_ports; p++)
 			rte_eth_tx_buffer_flush(dp->ports[p].port_id, w->queue, w->txb[p]);
 		rte_rcu_qsbr_quiescent(dp->qsv, w->id);

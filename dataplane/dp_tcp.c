@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * TCP in the dataplane: which worker owns a segment, hand-over to the owner, and the TCP
+ * stack of each worker with the listeners of the configuration.
+ *
+ * Ownership is a function of the 4-tuple alone, never of the queue a segment arrived on:
+ * af_packet spreads flows with the kernel's fanout hash and rolls packets over to another
+ * queue when one fills, so the queue is only a hint.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_jhash.h>
+#include <rte_tcp.h>
+
+#include "dataplane.h"
+#include "px.h"
+
+static inline bool is_listen_port(const struct dp *dp, uint16_t port)
+{
+	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
+}
+
+unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			  uint16_t dport)
+{
+	if (dp->n_workers == 1)
+		return 0;
+	if (is_listen_port(dp, dport)) {
+		/* symmetric: XOR makes both directions hash alike */
+		return rte_jhash_2words(saddr ^ daddr, (uint32_t)(sport ^ dport), 0x5111ce) %
+		       dp->n_workers;
+	}
+	return dport % dp->n_workers;
+}
+
+/* net_hooks.ip_deliver: TCP to its owner, anything else dropped and counted. */
+static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
+{
+	struct dp_worker *w = container_of(ns, struct dp_worker, ns);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct rte_tcp_hdr *th;
+	uint32_t hlen = rte_ipv4_hdr_len(ip);
+	struct dp_msg msg = { .type = DP_MSG_TCP };
+	unsigned int owner;
+
+	if (ip->next_proto_id != IPPROTO_TCP) {
+		ns->cnt[NET_CNT_ip_drop_proto]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (w->dp->n_workers == 1 || rte_pktmbuf_data_len(m) < hlen + 4) {
+		tcp_input(&w->ts, m); /* too short to route: the stack drops and counts it */
+		return;
+	}
+	th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, hlen);
+	owner = dp_tcp_owner(w->dp, ip->src_addr, ip->dst_addr, rte_be_to_cpu_16(th->src_port),
+			     rte_be_to_cpu_16(th->dst_port));
+	if (owner == w->id) {
+		tcp_input(&w->ts, m);
+		return;
+	}
+	msg.m = m;
+	if (rte_ring_sp_enqueue_elem(w->ring_out[owner], &msg, sizeof(msg)) != 0) {
+		w->cnt[DP_CNT_redirect_drop_full]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->cnt[DP_CNT_redirects]++;
+}
+
+void dp_tcp_listen_ports(struct dp *dp)
+{
+	const struct dp_conf *conf = dp->conf;
+
+	memset(dp->listen_ports, 0, sizeof(dp->listen_ports));
+	for (uint32_t i = 0; i < conf->n_listeners; i++) {
+		uint16_t port = (uint16_t)conf->listeners[i].port;
+
+		dp->listen_ports[port / 64] |= UINT64_C(1) << (port % 64);
+	}
+}
+
+int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
+{
+	const struct dp_conf *conf = w->dp->conf;
+	struct tcp_conf tc = {
+		.max_connections = conf->dataplane.max_connections,
+		.socket_id = w->socket,
+	};
+	int rc;
+
+	w->ns.hooks.ip_deliver = worker_ip_deliver;
+	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &w->dp->secret);
+	if (rc != 0) {
+		snprintf(err, errlen,
+			 "worker %u: cannot allocate %u TCP connections: %s (lower "
+			 "dataplane.max_connections or give EAL more memory with -m)",
+			 w->id, tc.max_connections, strerror(-rc));
+		return rc;
+	}
+	rc = px_init(w);
+	if (rc != 0)
+		snprintf(err, errlen, "worker %u: cannot set up HTTP listeners: %s", w->id,
+			 strerror(-rc));
+	return rc;
+}
+
+void dp_tcp_fini(struct dp_worker *w)
+{
+	px_fini(w);
+	if (w->ts.conns != NULL)
+		tcp_stack_fini(&w->ts);
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice dataplane: HTTP/1.1 sessions on client connections (module px_).
+ *
+ * A session is the HTTP side of one accepted TCP connection: it parses requests with
+ * http_parse, matches a route, and answers. Today a route answers directly from the appliance
+ * (respond: status/body or a generated body of N bytes); the reverse proxy adds upstream
+ * connections to the same session. Sessions come from a per-worker pool sized at start
+ * (dataplane.max_connections), are touched only by their worker, and hold no pointer into a
+ * snapshot across loop iterations (only indices, looked up again on each event).
+ */
+#ifndef SLUICE_PX_H
+#define SLUICE_PX_H
+
+#include <stdint.h>
+
+#include "http_parse.h"
+#include "tcp.h"
+#include "tcp_wheel.h"
+
+#define PX_MAX_LISTENERS 32
+
+/* Per-worker counters of HTTP sessions, each one named. */
+#define PX_COUNTERS(X)            \
+	X(conns_accepted)         \
+	X(conns_closed)           \
+	X(refused_pool_empty)     \
+	X(refused_listener_limit) \
+	X(requests)               \
+	X(responses_1xx)          \
+	X(responses_2xx)          \
+	X(responses_3xx)          \
+	X(responses_4xx)          \
+	X(responses_5xx)          \
+	X(no_route)               \
+	X(body_bytes_discarded)   \
+	X(body_bytes_generated)   \
+	X(header_timeouts)        \
+	X(idle_timeouts)          \
+	X(rx_coalesced)           \
+	X(drop_no_mbuf)           \
+	X(client_resets)
+
+enum px_counter {
+#define PX_CNT_ENUM(name) PX_CNT_##name,
+	PX_COUNTERS(PX_CNT_ENUM)
+#undef PX_CNT_ENUM
+		PX_CNT_MAX
+};
+
+#define PX_ERR_MAX (HTTP_E_END - HTTP_E_BASE - 1)
+
+extern const char *const px_counter_names[PX_CNT_MAX];
+extern const char *const px_error_names[PX_ERR_MAX];
+
+struct dp_worker;
+struct dp_listener_conf;
+struct px_session;
+
+/* A listener as one worker sees it: the tcp_listen user pointer. */
+struct px_listener {
+	struct dp_worker *w;
+	uint32_t idx;	    /* index in conf->listeners */
+	uint32_t conns;	    /* sessions of this listener on this worker */
+	uint32_t max_conns; /* limits.max_connections shared equally among workers */
+};
+
+struct px_worker {
+	uint64_t cnt[PX_CNT_MAX];
+	uint64_t err[PX_ERR_MAX]; /* requests refused, by parser error */
+
+	struct px_session *sessions; /* pool of n_sessions, free list through next_free */
+	uint32_t n_sessions;
+	uint32_t free_head;
+	uint32_t used;
+
+	struct tcp_wheel wheel;	  /* header and idle timeouts */
+	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */
+	uint64_t date_until;	  /* TSC until which date[] is current */
+	char date[40];		  /* "Date: ..." value, refreshed once a second */
+	struct px_listener listeners[PX_MAX_LISTENERS];
+};
+
+/* Allocate the session pool and start listening on every listener of the configuration.
+ * Before the worker starts. Returns 0 or -errno. */
+int px_init(struct dp_worker *w);
+
+/* Close every session (abort its connection) and free the pool. After the worker stopped. */
+void px_fini(struct dp_worker *w);
+
+/* Run due session timers; once per loop. Worker only. */
+void px_timers(struct dp_worker *w);
+
+/* The byte at offset i of a generated body (respond: {bytes: N}): 'a' + i % 26. Tests and
+ * benchmarks compute the same pattern to check what they received. */
+static inline uint8_t px_body_byte(uint64_t i)
+{
+	return (uint8_t)('a' + i % 26);
+}
+
+#endif /* SLUICE_PX_H */

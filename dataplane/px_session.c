@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * HTTP/1.1 sessions on client connections: receive queue, request parsing, routing, direct
+ * responses, keep-alive and pipelining, header and idle timeouts.
+ *
+ * One close path: every way a session ends goes through session_free(), which either closes
+ * the TCP connection (we end it) or not (the stack already ended it: on_closed).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.h"
+#include "px.h"
+
+#define PX_IOV_MAX 64	    /* segments the head parser looks at in one call */
+#define PX_COALESCE_SEGS 16 /* more segments than this in the receive queue: copy them */
+#define PX_SEND_CHUNK 65536 /* generated body queued per tcp_send call at most */
+
+enum px_state {
+	PX_HEAD = 0, /* waiting for a complete request head */
+	PX_BODY,     /* discarding the request body */
+	PX_RESPOND,  /* response queued; a generated body may still be flowing */
+	PX_DONE,     /* answered with Connection: close, waiting for nothing */
+};
+
+struct px_session {
+	struct tcp_conn *conn;
+	struct px_listener *lst;
+	struct rte_mbuf *rx; /* received bytes not consumed yet, one chain */
+	uint32_t next_free;
+	uint8_t state;
+	uint8_t close_after; /* Connection: close once the response is out */
+	uint8_t peer_fin;
+	uint8_t head_sent;
+	uint16_t status;    /* response being sent */
+	int32_t route;	    /* index in the listener's routes, -1: error response */
+	uint64_t resp_left; /* generated body bytes still to queue */
+	uint64_t resp_off;  /* generated body bytes already queued */
+	struct tcp_timer timer;
+	struct http_msg req;
+	struct http_body body;
+};
+
+const char *const px_counter_names[PX_CNT_MAX] = {
+#define PX_CNT_NAME(name) #name,
+	PX_COUNTERS(PX_CNT_NAME)
+#undef PX_CNT_NAME
+};
+
+const char *const px_error_names[PX_ERR_MAX] = {
+#define PX_ERR_NAME(name, status, desc) "refused_" #name,
+	HTTP_ERRORS(PX_ERR_NAME)
+#undef PX_ERR_NAME
+};
+
+static const struct tcp_ops px_ops;
+
+static inline struct px_worker *px_of(struct dp_worker *w)
+{
+	return &w->px;
+}
+
+static const struct dp_listener_conf *session_listener(const struct px_session *s)
+{
+	return &s->lst->w->dp->conf->listeners[s->lst->idx];
+}
+
+/* ---- receive queue ---- */
+
+static uint32_t rx_len(const struct px_session *s)
+{
+	return s->rx == NULL ? 0 : rte_pktmbuf_pkt_len(s->rx);
+}
+
+/* Queue m (ownership passes in every case). -E2BIG when the chain cannot take more segments,
+ * which rx_coalesce keeps from happening to any client that sends whole requests. */
+static int rx_append(struct px_session *s, struct rte_mbuf *m)
+{
+	if (s->rx == NULL) {
+		s->rx = m;
+		return 0;
+	}
+	if (rte_pktmbuf_chain(s->rx, m) != 0) {
+		rte_pktmbuf_free(m);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Drop n bytes from the front of the receive queue and give them back to the window. */
+static void rx_consume(struct px_session *s, uint32_t n)
+{
+	struct rte_mbuf *m = s->rx;
+	uint32_t total = n;
+
+	while (m != NULL && n >= rte_pktmbuf_data_len(m) && n > 0) {
+		struct rte_mbuf *next = m->next;
+		uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+		uint16_t nb_segs = m->nb_segs;
+
+		n -= rte_pktmbuf_data_len(m);
+		pkt_len -= rte_pktmbuf_data_len(m);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		rte_pktmbuf_free_seg(m);
+		if (next != NULL) {
+			next->pkt_len = pkt_len;
+			next->nb_segs = nb_segs - 1;
+		}
+		m = next;
+	}
+	if (m != NULL && n > 0) {
+		m->data_off += n;
+		m->data_len -= n;
+		m->pkt_len -= n;
+	}
+	s->rx = m;
+	if (m != NULL && m->pkt_len == 0) {
+		rte_pktmbuf_free(m);
+		s->rx = NULL;
+	}
+	tcp_recved(s->conn, total);
+}
+
+/* Many small segments pin many buffers and slow the head parser: copy them into as few
+ * full mbufs as needed (DESIGN.md, Memory). */
+static void rx_coalesce(struct dp_worker *w, struct px_session *s)
+{
+	struct rte_mbuf *head = NULL, *tail = NULL, *seg;
+	uint32_t len = rx_len(s), off = 0;
+
+	if (s->rx == NULL || s->rx->nb_segs <= PX_COALESCE_SEGS)
+		return;
+	while (off < len) {
+		uint16_t room;
+		uint32_t n;
+
+		seg = rte_pktmbuf_alloc(w->pool);
+		if (seg == NULL) {
+			px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
+			rte_pktmbuf_free(head);
+			return; /* keep the original chain */
+		}
+		room = rte_pktmbuf_tailroom(seg);
+		n = RTE_MIN((uint32_t)room, len - off);
+		rte_pktmbuf_read(s->rx, off, n, rte_pktmbuf_append(seg, (uint16_t)n));
+		off += n;
+		if (head == NULL)
+			head = seg;
+		else if (rte_pktmbuf_chain(head, seg) != 0) {
+			rte_pktmbuf_free(seg);
+			rte_pktmbuf_free(head);
+			return;
+		}
+		tail = seg;
+	}
+	RTE_SET_USED(tail);
+	rte_pktmbuf_free(s->rx);
+	s->rx = head;
+	px_of(w)->cnt[PX_CNT_rx_coalesced]++;
+}
+
+/* ---- timers ---- */
+
+static void arm_timer(struct dp_worker *w, struct px_session *s, uint32_t ms)
+{
+	struct tcp_wheel *wh = &px_of(w)->wheel;
+
+	if (ms == 0) {
+		tcp_wheel_cancel(wh, &s->timer);
+		return;
+	}
+	tcp_wheel_arm(wh, &s->timer, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
+}
+
+/* ---- session lifecycle ---- */
+
+static struct px_session *session_alloc(struct px_worker *px)
+{
+	struct px_session *s;
+
+	if (px->free_head == UINT32_MAX)
+		return NULL;
+	s = &px->sessions[px->free_head];
+	px->free_head = s->next_free;
+	px->used++;
+	return s;
+}
+
+/* The one close path. close_conn: we end the TCP connection (graceful close after what is
+ * queued, or abort); false when the stack already ended it. */
+enum px_end { PX_END_CLOSED_BY_STACK, PX_END_CLOSE, PX_END_ABORT };
+
+static void session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
+{
+	struct px_worker *px = px_of(w);
+	uint32_t idx = (uint32_t)(s - px->sessions);
+
+	tcp_wheel_cancel(&px->wheel, &s->timer);
+	if (how == PX_END_CLOSE)
+		tcp_close(s->conn);
+	else if (how == PX_END_ABORT)
+		tcp_abort(s->conn);
+	rte_pktmbuf_free(s->rx);
+	s->lst->conns--;
+	px->cnt[PX_CNT_conns_closed]++;
+	memset(s, 0, sizeof(*s));
+	s->next_free = px->free_head;
+	px->free_head = idx;
+	px->used--;
+}
+
+static void request_reset(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_listener_conf *l = session_listener(s);
+	struct http_limits lim = {
+		.max_header_bytes = l->limits.max_header_bytes,
+		.max_headers = l->limits.max_headers,
+		.max_target = HTTP_DEFAULT_MAX_TARGET,
+	};
+
+	http_req_init(&s->req, &lim, NULL);
+	memset(&s->body, 0, sizeof(s->body));
+	s->state = PX_HEAD;
+	s->head_sent = 0;
+	s->route = -1;
+	s->resp_left = 0;
+	s->resp_off = 0;
+	/* Idle until the first byte of the next request, then the header timeout. */
+	arm_timer(w, s, rx_len(s) > 0 ? l->limits.header_timeout_ms : l->limits.idle_timeout_ms);
+}
+
+/* ---- routing ---- */
+
+static bool host_matches(const char *pattern, const uint8_t *host, uint32_t len)
+{
+	size_t plen = strlen(pattern);
+
+	if (pattern[0] == '*' && pattern[1] == '.') {
+		/* "*.example.com": one or more labels before ".example.com" */
+		size_t slen = plen - 1; /* ".example.com" */
+
+		return len > slen &&
+		       strncasecmp((const char *)host + len - slen, pattern + 1, slen) == 0;
+	}
+	return len == plen && strncasecmp((const char *)host, pattern, plen) == 0;
+}
+
+static int route_match(const struct dp_listener_conf *l, const struct http_msg *req,
+		       const struct http_iov *iov, unsigned int n)
+{
+	uint8_t host_buf[256], path_buf[256];
+	struct http_span hs = { req->host.off, req->host_name_len };
+	const uint8_t *host = hs.len <= sizeof(host_buf)
+				      ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
+				      : NULL;
+
+	for (uint32_t i = 0; i < l->n_routes; i++) {
+		const struct dp_route_conf *r = &l->routes[i];
+
+		if (r->match_host != NULL &&
+		    (host == NULL || !host_matches(r->match_host, host, hs.len)))
+			continue;
+		if (r->match_path_prefix != NULL) {
+			size_t plen = strlen(r->match_path_prefix);
+			struct http_span ps = { req->path.off, (uint32_t)plen };
+			const uint8_t *p;
+
+			if (plen > req->path.len || plen > sizeof(path_buf))
+				continue;
+			p = http_span_ptr(iov, n, ps, path_buf, sizeof(path_buf));
+			if (p == NULL || memcmp(p, r->match_path_prefix, plen) != 0)
+				continue;
+		}
+		return (int)i;
+	}
+	return -1;
+}
+
+/* ---- responses ---- */
+
+static const char *reason_phrase(unsigned int status)
+{
+	switch (status) {
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+	}
+}
+
+static const char *worker_date(struct dp_worker *w)
+{
+	struct px_worker *px = px_of(w);
+
+	if (w->ns.now >= px->date_until) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO: no system call */
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(px->date, sizeof(px->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		px->date_until =
+			w->ns.now + w->ns.hz - (uint64_t)ts.tv_nsec * w->ns.hz / 1000000000ull;
+	}
+	return px->date;
+}
+
+/* Append len bytes of data to chain head, allocating segments as needed. */
+static int chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
+			uint32_t len)
+{
+	struct rte_mbuf *tail = rte_pktmbuf_lastseg(head);
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		uint16_t room = rte_pktmbuf_tailroom(tail);
+		uint16_t n;
+
+		if (room == 0) {
+			struct rte_mbuf *seg = rte_pktmbuf_alloc(pool);
+
+			if (seg == NULL || rte_pktmbuf_chain(head, seg) != 0) {
+				rte_pktmbuf_free(seg);
+				return -ENOMEM;
+			}
+			tail = seg;
+			continue;
+		}
+		n = (uint16_t)RTE_MIN((uint32_t)room, len);
+		memcpy(rte_pktmbuf_mtod_offset(tail, void *, tail->data_len), p, n);
+		tail->data_len += n;
+		head->pkt_len += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void count_status(struct px_worker *px, unsigned int status)
+{
+	static const uint8_t cls[] = { PX_CNT_responses_1xx, PX_CNT_responses_2xx,
+				       PX_CNT_responses_3xx, PX_CNT_responses_4xx,
+				       PX_CNT_responses_5xx };
+	unsigned int c = status / 100;
+
+	if (c >= 1 && c <= 5)
+		px->cnt[cls[c - 1]]++;
+}
+
+/* Queue the head (and a configured body) of the response. Returns 0 or -ENOMEM. */
+static int send_head(struct dp_worker *w, struct px_session *s, unsigned int status,
+		     const char *ctype, const char *body, uint64_t body_len, bool head_only)
+{
+	char hdr[512];
+	struct rte_mbuf *m;
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n"
+		     "Content-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
+		     status, reason_phrase(status), worker_date(w), ctype, (unsigned long)body_len,
+		     s->close_after ? "Connection: close\r\n" : "");
+	m = rte_pktmbuf_alloc(w->pool);
+	if (m == NULL || chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
+	    (!head_only && body != NULL && chain_append(w->pool, m, body, (uint32_t)body_len))) {
+		rte_pktmbuf_free(m);
+		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
+		return -ENOMEM;
+	}
+	count_status(px_of(w), status);
+	s->status = (uint16_t)status;
+	s->head_sent = 1;
+	return tcp_send(s->conn, m) == -EPIPE ? -EPIPE : 0;
+}
+
+/* Queue more of a generated body, as indirect mbufs onto the worker's pattern buffer, while
+ * the send queue has room. The pattern holds a whole number of 26-byte periods, so every
+ * piece starts at the pattern's first byte. */
+static int send_generated(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = px_of(w);
+	uint16_t plen = rte_pktmbuf_data_len(px->pattern);
+
+	while (s->resp_left > 0 && tcp_send_space(s->conn) > 0) {
+		uint64_t want = RTE_MIN(s->resp_left, (uint64_t)PX_SEND_CHUNK);
+		struct rte_mbuf *head = NULL;
+		uint64_t queued = 0;
+
+		while (queued < want) {
+			struct rte_mbuf *mi = rte_pktmbuf_alloc(w->pool);
+			uint16_t n = (uint16_t)RTE_MIN((uint64_t)plen, want - queued);
+
+			if (mi == NULL)
+				break;
+			rte_pktmbuf_attach(mi, px->pattern);
+			mi->data_len = n;
+			mi->pkt_len = n;
+			if (head == NULL) {
+				head = mi;
+			} else if (rte_pktmbuf_chain(head, mi) != 0) {
+				rte_pktmbuf_free(mi);
+				break;
+			}
+			queued += n;
+		}
+		if (head == NULL) {
+			px->cnt[PX_CNT_drop_no_mbuf]++;
+			return -ENOMEM; /* retried on the next writable event or timer */
+		}
+		queued = rte_pktmbuf_pkt_len(head);
+		if (tcp_send(s->conn, head) != 0)
+			return -EPIPE;
+		s->resp_left -= queued;
+		s->resp_off += queued;
+		px->cnt[PX_CNT_body_bytes_generated] += queued;
+	}
+	return 0;
+}
+
+/* Answer the current request: error (route < 0 with status), or its route's respond. */
+static int respond(struct dp_worker *w, struct px_session *s, unsigned int status)
+{
+	const struct dp_listener_conf *l = session_listener(s);
+	bool head_only = s->req.method == HTTP_M_HEAD;
+	char body[128];
+	int rc;
+
+	s->state = PX_RESPOND;
+	if (s->route < 0) {
+		int n = snprintf(body, sizeof(body), "%u %s\n", status, reason_phrase(status));
+
+		return send_head(w, s, status, "text/plain", body, (uint64_t)n, head_only);
+	}
+	const struct dp_respond_conf *r = &l->routes[s->route].respond;
+
+	if (r->bytes >= 0) {
+		rc = send_head(w, s, r->status, r->content_type, NULL, (uint64_t)r->bytes, false);
+		if (rc == 0 && !head_only) {
+			s->resp_left = (uint64_t)r->bytes;
+			rc = send_generated(w, s);
+		}
+		return rc;
+	}
+	return send_head(w, s, r->status, r->content_type, r->body,
+			 r->body == NULL ? 0 : strlen(r->body), head_only);
+}
+
+/* Refuse the request being parsed with err's status and close after the answer. */
+static int refuse(struct dp_worker *w, struct px_session *s, int err)
+{
+	struct px_worker *px = px_of(w);
+	int e = (err < 0 ? -err : err) - HTTP_E_BASE - 1;
+
+	if (e >= 0 && e < PX_ERR_MAX)
+		px->err[e]++;
+	s->close_after = 1;
+	s->route = -1;
+	return respond(w, s, (unsigned int)http_error_status(err));
+}
+
+/* ---- the request state machine ---- */
+
+static int start_request(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_listener_conf *l = session_listener(s);
+	struct px_worker *px = px_of(w);
+	struct http_iov iov[PX_IOV_MAX];
+	unsigned int n;
+	int rc, route;
+
+	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
+	rc = http_req_parse(&s->req, iov, n);
+	if (rc == -EAGAIN)
+		return -EAGAIN;
+	if (rc < 0)
+		return refuse(w, s, rc);
+	px->cnt[PX_CNT_requests]++;
+	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
+		s->close_after = 1;
+	route = route_match(l, &s->req, iov, n);
+	rx_consume(s, (uint32_t)rc);
+	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
+	rc = http_body_init(&s->body, &s->req, l->limits.max_body_bytes);
+	if (rc < 0)
+		return refuse(w, s, rc);
+	if (route < 0 || !l->routes[route].has_respond) {
+		px->cnt[PX_CNT_no_route]++;
+		s->route = -1;
+		s->status = 404;
+	} else {
+		s->route = route;
+	}
+	if (s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body))
+		return respond(w, s, s->status);
+	if (s->req.flags & HTTP_F_EXPECT_CONTINUE) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+		if (m != NULL && chain_append(w->pool, m, cont, sizeof(cont) - 1) == 0)
+			tcp_send(s->conn, m);
+		else
+			rte_pktmbuf_free(m);
+	}
+	s->state = PX_BODY;
+	return 0;
+}
+
+/* Discard request body bytes from the receive queue. */
+static int discard_body(struct dp_worker *w, struct px_session *s)
+{
+	while (s->rx != NULL && !http_body_done(&s->body)) {
+		struct http_body_data d;
+		int rc = http_body_parse(&s->body, rte_pktmbuf_mtod(s->rx, const uint8_t *),
+					 rte_pktmbuf_data_len(s->rx), &d);
+
+		if (rc < 0)
+			return refuse(w, s, rc);
+		px_of(w)->cnt[PX_CNT_body_bytes_discarded] += d.len;
+		rx_consume(s, (uint32_t)rc);
+	}
+	if (!http_body_done(&s->body))
+		return -EAGAIN;
+	return respond(w, s, s->status);
+}
+
+/* Run the session as far as the received bytes and the send queue allow. Returns false when
+ * the session is gone. */
+static bool session_run(struct dp_worker *w, struct px_session *s)
+{
+	int rc = 0;
+
+	for (;;) {
+		switch (s->state) {
+		case PX_HEAD:
+			if (s->rx == NULL) {
+				if (s->peer_fin) {
+					session_free(w, s, PX_END_CLOSE);
+					return false;
+				}
+				return true;
+			}
+			rx_coalesce(w, s);
+			rc = start_request(w, s);
+			break;
+		case PX_BODY:
+			rc = discard_body(w, s);
+			break;
+		case PX_RESPOND:
+			rc = send_generated(w, s);
+			if (rc == 0 && s->resp_left == 0) {
+				if (s->close_after) {
+					session_free(w, s, PX_END_CLOSE);
+					return false;
+				}
+				request_reset(w, s);
+				continue;
+			}
+			break;
+		case PX_DONE:
+			return true;
+		}
+		if (rc == -EAGAIN) {
+			if (s->state == PX_HEAD && s->peer_fin) {
+				session_free(w, s, PX_END_CLOSE); /* half a request, then FIN */
+				return false;
+			}
+			return true;
+		}
+		if (rc == -EPIPE) {
+			session_free(w, s, PX_END_ABORT);
+			return false;
+		}
+		if (rc != 0 || (s->state == PX_RESPOND && s->resp_left > 0))
+			return true; /* wait for on_writable (or a timer after -ENOMEM) */
+	}
+}
+
+/* ---- TCP callbacks ---- */
+
+static void *px_on_accept(struct tcp_conn *c, void *listen_user)
+{
+	struct px_listener *lst = listen_user;
+	struct dp_worker *w = lst->w;
+	struct px_worker *px = px_of(w);
+	struct px_session *s;
+
+	if (lst->conns >= lst->max_conns) {
+		px->cnt[PX_CNT_refused_listener_limit]++;
+		return NULL;
+	}
+	s = session_alloc(px);
+	if (s == NULL) {
+		px->cnt[PX_CNT_refused_pool_empty]++;
+		return NULL;
+	}
+	s->conn = c;
+	s->lst = lst;
+	lst->conns++;
+	px->cnt[PX_CNT_conns_accepted]++;
+	tcp_timer_init(&s->timer);
+	request_reset(w, s);
+	arm_timer(w, s, session_listener(s)->limits.header_timeout_ms);
+	return s;
+}
+
+static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	struct px_session *s = tcp_conn_user(c);
+	struct dp_worker *w = s->lst->w;
+
+	bool first = s->rx == NULL && s->req.scan == 0;
+
+	if (rx_append(s, m) != 0) {
+		session_free(w, s, PX_END_ABORT);
+		return;
+	}
+	/* The first byte of a request starts its header timeout: the whole head must arrive
+	 * within it however slowly it trickles in (slowloris). */
+	if (s->state == PX_HEAD && first)
+		arm_timer(w, s, session_listener(s)->limits.header_timeout_ms);
+	session_run(w, s);
+}
+
+static void px_on_writable(struct tcp_conn *c)
+{
+	struct px_session *s = tcp_conn_user(c);
+
+	session_run(s->lst->w, s);
+}
+
+static void px_on_peer_fin(struct tcp_conn *c)
+{
+	struct px_session *s = tcp_conn_user(c);
+
+	s->peer_fin = 1;
+	session_run(s->lst->w, s);
+}
+
+static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
+{
+	struct px_session *s = tcp_conn_user(c);
+	struct dp_worker *w = s->lst->w;
+
+	if (reason != TCP_CLOSE_NORMAL)
+		px_of(w)->cnt[PX_CNT_client_resets]++;
+	session_free(w, s, PX_END_CLOSED_BY_STACK);
+}
+
+static const struct tcp_ops px_ops = {
+	.on_accept = px_on_accept,
+	.on_data = px_on_data,
+	.on_writable = px_on_writable,
+	.on_peer_fin = px_on_peer_fin,
+	.on_closed = px_on_closed,
+};
+
+static void px_timer_fire(void *arg, struct tcp_timer *t)
+{
+	struct dp_worker *w = arg;
+	struct px_session *s = container_of(t, struct px_session, timer);
+	struct px_worker *px = px_of(w);
+
+	if (s->state == PX_HEAD && (s->rx != NULL || s->req.pos != 0)) {
+		/* the head did not arrive in time (slowloris): 408 and close */
+		px->cnt[PX_CNT_header_timeouts]++;
+		s->close_after = 1;
+		s->route = -1;
+		if (respond(w, s, 408) != 0 || s->resp_left == 0)
+			session_free(w, s, PX_END_CLOSE);
+		return;
+	}
+	if (s->state == PX_RESPOND && s->resp_left > 0 && tcp_send_space(s->conn) > 0) {
+		session_run(w, s); /* an mbuf shortage stalled the body: try again */
+		return;
+	}
+	px->cnt[PX_CNT_idle_timeouts]++;
+	session_free(w, s, PX_END_CLOSE);
+}
+
+void px_timers(struct dp_worker *w)
+{
+	tcp_wheel_run(&px_of(w)->wheel, w->ns.now, px_timer_fire, w, 64);
+}
+
+/* ---- set-up ---- */
+
+static int make_pattern(struct dp_worker *w)
+{
+	struct px_worker *px = px_of(w);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	uint16_t len;
+	uint8_t *p;
+
+	if (m == NULL)
+		return -ENOMEM;
+	len = rte_pktmbuf_tailroom(m) / 26 * 26;
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	for (uint16_t i = 0; i < len; i++)
+		p[i] = px_body_byte(i);
+	px->pattern = m;
+	return 0;
+}
+
+int px_init(struct dp_worker *w)
+{
+	const struct dp_conf *conf = w->dp->conf;
+	struct px_worker *px = px_of(w);
+	uint32_t n = conf->dataplane.max_connections;
+	int rc;
+
+	px->sessions = rte_zmalloc_socket("px_sessions", (size_t)n * sizeof(struct px_session),
+					  RTE_CACHE_LINE_SIZE, w->socket);
+	if (px->sessions == NULL)
+		return -ENOMEM;
+	px->n_sessions = n;
+	for (uint32_t i = 0; i < n; i++)
+		px->sessions[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
+	px->free_head = 0;
+	tcp_wheel_init(&px->wheel, rte_rdtsc(), w->dp->hz / 1000);
+	rc = make_pattern(w);
+	if (rc != 0)
+		return rc;
+	for (uint32_t i = 0; i < conf->n_listeners && i < PX_MAX_LISTENERS; i++) {
+		const struct dp_listener_conf *l = &conf->listeners[i];
+		struct px_listener *lst = &px->listeners[i];
+
+		lst->w = w;
+		lst->idx = i;
+		lst->max_conns =
+			(l->limits.max_connections + w->dp->n_workers - 1) / w->dp->n_workers;
+		rc = tcp_listen(&w->ts, l->addr, (uint16_t)l->port, &px_ops, lst);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void px_fini(struct dp_worker *w)
+{
+	struct px_worker *px = px_of(w);
+
+	for (uint32_t i = 0; px->sessions != NULL && i < px->n_sessions; i++) {
+		struct px_session *s = &px->sessions[i];
+
+		/* the TCP stack is torn down next and frees the connections itself */
+		if (s->conn != NULL)
+			session_free(w, s, PX_END_CLOSED_BY_STACK);
+	}
+	rte_free(px->sessions);
+	px->sessions = NULL;
+	rte_pktmbuf_free(px->pattern);
+	px->pattern = NULL;
+}
+
+size_t px_session_size(void)
+{
+	return sizeof(struct px_session);
+}
