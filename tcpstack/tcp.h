@@ -32,6 +32,10 @@
 
 #include <rte_mbuf.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include "net.h"
 #include "tcp_isn.h"
 #include "tcp_wheel.h"
@@ -89,7 +93,7 @@
 	X(drop_no_mbuf)           \
 	X(drop_duplicate)         \
 	X(drop_listen_ack)        \
-	X(drop_rst_rate)
+	X(rsts_rate_limited)
 
 enum tcp_counter {
 #define TCP_CNT_ENUM(name) TCP_CNT_##name,
@@ -227,8 +231,10 @@ struct tcp_stack {
 	uint32_t in_callback;
 
 	/* RST rate limit for segments reaching no connection */
-	uint64_t rst_window_start;
+	uint32_t rst_window_ms;
 	uint32_t rst_in_window;
+	uint32_t last_cookie_ms; /* when a SYN cookie was last sent (0: never) */
+	bool cookies_sent;
 
 	uint32_t n_listeners;
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
@@ -348,5 +354,9 @@ void tcp_foreach_conn(struct tcp_stack *ts, void (*fn)(struct tcp_conn *c, void 
 
 /* sizeof(struct tcp_conn), for the memory report. */
 size_t tcp_conn_size(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SLUICE_TCP_H */
