@@ -137,8 +137,11 @@ fi
 step "sluicectl show info"
 "$SLUICECTL" -s "$SOCK" show info || die "show info failed"
 
-step "sluicectl show ports"
-"$SLUICECTL" -s "$SOCK" --table show ports || die "show ports failed"
+step "sluicectl show ports (port lines and non-zero totals)"
+ports=$("$SLUICECTL" -s "$SOCK" show ports) || die "show ports failed"
+grep -E '^port\.' <<<"$ports" || true
+grep -E '^total\.' <<<"$ports" | grep -v ': 0$' || true
+echo "(every counter, per worker too: sudo $SLUICECTL show ports)"
 
 cat <<EOF
 
