@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice control: the command table, the line executor and the first commands.
+ *
+ * Framing (INTERFACES.md, "Control socket"): a line holds commands separated by ';'; each
+ * command's answer ends with exactly one empty line and holds no empty line before that. The
+ * executor enforces it whatever a handler writes: blank lines are collapsed, '\r' dropped,
+ * other control characters shown as '?', and a missing final newline added.
+ *
+ * Text formats. Every line is "key: value" so that `grep KEY | cut -d' ' -f2` reads a value:
+ *
+ *   show info    HAProxy's style: Name, Version, Pid, Uptime, Uptime_sec, Workers, Ports,
+ *                Config_file, Config_epoch, Rx_frames, Tx_frames.
+ *   show ports   port.NAME.id, .mac, .address (A.B.C.D/LEN), .rss_hf (hex), then one line
+ *                per dp_port_stats field: port.NAME.ipackets, .opackets, .ibytes, .obytes,
+ *                .imissed, .ierrors, .oerrors, .rx_nombuf.
+ *                total.GROUP.COUNTER: every counter of the registry summed over workers,
+ *                then workerW.GROUP.COUNTER: the same per worker. Totals come first, so the
+ *                first line that matches a counter name (grep -m1 ip_drop_bad_cksum) is the
+ *                total. Every counter is printed, zero or not.
+ *                pool.NAME.size, .in_use, .available: every mbuf pool.
+ *   show pools   the pool.* lines only.
+ *
+ * JSON forms (a trailing "json" word) are one compact object on one line:
+ *   show info json   {"name":"sluice","version":..,"pid":..,"uptime_sec":..,"workers":..,
+ *                     "ports":..,"config_file":..,"config_epoch":..,"rx_frames":..,"tx_frames":..}
+ *   show ports json  {"ports":[{"name","id","mac","address","rss_hf","stats":{FIELD:N}}],
+ *                     "total":{GROUP:{COUNTER:N}},"workers":[{"id":W,GROUP:{COUNTER:N}}],
+ *                     "pools":[{"name","size","in_use","available"}]}
+ *   show pools json  {"pools":[...]} as above.
+ *
+ * Control core only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_mempool.h>
+
+#include "control.h"
+
+#define CTL_MAX_WORDS 64
+#define CTL_SHOWN_MAX 64 /* bytes of an unknown command echoed back */
+#define CTL_SPACES " \t\r\v\f"
+
+static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
+/* fn == NULL marks a session command ("prompt", "quit") that the executor handles itself,
+ * because it changes the connection rather than the appliance. usage is "SYNTAX: what". */
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "help", ctl_cmd_help, "help: list the commands" },
+	{ "prompt", NULL, "prompt: toggle interactive mode (keep the connection, print '> ')" },
+	{ "quit", NULL, "quit: close the connection" },
+	{ "show info", ctl_cmd_show_info,
+	  "show info [json]: version, uptime, workers, ports, config epoch, totals" },
+	{ "show ports", ctl_cmd_show_ports,
+	  "show ports [json]: port statistics, every per-worker counter, mbuf pools" },
+	{ "show pools", ctl_cmd_show_pools,
+	  "show pools [json]: mbuf pools: size, in use, available" },
+	{ "shutdown", ctl_cmd_shutdown,
+	  "shutdown [GRACE_MS]: stop accepting, let requests finish within GRACE_MS, exit" },
+};
+
+#define CTL_N_CMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+/* ---- helpers ---- */
+
+/* Two-word "show X [json]" commands: returns 1 for json, 0 for text, -1 (answer written) otherwise. */
+static int ctl_want_json(int argc, char **argv, int nwords, struct ctl_buf *out)
+{
+	if (argc == nwords)
+		return 0;
+	if (argc == nwords + 1 && strcmp(argv[nwords], "json") == 0)
+		return 1;
+	ctl_printf(out, "error: usage: %s %s [json]\n", argv[0], argv[1]);
+	return -1;
+}
+
+static int ctl_counter_find(const char *name, const struct dp_counter_group **gp, unsigned int *ip)
+{
+	unsigned int g, i;
+
+	for (g = 0; g < dp_n_counter_groups; g++) {
+		for (i = 0; i < dp_counter_groups[g].count; i++) {
+			if (strcmp(dp_counter_groups[g].names[i], name) == 0) {
+				*gp = &dp_counter_groups[g];
+				*ip = i;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* Sum over workers of the first registry counter called name; 0 without a dataplane. */
+static uint64_t ctl_total(const struct dp *dp, const char *name)
+{
+	const struct dp_counter_group *g;
+	unsigned int i;
+
+	if (dp == NULL || ctl_counter_find(name, &g, &i) < 0)
+		return 0;
+	return dp_counter_sum(dp, g, i);
+}
+
+static const struct dp_port_conf *ctl_port_conf(const struct dp *dp, const char *name)
+{
+	uint32_t i;
+
+	if (dp->conf == NULL)
+		return NULL;
+	for (i = 0; i < dp->conf->dataplane.n_ports; i++) {
+		if (dp->conf->dataplane.ports[i].name != NULL &&
+		    strcmp(dp->conf->dataplane.ports[i].name, name) == 0)
+			return &dp->conf->dataplane.ports[i];
+	}
+	return NULL;
+}
+
+static void ctl_fmt_addr(char *s, size_t len, const struct dp_port_conf *pc)
+{
+	const uint8_t *a;
+
+	if (pc == NULL) {
+		snprintf(s, len, "-");
+		return;
+	}
+	a = (const uint8_t *)&pc->addr; /* network order: first byte first */
+	snprintf(s, len, "%u.%u.%u.%u/%u", a[0], a[1], a[2], a[3], pc->prefix_len);
+}
+
+static void ctl_fmt_mac(char *s, size_t len, const struct rte_ether_addr *m)
+{
+	snprintf(s, len, "%02x:%02x:%02x:%02x:%02x:%02x", m->addr_bytes[0], m->addr_bytes[1],
+		 m->addr_bytes[2], m->addr_bytes[3], m->addr_bytes[4], m->addr_bytes[5]);
+}
+
+static const struct {
+	const char *name;
+	size_t offset;
+} ctl_port_fields[] = {
+	{ "ipackets", offsetof(struct dp_port_stats, ipackets) },
+	{ "opackets", offsetof(struct dp_port_stats, opackets) },
+	{ "ibytes", offsetof(struct dp_port_stats, ibytes) },
+	{ "obytes", offsetof(struct dp_port_stats, obytes) },
+	{ "imissed", offsetof(struct dp_port_stats, imissed) },
+	{ "ierrors", offsetof(struct dp_port_stats, ierrors) },
+	{ "oerrors", offsetof(struct dp_port_stats, oerrors) },
+	{ "rx_nombuf", offsetof(struct dp_port_stats, rx_nombuf) },
+};
+
+#define CTL_N_PORT_FIELDS (sizeof(ctl_port_fields) / sizeof(ctl_port_fields[0]))
+
+static uint64_t ctl_port_field(const struct dp_port_stats *st, unsigned int f)
+{
+	return *(const uint64_t *)((const char *)st + ctl_port_fields[f].offset);
+}
+
+/* ---- help ---- */
+
+static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	size_t w = 0, n;
+	unsigned int i;
+
+	for (i = 0; i < CTL_N_CMDS; i++) {
+		n = strcspn(ctl_cmds[i].usage, ":");
+		if (n > w)
+			w = n;
+	}
+	ctl_printf(out, "The following commands are valid:\n");
+	for (i = 0; i < CTL_N_CMDS; i++) {
+		const char *u = ctl_cmds[i].usage;
+
+		n = strcspn(u, ":");
+		ctl_printf(out, "  %-*.*s :%s\n", (int)w, (int)n, u, u[n] ? u + n + 1 : "");
+	}
+	return 0;
+}
+
+/* ---- show info ---- */
+
+static int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp_conf *conf = env->conf;
+	const struct dp_snapshot *snap = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	uint64_t up = now > env->start_time ? now - env->start_time : 0;
+	unsigned int workers = 0, ports = 0;
+	uint64_t epoch = 0;
+	const char *file = conf != NULL && conf->file != NULL ? conf->file : "";
+	int json = ctl_want_json(argc, argv, 2, out);
+
+	if (json < 0)
+		return -1;
+	if (env->dp != NULL) {
+		workers = env->dp->n_workers;
+		ports = env->dp->n_ports;
+		snap = __atomic_load_n(&env->dp->snapshot, __ATOMIC_ACQUIRE);
+		if (snap != NULL)
+			epoch = snap->epoch;
+	} else if (conf != NULL) {
+		workers = conf->dataplane.workers;
+		ports = conf->dataplane.n_ports;
+	}
+	if (json) {
+		ctl_printf(out, "{\"name\":\"sluice\",\"version\":");
+		ctl_json_str(out, SLUICE_VERSION);
+		ctl_printf(out,
+			   ",\"pid\":%ld,\"uptime_sec\":%" PRIu64 ",\"workers\":%u,\"ports\":%u,"
+			   "\"config_file\":",
+			   (long)getpid(), up, workers, ports);
+		ctl_json_str(out, file);
+		ctl_printf(out,
+			   ",\"config_epoch\":%" PRIu64 ",\"rx_frames\":%" PRIu64
+			   ",\"tx_frames\":%" PRIu64 "}\n",
+			   epoch, ctl_total(env->dp, "rx_frames"), ctl_total(env->dp, "tx_frames"));
+		return 0;
+	}
+	ctl_printf(out, "Name: sluice\nVersion: %s\nPid: %ld\n", SLUICE_VERSION, (long)getpid());
+	ctl_printf(out, "Uptime: %" PRIu64 "d %" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s\n",
+		   up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+	ctl_printf(out, "Uptime_sec: %" PRIu64 "\nWorkers: %u\nPorts: %u\n", up, workers, ports);
+	ctl_printf(out, "Config_file: %s\nConfig_epoch: %" PRIu64 "\n", file, epoch);
+	ctl_printf(out, "Rx_frames: %" PRIu64 "\nTx_frames: %" PRIu64 "\n",
+		   ctl_total(env->dp, "rx_frames"), ctl_total(env->dp, "tx_frames"));
+	return 0;
+}
+
+/* ---- show ports / show pools ---- */
+
+static void ctl_pools(const struct dp *dp, bool json, struct ctl_buf *out)
+{
+	const char *sep = "";
+	unsigned int i;
+
+	if (json)
+		ctl_printf(out, "\"pools\":[");
+	for (i = 0; i < RTE_MAX_NUMA_NODES; i++) {
+		const struct rte_mempool *mp = dp->pools[i];
+
+		if (mp == NULL)
+			continue;
+		if (json) {
+			ctl_printf(out, "%s{\"name\":", sep);
+			ctl_json_str(out, mp->name);
+			ctl_printf(out, ",\"size\":%u,\"in_use\":%u,\"available\":%u}", mp->size,
+				   rte_mempool_in_use_count(mp), rte_mempool_avail_count(mp));
+			sep = ",";
+		} else {
+			ctl_printf(out,
+				   "pool.%s.size: %u\npool.%s.in_use: %u\npool.%s.available: %u\n",
+				   mp->name, mp->size, mp->name, rte_mempool_in_use_count(mp),
+				   mp->name, rte_mempool_avail_count(mp));
+		}
+	}
+	if (json)
+		ctl_printf(out, "]");
+}
+
+static void ctl_port_lines(const struct dp *dp, bool json, struct ctl_buf *out)
+{
+	struct dp_port_stats st;
+	char mac[32], addr[32];
+	unsigned int i, f;
+	int rc;
+
+	if (json)
+		ctl_printf(out, "\"ports\":[");
+	for (i = 0; i < dp->n_ports; i++) {
+		const struct dp_port *p = &dp->ports[i];
+
+		ctl_fmt_mac(mac, sizeof(mac), &p->mac);
+		ctl_fmt_addr(addr, sizeof(addr), ctl_port_conf(dp, p->name));
+		rc = dp_port_stats(dp, i, &st);
+		if (json) {
+			ctl_printf(out, "%s{\"name\":", i ? "," : "");
+			ctl_json_str(out, p->name);
+			ctl_printf(
+				out,
+				",\"id\":%u,\"mac\":\"%s\",\"address\":\"%s\",\"rss_hf\":%" PRIu64
+				",\"stats\":{",
+				p->port_id, mac, addr, p->rss_hf);
+			for (f = 0; rc == 0 && f < CTL_N_PORT_FIELDS; f++)
+				ctl_printf(out, "%s\"%s\":%" PRIu64, f ? "," : "",
+					   ctl_port_fields[f].name, ctl_port_field(&st, f));
+			ctl_printf(out, "}}");
+			continue;
+		}
+		ctl_printf(out, "port.%s.id: %u\nport.%s.mac: %s\nport.%s.address: %s\n", p->name,
+			   p->port_id, p->name, mac, p->name, addr);
+		ctl_printf(out, "port.%s.rss_hf: 0x%" PRIx64 "\n", p->name, p->rss_hf);
+		if (rc < 0) {
+			ctl_printf(out, "port.%s.stats: unavailable (%s)\n", p->name,
+				   strerror(-rc));
+			continue;
+		}
+		for (f = 0; f < CTL_N_PORT_FIELDS; f++)
+			ctl_printf(out, "port.%s.%s: %" PRIu64 "\n", p->name,
+				   ctl_port_fields[f].name, ctl_port_field(&st, f));
+	}
+	if (json)
+		ctl_printf(out, "]");
+}
+
+/* Every group of one worker (w != NULL) or of the sum over workers (w == NULL). */
+static void ctl_counter_lines(const struct dp *dp, const struct dp_worker *w, bool json,
+			      struct ctl_buf *out)
+{
+	unsigned int g, i;
+
+	for (g = 0; g < dp_n_counter_groups; g++) {
+		const struct dp_counter_group *grp = &dp_counter_groups[g];
+
+		if (json)
+			ctl_printf(out, "%s\"%s\":{", g ? "," : "", grp->name);
+		for (i = 0; i < grp->count; i++) {
+			uint64_t v = w ? dp_counter_get(w, grp, i) : dp_counter_sum(dp, grp, i);
+
+			if (json)
+				ctl_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "", grp->names[i],
+					   v);
+			else if (w)
+				ctl_printf(out, "worker%u.%s.%s: %" PRIu64 "\n", w->id, grp->name,
+					   grp->names[i], v);
+			else
+				ctl_printf(out, "total.%s.%s: %" PRIu64 "\n", grp->name,
+					   grp->names[i], v);
+		}
+		if (json)
+			ctl_printf(out, "}");
+	}
+}
+
+static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp *dp = env->dp;
+	int json = ctl_want_json(argc, argv, 2, out);
+	const char *sep = "";
+	unsigned int w;
+
+	if (json < 0)
+		return -1;
+	if (dp == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	if (json)
+		ctl_printf(out, "{");
+	ctl_port_lines(dp, json, out);
+	if (json)
+		ctl_printf(out, ",\"total\":{");
+	ctl_counter_lines(dp, NULL, json, out);
+	if (json)
+		ctl_printf(out, "},\"workers\":[");
+	for (w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
+		if (dp->workers[w] == NULL)
+			continue;
+		if (json)
+			ctl_printf(out, "%s{\"id\":%u,", sep, dp->workers[w]->id);
+		ctl_counter_lines(dp, dp->workers[w], json, out);
+		if (json)
+			ctl_printf(out, "}");
+		sep = ",";
+	}
+	if (json)
+		ctl_printf(out, "],");
+	ctl_pools(dp, json, out);
+	if (json)
+		ctl_printf(out, "}\n");
+	return 0;
+}
+
+static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	int json = ctl_want_json(argc, argv, 2, out);
+
+	if (json < 0)
+		return -1;
+	if (env->dp == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	if (json)
+		ctl_printf(out, "{");
+	ctl_pools(env->dp, json, out);
+	if (json)
+		ctl_printf(out, "}\n");
+	return 0;
+}
+
+/* ---- shutdown ---- */
+
+static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	unsigned long grace = 0;
+	char *end;
+
+	if (argc > 2) {
+		ctl_printf(out, "error: usage: shutdown [GRACE_MS]\n");
+		return -1;
+	}
+	if (argc == 2) {
+		errno = 0;
+		grace = strtoul(argv[1], &end, 10);
+		if (argv[1][0] < '0' || argv[1][0] > '9' || *end != '\0' || errno != 0 ||
+		    grace > UINT32_MAX) {
+			ctl_printf(out, "error: GRACE_MS must be a number of milliseconds\n");
+			return -1;
+		}
+	}
+	if (env->quit == NULL) {
+		ctl_printf(out, "error: shutdown is not available here\n");
+		return -1;
+	}
+	if (argc == 2)
+		env->shutdown_grace_ms = (uint32_t)grace;
+	*env->quit = true;
+	ctl_printf(out, "shutting down\n");
+	return 0;
+}
+
+/* ---- executor ---- */
+
+/* Number of words of cmd matched by argv, or 0 when one of them differs. */
+static int ctl_match_words(const char *words, int argc, char **argv)
+{
+	int n = 0;
+	size_t l;
+
+	while (*words != '\0') {
+		l = strcspn(words, " ");
+		if (n >= argc || strlen(argv[n]) != l || memcmp(argv[n], words, l) != 0)
+			return 0;
+		n++;
+		words += l;
+		words += strspn(words, " ");
+	}
+	return n;
+}
+
+static const struct ctl_cmd *ctl_lookup(int argc, char **argv)
+{
+	const struct ctl_cmd *best = NULL;
+	int best_n = 0, n;
+	unsigned int i;
+
+	for (i = 0; i < CTL_N_CMDS; i++) {
+		n = ctl_match_words(ctl_cmds[i].words, argc, argv);
+		if (n > best_n) {
+			best_n = n;
+			best = &ctl_cmds[i];
+		}
+	}
+	return best;
+}
+
+/* Append one answer (s, len) to out in the framing the protocol promises. */
+static void ctl_answer(struct ctl_buf *out, const char *s, size_t len, bool error)
+{
+	char last = '\n'; /* so that leading newlines are dropped */
+	size_t i;
+	char c;
+
+	if (error && (len < 7 || memcmp(s, "error: ", 7) != 0))
+		ctl_buf_append(out, "error: ", 7);
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '\r' || (c == '\n' && last == '\n'))
+			continue;
+		if ((unsigned char)c < 0x20 && c != '\n' && c != '\t')
+			c = '?';
+		else if (c == 0x7f)
+			c = '?';
+		ctl_buf_append(out, &c, 1);
+		last = c;
+	}
+	if (error && len == 0) {
+		ctl_buf_append(out, "command failed", 14);
+		last = 'd';
+	}
+	if (last != '\n')
+		ctl_buf_append(out, "\n", 1);
+	ctl_buf_append(out, "\n", 1);
+}
+
+static void ctl_unknown(int argc, char **argv, struct ctl_buf *out)
+{
+	struct ctl_buf msg = { 0 };
+	size_t start;
+	int i;
+
+	ctl_printf(&msg, "error: unknown command '");
+	start = msg.len;
+	for (i = 0; i < argc && msg.len - start <= CTL_SHOWN_MAX; i++)
+		ctl_printf(&msg, "%s%s", i ? " " : "", argv[i]);
+	if (msg.len - start > CTL_SHOWN_MAX) {
+		msg.len = start + CTL_SHOWN_MAX;
+		ctl_printf(&msg, "...");
+	}
+	ctl_printf(&msg, "'. Try 'help'.");
+	ctl_answer(out, msg.data, msg.len, true);
+	ctl_buf_free(&msg);
+}
+
+/* Run one ';'-separated command: cmd (len bytes, not NUL-terminated). */
+static void ctl_run_one(struct ctl_env *env, const char *cmd, size_t len, struct ctl_buf *out,
+			bool *prompt, bool *quit)
+{
+	char *argv[CTL_MAX_WORDS + 1];
+	struct ctl_buf ans = { 0 };
+	const struct ctl_cmd *c;
+	int argc = 0, rc;
+	char *copy, *p, *save;
+
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		ctl_answer(out, "error: out of memory", 20, true);
+		return;
+	}
+	memcpy(copy, cmd, len);
+	copy[len] = '\0';
+	for (p = strtok_r(copy, CTL_SPACES, &save); p; p = strtok_r(NULL, CTL_SPACES, &save)) {
+		if (argc == CTL_MAX_WORDS) {
+			ctl_answer(out, "error: too many words in one command", 36, true);
+			goto done;
+		}
+		argv[argc++] = p;
+	}
+	argv[argc] = NULL;
+	if (argc == 0)
+		goto done; /* nothing between two ';': no answer */
+
+	c = ctl_lookup(argc, argv);
+	if (c == NULL) {
+		ctl_unknown(argc, argv, out);
+	} else if (c->fn == NULL && strcmp(c->words, "quit") == 0) {
+		*quit = true; /* HAProxy answers nothing to quit */
+	} else if (c->fn == NULL) {
+		*prompt = !*prompt;
+		ctl_answer(out, "", 0, false);
+	} else {
+		rc = c->fn(env, argc, argv, &ans);
+		ctl_answer(out, ans.data ? ans.data : "", ans.len, rc < 0);
+	}
+done:
+	ctl_buf_free(&ans);
+	free(copy);
+}
+
+void ctl_execute(struct ctl_env *env, const char *line, struct ctl_buf *out, bool *prompt,
+		 bool *quit)
+{
+	const char *end;
+
+	*quit = false;
+	for (;;) {
+		end = strchr(line, ';');
+		ctl_run_one(env, line, end ? (size_t)(end - line) : strlen(line), out, prompt,
+			    quit);
+		if (*quit || end == NULL)
+			return;
+		line = end + 1;
+	}
+}
+
+void ctl_execute_line(struct ctl_env *env, const char *line, struct ctl_buf *out, bool *prompt)
+{
+	bool quit;
+
+	ctl_execute(env, line, out, prompt, &quit);
+}

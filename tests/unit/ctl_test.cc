@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Control socket: framing and commands (ctl_execute_line) and the real Unix socket server.
+// Runs without EAL: the dataplane is NULL or a fake struct dp with workers and no ports.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+extern "C" {
+#include "control.h"
+}
+
+namespace
+{
+
+// ---- ctl_execute_line ----
+
+struct Exec {
+	volatile bool quit = false;
+	struct ctl_env env = {};
+	bool prompt = false;
+
+	Exec()
+	{
+		env.quit = &quit;
+		env.start_time = (uint64_t)time(nullptr);
+	}
+	std::string run(const std::string &line)
+	{
+		struct ctl_buf out = {};
+		ctl_execute_line(&env, line.c_str(), &out, &prompt);
+		std::string s(out.data ? out.data : "", out.len);
+		ctl_buf_free(&out);
+		return s;
+	}
+};
+
+// Split a reply into answers, checking the framing: each ends with exactly one empty line
+// and holds none before it.
+std::vector<std::string> answers(const std::string &s)
+{
+	std::vector<std::string> v;
+	size_t p = 0;
+
+	while (p < s.size()) {
+		if (s[p] == '\n') { // an answer without text is its empty line alone
+			v.push_back("");
+			p++;
+			continue;
+		}
+		size_t e = s.find("\n\n", p);
+		EXPECT_NE(e, std::string::npos) << "answer without its empty line: " << s.substr(p);
+		if (e == std::string::npos)
+			break;
+		v.push_back(s.substr(p, e + 1 - p));
+		p = e + 2;
+	}
+	return v;
+}
+
+bool printable(const std::string &s)
+{
+	for (unsigned char c : s)
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return false;
+	return true;
+}
+
+TEST(CtlExec, SeveralCommandsGiveSeveralFramedAnswers)
+{
+	Exec x;
+	std::string out = x.run("help; show info ;help");
+	auto v = answers(out);
+
+	ASSERT_EQ(v.size(), 3u) << out;
+	EXPECT_NE(v[0].find("show info"), std::string::npos);
+	EXPECT_EQ(v[1].rfind("Name: sluice\n", 0), 0u) << v[1];
+	EXPECT_EQ(v[0], v[2]);
+	EXPECT_EQ(out.substr(out.size() - 2), "\n\n");
+	EXPECT_EQ(out.find("\n\n\n"), std::string::npos);
+}
+
+TEST(CtlExec, UnknownCommand)
+{
+	Exec x;
+
+	EXPECT_EQ(x.run("foo"), "error: unknown command 'foo'. Try 'help'.\n\n");
+	EXPECT_EQ(x.run("show nothing"), "error: unknown command 'show nothing'. Try 'help'.\n\n");
+	EXPECT_EQ(x.run("show"), "error: unknown command 'show'. Try 'help'.\n\n");
+	// Words are matched whole: "showinfo" or "show infox" is not "show info".
+	EXPECT_EQ(x.run("showinfo").rfind("error: unknown command", 0), 0u);
+	EXPECT_EQ(x.run("show infox").rfind("error: unknown command", 0), 0u);
+}
+
+TEST(CtlExec, EmptyLinesAndEmptyCommandsAnswerNothing)
+{
+	Exec x;
+
+	EXPECT_EQ(x.run(""), "");
+	EXPECT_EQ(x.run("  \t "), "");
+	EXPECT_EQ(x.run(";;  ; "), "");
+	EXPECT_EQ(answers(x.run(";help;;")).size(), 1u);
+	EXPECT_FALSE(x.prompt);
+}
+
+TEST(CtlExec, PromptToggles)
+{
+	Exec x;
+
+	EXPECT_EQ(x.run("prompt"), "\n");
+	EXPECT_TRUE(x.prompt);
+	EXPECT_EQ(x.run("prompt"), "\n");
+	EXPECT_FALSE(x.prompt);
+	x.run("prompt;help");
+	EXPECT_TRUE(x.prompt);
+}
+
+TEST(CtlExec, QuitStopsTheLine)
+{
+	volatile bool q = false;
+	struct ctl_env env = {};
+	struct ctl_buf out = {};
+	bool prompt = false, quit = false;
+
+	env.quit = &q;
+	ctl_execute(&env, "help; quit; shutdown", &out, &prompt, &quit);
+	EXPECT_TRUE(quit);
+	EXPECT_FALSE(q) << "a command after quit ran";
+	EXPECT_EQ(answers(std::string(out.data, out.len)).size(), 1u);
+	ctl_buf_free(&out);
+}
+
+TEST(CtlExec, VeryLongLine)
+{
+	Exec x;
+	std::string out = x.run(std::string(200000, 'a') + " b;help");
+	auto v = answers(out);
+
+	ASSERT_EQ(v.size(), 2u);
+	EXPECT_EQ(v[0].rfind("error: unknown command 'aaaa", 0), 0u);
+	EXPECT_LT(v[0].size(), 200u) << "the unknown command is echoed back whole";
+	EXPECT_NE(v[1].find("show info"), std::string::npos);
+
+	std::string words;
+	for (int i = 0; i < 1000; i++)
+		words += "w ";
+	EXPECT_EQ(x.run(words).rfind("error: ", 0), 0u);
+}
+
+TEST(CtlExec, BinaryBytesGiveAnErrorNeverRawBytes)
+{
+	Exec x;
+	std::string line;
+
+	for (int c = 1; c < 256; c++)
+		if (c != ';')
+			line.push_back((char)c);
+	std::string out = x.run(line);
+	auto v = answers(out);
+	ASSERT_EQ(v.size(), 1u) << out;
+	EXPECT_EQ(v[0].rfind("error: unknown command", 0), 0u);
+	EXPECT_TRUE(printable(out)) << out;
+
+	out = x.run("\x01\x02\x1b[2J;\x7f");
+	EXPECT_EQ(answers(out).size(), 2u);
+	EXPECT_TRUE(printable(out));
+}
+
+TEST(CtlExec, HelpListsCommandsWithUsage)
+{
+	Exec x;
+	std::string out = x.run("help");
+
+	for (const char *cmd : { "help", "prompt", "quit", "show info [json]", "show ports [json]",
+				 "show pools", "shutdown [GRACE_MS]" })
+		EXPECT_NE(out.find(cmd), std::string::npos) << cmd << " missing from\n" << out;
+	EXPECT_EQ(answers(out).size(), 1u);
+}
+
+TEST(CtlExec, ShowInfoWithoutDataplane)
+{
+	Exec x;
+	struct dp_conf conf = {};
+	char file[] = "/etc/sluice/a\"b\n\nc.yaml"; // a blank line must not end the answer
+
+	conf.file = file;
+	conf.dataplane.workers = 3;
+	conf.dataplane.n_ports = 1;
+	x.env.conf = &conf;
+	x.env.start_time -= 3725;
+
+	std::string out = x.run("show info");
+	EXPECT_NE(out.find("Version: " SLUICE_VERSION "\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("Pid: " + std::to_string(getpid()) + "\n"), std::string::npos);
+	EXPECT_NE(out.find("Uptime: 0d 1h02m05s\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("Uptime_sec: 3725\n"), std::string::npos);
+	EXPECT_NE(out.find("Workers: 3\n"), std::string::npos);
+	EXPECT_NE(out.find("Ports: 1\n"), std::string::npos);
+	EXPECT_NE(out.find("Config_epoch: 0\n"), std::string::npos);
+	EXPECT_EQ(answers(out).size(), 1u) << "a newline in the file name broke the framing";
+
+	out = x.run("show info json");
+	EXPECT_EQ(out.rfind("{\"name\":\"sluice\",\"version\":\"" SLUICE_VERSION "\"", 0), 0u)
+		<< out;
+	EXPECT_NE(out.find("\"config_file\":\"/etc/sluice/a\\\"b\\n\\nc.yaml\""), std::string::npos)
+		<< out;
+	EXPECT_NE(out.find("\"workers\":3,"), std::string::npos);
+	EXPECT_EQ(out.substr(out.size() - 3), "}\n\n");
+
+	EXPECT_EQ(x.run("show info xml"), "error: usage: show info [json]\n\n");
+}
+
+TEST(CtlExec, ShowPortsAndPoolsNeedTheDataplane)
+{
+	Exec x;
+
+	EXPECT_EQ(x.run("show ports"), "error: dataplane not running\n\n");
+	EXPECT_EQ(x.run("show ports json"), "error: dataplane not running\n\n");
+	EXPECT_EQ(x.run("show pools"), "error: dataplane not running\n\n");
+}
+
+TEST(CtlExec, Shutdown)
+{
+	Exec x;
+
+	EXPECT_EQ(x.run("shutdown abc"), "error: GRACE_MS must be a number of milliseconds\n\n");
+	EXPECT_EQ(x.run("shutdown -5"), "error: GRACE_MS must be a number of milliseconds\n\n");
+	EXPECT_FALSE(x.quit);
+	EXPECT_EQ(x.run("shutdown 2500"), "shutting down\n\n");
+	EXPECT_TRUE(x.quit);
+	EXPECT_EQ(x.env.shutdown_grace_ms, 2500u);
+}
+
+// A dataplane with two workers and no port or pool: enough for the counter registry.
+struct FakeDp {
+	std::unique_ptr<struct dp> dp{ new struct dp() };
+	std::vector<std::unique_ptr<struct dp_worker>> workers;
+	struct dp_snapshot snap = {};
+
+	FakeDp()
+	{
+		for (uint16_t i = 0; i < 2; i++) {
+			workers.emplace_back(new struct dp_worker());
+			workers[i]->id = i;
+			workers[i]->dp = dp.get();
+			dp->workers[i] = workers[i].get();
+		}
+		dp->n_workers = 2;
+		snap.epoch = 7;
+		dp->snapshot = &snap;
+		workers[0]->ns.cnt[NET_CNT_ip_drop_bad_cksum] = 3;
+		workers[1]->ns.cnt[NET_CNT_ip_drop_bad_cksum] = 4;
+		workers[0]->ns.cnt[NET_CNT_rx_frames] = 100;
+		workers[1]->ns.cnt[NET_CNT_rx_frames] = 23;
+		workers[1]->ns.cnt[NET_CNT_tx_frames] = 5;
+		workers[1]->cnt[DP_CNT_redirects] = 9;
+	}
+};
+
+// The first line naming a counter is its total; "KEY: N" reads with cut -d' ' -f2.
+uint64_t first_value(const std::string &out, const std::string &name)
+{
+	size_t p = out.find(name);
+	if (p == std::string::npos)
+		return UINT64_MAX;
+	size_t colon = out.find(": ", p);
+	return std::strtoull(out.c_str() + colon + 2, nullptr, 10);
+}
+
+TEST(CtlExec, ShowPortsPrintsEveryCounterTotalFirst)
+{
+	Exec x;
+	FakeDp f;
+
+	x.env.dp = f.dp.get();
+	std::string out = x.run("show ports");
+	ASSERT_EQ(answers(out).size(), 1u) << out;
+	EXPECT_EQ(first_value(out, "ip_drop_bad_cksum"), 7u) << out;
+	EXPECT_NE(out.find("\ntotal.net.ip_drop_bad_cksum: 7\n"), std::string::npos);
+	EXPECT_NE(out.find("\nworker0.net.ip_drop_bad_cksum: 3\n"), std::string::npos);
+	EXPECT_NE(out.find("\nworker1.net.ip_drop_bad_cksum: 4\n"), std::string::npos);
+	EXPECT_NE(out.find("\nworker1.dp.redirects: 9\n"), std::string::npos);
+	EXPECT_NE(out.find("\nworker0.net.icmp_echo_replies: 0\n"), std::string::npos)
+		<< "zero counters are printed too";
+	// One total line and one line per worker for every counter of every group.
+	size_t lines = 0;
+	for (char c : out)
+		lines += c == '\n';
+	size_t counters = 0;
+	for (unsigned int g = 0; g < dp_n_counter_groups; g++)
+		counters += dp_counter_groups[g].count;
+	EXPECT_EQ(lines - 1, 3 * counters);
+
+	out = x.run("show info");
+	EXPECT_NE(out.find("Workers: 2\n"), std::string::npos);
+	EXPECT_NE(out.find("Config_epoch: 7\n"), std::string::npos);
+	EXPECT_NE(out.find("Rx_frames: 123\n"), std::string::npos);
+	EXPECT_NE(out.find("Tx_frames: 5\n"), std::string::npos);
+
+	out = x.run("show ports json");
+	EXPECT_EQ(answers(out).size(), 1u);
+	EXPECT_EQ(out.rfind("{\"ports\":[],\"total\":{\"dp\":{", 0), 0u) << out;
+	EXPECT_NE(out.find("\"ip_drop_bad_cksum\":7"), std::string::npos);
+	EXPECT_NE(out.find("\"workers\":[{\"id\":0,\"dp\":{"), std::string::npos);
+	EXPECT_NE(out.find("\"pools\":[]}\n"), std::string::npos);
+
+	EXPECT_EQ(x.run("show pools"), "\n"); // no pool in the fake: an empty answer
+	EXPECT_EQ(x.run("show pools json"), "{\"pools\":[]}\n\n");
+}
+
+TEST(CtlBuf, JsonEscaping)
+{
+	struct ctl_buf b = {};
+
+	ctl_json_str(&b, "a\"b\\c\n\t\x01 caf\xc3\xa9 \xff\xc3 \xed\xa0\x80 \xf0\x9f\x98\x80");
+	EXPECT_EQ(std::string(b.data, b.len),
+		  "\"a\\\"b\\\\c\\n\\t\\u0001 caf\xc3\xa9 \\ufffd\\ufffd "
+		  "\\ufffd\\ufffd\\ufffd \xf0\x9f\x98\x80\"");
+	b.len = 0;
+	ctl_json_str(&b, nullptr);
+	EXPECT_EQ(std::string(b.data, b.len), "\"\"");
+	b.len = 0;
+	ctl_printf(&b, "%s-%d", std::string(1000, 'x').c_str(), 5);
+	EXPECT_EQ(b.len, 1002u);
+	EXPECT_EQ(std::string(b.data + 998), "xx-5");
+	ctl_buf_free(&b);
+}
+
+// ---- the server ----
+
+struct TmpDir {
+	std::string path;
+	TmpDir()
+	{
+		char t[] = "/tmp/ctl_test.XXXXXX";
+		EXPECT_NE(mkdtemp(t), nullptr);
+		path = t;
+	}
+	~TmpDir()
+	{
+		std::string cmd = "rm -rf '" + path + "'";
+		EXPECT_EQ(system(cmd.c_str()), 0);
+	}
+};
+
+int connect_to(const std::string &path)
+{
+	struct sockaddr_un sa = {};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	sa.sun_family = AF_UNIX;
+	strncpy(sa.sun_path, path.c_str(), sizeof(sa.sun_path) - 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+// Read until the peer closes (or until `until` is seen); 5 s bound.
+std::string read_all(int fd, const std::string &until = "")
+{
+	std::string s;
+	char buf[4096];
+	auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+
+	while (std::chrono::steady_clock::now() < end) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return s;
+		s.append(buf, (size_t)n);
+		if (!until.empty() && s.size() >= until.size() &&
+		    s.compare(s.size() - until.size(), until.size(), until) == 0)
+			return s;
+	}
+	ADD_FAILURE() << "no EOF within 5 s, got: " << s;
+	return s;
+}
+
+struct Server {
+	TmpDir dir;
+	std::string path;
+	volatile bool quit = false;
+	struct ctl_env env = {};
+	struct ctl_server *srv = nullptr;
+	char err[256] = "";
+
+	Server()
+	{
+		path = dir.path + "/run/sluice/ctl.sock"; // parents created on open
+		env.quit = &quit;
+		srv = ctl_server_open(path.c_str(), &env, err, sizeof(err));
+		EXPECT_NE(srv, nullptr) << err;
+	}
+	~Server()
+	{
+		ctl_server_close(srv);
+	}
+	// Serve while client runs in a thread; returns what it returned.
+	std::string with_client(const std::function<std::string()> &client)
+	{
+		std::atomic<bool> done{ false };
+		std::string result;
+		std::thread t([&] {
+			result = client();
+			done = true;
+		});
+		auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (!done && std::chrono::steady_clock::now() < end)
+			ctl_server_poll(srv, 20);
+		t.join();
+		return result;
+	}
+	std::string ask(const std::string &bytes, bool shut = false)
+	{
+		return with_client([&] {
+			int fd = connect_to(path);
+			if (fd < 0)
+				return std::string("connect failed");
+			// The server may close before reading it all (a turned-away client, a line
+			// too long): no SIGPIPE, and what it answered is what the test checks.
+			(void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+			if (shut)
+				shutdown(fd, SHUT_WR);
+			std::string s = read_all(fd);
+			close(fd);
+			return s;
+		});
+	}
+};
+
+TEST(CtlServer, OpenModeAndHelp)
+{
+	Server s;
+	struct stat st;
+
+	ASSERT_NE(s.srv, nullptr);
+	ASSERT_EQ(stat(s.path.c_str(), &st), 0);
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(st.st_mode & 0777, 0600u);
+	ASSERT_EQ(stat((s.dir.path + "/run/sluice").c_str(), &st), 0);
+	EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+	std::string out = s.ask("help\n");
+	EXPECT_NE(out.find("show info"), std::string::npos);
+	EXPECT_EQ(answers(out).size(), 1u);
+
+	// Outside prompt mode only the first line is answered, then the server closes.
+	out = s.ask("show info\nhelp\n");
+	EXPECT_EQ(out.rfind("Name: sluice\n", 0), 0u) << out;
+	EXPECT_EQ(answers(out).size(), 1u);
+
+	// A line without its newline is still run at EOF; an empty line answers nothing.
+	EXPECT_EQ(s.ask("foo", true), "error: unknown command 'foo'. Try 'help'.\n\n");
+	EXPECT_EQ(s.ask("\n"), "");
+	EXPECT_EQ(s.ask("foo\r\n"), "error: unknown command 'foo'. Try 'help'.\n\n");
+
+	EXPECT_EQ(s.ask("shutdown\n"), "shutting down\n\n");
+	EXPECT_TRUE(s.quit);
+
+	ctl_server_close(s.srv);
+	s.srv = nullptr;
+	EXPECT_NE(stat(s.path.c_str(), &st), 0) << "socket file left behind";
+}
+
+TEST(CtlServer, PromptMode)
+{
+	Server s;
+	std::string out = s.with_client([&] {
+		int fd = connect_to(s.path);
+		std::string all;
+		EXPECT_EQ(write(fd, "prompt\n", 7), 7);
+		all += read_all(fd, "> ");
+		EXPECT_EQ(write(fd, "foo; foo\n", 9), 9);
+		all += read_all(fd, "> ");
+		EXPECT_EQ(write(fd, "\n", 1), 1);
+		all += read_all(fd, "> ");
+		EXPECT_EQ(write(fd, "quit\n", 5), 5);
+		all += read_all(fd);
+		close(fd);
+		return all;
+	});
+	const std::string err = "error: unknown command 'foo'. Try 'help'.\n\n";
+	EXPECT_EQ(out, "\n> " + err + err + "> > ");
+}
+
+TEST(CtlServer, LongLineNulAndBinary)
+{
+	Server s;
+
+	EXPECT_EQ(s.ask(std::string(70000, 'x')), "error: line too long\n\n");
+	EXPECT_EQ(s.ask(std::string("help\0x\n", 7)), "error: NUL byte in command line\n\n");
+	std::string bin;
+	for (int i = 1; i < 256; i++)
+		bin.push_back((char)(i == '\n' ? 'n' : i));
+	std::string out = s.ask(bin + "\n");
+	EXPECT_TRUE(printable(out));
+	EXPECT_EQ(out.rfind("error: ", 0), 0u) << out;
+	// The server is still alive and answering.
+	EXPECT_NE(s.ask("help\n").find("show info"), std::string::npos);
+}
+
+TEST(CtlServer, TooManyClientsAreTurnedAway)
+{
+	Server s;
+	std::vector<int> fds;
+
+	for (int i = 0; i < 64; i++) {
+		fds.push_back(connect_to(s.path));
+		ASSERT_GE(fds.back(), 0);
+		ctl_server_poll(s.srv, 0);
+	}
+	for (int i = 0; i < 5; i++)
+		ctl_server_poll(s.srv, 0);
+	std::string out = s.ask("help\n");
+	EXPECT_EQ(out.rfind("error: too many control clients", 0), 0u) << out;
+	for (int fd : fds)
+		close(fd);
+	for (int i = 0; i < 5; i++)
+		ctl_server_poll(s.srv, 0);
+	EXPECT_NE(s.ask("help\n").find("show info"), std::string::npos);
+}
+
+bool hung_up(int fd)
+{
+	struct pollfd p = { fd, 0, 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+// A client that never sends its line and one that never reads its answers are closed after
+// their 10 s bounds, and meanwhile the server keeps answering everyone else at once.
+TEST(CtlServer, SilentAndNonReadingClientsAreClosed)
+{
+	Server s;
+	using clock = std::chrono::steady_clock;
+	auto t0 = clock::now();
+	int silent = connect_to(s.path), slow = connect_to(s.path);
+	std::string flood = "prompt\n";
+
+	ASSERT_GE(silent, 0);
+	ASSERT_GE(slow, 0);
+	for (int i = 0; i < 4000; i++)
+		flood += "help\n";
+	size_t sent = 0;
+	while (clock::now() - t0 < std::chrono::seconds(2)) {
+		ssize_t n = send(slow, flood.data() + sent, flood.size() - sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			sent += (size_t)n;
+		ctl_server_poll(s.srv, 10);
+	}
+	EXPECT_FALSE(hung_up(silent));
+	EXPECT_FALSE(hung_up(slow));
+
+	auto t1 = clock::now();
+	EXPECT_NE(s.ask("help\n").find("show info"), std::string::npos);
+	EXPECT_LT(clock::now() - t1, std::chrono::seconds(1)) << "a stuck client held up the loop";
+
+	while ((!hung_up(silent) || !hung_up(slow)) && clock::now() - t0 < std::chrono::seconds(15))
+		ctl_server_poll(s.srv, 100);
+	auto waited = clock::now() - t0;
+	EXPECT_TRUE(hung_up(silent));
+	EXPECT_TRUE(hung_up(slow));
+	EXPECT_GE(waited, std::chrono::milliseconds(9900));
+	EXPECT_LT(waited, std::chrono::seconds(13));
+	close(silent);
+	close(slow);
+}
+
+TEST(CtlServer, StaleSocketReplacedLiveOneRefused)
+{
+	TmpDir dir;
+	std::string path = dir.path + "/ctl.sock";
+	struct sockaddr_un sa = {};
+	char err[256] = "";
+	struct ctl_env env = {};
+
+	// A socket file whose process is gone: bound, then closed without unlink.
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sa.sun_family = AF_UNIX;
+	strncpy(sa.sun_path, path.c_str(), sizeof(sa.sun_path) - 1);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+
+	struct ctl_server *a = ctl_server_open(path.c_str(), &env, err, sizeof(err));
+	ASSERT_NE(a, nullptr) << err;
+
+	struct ctl_server *b = ctl_server_open(path.c_str(), &env, err, sizeof(err));
+	EXPECT_EQ(b, nullptr);
+	EXPECT_NE(std::string(err).find("already in use"), std::string::npos) << err;
+	ctl_server_close(b);
+	ctl_server_close(a);
+
+	// Not a socket: refused, left alone.
+	FILE *f = fopen(path.c_str(), "w");
+	ASSERT_NE(f, nullptr);
+	fclose(f);
+	EXPECT_EQ(ctl_server_open(path.c_str(), &env, err, sizeof(err)), nullptr);
+	EXPECT_NE(std::string(err).find("not a socket"), std::string::npos) << err;
+	EXPECT_EQ(access(path.c_str(), F_OK), 0);
+
+	std::string longp = "/tmp/" + std::string(200, 'x');
+	EXPECT_EQ(ctl_server_open(longp.c_str(), &env, err, sizeof(err)), nullptr);
+}
+
+} // namespace
