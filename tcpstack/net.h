@@ -187,4 +187,10 @@ int net_route(const struct net_stack *ns, uint32_t ip, uint32_t *nexthop);
 /* Internet checksum helpers (software): ones'-complement sum of buf folded to 16 bits. */
 uint16_t net_cksum(const void *buf, uint32_t len);
 
+/* The same over len bytes of an mbuf chain from offset off, for segments of any length and
+ * alignment (DPDK 22.11's rte_raw_cksum_mbuf, and so rte_ipv4_udptcp_cksum_mbuf, is wrong when
+ * a segment starts at an odd offset of the message). Returns 0, or -EINVAL when the range is
+ * outside the packet. */
+int net_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum);
+
 #endif /* SLUICE_NET_H */

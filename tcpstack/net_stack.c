@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice tcpstack: per-worker stack state, interfaces, routing, checksum and timer.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "net.h"
+#include "net_priv.h"
+
+const char *const net_counter_names[NET_CNT_MAX] = {
+#define NET_CNT_NAME(name) [NET_CNT_##name] = #name,
+	NET_COUNTERS(NET_CNT_NAME)
+#undef NET_CNT_NAME
+};
+
+void net_stack_init(struct net_stack *ns, struct rte_mempool *pool, const struct net_hooks *hooks,
+		    uint64_t hz)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->pool = pool;
+	if (hooks != NULL)
+		ns->hooks = *hooks;
+	ns->hz = hz;
+}
+
+void net_stack_fini(struct net_stack *ns)
+{
+	uint16_t i;
+
+	for (i = 0; i < ns->n_pending; i++) {
+		rte_pktmbuf_free(ns->pending[i].m);
+		ns->pending[i].m = NULL;
+	}
+	ns->n_pending = 0;
+}
+
+int net_stack_add_if(struct net_stack *ns, const struct net_if *ifp)
+{
+	if (ns->n_ifs >= NET_MAX_IFS)
+		return -ENOSPC;
+	ns->ifs[ns->n_ifs] = *ifp;
+	return ns->n_ifs++;
+}
+
+int net_if_by_addr(const struct net_stack *ns, uint32_t ip)
+{
+	uint16_t i;
+
+	for (i = 0; i < ns->n_ifs; i++)
+		if (ns->ifs[i].addr == ip)
+			return i;
+	return -1;
+}
+
+int net_if_by_port(const struct net_stack *ns, uint16_t port_id)
+{
+	uint16_t i;
+
+	for (i = 0; i < ns->n_ifs; i++)
+		if (ns->ifs[i].port_id == port_id)
+			return i;
+	return -1;
+}
+
+int net_route(const struct net_stack *ns, uint32_t ip, uint32_t *nexthop)
+{
+	uint16_t i;
+
+	/* Connected subnets first, in interface order; then the first default route. */
+	for (i = 0; i < ns->n_ifs; i++) {
+		const struct net_if *ifp = &ns->ifs[i];
+
+		if (ifp->mask != 0 && ((ip ^ ifp->addr) & ifp->mask) == 0) {
+			*nexthop = ip;
+			return i;
+		}
+	}
+	for (i = 0; i < ns->n_ifs; i++) {
+		if (ns->ifs[i].gateway != 0) {
+			*nexthop = ns->ifs[i].gateway;
+			return i;
+		}
+	}
+	return -1;
+}
+
+uint16_t net_cksum(const void *buf, uint32_t len)
+{
+	/* Folded, not inverted, in memory byte order like rte_raw_cksum: a received header with a
+	 * valid checksum sums to 0xffff; a checksum field to fill is ~net_cksum(...). */
+	return rte_raw_cksum(buf, len);
+}
+
+int net_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum)
+{
+	uint32_t acc = 0, done = 0, n;
+	uint16_t part;
+
+	if ((uint64_t)off + len > rte_pktmbuf_pkt_len(m))
+		return -EINVAL;
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (done < len) {
+		if (m == NULL)
+			return -EINVAL; /* pkt_len disagrees with the chain */
+		n = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n);
+		/* A piece that starts at an odd offset of the message has its bytes in the other
+		 * halves of the 16-bit words: swap its folded sum (RFC 1071, byte order
+		 * independence). Swapping before folding, as rte_raw_cksum_mbuf does, loses the
+		 * carries. */
+		if (done & 1)
+			part = rte_bswap16(part);
+		acc += part;
+		done += n;
+		off = 0;
+		m = m->next;
+	}
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	*sum = (uint16_t)acc;
+	return 0;
+}
+
+void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m)
+{
+	ns->cnt[NET_CNT_tx_frames]++;
+	ns->cnt[NET_CNT_tx_bytes] += rte_pktmbuf_pkt_len(m);
+	ns->hooks.tx(ns, ns->ifs[ifindex].port_id, m);
+}
+
+void net_timer(struct net_stack *ns)
+{
+	if (ns->now < ns->next_arp_scan)
+		return;
+	ns->next_arp_scan = ns->now + net_ms_to_tsc(ns, NET_ARP_SCAN_MS);
+	arp_timer(ns);
+}
