@@ -517,8 +517,7 @@ struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lpor
 		c->flags |= TCP_F_TS;
 	if (!ts->conf.no_sack)
 		c->flags |= TCP_F_SACK;
-	c->iss = tcp_isn(&ts->secret, laddr, lport, raddr, rport,
-			 ts->ns->now * 1000000 / ts->ns->hz);
+	c->iss = tcp_isn(&ts->secret, laddr, lport, raddr, rport, tcp_now_us64(ts));
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sq_seq = c->iss + 1;
 	c->adv_mss = tcp_local_mss(ts, ifindex);
@@ -600,6 +599,7 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *m)
 {
 	uint32_t len;
 
+	tcp_clock(c->ts);
 	if (m == NULL)
 		return -EINVAL;
 	len = m->pkt_len;
@@ -630,6 +630,7 @@ void tcp_recved(struct tcp_conn *c, uint32_t n)
 {
 	uint32_t before, after;
 
+	tcp_clock(c->ts);
 	if (n > c->rcv_held)
 		n = c->rcv_held;
 	if (n == 0)
@@ -668,6 +669,7 @@ static void queue_fin(struct tcp_conn *c)
 
 int tcp_shutdown(struct tcp_conn *c)
 {
+	tcp_clock(c->ts);
 	switch (c->state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RCVD:
@@ -688,6 +690,7 @@ int tcp_shutdown(struct tcp_conn *c)
 
 void tcp_close(struct tcp_conn *c)
 {
+	tcp_clock(c->ts);
 	c->flags &= ~TCP_F_ATTACHED;
 	c->flags |= TCP_F_ORPHAN;
 	if (c->state == TCP_CLOSED)
@@ -706,6 +709,7 @@ void tcp_close(struct tcp_conn *c)
 
 void tcp_abort(struct tcp_conn *c)
 {
+	tcp_clock(c->ts);
 	c->flags &= ~TCP_F_ATTACHED;
 	if (c->state == TCP_CLOSED)
 		return;

@@ -208,9 +208,16 @@ static inline void tcp_count(struct tcp_stack *ts, enum tcp_counter i)
 
 /* Refresh ts->now_ms from ns->now. */
 void tcp_clock(struct tcp_stack *ts);
+/* ns->now in microseconds; split so that now * 1e6 cannot overflow after a few hours. */
+static inline uint64_t tcp_now_us64(const struct tcp_stack *ts)
+{
+	uint64_t now = ts->ns->now, hz = ts->ns->hz;
+
+	return now / hz * 1000000 + now % hz * 1000000 / hz;
+}
 static inline uint32_t tcp_now_us(const struct tcp_stack *ts)
 {
-	return (uint32_t)(ts->ns->now * 1000000 / ts->ns->hz);
+	return (uint32_t)tcp_now_us64(ts);
 }
 static inline uint32_t tcp_tsval(const struct tcp_stack *ts)
 {
@@ -267,6 +274,7 @@ void tcp_rtx_set(struct tcp_conn *c, enum tcp_rtx_kind kind, uint32_t ms);
 void tcp_dack_schedule(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
 void tcp_rto_compute(struct tcp_conn *c);
+void tcp_rto_synced(struct tcp_conn *c);
 void tcp_timer_fire(void *arg, struct tcp_timer *t);
 
 /* ---- tcp_cc.c ---- */

@@ -244,6 +244,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg)
 	else if (c->flags & TCP_F_RTT_TIMING)
 		tcp_rtt_sample(c, tcp_now_us(ts) - c->rtt_start_us);
 	c->flags &= ~TCP_F_RTT_TIMING;
+	tcp_rto_synced(c);
 	c->snd_una = seg->ack;
 	c->snd_wl2 = seg->ack;
 	c->flags |= TCP_F_SYN_ACKED | TCP_F_ACK_NOW;
@@ -440,6 +441,7 @@ static bool syn_rcvd_ack(struct tcp_conn *c, struct tcp_seg *seg)
 	else if (c->flags & TCP_F_RTT_TIMING)
 		tcp_rtt_sample(c, tcp_now_us(ts) - c->rtt_start_us);
 	c->flags &= ~TCP_F_RTT_TIMING;
+	tcp_rto_synced(c);
 	c->flags |= TCP_F_SYN_ACKED;
 	c->snd_una = seg->ack;
 	c->snd_wnd = seg->wnd << c->snd_wscale;
@@ -536,6 +538,11 @@ void tcp_input_conn(struct tcp_conn *c, struct tcp_seg *seg)
 {
 	tcp_conn_get(c);
 	c->last_rcv_ms = c->ts->now_ms;
+	if (c->rtx_kind == TCP_RTX_KEEPALIVE && c->retries > 0) {
+		/* the peer is alive: back to a full idle period */
+		c->retries = 0;
+		tcp_rtx_set(c, TCP_RTX_KEEPALIVE, c->ts->conf.keepalive_idle_ms);
+	}
 	if (c->state == TCP_SYN_SENT)
 		syn_sent_input(c, seg);
 	else

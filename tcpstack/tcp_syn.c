@@ -118,7 +118,7 @@ static void syn_input(struct tcp_stack *ts, struct tcp_seg *seg)
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->iss = tcp_isn(&ts->secret, seg->t.laddr, seg->t.lport, seg->t.raddr, seg->t.rport,
-			 ts->ns->now * 1000000 / ts->ns->hz);
+			 tcp_now_us64(ts));
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sq_seq = c->iss + 1;
 	c->recover = c->iss;

@@ -18,9 +18,12 @@
 
 #define G_US 1000 /* clock granularity: one wheel tick */
 
+/* The current tick from the clock itself: the wheel's own "now" lags until tcp_timers() runs,
+ * and a deadline computed from it would come early by that lag. Ticks are 1 ms, absolute
+ * (now_tsc / tsc_per_tick), as the wheel counts them. */
 static uint32_t now_tick(const struct tcp_conn *c)
 {
-	return (uint32_t)tcp_wheel_now(&c->ts->wheel);
+	return (uint32_t)(c->ts->ns->now / c->ts->wheel.tsc_per_tick);
 }
 
 void tcp_timer_update(struct tcp_conn *c)
@@ -39,7 +42,7 @@ void tcp_timer_update(struct tcp_conn *c)
 	}
 	wnow = tcp_wheel_now(w);
 	now = (uint32_t)wnow;
-	exp = SEQ_GT(d, now) ? wnow + (d - now) : wnow;
+	exp = SEQ_GT(d, now) ? wnow + (uint32_t)(d - now) : wnow;
 	if (tcp_timer_armed(&c->timer) && c->timer.expire == exp)
 		return;
 	tcp_wheel_arm(w, &c->timer, exp);
@@ -155,6 +158,19 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t r)
 			c->srtt_us = 1;
 	}
 	tcp_rto_compute(c);
+}
+
+/* RTO once the handshake is over: from the RTT sample if there was one; else the initial
+ * value, or 3 s if the SYN had to be retransmitted (RFC 6298 5.7). */
+void tcp_rto_synced(struct tcp_conn *c)
+{
+	const struct tcp_conf *cf = &c->ts->conf;
+
+	if (c->srtt_us != 0)
+		return;
+	c->rto_ms = cf->rto_initial_ms;
+	if (c->retries > 0 && c->rto_ms < TCP_SYN_RTO_FALLBACK_MS)
+		c->rto_ms = RTE_MIN((uint32_t)TCP_SYN_RTO_FALLBACK_MS, cf->rto_max_ms);
 }
 
 static void backoff(struct tcp_conn *c)

@@ -3,6 +3,9 @@
 // ways, out-of-order reassembly with SACK, retransmission, close, SYN cookies. Each test ends
 // by checking that every TCB and every mbuf went back to its pool. The exhaustive packet-script
 // scenarios live in tcp_test (tcp_harness.cc); these only prove the basics.
+#define ALLOW_EXPERIMENTAL_API 1 // rte_ipv4_udptcp_cksum_verify
+
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -26,6 +29,13 @@ constexpr uint64_t HZ = 1000000; // fake TSC: 1 tick = 1 us
 const uint32_t LOCAL = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1));
 const uint32_t PEER = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 2));
 constexpr uint16_t PORT = 80, PEER_PORT = 40000;
+
+uint32_t be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return rte_be_to_cpu_32(v);
+}
 
 struct Out {
 	uint32_t seq, ack;
@@ -252,18 +262,12 @@ class TcpSmoke : public ::testing::Test
 					o.sackok = true;
 				if (q[i] == 8) {
 					o.ts = true;
-					o.tsval = rte_be_to_cpu_32(*(const uint32_t *)(q + i + 2));
-					o.tsecr = rte_be_to_cpu_32(*(const uint32_t *)(q + i + 6));
+					o.tsval = be32(q + i + 2);
+					o.tsecr = be32(q + i + 6);
 				}
-				if (q[i] == 5)
-					for (unsigned k = 0; k < (q[i + 1] - 2u) / 8; k++)
-						o.sack.emplace_back(
-							rte_be_to_cpu_32(
-								*(const uint32_t *)(q + i + 2 +
-										    8 * k)),
-							rte_be_to_cpu_32(
-								*(const uint32_t *)(q + i + 6 +
-										    8 * k)));
+				for (unsigned k = 0; q[i] == 5 && k < (q[i + 1] - 2u) / 8; k++)
+					o.sack.emplace_back(be32(q + i + 2 + 8 * k),
+							    be32(q + i + 6 + 8 * k));
 				i += q[i + 1];
 			}
 			v.push_back(o);
@@ -289,8 +293,8 @@ class TcpSmoke : public ::testing::Test
 			return 0;
 		EXPECT_EQ(o[0].flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		EXPECT_EQ(o[0].ack, peer_isn + 1);
-		in(peer_isn + 1, o[0].seq + 1, RTE_TCP_ACK_FLAG, "", 512, false, opts ? 2 : -1,
-		   o[0].tsval);
+		in(peer_isn + 1, o[0].seq + 1, RTE_TCP_ACK_FLAG, "", opts ? 512 : 65535, false,
+		   opts ? 2 : -1, o[0].tsval);
 		EXPECT_EQ(ev.log, std::vector<std::string>{ "accept" });
 		EXPECT_EQ(out().size(), 0u);
 		return o[0].seq + 1;
@@ -299,11 +303,20 @@ class TcpSmoke : public ::testing::Test
 
 std::vector<struct rte_mbuf *> *TcpSmoke::sent_;
 
+// A chain holding s, 1000 bytes per mbuf (so that segments straddle mbufs).
 struct rte_mbuf *mk(struct rte_mempool *pool, const std::string &s)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	memcpy(rte_pktmbuf_append(m, (uint16_t)s.size()), s.data(), s.size());
-	return m;
+	struct rte_mbuf *head = nullptr;
+	for (size_t off = 0; off < s.size(); off += 1000) {
+		size_t n = std::min<size_t>(1000, s.size() - off);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), s.data() + off, n);
+		if (head == nullptr)
+			head = m;
+		else
+			rte_pktmbuf_chain(head, m);
+	}
+	return head;
 }
 
 TEST_F(TcpSmoke, PassiveOpenDataAndClose)
@@ -516,6 +529,184 @@ TEST_F(TcpSmoke, SynCookieWhenBacklogFull)
 	tcp_abort(ev.conn);
 	advance(64 * 1000); // SYN_RCVD gives up after 5 retries: 1+2+4+8+16+32 s
 	EXPECT_EQ(cnt(TCP_CNT_syn_retransmits), 5u);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, FastRetransmitNewReno)
+{
+	init();
+	uint32_t iss = handshake(100); // no options: MSS 536, no SACK, no timestamps
+	struct tcp_conn *c = ev.conn;
+	ASSERT_NE(c, nullptr);
+	ASSERT_EQ(tcp_send(c, mk(pool, std::string(5 * 536, 'q'))), 0);
+	auto o = out();
+	ASSERT_EQ(o.size(), 5u);
+	// segment 2 lost; 3, 4, 5 bring duplicate ACKs
+	in(101, iss + 536, RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(out().size(), 0u);
+	in(101, iss + 536, RTE_TCP_ACK_FLAG);
+	in(101, iss + 536, RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(out().size(), 0u);
+	in(101, iss + 536, RTE_TCP_ACK_FLAG);
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].seq, iss + 536);
+	EXPECT_EQ(o[0].data.size(), 536u);
+	EXPECT_EQ(cnt(TCP_CNT_fast_retransmits), 1u);
+	struct tcp_conn_info info;
+	tcp_conn_info(c, &info);
+	EXPECT_EQ(info.ssthresh, 2u * 536);	  // max(flight/2 = 1072, 2 * MSS)
+	EXPECT_EQ(info.cwnd, 2u * 536 + 3 * 536); // ssthresh + 3 * MSS
+	// partial ACK (segment 3 lost too): retransmit it at once
+	in(101, iss + 2 * 536, RTE_TCP_ACK_FLAG);
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].seq, iss + 2 * 536);
+	// full ACK ends recovery with cwnd = min(ssthresh, flight + MSS)
+	in(101, iss + 5 * 536, RTE_TCP_ACK_FLAG);
+	tcp_conn_info(c, &info);
+	EXPECT_EQ(info.cwnd, 2u * 536);
+	EXPECT_EQ(cnt(TCP_CNT_retransmits), 2u);
+	tcp_abort(c);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, ZeroWindowPersist)
+{
+	init();
+	uint32_t iss = handshake(100);
+	struct tcp_conn *c = ev.conn;
+	in(101, iss, RTE_TCP_ACK_FLAG, "", 0); // window shut
+	ASSERT_EQ(tcp_send(c, mk(pool, "abc")), 0);
+	EXPECT_EQ(out().size(), 0u);
+	advance(200); // RTO from the handshake sample: rto_min
+	auto o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].seq, iss - 1) << "probe with an old sequence number";
+	EXPECT_EQ(o[0].data.size(), 0u);
+	EXPECT_EQ(cnt(TCP_CNT_zero_window_probes), 1u);
+	in(101, iss, RTE_TCP_ACK_FLAG, "", 1000); // opens
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].data, "abc");
+	tcp_abort(c);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, SimultaneousCloseAndTimeWait)
+{
+	init();
+	uint32_t iss = handshake(100);
+	struct tcp_conn *c = ev.conn;
+	ASSERT_EQ(tcp_shutdown(c), 0);
+	auto o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].flags, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(tcp_conn_state(c), TCP_FIN_WAIT_1);
+	// the peer's FIN crosses ours
+	in(101, iss, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(tcp_conn_state(c), TCP_CLOSING);
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].ack, 102u);
+	in(102, iss + 1, RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(tcp_conn_state(c), TCP_TIME_WAIT);
+	EXPECT_EQ(ev.log.back(), "closed");
+	EXPECT_EQ(ev.reason, TCP_CLOSE_NORMAL);
+	// a retransmitted FIN is acknowledged again
+	in(101, iss + 1, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].ack, 102u);
+	EXPECT_EQ(ts->time_wait, 1u);
+	advance(101);
+	EXPECT_EQ(ts->time_wait, 0u);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, TimeWaitReclaimedWhenPoolEmpty)
+{
+	conf.max_connections = 1;
+	conf.time_wait_ms = 60000;
+	init();
+	uint32_t iss = handshake(100);
+	struct tcp_conn *c = ev.conn;
+	in(101, iss, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+	tcp_close(c);
+	in(102, iss + 1, RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(ts->conns_used, 0u) << "LAST_ACK acknowledged: freed";
+	flush();
+	// now a connection we close first ends in TIME_WAIT
+	in(900, 0, RTE_TCP_SYN_FLAG, "", 65535, false, -1, 0, 4000);
+	auto o = out();
+	ASSERT_EQ(o.size(), 1u);
+	uint32_t iss2 = o[0].seq + 1;
+	in(901, iss2, RTE_TCP_ACK_FLAG, "", 65535, false, -1, 0, 4000);
+	c = ev.conn;
+	tcp_close(c);
+	in(901, iss2 + 1, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, "", 65535, false, -1, 0, 4000);
+	EXPECT_EQ(ts->time_wait, 1u);
+	flush();
+	in(5000, 0, RTE_TCP_SYN_FLAG, "", 65535, false, -1, 0, 4001);
+	EXPECT_EQ(cnt(TCP_CNT_time_wait_reclaimed), 1u);
+	EXPECT_EQ(ts->syn_rcvd, 1u);
+	o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(cnt(TCP_CNT_syn_cookies_sent), 0u);
+	advance(64000); // the half-open connection gives up
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, KeepaliveTimesOut)
+{
+	conf.keepalive_idle_ms = 1000;
+	conf.keepalive_intvl_ms = 100;
+	conf.keepalive_probes = 2;
+	init();
+	uint32_t iss = handshake(100);
+	advance(999);
+	EXPECT_EQ(out().size(), 0u);
+	advance(1);
+	auto o = out();
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_EQ(o[0].seq, iss - 1);
+	in(101, iss, RTE_TCP_ACK_FLAG); // answered: idle again
+	advance(999);
+	EXPECT_EQ(out().size(), 0u);
+	advance(1 + 100 + 100);
+	o = out();
+	ASSERT_EQ(o.size(), 3u); // two probes, then RST
+	EXPECT_TRUE(o[2].flags & RTE_TCP_RST_FLAG);
+	EXPECT_EQ(ev.log.back(), "closed");
+	EXPECT_EQ(ev.reason, TCP_CLOSE_TIMEOUT);
+	EXPECT_EQ(cnt(TCP_CNT_keepalive_probes), 3u);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, PawsAndDataAfterClose)
+{
+	conf.fin_wait_2_ms = 500;
+	init();
+	uint32_t iss = handshake(100, true);
+	struct tcp_conn *c = ev.conn;
+	in(101, iss, RTE_TCP_ACK_FLAG, "new", 512, false, 100, 0);
+	EXPECT_EQ(ev.data, "new");
+	in(104, iss, RTE_TCP_ACK_FLAG, "old", 512, false, 50, 0);
+	EXPECT_EQ(ev.data, "new");
+	EXPECT_EQ(cnt(TCP_CNT_drop_paws), 1u);
+	flush();
+	tcp_close(c);
+	auto o = out();
+	ASSERT_EQ(o.size(), 1u);
+	in(104, iss + 1, RTE_TCP_ACK_FLAG, "more", 512, false, 101, 0);
+	EXPECT_EQ(ev.data, "new");
+	EXPECT_EQ(cnt(TCP_CNT_drop_after_close), 1u);
+	EXPECT_EQ(tcp_conn_state(c), TCP_FIN_WAIT_2);
+	o = out();
+	ASSERT_EQ(o.size(), 0u); // delayed
+	advance(500);
+	EXPECT_EQ(ts->conns_used, 0u) << "orphaned FIN_WAIT_2 times out";
 	expect_clean();
 }
 
