@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice HTTP parser: the head driver shared by requests and responses (line finding, limits,
+ * field lines and the fields that decide framing), errors, spans and the mbuf mapping.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "http_priv.h"
+
+/* Generated from the RFC 9110 / RFC 3986 grammars; the bits are the HTTP_C_* classes. */
+const uint8_t http_ctype[256] = {
+	/* 0x00 */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* 0x08 */ 0x00, 0x42, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* 0x10 */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* 0x18 */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	/* 0x20 */ 0x42, 0x57, 0x02, 0x43, 0x57, 0x53, 0x57, 0x57,
+	/* 0x28 */ 0x56, 0x56, 0x57, 0x57, 0x56, 0x57, 0x57, 0x46,
+	/* 0x30 */ 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f,
+	/* 0x38 */ 0x7f, 0x7f, 0x46, 0x56, 0x42, 0x56, 0x42, 0x42,
+	/* 0x40 */ 0x46, 0xdf, 0xdf, 0xdf, 0xdf, 0xdf, 0xdf, 0xd7,
+	/* 0x48 */ 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7,
+	/* 0x50 */ 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7,
+	/* 0x58 */ 0xd7, 0xd7, 0xd7, 0x42, 0x02, 0x42, 0x43, 0x57,
+	/* 0x60 */ 0x43, 0xdf, 0xdf, 0xdf, 0xdf, 0xdf, 0xdf, 0xd7,
+	/* 0x68 */ 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7,
+	/* 0x70 */ 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7, 0xd7,
+	/* 0x78 */ 0xd7, 0xd7, 0xd7, 0x42, 0x43, 0x42, 0x57, 0x00,
+	/* 0x80 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0x88 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0x90 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0x98 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xa0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xa8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xb0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xb8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xc0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xc8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xd0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xd8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xe0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xe8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xf0 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	/* 0xf8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+};
+
+/* GCC/clang vector extension: SSE2 on x86, NEON on arm64, plain code elsewhere. */
+typedef uint8_t http_v16 __attribute__((vector_size(16)));
+
+uint32_t http_value_run(const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		http_v16 v, bad;
+		uint64_t w[2];
+
+		memcpy(&v, p + i, sizeof(v));
+		bad = (http_v16)((v < 0x20) & (v != '\t')) | (http_v16)(v == 0x7f);
+		memcpy(w, &bad, sizeof(w));
+		if (w[0] | w[1])
+			break;
+	}
+	for (; i < n; i++)
+		if (!http_is(p[i], HTTP_C_VALUE))
+			break;
+	return i;
+}
+
+static const struct {
+	const char *name;
+	const char *desc;
+	uint16_t status;
+} http_errs[] = {
+#define HTTP_ERR_ROW(n, s, d) { #n, d, s },
+	HTTP_ERRORS(HTTP_ERR_ROW)
+#undef HTTP_ERR_ROW
+};
+
+static int http_err_index(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err <= HTTP_E_BASE || err >= HTTP_E_END)
+		return -1;
+	return err - HTTP_E_BASE - 1;
+}
+
+int http_error_status(int err)
+{
+	int i = http_err_index(err);
+
+	return i < 0 ? 500 : http_errs[i].status;
+}
+
+const char *http_error_str(int err)
+{
+	int i = http_err_index(err);
+
+	if (i >= 0)
+		return http_errs[i].desc;
+	return err == -EAGAIN ? "incomplete" : "not an HTTP error";
+}
+
+const char *http_error_name(int err)
+{
+	int i = http_err_index(err);
+
+	if (i >= 0)
+		return http_errs[i].name;
+	return err == -EAGAIN ? "EAGAIN" : "OTHER";
+}
+
+uint32_t http_iov_total(const struct http_iov *iov, unsigned int n)
+{
+	uint32_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		t += iov[i].len;
+	return t;
+}
+
+int http_cur_seek(struct http_cur *c, const struct http_iov *iov, unsigned int n, uint32_t abs)
+{
+	uint32_t base = 0;
+	unsigned int i;
+
+	c->iov = iov;
+	c->n = n;
+	c->abs = abs;
+	for (i = 0; i < n; i++) {
+		if (abs < base + iov[i].len) {
+			c->seg = i;
+			c->p = iov[i].base + (abs - base);
+			c->end = iov[i].base + iov[i].len;
+			return 0;
+		}
+		base += iov[i].len;
+	}
+	if (abs != base)
+		return -1;
+	/* At the very end: an empty position that http_cur_fix cannot move past. */
+	c->seg = n ? n - 1 : 0;
+	c->p = c->end = (n && iov[n - 1].len) ? iov[n - 1].base + iov[n - 1].len : NULL;
+	return 0;
+}
+
+uint32_t http_cur_token(struct http_cur *c, uint32_t lim, char *low, uint32_t lowcap)
+{
+	uint32_t len = 0, a, i;
+
+	while (c->abs < lim) {
+		a = http_cur_avail(c, lim);
+		for (i = 0; i < a; i++) {
+			uint8_t b = c->p[i];
+
+			if (!http_is(b, HTTP_C_TCHAR)) {
+				http_cur_skip(c, i);
+				return len;
+			}
+			if (len < lowcap)
+				low[len] = (char)http_lower(b);
+			len++;
+		}
+		http_cur_skip(c, a);
+	}
+	return len;
+}
+
+int http_parse_host(struct http_cur *c, uint32_t lim)
+{
+	uint32_t start = c->abs, port = 0, digits = 0;
+	int hlen;
+	uint8_t b;
+
+	if (start == lim)
+		return 0;
+	if (http_cur_peek(c) == '[') {
+		http_cur_get(c);
+		for (;;) {
+			if (c->abs == lim)
+				return -1;
+			b = http_cur_get(c);
+			if (b == ']')
+				break;
+			if (b == '%' || (!http_is(b, HTTP_C_REGNAME | HTTP_C_HEX) && b != ':'))
+				return -1;
+		}
+		if (c->abs - start == 2)
+			return -1;
+	} else {
+		while (c->abs < lim && http_cur_peek(c) != ':') {
+			b = http_cur_get(c);
+			if (!http_is(b, HTTP_C_REGNAME))
+				return -1;
+			if (b == '%') {
+				if (lim - c->abs < 2 || !http_is(http_cur_get(c), HTTP_C_HEX) ||
+				    !http_is(http_cur_get(c), HTTP_C_HEX))
+					return -1;
+			}
+		}
+		if (c->abs == start)
+			return -1;
+	}
+	hlen = (int)(c->abs - start);
+	if (c->abs == lim)
+		return hlen;
+	if (http_cur_get(c) != ':')
+		return -1;
+	while (c->abs < lim) {
+		b = http_cur_get(c);
+		if (!http_is(b, HTTP_C_DIGIT) || ++digits > 5)
+			return -1;
+		port = port * 10 + (b - '0');
+	}
+	return port > 65535 ? -1 : hlen;
+}
+
+int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct http_span a,
+			     struct http_span b)
+{
+	struct http_cur ca, cb;
+	uint32_t i;
+
+	if (a.len != b.len)
+		return 0;
+	if (http_cur_seek(&ca, iov, n, a.off) < 0 || http_cur_seek(&cb, iov, n, b.off) < 0)
+		return 0;
+	for (i = 0; i < a.len; i++)
+		if (http_lower(http_cur_get(&ca)) != http_lower(http_cur_get(&cb)))
+			return 0;
+	return 1;
+}
+
+/* Content-Length: 1*DIGIT, or a list of identical ones (RFC 9110 8.6). No sign, no empty
+ * element, at most 2^63 - 1. */
+static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim)
+{
+	uint64_t v, first = 0;
+	uint32_t digits;
+	int seen = 0;
+	uint8_t b;
+
+	for (;;) {
+		v = 0;
+		digits = 0;
+		while (c->abs < lim && http_is(b = http_cur_peek(c), HTTP_C_DIGIT)) {
+			if (v > (UINT64_C(0x7fffffffffffffff) - (b - '0')) / 10)
+				return -HTTP_E_BAD_CONTENT_LENGTH;
+			v = v * 10 + (b - '0');
+			http_cur_skip(c, 1);
+			digits++;
+		}
+		if (digits == 0)
+			return -HTTP_E_BAD_CONTENT_LENGTH;
+		if (seen && v != first)
+			return -HTTP_E_CONTENT_LENGTH_MISMATCH;
+		first = v;
+		seen = 1;
+		http_cur_ows(c, lim);
+		if (c->abs == lim)
+			break;
+		if (http_cur_get(c) != ',')
+			return -HTTP_E_BAD_CONTENT_LENGTH;
+		http_cur_ows(c, lim);
+	}
+	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != first)
+		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
+	m->flags |= HTTP_F_HAS_CL;
+	m->content_length = first;
+	return 0;
+}
+
+static int http_known_coding(const char *low, uint32_t len)
+{
+	static const char *const codings[] = { "gzip", "deflate", "compress", "x-gzip",
+					       "x-compress" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(codings) / sizeof(codings[0]); i++)
+		if (strlen(codings[i]) == len && memcmp(low, codings[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Transfer-Encoding: a list of codings, without parameters or empty elements; what they mean
+ * for framing is decided when the head is complete, over every line. */
+static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
+{
+	char low[16];
+	uint32_t len;
+
+	for (;;) {
+		len = http_cur_token(c, lim, low, sizeof(low));
+		if (len == 0)
+			return -HTTP_E_BAD_TE;
+		if (len == 7 && memcmp(low, "chunked", 7) == 0) {
+			if (m->te & HTTP_TE_CHUNKED)
+				return -HTTP_E_BAD_TE;
+			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+		} else {
+			m->te &= ~HTTP_TE_LAST;
+			if (len > sizeof(low) || !http_known_coding(low, len))
+				m->te |= HTTP_TE_UNKNOWN;
+		}
+		http_cur_ows(c, lim);
+		if (c->abs == lim)
+			break;
+		if (http_cur_get(c) != ',')
+			return -HTTP_E_BAD_TE;
+		http_cur_ows(c, lim);
+	}
+	m->flags |= HTTP_F_HAS_TE;
+	return 0;
+}
+
+/* Connection: a list of tokens (empty elements allowed, RFC 9110 5.6.1). */
+static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_t lim)
+{
+	char low[16];
+	uint32_t len;
+
+	for (;;) {
+		len = http_cur_token(c, lim, low, sizeof(low));
+		if (len == 5 && memcmp(low, "close", 5) == 0)
+			m->flags |= HTTP_F_CONN_CLOSE;
+		else if (len == 10 && memcmp(low, "keep-alive", 10) == 0)
+			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+		else if (len == 7 && memcmp(low, "upgrade", 7) == 0)
+			m->flags |= HTTP_F_CONN_UPGRADE;
+		else if (len)
+			m->flags |= HTTP_F_CONN_OTHER;
+		http_cur_ows(c, lim);
+		if (c->abs == lim)
+			return 0;
+		if (http_cur_get(c) != ',')
+			return -HTTP_E_BAD_CONNECTION;
+		http_cur_ows(c, lim);
+	}
+}
+
+/* Expect: only 100-continue is known; anything else gets 417 (RFC 9110 10.1.1). */
+static int http_field_expect(struct http_msg *m, struct http_cur *c, uint32_t lim)
+{
+	char low[16];
+	uint32_t len;
+
+	for (;;) {
+		len = http_cur_token(c, lim, low, sizeof(low));
+		if (len == 12 && memcmp(low, "100-continue", 12) == 0)
+			m->flags |= HTTP_F_EXPECT_CONTINUE;
+		else if (len)
+			return -HTTP_E_EXPECTATION;
+		http_cur_ows(c, lim);
+		if (c->abs == lim)
+			return 0;
+		if (http_cur_get(c) != ',')
+			return -HTTP_E_EXPECTATION;
+		http_cur_ows(c, lim);
+	}
+}
+
+static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			   struct http_cur *c, struct http_span v)
+{
+	int hlen;
+
+	if (m->flags & HTTP_F_HAS_HOST)
+		return -HTTP_E_HOST_DUP;
+	m->flags |= HTTP_F_HAS_HOST;
+	hlen = http_parse_host(c, v.off + v.len);
+	if (hlen < 0)
+		return -HTTP_E_BAD_HOST;
+	if (m->target_form == HTTP_TF_ABSOLUTE) {
+		/* RFC 9112 3.2.2 lets the target win silently; two different hosts in one request
+		 * is how routing and backends are made to disagree, so refuse it. */
+		if (!http_span_eq_span_nocase(iov, n, m->host, v))
+			return -HTTP_E_HOST_MISMATCH;
+		return 0;
+	}
+	m->host = v;
+	m->host_name_len = (uint16_t)hlen;
+	return 0;
+}
+
+/* Fields that change framing, connection handling or routing. low holds the first bytes of
+ * the lowercased name, c sits at the value. */
+static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		      const char *low, uint32_t nlen, struct http_cur *c, struct http_span v)
+{
+	uint32_t lim = v.off + v.len;
+
+	switch (nlen) {
+	case 4:
+		if (!m->is_resp && memcmp(low, "host", 4) == 0)
+			return http_field_host(m, iov, n, c, v);
+		break;
+	case 6:
+		if (!m->is_resp && memcmp(low, "expect", 6) == 0)
+			return http_field_expect(m, c, lim);
+		break;
+	case 7:
+		if (memcmp(low, "upgrade", 7) == 0)
+			m->flags |= HTTP_F_UPGRADE;
+		break;
+	case 10:
+		if (memcmp(low, "connection", 10) == 0)
+			return http_field_connection(m, c, lim);
+		break;
+	case 14:
+		if (memcmp(low, "content-length", 14) == 0)
+			return http_field_cl(m, c, lim);
+		break;
+	case 17:
+		if (memcmp(low, "transfer-encoding", 17) == 0)
+			return http_field_te(m, c, lim);
+		break;
+	}
+	return 0;
+}
+
+/* One field line [c->abs, lim): name ":" OWS value OWS. */
+static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			   struct http_cur *c, uint32_t lim)
+{
+	struct http_span name, val;
+	struct http_cur vc;
+	uint32_t nlen, vend, a, i;
+	char low[20];
+	uint8_t b;
+
+	b = http_cur_peek(c);
+	if (b == ' ' || b == '\t')
+		return -HTTP_E_OBS_FOLD;
+	name.off = c->abs;
+	nlen = http_cur_token(c, lim, low, sizeof(low));
+	if (c->abs == lim)
+		return -HTTP_E_BAD_HEADER_NAME;
+	b = http_cur_get(c);
+	if (b != ':') {
+		if (b == ' ' || b == '\t')
+			return -HTTP_E_WS_BEFORE_COLON;
+		return b == '\r' ? -HTTP_E_BARE_CR : -HTTP_E_BAD_HEADER_NAME;
+	}
+	if (nlen == 0)
+		return -HTTP_E_BAD_HEADER_NAME;
+	name.len = nlen;
+	http_cur_ows(c, lim);
+	val.off = vend = c->abs;
+	vc = *c;
+	while (c->abs < lim) {
+		a = http_cur_avail(c, lim);
+		i = http_value_run(c->p, a);
+		if (i < a)
+			return c->p[i] == '\r' ? -HTTP_E_BARE_CR : -HTTP_E_BAD_HEADER_VALUE;
+		/* trailing OWS is not part of the value: find this piece's last other byte */
+		while (i > 0 && (c->p[i - 1] == ' ' || c->p[i - 1] == '\t'))
+			i--;
+		if (i)
+			vend = c->abs + i;
+		http_cur_skip(c, a);
+	}
+	val.len = vend - val.off;
+	if (m->n_headers >= m->lim.max_headers)
+		return -HTTP_E_TOO_MANY_HEADERS;
+	if (m->headers) {
+		m->headers[m->n_headers].name = name;
+		m->headers[m->n_headers].value = val;
+	}
+	m->n_headers++;
+	if (nlen > sizeof(low))
+		return 0;
+	return http_field(m, iov, n, low, nlen, &vc, val);
+}
+
+void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
+{
+	memset(m, 0, sizeof(*m));
+	if (lim) {
+		m->lim = *lim;
+	} else {
+		m->lim.max_header_bytes = HTTP_DEFAULT_MAX_HEADER_BYTES;
+		m->lim.max_headers = HTTP_DEFAULT_MAX_HEADERS;
+		m->lim.max_target = HTTP_DEFAULT_MAX_TARGET;
+	}
+	m->headers = headers;
+}
+
+static int http_fail(struct http_msg *m, int err)
+{
+	m->state = HTTP_HS_ERROR;
+	m->err = err;
+	return err;
+}
+
+/* Where the line that starts at m->pos must have ended: the head limit, and for a request
+ * line also the longest line a max_target target allows. */
+static uint32_t http_line_limit(const struct http_msg *m)
+{
+	uint64_t lend = m->lim.max_header_bytes;
+
+	if (m->state == HTTP_HS_START && !m->is_resp) {
+		/* method SP target SP HTTP/1.1 CRLF */
+		uint64_t l = (uint64_t)m->pos + HTTP_METHOD_MAX + 1 + m->lim.max_target + 1 + 8 + 2;
+
+		if (l < lend)
+			lend = l;
+	}
+	return (uint32_t)lend;
+}
+
+/* A line would not fit in its limit. Which status explains it depends on where we are. */
+static int http_overflow(struct http_msg *m, struct http_cur *lc, uint32_t stop)
+{
+	if (m->state != HTTP_HS_START)
+		return -HTTP_E_HEADERS_TOO_LARGE;
+	if (m->is_resp)
+		return -HTTP_E_BAD_STATUS_LINE;
+	return http_req_start_line_overflow(m, lc, stop);
+}
+
+int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int n)
+{
+	struct http_cur lc, sc;
+	uint32_t total, lend, stop, a, lf, cr;
+	const uint8_t *q;
+	uint8_t prev, before;
+	int rc;
+
+	if (m->state == HTTP_HS_DONE)
+		return (int)m->head_len;
+	if (m->state == HTTP_HS_ERROR)
+		return m->err;
+	total = http_iov_total(iov, n);
+	if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0 ||
+	    http_cur_seek(&sc, iov, n, m->scan) < 0)
+		return -EINVAL;
+	prev = m->prev;
+	for (;;) {
+		lend = http_line_limit(m);
+		stop = total < lend ? total : lend;
+		q = NULL;
+		/* memchr over each piece: the one place every head byte passes through. */
+		while (sc.abs < stop) {
+			a = http_cur_avail(&sc, stop);
+			q = memchr(sc.p, '\n', a);
+			if (q) {
+				before = q > sc.p ? q[-1] : prev;
+				http_cur_skip(&sc, (uint32_t)(q - sc.p) + 1);
+				break;
+			}
+			prev = sc.p[a - 1];
+			http_cur_skip(&sc, a);
+		}
+		if (!q) {
+			if (total >= lend)
+				return http_fail(m, http_overflow(m, &lc, stop));
+			m->scan = sc.abs;
+			m->prev = prev;
+			return -EAGAIN;
+		}
+		lf = sc.abs - 1;
+		if (lf == m->pos || before != '\r')
+			return http_fail(m, -HTTP_E_BARE_LF);
+		cr = lf - 1;
+		if (m->state == HTTP_HS_START) {
+			if (cr == m->pos && !m->is_resp) {
+				rc = 0; /* empty line before the request line */
+			} else {
+				rc = m->is_resp ? http_resp_status_line(m, &lc, cr)
+						: http_req_start_line(m, &lc, cr);
+				m->state = HTTP_HS_HEADERS;
+			}
+		} else if (cr == m->pos) {
+			m->head_len = sc.abs;
+			rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
+			if (rc < 0)
+				return http_fail(m, rc);
+			m->state = HTTP_HS_DONE;
+			return (int)m->head_len;
+		} else {
+			rc = http_field_line(m, iov, n, &lc, cr);
+		}
+		if (rc < 0)
+			return http_fail(m, rc);
+		m->pos = m->scan = sc.abs;
+		prev = '\n';
+		lc = sc;
+	}
+}
+
+unsigned int http_iov_from_mbuf(const struct rte_mbuf *m, uint32_t off, struct http_iov *iov,
+				unsigned int max)
+{
+	unsigned int i = 0;
+
+	for (; m != NULL && i < max; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		iov[i].base = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+		iov[i].len = m->data_len - off;
+		off = 0;
+		i++;
+	}
+	return i;
+}
+
+const uint8_t *http_span_ptr(const struct http_iov *iov, unsigned int n, struct http_span s,
+			     uint8_t *scratch, size_t scratch_len)
+{
+	struct http_cur c;
+	uint32_t i;
+
+	if ((uint64_t)s.off + s.len > http_iov_total(iov, n) ||
+	    http_cur_seek(&c, iov, n, s.off) < 0)
+		return NULL;
+	if (s.len == 0)
+		return (const uint8_t *)"";
+	http_cur_fix(&c);
+	if ((uint32_t)(c.end - c.p) >= s.len)
+		return c.p;
+	if (s.len > scratch_len)
+		return NULL;
+	for (i = 0; i < s.len; i++)
+		scratch[i] = http_cur_get(&c);
+	return scratch;
+}
+
+int http_span_copy(const struct http_iov *iov, unsigned int n, struct http_span s, char *buf,
+		   size_t len)
+{
+	struct http_cur c;
+	uint32_t i;
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if ((uint64_t)s.off + s.len > http_iov_total(iov, n) ||
+	    http_cur_seek(&c, iov, n, s.off) < 0)
+		return -ERANGE;
+	if (s.len >= len)
+		return -ENOSPC;
+	for (i = 0; i < s.len; i++)
+		buf[i] = (char)http_cur_get(&c);
+	buf[s.len] = '\0';
+	return (int)s.len;
+}
+
+bool http_span_eq_nocase(const struct http_iov *iov, unsigned int n, struct http_span s,
+			 const char *str)
+{
+	struct http_cur c;
+	uint32_t i;
+
+	if (strlen(str) != s.len || (uint64_t)s.off + s.len > http_iov_total(iov, n) ||
+	    http_cur_seek(&c, iov, n, s.off) < 0)
+		return false;
+	for (i = 0; i < s.len; i++)
+		if (http_lower(http_cur_get(&c)) != http_lower((uint8_t)str[i]))
+			return false;
+	return true;
+}
+
+int http_header_find(const struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		     const char *name, unsigned int from)
+{
+	unsigned int i;
+
+	if (m->headers == NULL)
+		return -ENOENT;
+	for (i = from; i < m->n_headers; i++)
+		if (http_span_eq_nocase(iov, n, m->headers[i].name, name))
+			return (int)i;
+	return -ENOENT;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice HTTP parser internals shared by http_parse.c, http_req.c, http_resp.c and
+ * http_chunk.c: character classes and the segment cursor. Not a public header.
+ */
+#ifndef SLUICE_HTTP_PRIV_H
+#define SLUICE_HTTP_PRIV_H
+
+#include <stdint.h>
+
+#include "http_parse.h"
+
+/* Character classes (bits of http_ctype[]). One table lookup per byte, no branches on ranges. */
+#define HTTP_C_TCHAR 0x01  /* token (RFC 9110 5.6.2) */
+#define HTTP_C_VALUE 0x02  /* field-content byte: VCHAR, obs-text, SP, HTAB */
+#define HTTP_C_TARGET 0x04 /* plain request-target byte: RFC 3986 pchar and "/", but not "%" */
+#define HTTP_C_HEX 0x08
+#define HTTP_C_REGNAME 0x10 /* reg-name byte: unreserved, sub-delims, "%" */
+#define HTTP_C_DIGIT 0x20
+#define HTTP_C_QDTEXT 0x40 /* quoted-string text */
+#define HTTP_C_ALPHA 0x80
+
+extern const uint8_t http_ctype[256];
+
+static inline int http_is(uint8_t b, uint8_t cls)
+{
+	return (http_ctype[b] & cls) != 0;
+}
+
+static inline uint8_t http_lower(uint8_t b)
+{
+	return (uint8_t)(b | ((uint8_t)(b - 'A') < 26u ? 0x20 : 0));
+}
+
+static inline int http_hexval(uint8_t b)
+{
+	if ((uint8_t)(b - '0') < 10u)
+		return b - '0';
+	return http_lower(b) - 'a' + 10;
+}
+
+/* Length of the run of field-content bytes (VCHAR, obs-text, SP, HTAB) at the start of
+ * p[0..n): field values are most of a head, so they are checked 16 bytes at a time. */
+uint32_t http_value_run(const uint8_t *p, uint32_t n);
+
+/* Head parser states (http_msg.state). */
+enum {
+	HTTP_HS_START = 0, /* request line or status line */
+	HTTP_HS_HEADERS,
+	HTTP_HS_DONE,
+	HTTP_HS_ERROR,
+};
+
+/* http_msg.te bits, accumulated over every Transfer-Encoding line. */
+#define HTTP_TE_CHUNKED 0x01 /* chunked seen */
+#define HTTP_TE_LAST 0x02    /* the last coding seen so far is chunked */
+#define HTTP_TE_UNKNOWN 0x04 /* a coding we do not know */
+#define HTTP_TE_TWICE 0x08   /* chunked more than once */
+
+/* Longest method token accepted (the longest registered method is shorter). */
+#define HTTP_METHOD_MAX 32
+
+/* A read position in a segment list. p == end means "at a segment boundary": http_cur_get
+ * moves on to the next non-empty segment. Callers bound every read by an absolute offset they
+ * know to be inside the input, so the cursor itself never checks for the end of input. */
+struct http_cur {
+	const struct http_iov *iov;
+	unsigned int n;
+	unsigned int seg;
+	const uint8_t *p;
+	const uint8_t *end;
+	uint32_t abs; /* stream offset of p */
+};
+
+static inline void http_cur_fix(struct http_cur *c)
+{
+	while (c->p == c->end && c->seg + 1 < c->n) {
+		c->seg++;
+		if (c->iov[c->seg].len == 0)
+			continue;
+		c->p = c->iov[c->seg].base;
+		c->end = c->p + c->iov[c->seg].len;
+	}
+}
+
+/* Next byte; there must be one. */
+static inline uint8_t http_cur_get(struct http_cur *c)
+{
+	http_cur_fix(c);
+	c->abs++;
+	return *c->p++;
+}
+
+/* Bytes readable in the current segment without crossing lim (at least 1 when abs < lim). */
+static inline uint32_t http_cur_avail(struct http_cur *c, uint32_t lim)
+{
+	uint32_t a;
+
+	http_cur_fix(c);
+	a = (uint32_t)(c->end - c->p);
+	return a < lim - c->abs ? a : lim - c->abs;
+}
+
+static inline void http_cur_skip(struct http_cur *c, uint32_t k)
+{
+	c->p += k;
+	c->abs += k;
+}
+
+/* Position c at stream offset abs. Returns 0, or -1 when the input is shorter than abs. */
+int http_cur_seek(struct http_cur *c, const struct http_iov *iov, unsigned int n, uint32_t abs);
+
+/* Total bytes of the input. */
+uint32_t http_iov_total(const struct http_iov *iov, unsigned int n);
+
+/* Skip SP and HTAB up to lim. */
+static inline void http_cur_ows(struct http_cur *c, uint32_t lim)
+{
+	while (c->abs < lim) {
+		http_cur_fix(c);
+		if (*c->p != ' ' && *c->p != '\t')
+			return;
+		http_cur_skip(c, 1);
+	}
+}
+
+/* Peek the next byte (abs < lim required). */
+static inline uint8_t http_cur_peek(struct http_cur *c)
+{
+	http_cur_fix(c);
+	return *c->p;
+}
+
+/* Read a token up to lim, keeping its first bytes lowercased in low (lowcap bytes). Returns
+ * the token's length (0 when the next byte is not a token byte). */
+uint32_t http_cur_token(struct http_cur *c, uint32_t lim, char *low, uint32_t lowcap);
+
+/* Validate a host[:port] (RFC 3986 IP-literal / reg-name, port *DIGIT <= 65535) spanning
+ * [c->abs, lim). Returns the length of the host part, or -1. An empty input is valid (0). */
+int http_parse_host(struct http_cur *c, uint32_t lim);
+
+/* Case-insensitive comparison of two spans of the same input. */
+int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct http_span a,
+			     struct http_span b);
+
+/* Per-message callbacks of the common head parser, implemented in http_req.c and
+ * http_resp.c. Each line is [c->abs, lim) without its CRLF. */
+int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim);
+int http_req_start_line_overflow(struct http_msg *m, struct http_cur *c, uint32_t lim);
+int http_req_finish(struct http_msg *m);
+int http_resp_status_line(struct http_msg *m, struct http_cur *c, uint32_t lim);
+int http_resp_finish(struct http_msg *m);
+
+/* Common driver: find lines, parse fields. */
+int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int n);
+void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers);
+
+#endif /* SLUICE_HTTP_PRIV_H */
