@@ -301,10 +301,13 @@ void tcp_conn_finish(struct tcp_conn *c, enum tcp_close_reason reason, bool noti
 	if (notify && (c->flags & TCP_F_ATTACHED)) {
 		c->flags &= ~TCP_F_ATTACHED;
 		if (c->ops != NULL && c->ops->on_closed != NULL) {
+			bool closed;
+
 			tcp_conn_get(c);
 			c->ops->on_closed(c, reason);
-			c->busy--;
-			if (c->state == TCP_CLOSED) /* finished from inside on_closed */
+			closed = c->state == TCP_CLOSED; /* finished from inside on_closed */
+			tcp_conn_put(c);
+			if (closed)
 				return;
 		}
 	}
@@ -337,7 +340,9 @@ void tcp_conn_enter_time_wait(struct tcp_conn *c)
 		if (c->ops != NULL && c->ops->on_closed != NULL) {
 			tcp_conn_get(c);
 			c->ops->on_closed(c, TCP_CLOSE_NORMAL);
-			c->busy--;
+			c->busy--; /* the caller holds c too: never the last user */
+			if (c->state == TCP_CLOSED)
+				return;
 		}
 	}
 	tcp_sq_purge(c);

@@ -39,15 +39,16 @@
 
 /* Complemented TCP checksum over the pseudo header and m from l4_off (m's data at the IPv4
  * header ip): what goes into the header, or 0 when checking a received segment that is
- * intact. DPDK's rte_ipv4_udptcp_cksum_mbuf does the same but is still experimental. */
+ * intact. net_cksum_mbuf rather than rte_ipv4_udptcp_cksum_mbuf: the latter is experimental
+ * and wrong over chains whose pieces start at odd offsets. */
 static inline uint16_t tcp_cksum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 				 uint32_t l4_off)
 {
 	uint32_t len = rte_be_to_cpu_16(ip->total_length) - l4_off, sum;
 	uint16_t raw;
 
-	if (rte_raw_cksum_mbuf(m, l4_off, len, &raw) != 0)
-		return 0xffff;
+	if (net_cksum_mbuf(m, l4_off, len, &raw) != 0)
+		return 0xffff; /* shorter than the IP header says: never valid */
 	sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);

@@ -236,7 +236,9 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg)
 		tcp_conn_set_state(c, TCP_SYN_RCVD);
 		tcp_send_syn(c);
 		tcp_rtx_set(c, TCP_RTX_RTO, c->rto_ms);
-		drop(ts, seg, TCP_CNT_drop_duplicate); /* any data comes again once synchronized */
+		/* any data in the SYN comes again once synchronized */
+		if (seg->len > 0)
+			drop(ts, seg, TCP_CNT_drop_duplicate);
 		return;
 	}
 	if (c->flags & TCP_F_TS && seg->o.ts_ok && seg->o.tsecr != 0)
@@ -283,8 +285,11 @@ static bool seq_check(struct tcp_conn *c, struct tcp_seg *seg)
 		/* The ACK (and RST) of a segment at rcv_nxt still count; its data cannot. */
 		if (seg->seq != c->rcv_nxt)
 			return false;
-		if (seg->len > 0)
+		if (seg->len > 0) {
+			/* tell the sender the window is still shut */
 			tcp_count(c->ts, TCP_CNT_drop_outside_window);
+			c->flags |= TCP_F_ACK_NOW;
+		}
 		rte_pktmbuf_free(seg->m);
 		seg->m = NULL;
 		seg->len = 0;
@@ -396,8 +401,8 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *seg)
 		c->snd_una = seg->ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
+		/* the RTO stays backed off until a new sample (RFC 6298 5.5, Karn) */
 		c->retries = 0;
-		tcp_rto_compute(c);
 		tcp_cc_ack(c, seg, acked);
 		tcp_rtx_reset(c, true);
 		if ((c->flags & TCP_F_WANT_WRITE) && tcp_send_space(c) > 0) {

@@ -113,9 +113,10 @@ static void ooo_unlink_free(struct tcp_conn *c, struct rte_mbuf **link)
 	rte_pktmbuf_free_seg(m);
 }
 
-/* Insert one mbuf m holding [s, s + m->data_len). Data already held wins over the new copy;
- * a new mbuf that would straddle a held one is cut at it (SACK tells the peer what is still
- * missing). Returns false when m was dropped for lack of room (counted). */
+/* Insert one mbuf m holding [s, s + m->data_len). Where m overlaps what is held, the held
+ * bytes stay and m is trimmed, except that a held block m covers entirely is replaced by m (so
+ * no byte m brings is lost without splitting m). Returns false when m was dropped for lack of
+ * room (counted). */
 static bool ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *m, uint32_t s)
 {
 	struct tcp_stack *ts = c->ts;
@@ -144,7 +145,11 @@ static bool ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *m, uint32_t s)
 			link = &cur->next;
 			continue;
 		}
-		if (SEQ_GT(e, cs)) { /* tail of m overlaps cur */
+		if (SEQ_GEQ(e, ce)) { /* m covers cur: m replaces it */
+			ooo_unlink_free(c, link);
+			continue;
+		}
+		if (SEQ_GT(e, cs)) { /* tail of m already held */
 			m->data_len = (uint16_t)(cs - s);
 			e = cs;
 		}
@@ -314,15 +319,13 @@ static void peer_fin(struct tcp_conn *c)
 
 /* ---- data ---- */
 
-/* Hand an in-order chain to the user, charging its true size to the window budget, or drop
- * it when nobody will read it (after tcp_close, or no on_data). */
+/* Hand an in-order chain to the user, charging its true size to the window budget, or free
+ * it when the user has no on_data. */
 static void deliver(struct tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 {
 	const struct rte_mbuf *s;
 
 	if (!(c->flags & TCP_F_ATTACHED) || c->ops->on_data == NULL) {
-		if (c->flags & TCP_F_ORPHAN)
-			tcp_count(c->ts, TCP_CNT_drop_after_close);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -353,18 +356,25 @@ void tcp_rcv_data(struct tcp_conn *c, struct tcp_seg *seg)
 	uint16_t nb;
 
 	seg->m = NULL;
+	if ((c->flags & TCP_F_ORPHAN) && len > 0) {
+		/* Nobody will ever read it: tell the peer at once rather than let it believe the
+		 * data arrived (RFC 9293 3.10.4 CLOSE with data pending; what Linux does) */
+		rte_pktmbuf_free(m);
+		tcp_count(c->ts, TCP_CNT_drop_after_close);
+		tcp_send_rst_conn(c);
+		tcp_conn_finish(c, TCP_CLOSE_ABORTED, false);
+		return;
+	}
 	if (seg->seq != c->rcv_nxt) {
 		/* a gap before it: keep it aside and tell the sender at once (dup ACK + SACK) */
 		if (fin) {
 			c->flags |= TCP_F_OOO_FIN;
 			c->ooo_fin_seq = fin_seq;
 		}
-		if (len > 0 && !(c->flags & TCP_F_ORPHAN)) {
+		if (len > 0) {
 			seg->m = m;
 			ooo_insert(c, seg);
 		} else {
-			if (len > 0)
-				tcp_count(c->ts, TCP_CNT_drop_after_close);
 			rte_pktmbuf_free(m);
 		}
 		c->flags |= TCP_F_ACK_NOW;

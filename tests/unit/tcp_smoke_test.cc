@@ -699,14 +699,32 @@ TEST_F(TcpSmoke, PawsAndDataAfterClose)
 	tcp_close(c);
 	auto o = out();
 	ASSERT_EQ(o.size(), 1u);
-	in(104, iss + 1, RTE_TCP_ACK_FLAG, "more", 512, false, 101, 0);
+	in(104, iss + 1, RTE_TCP_ACK_FLAG, "", 512, false, 101, 0);
+	EXPECT_EQ(tcp_conn_state(c), TCP_FIN_WAIT_2);
+	// data nobody will read: RST, and the connection is gone (tcp.h, tcp_close)
+	in(104, iss + 1, RTE_TCP_ACK_FLAG, "more", 512, false, 102, 0);
 	EXPECT_EQ(ev.data, "new");
 	EXPECT_EQ(cnt(TCP_CNT_drop_after_close), 1u);
-	EXPECT_EQ(tcp_conn_state(c), TCP_FIN_WAIT_2);
 	o = out();
-	ASSERT_EQ(o.size(), 0u); // delayed
-	advance(500);
-	EXPECT_EQ(ts->conns_used, 0u) << "orphaned FIN_WAIT_2 times out";
+	ASSERT_EQ(o.size(), 1u);
+	EXPECT_TRUE(o[0].flags & RTE_TCP_RST_FLAG);
+	EXPECT_EQ(o[0].seq, iss + 1);
+	expect_clean();
+}
+
+TEST_F(TcpSmoke, OrphanedFinWait2TimesOut)
+{
+	conf.fin_wait_2_ms = 500;
+	init();
+	uint32_t iss = handshake(100);
+	tcp_close(ev.conn);
+	in(101, iss + 1, RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(ts->conns_used, 1u);
+	advance(499);
+	EXPECT_EQ(ts->conns_used, 1u);
+	advance(1);
+	EXPECT_EQ(ts->conns_used, 0u);
+	EXPECT_EQ(cnt(TCP_CNT_conns_timed_out), 1u);
 	expect_clean();
 }
 
