@@ -381,8 +381,9 @@ class TcpTest : public ::testing::Test
 	void cb_peer_fin(struct tcp_conn *c);
 	void cb_closed(struct tcp_conn *c, enum tcp_close_reason r);
 	void on_tx(struct rte_mbuf *m);
-	bool refuse_accept = false;	       // on_accept returns NULL
-	const void *last_inject_buf = nullptr; // buf_addr of the last injected head mbuf
+	bool refuse_accept = false;		   // on_accept returns NULL
+	std::function<void(ConnUser &)> accept_fn; // runs inside on_accept (u is returned after)
+	const void *last_inject_buf = nullptr;	   // buf_addr of the last injected head mbuf
 
 	struct rte_mempool *pool = nullptr;
 	struct net_stack ns;

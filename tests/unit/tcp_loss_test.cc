@@ -275,6 +275,60 @@ TEST_F(TcpLoss, PeerSackBlocksDoNotDisturbAckProcessing)
 	EXPECT_EQ(info(f->c()).snd_queued, 0u);
 }
 
+TEST_F(TcpLoss, FinAndDataRetransmittedTogether)
+{
+	Flow *f = accept_conn();
+	ASSERT_TRUE(f);
+	ASSERT_EQ(send(f->u, "abc"), 0);
+	close(f->u);
+	std::string got;
+	for (Pkt &p : take_tx())
+		got += p.data;
+	EXPECT_EQ(got, "abc");
+	// everything lost: the retransmission covers the data and the FIN
+	uint32_t rto = info(lookup(LPORT, RPORT)).rto_ms;
+	EXPECT_NEAR(wait_tx(rto + 50), rto, 1);
+	got.clear();
+	bool fin = false;
+	for (Pkt &p : take_tx()) {
+		if (p.seq == f->iss + 1 + got.size())
+			got += p.data;
+		fin |= p.has(F_FIN) && p.seq + p.len() == f->iss + 4;
+	}
+	EXPECT_EQ(got, "abc");
+	if (!fin) { // FIN may follow in its own segment once the data is acknowledged
+		inject(f->seg().seq(1001).ack(f->iss + 4));
+		for (Pkt &p : take_tx())
+			fin |= p.has(F_FIN) && p.seq == f->iss + 4;
+		if (!fin)
+			fin = wait_tx(5000) <= 5000 && next_tx().has(F_FIN);
+	}
+	EXPECT_TRUE(fin) << "the FIN is retransmitted too";
+	inject(f->seg().seq(1001).ack(f->iss + 5));
+	EXPECT_EQ(state_of(LPORT, RPORT), TCP_FIN_WAIT_2);
+}
+
+TEST_F(TcpLoss, CwndRestartsAfterIdle)
+{
+	// RFC 5681 4.1: after an idle period longer than RTO, cwnd is reduced to the restart
+	// window min(IW, cwnd) so a long-idle connection does not burst
+	Flow *f = accept_conn(peer_syn().no_ts().no_sackok());
+	ASSERT_TRUE(f);
+	const uint32_t S = 1460;
+	uint32_t una = f->iss + 1;
+	ASSERT_EQ(send(f->u, pattern(40 * S)), 0);
+	for (int i = 0; i < 40 && tx_pending(); i++) { // ack everything as it comes
+		for (Pkt &p : take_tx())
+			una = p.seq + p.len();
+		inject(f->seg().seq(1001).ack(una));
+	}
+	ASSERT_EQ(info(f->c()).snd_queued, 0u);
+	EXPECT_GT(info(f->c()).cwnd, 10 * S);
+	advance_ms(5000);
+	ASSERT_EQ(send(f->u, pattern(40 * S)), 0);
+	EXPECT_EQ(take_tx().size(), 10u) << "restart window: IW10";
+}
+
 TEST_F(TcpLoss, RttSampleAcrossTheMicrosecondClockOverflow)
 {
 	// ns.now * 1e6 overflows 64 bits at this TSC value (with hz = 1e9): an RTT measured
