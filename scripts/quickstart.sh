@@ -58,8 +58,12 @@ stop_sluice() {
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "quickstart: sluice did not stop within 10 s; sending SIGKILL" >&2
 		kill -KILL "$pid" 2>/dev/null || true
+		sleep 0.2
 	fi
 	rm -f "$PIDFILE"
+	# EAL's runtime files for this process (sluice's --file-prefix is sluice-PID): several
+	# MiB of tmpfs each, left behind by EAL.
+	kill -0 "$pid" 2>/dev/null || rm -rf "/var/run/dpdk/sluice-$pid"
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, af_packet): sudo $0 $*"

@@ -111,7 +111,12 @@ class Sluice:
         self.log = self.tmp / "sluice.log"
         self.conf.write_text(config_text or lab_config(lab, self.socket, workers=workers))
         self.proc = None
+        self.pid = None
         self.returncode = None
+
+    def eal_runtime_dir(self):
+        """EAL's runtime directory for this process (sluice derives --file-prefix=sluice-PID)."""
+        return Path(f"/var/run/dpdk/sluice-{self.pid}") if self.pid else None
 
     def start(self):
         self.rundir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -122,6 +127,7 @@ class Sluice:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        self.pid = self.proc.pid  # ip netns exec execs sluice: same pid
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -217,6 +223,10 @@ class Sluice:
         self.kill()
         shutil.rmtree(self.tmp, ignore_errors=True)
         shutil.rmtree(self.rundir, ignore_errors=True)
+        # EAL leaves its runtime files (about 6 MiB of tmpfs with --no-huge) behind; a test
+        # run must not leave them to pile up on the machine.
+        if self.eal_runtime_dir():
+            shutil.rmtree(self.eal_runtime_dir(), ignore_errors=True)
 
 
 _KV_LINE = re.compile(r"^([A-Za-z0-9_.:-]+): (\d+)$")

@@ -5,6 +5,7 @@ counters of malformed frames, the control socket's basics and a clean SIGTERM.
 Every test using `app` runs twice: with `workers: 1` and with `workers: 2` (conftest.py).
 """
 
+import os
 import re
 import signal
 import textwrap
@@ -185,7 +186,7 @@ def bare_lab():
 
 def test_explicit_qpairs_differing_from_workers_refused(bare_lab):
     app = lablib.Sluice(bare_lab, config_text=lablib.lab_config(
-        bare_lab, f"/run/sluice-{bare_lab.prefix}/x.sock", workers=2, qpairs=1))
+        bare_lab, f"/run/sluice-{bare_lab.prefix}/sluice.sock", workers=2, qpairs=1))
     try:
         r = app.run_expecting_refusal()
     finally:
@@ -200,7 +201,7 @@ def test_no_hugepages_refused_in_one_line(bare_lab):
     free = int(re.search(r"HugePages_Free:\s+(\d+)", meminfo).group(1))
     if free:
         pytest.skip(f"this machine has {free} free hugepages")
-    text = lablib.lab_config(bare_lab, f"/run/sluice-{bare_lab.prefix}/x.sock")
+    text = lablib.lab_config(bare_lab, f"/run/sluice-{bare_lab.prefix}/sluice.sock")
     text = text.replace('"--no-huge", "-m", "512", ', "")
     app = lablib.Sluice(bare_lab, config_text=text)
     try:
@@ -218,3 +219,8 @@ def test_sigterm_exits_zero():
         assert lablib.ping(app.lab, count=1)[1] == 1
         rc = app.stop(signal.SIGTERM)
         assert rc == 0, app.log_tail()
+        # A clean exit leaves nothing behind in tmpfs (EAL's runtime directory holds several
+        # MiB per run with --no-huge: they would pile up across restarts).
+        leftover = app.eal_runtime_dir()
+        files = sorted(os.listdir(leftover)) if leftover.exists() else []
+        assert files == [], f"left behind in {leftover}"
