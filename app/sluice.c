@@ -3,8 +3,11 @@
  * control loop on the main lcore until SIGINT/SIGTERM. Exit status: 0 clean shutdown,
  * 1 configuration error, 2 the system refused something at start.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +99,23 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 	fprintf(stderr, "sluice: reloaded %s (epoch %lu)\n", file, (unsigned long)snap->epoch);
 }
 
+/* EAL leaves its runtime directory (config, telemetry socket) behind after cleanup: remove
+ * the entries directly inside it, then the directory. The directory is this process's own
+ * (its file prefix), so nobody else is using it once we exit. */
+static void remove_runtime_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' || (e->d_name[1] != '\0' && strcmp(e->d_name, "..") != 0))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
 static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 {
 	struct dp dp;
@@ -103,7 +123,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	struct ctl_server *srv;
 	struct dp_snapshot *snap;
 	volatile bool quit = false;
-	char err[512];
+	char err[512], runtime_dir[PATH_MAX];
 	int eal_argc, rc;
 	char **eal_argv;
 
@@ -136,10 +156,12 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		dp_eal_args_free(eal_argc, eal_argv);
 		return EXIT_SYSTEM;
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rc = dp_init(&dp, conf, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		rte_eal_cleanup();
+		remove_runtime_dir(runtime_dir);
 		return EXIT_SYSTEM;
 	}
 	snap = snapshot_new(conf, 1);
@@ -154,6 +176,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		fprintf(stderr, "sluice: control socket %s: %s\n", conf->control.socket, err);
 		dp_stop(&dp);
 		rte_eal_cleanup();
+		remove_runtime_dir(runtime_dir);
 		return EXIT_SYSTEM;
 	}
 	rc = dp_start(&dp);
@@ -179,6 +202,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		cfg_free((struct dp_conf *)snap->conf);
 	free(snap);
 	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
 	free(argv_copy);
 	dp_eal_args_free(eal_argc, eal_argv);
 	return rc == 0 ? 0 : EXIT_SYSTEM;

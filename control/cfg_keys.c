@@ -12,8 +12,9 @@
 
 #include "cfg_internal.h"
 
-/* listeners and services wait for the TCP/proxy work. When it lands, change this to 0 (the
- * unit tests already load both through cfg_set_planned_override). */
+/* Services (and routes to them) wait for the reverse proxy; listeners with respond routes are
+ * served. When the proxy lands, change this to 0 (the unit tests already load services
+ * through cfg_set_planned_override). */
 #define CFG_PROXY_PLANNED CFG_PLANNED_GATE
 
 #define KEY(nm, ty, fl, st, field) .name = nm, .type = ty, .flags = fl, .off = offsetof(st, field)
@@ -250,7 +251,7 @@ static void route_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
 static const struct cfg_key route_keys[] = {
 	/* match's keys live in the route itself: match_host, match_path_prefix. */
 	{ .name = "match", .type = CFG_MAP, .off = 0, .sub = &match_table },
-	{ KEY("service", CFG_STR, 0, struct dp_route_conf, service), .min = 1 },
+	{ KEY("service", CFG_STR, CFG_PROXY_PLANNED, struct dp_route_conf, service), .min = 1 },
 	{ KEY("respond", CFG_MAP, 0, struct dp_route_conf, respond), .sub = &respond_table },
 };
 
@@ -453,7 +454,7 @@ static const struct cfg_table control_table = {
 
 static const struct cfg_key root_keys[] = {
 	{ KEY("dataplane", CFG_MAP, 0, struct dp_conf, dataplane), .sub = &dataplane_table },
-	{ KEY("listeners", CFG_LIST, CFG_RELOADABLE | CFG_PROXY_PLANNED, struct dp_conf, listeners),
+	{ KEY("listeners", CFG_LIST, CFG_RELOADABLE, struct dp_conf, listeners),
 	  .off2 = offsetof(struct dp_conf, n_listeners), .max = CFG_MAX_LISTENERS,
 	  .sub = &listener_table, .elem_size = sizeof(struct dp_listener_conf) },
 	{ KEY("services", CFG_DICT, CFG_RELOADABLE | CFG_PROXY_PLANNED | CFG_NAME, struct dp_conf,

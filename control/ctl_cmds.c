@@ -52,6 +52,7 @@ static int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct 
 static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_show_tcp(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 
 /* fn == NULL marks a session command ("prompt", "quit") that the executor handles itself,
  * because it changes the connection rather than the appliance. usage is "SYNTAX: what". */
@@ -63,6 +64,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "show info [json]: version, uptime, workers, ports, config epoch, totals" },
 	{ "show ports", ctl_cmd_show_ports,
 	  "show ports [json]: port statistics, every per-worker counter, mbuf pools" },
+	{ "show tcp", ctl_cmd_show_tcp,
+	  "show tcp [json]: TCP counters per worker, connection pool use, TCB size" },
 	{ "show pools", ctl_cmd_show_pools,
 	  "show pools [json]: mbuf pools: size, in use, available" },
 	{ "shutdown", ctl_cmd_shutdown,
@@ -311,33 +314,83 @@ static void ctl_port_lines(const struct dp *dp, bool json, struct ctl_buf *out)
 		ctl_printf(out, "]");
 }
 
+/* One group's counters of one worker (w != NULL) or summed over workers (w == NULL). */
+static void ctl_group_lines(const struct dp *dp, const struct dp_counter_group *grp,
+			    const struct dp_worker *w, bool json, struct ctl_buf *out)
+{
+	for (unsigned int i = 0; i < grp->count; i++) {
+		uint64_t v = w ? dp_counter_get(w, grp, i) : dp_counter_sum(dp, grp, i);
+
+		if (json)
+			ctl_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "", grp->names[i], v);
+		else if (w)
+			ctl_printf(out, "worker%u.%s.%s: %" PRIu64 "\n", w->id, grp->name,
+				   grp->names[i], v);
+		else
+			ctl_printf(out, "total.%s.%s: %" PRIu64 "\n", grp->name, grp->names[i], v);
+	}
+}
+
 /* Every group of one worker (w != NULL) or of the sum over workers (w == NULL). */
 static void ctl_counter_lines(const struct dp *dp, const struct dp_worker *w, bool json,
 			      struct ctl_buf *out)
 {
-	unsigned int g, i;
-
-	for (g = 0; g < dp_n_counter_groups; g++) {
+	for (unsigned int g = 0; g < dp_n_counter_groups; g++) {
 		const struct dp_counter_group *grp = &dp_counter_groups[g];
 
 		if (json)
 			ctl_printf(out, "%s\"%s\":{", g ? "," : "", grp->name);
-		for (i = 0; i < grp->count; i++) {
-			uint64_t v = w ? dp_counter_get(w, grp, i) : dp_counter_sum(dp, grp, i);
-
-			if (json)
-				ctl_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "", grp->names[i],
-					   v);
-			else if (w)
-				ctl_printf(out, "worker%u.%s.%s: %" PRIu64 "\n", w->id, grp->name,
-					   grp->names[i], v);
-			else
-				ctl_printf(out, "total.%s.%s: %" PRIu64 "\n", grp->name,
-					   grp->names[i], v);
-		}
+		ctl_group_lines(dp, grp, w, json, out);
 		if (json)
 			ctl_printf(out, "}");
 	}
+}
+
+/* show tcp: the "tcp" group (totals first, as in show ports), then each worker's counters
+ * and TCB pool gauges (read relaxed: a gauge may be one update behind). */
+static int ctl_cmd_show_tcp(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp *dp = env->dp;
+	const struct dp_counter_group *grp = dp_counter_group_find("tcp");
+	int json = ctl_want_json(argc, argv, 2, out);
+
+	if (json < 0)
+		return -1;
+	if (dp == NULL || grp == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	ctl_printf(out, json ? "{\"conn_bytes\":%zu,\"total\":{" : "tcp.conn_bytes: %zu\n",
+		   tcp_conn_size());
+	ctl_group_lines(dp, grp, NULL, json, out);
+	ctl_printf(out, json ? "},\"workers\":[" : "");
+	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
+		const struct dp_worker *wk = dp->workers[w];
+		const struct tcp_stack *ts;
+
+		if (wk == NULL)
+			continue;
+		ts = &wk->ts;
+		if (json)
+			ctl_printf(out, "%s{\"id\":%u,", w ? "," : "", wk->id);
+		ctl_group_lines(dp, grp, wk, json, out);
+		ctl_printf(
+			out,
+			json ? ",\"conns_max\":%u,\"conns_used\":%u,\"conns_hwm\":%u,"
+			       "\"syn_rcvd\":%u,\"time_wait\":%u,\"ooo_mbufs\":%u}"
+			     : "worker%1$u.tcp.conns_max: %2$u\nworker%1$u.tcp.conns_used: %3$u\n"
+			       "worker%1$u.tcp.conns_hwm: %4$u\nworker%1$u.tcp.syn_rcvd: %5$u\n"
+			       "worker%1$u.tcp.time_wait: %6$u\nworker%1$u.tcp.ooo_mbufs: %7$u\n",
+			wk->id, ts->conf.max_connections,
+			__atomic_load_n(&ts->conns_used, __ATOMIC_RELAXED),
+			__atomic_load_n(&ts->conns_hwm, __ATOMIC_RELAXED),
+			__atomic_load_n(&ts->syn_rcvd, __ATOMIC_RELAXED),
+			__atomic_load_n(&ts->time_wait, __ATOMIC_RELAXED),
+			__atomic_load_n(&ts->ooo_mbufs, __ATOMIC_RELAXED));
+	}
+	if (json)
+		ctl_printf(out, "]}\n");
+	return 0;
 }
 
 static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)

@@ -184,6 +184,10 @@ int dp_eal_args(const struct dp_conf *conf, int extra_argc, char *const *extra_a
 		rc = add_lcore_map(&b, dpc->workers, err, errlen);
 	if (rc == 0 && !has_opt(n_user, user, "--file-prefix"))
 		add_arg(&b, "--file-prefix=sluice-%d", (int)getpid());
+	/* Without hugepages nothing needs sharing with secondary processes: --no-shconf keeps
+	 * EAL from leaving megabytes of runtime files behind in /var/run/dpdk. */
+	if (rc == 0 && has_opt(n_user, user, "--no-huge") && !has_opt(n_user, user, "--no-shconf"))
+		add_arg(&b, "--no-shconf");
 	if (rc == 0 && !has_opt(n_user, user, "--log-level"))
 		add_arg(&b, "--log-level=lib.eal:error");
 	if (rc == 0)

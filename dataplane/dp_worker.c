@@ -26,8 +26,6 @@ static void worker_tx(struct net_stack *ns, uint16_t port_id, struct rte_mbuf *m
 	for (unsigned int i = 0; i < ns->n_ifs; i++) {
 		if (ns->ifs[i].port_id != port_id)
 			continue;
-		ns->cnt[NET_CNT_tx_frames]++;
-		ns->cnt[NET_CNT_tx_bytes] += rte_pktmbuf_pkt_len(m);
 		rte_eth_tx_buffer(port_id, w->queue, w->txb[i], m);
 		return;
 	}
@@ -132,11 +130,8 @@ int dp_worker_main(void *arg)
 			uint16_t n =
 				rte_eth_rx_burst(dp->ports[p].port_id, w->queue, pkts, DP_BURST);
 
-			for (uint16_t k = 0; k < n; k++) {
-				w->ns.cnt[NET_CNT_rx_frames]++;
-				w->ns.cnt[NET_CNT_rx_bytes] += rte_pktmbuf_pkt_len(pkts[k]);
-				net_rx(&w->ns, pkts[k]);
-			}
+			for (uint16_t k = 0; k < n; k++)
+				net_rx(&w->ns, pkts[k]); /* counts rx_frames itself */
 			work += n;
 		}
 		work += drain_rings(w);

@@ -433,7 +433,8 @@ static int send_generated(struct dp_worker *w, struct px_session *s)
 	uint16_t plen = rte_pktmbuf_data_len(px->pattern);
 
 	while (s->resp_left > 0 && tcp_send_space(s->conn) > 0) {
-		uint64_t want = RTE_MIN(s->resp_left, (uint64_t)PX_SEND_CHUNK);
+		/* a whole number of pattern buffers, so the next piece starts in phase */
+		uint64_t want = RTE_MIN(s->resp_left, (uint64_t)PX_SEND_CHUNK / plen * plen);
 		struct rte_mbuf *head = NULL;
 		uint64_t queued = 0;
 
@@ -669,6 +670,8 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	 * within it however slowly it trickles in (slowloris). */
 	if (s->state == PX_HEAD && first)
 		arm_timer(w, s, session_listener(s)->limits.header_timeout_ms);
+	else if (s->state != PX_HEAD)
+		arm_timer(w, s, session_listener(s)->limits.idle_timeout_ms); /* progress */
 	session_run(w, s);
 }
 
@@ -676,6 +679,9 @@ static void px_on_writable(struct tcp_conn *c)
 {
 	struct px_session *s = tcp_conn_user(c);
 
+	/* the peer acknowledged data: the response is progressing, not idle */
+	if (s->state == PX_RESPOND)
+		arm_timer(s->lst->w, s, session_listener(s)->limits.idle_timeout_ms);
 	session_run(s->lst->w, s);
 }
 

@@ -108,6 +108,13 @@ void ip4_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 		goto drop;
 	}
 	tlen = rte_be_to_cpu_16(ip->total_length);
+	if (tlen > ns->ifs[ifindex].mtu) {
+		/* Larger than the link allows: a datagram the kernel reassembled before handing
+		 * it over (af_packet's fanout group defragments), i.e. fragments. Answering would
+		 * send a frame above the MTU. */
+		why = NET_CNT_ip_drop_fragment;
+		goto drop;
+	}
 	if (tlen < hlen || tlen > plen) {
 		why = NET_CNT_ip_drop_bad_len;
 		goto drop;

@@ -49,10 +49,10 @@ def rst(iface, host, port):
     lport = s.getsockname()[1]
     first = _get(s)
     time.sleep(0.3)
+    sniff.stop()  # results exist only once stopped
     mine = [p for p in sniff.results if p[TCP].sport == lport and p[IP].src != host]
     last = mine[-1][TCP]
     snd_nxt = (last.seq + len(last.payload) + (1 if "F" in str(last.flags) else 0)) % 2**32
-    sniff.stop()
 
     def probe(seq):
         sn = AsyncSniffer(iface=iface, store=True,

@@ -46,6 +46,8 @@ listeners:
     routes:
       - match: {{ path_prefix: "/big" }}
         respond: {{ status: 200, bytes: {BIG} }}
+      - match: {{ path_prefix: "/10m" }}
+        respond: {{ status: 200, bytes: {10 * MB} }}
       - match: {{ path_prefix: "/1m" }}
         respond: {{ status: 200, bytes: {MB} }}
       - match: {{ host: "*.example", path_prefix: "/" }}
@@ -102,7 +104,7 @@ def addr(app):
 def test_curl_get(web):
     r = curl(web, "-i", f"http://{addr(web)}/")
     assert r.returncode == 0, r.stderr
-    head, _, body = r.stdout.partition("\r\n\r\n")
+    head, _, body = r.stdout.partition("\n\n")  # text mode: CRLF read as LF
     assert head.startswith("HTTP/1.1 200 OK"), head
     assert "Content-Length: 6" in head
     assert "Content-Type: text/plain" in head
@@ -171,7 +173,7 @@ def test_body_limit_413(web):
     assert res["status"] == 413
 
 
-@pytest.mark.parametrize("name,payload,status", [
+MALFORMED = [
     ("bare_lf", b"GET / HTTP/1.1\nHost: a\n\n", 400),
     ("cl_and_te", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
@@ -179,11 +181,17 @@ def test_body_limit_413(web):
     ("two_hosts", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
     ("obs_fold", b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400),
     ("space_before_colon", b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
-    ("unknown_te", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    ("unknown_te", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: foo, chunked\r\n\r\n", 501),
+    ("chunked_not_last", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+     400),
+    ("bad_chunk_size", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
     ("bad_version", b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
     ("long_target", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
     ("huge_header", b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"b" * 17000 + b"\r\n\r\n", 431),
-])
+]
+
+
+@pytest.mark.parametrize("name,payload,status", MALFORMED, ids=[c[0] for c in MALFORMED])
 def test_malformed_requests(web, name, payload, status):
     res = client(web, "raw", addr(web), "80", payload.hex())
     assert res["response"].startswith(f"HTTP/1.1 {status} "), res

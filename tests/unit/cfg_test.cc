@@ -198,16 +198,24 @@ TEST(CfgInvalid, InvalidUtf8IsReportedAtItsPosition)
 	cfg_errors_free(&errs);
 }
 
-TEST(CfgInvalid, ListenersAndServicesArePlannedWithoutTheOverride)
+TEST(CfgInvalid, ServicesArePlannedWithoutTheOverride)
 {
 	cfg_errors errs = {};
 	const std::string path = std::string(SLUICE_SRC_DIR) + "/configs/proxy-example.yaml";
 
+	// Listeners with respond routes are served; services and routes to them wait for the
+	// reverse proxy.
 	EXPECT_EQ(cfg_load(path.c_str(), &errs), nullptr);
 	std::vector<std::string> got = lines_of(errs);
-	ASSERT_EQ(got.size(), 2u) << joined(errs);
-	EXPECT_NE(got[0].find(": listeners: not supported yet"), std::string::npos) << got[0];
-	EXPECT_NE(got[1].find(": services: not supported yet"), std::string::npos) << got[1];
+	ASSERT_GE(got.size(), 2u) << joined(errs);
+	bool route_service = false, services = false;
+	for (const std::string &l : got) {
+		EXPECT_NE(l.find("not supported yet"), std::string::npos) << l;
+		route_service |= l.find(".service: not supported yet") != std::string::npos;
+		services |= l.find(": services: not supported yet") != std::string::npos;
+	}
+	EXPECT_TRUE(route_service) << joined(errs);
+	EXPECT_TRUE(services) << joined(errs);
 	cfg_errors_free(&errs);
 }
 
