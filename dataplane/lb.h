@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice dataplane: load-balancing algorithms as small plug-ins (module lb_).
+ *
+ * A balancer picks one endpoint of a service for a new request and is told when that request
+ * is over (release). Its state is per worker and per service, private to the worker, so no
+ * pick ever takes a lock or touches another core's cache lines. Adding an algorithm means one
+ * file with one struct lb_ops and one row in lb_algos[] (lb.c), never a branch elsewhere.
+ */
+#ifndef SLUICE_LB_H
+#define SLUICE_LB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LB_MAX_ENDPOINTS 1024
+
+/* What a balancer may know of an endpoint when it picks. The owner of the state (the worker)
+ * may change weight and usable between picks; the next pick honours them. */
+struct lb_endpoint {
+	uint32_t weight; /* 0: never picked */
+	uint32_t active; /* requests in flight from this worker (maintained by lb_pick/release) */
+	bool usable;	 /* false: in maintenance, drained or down */
+};
+
+/* Per worker, per service state: common part, then the algorithm's own words. */
+struct lb_state {
+	const struct lb_ops *ops;
+	uint32_t n;		 /* endpoints */
+	struct lb_endpoint *eps; /* n entries, owned by the state (same allocation) */
+	uint64_t algo[];	 /* ops->words(n) words for the algorithm, zeroed, then init */
+};
+
+struct lb_ops {
+	const char *name;		   /* the value of services.X.balance */
+	size_t (*words)(uint32_t n);	   /* uint64_t words of algorithm state for n endpoints */
+	void (*init)(struct lb_state *st); /* NULL: zeroed words are the initial state */
+	/* Index of an endpoint that is usable with weight > 0 for a new request, or -1 when
+	 * there is none. Must not touch eps[].active: the lb_pick wrapper counts it. */
+	int (*pick)(struct lb_state *st);
+};
+
+/* Whether a pick may return this endpoint. */
+static inline bool lb_eligible(const struct lb_endpoint *e)
+{
+	return e->usable && e->weight > 0;
+}
+
+/* The algorithm called name (enum dp_balance order: round_robin, weighted_round_robin,
+ * least_connections); NULL when unknown or not built. Any thread. */
+const struct lb_ops *lb_find(const char *name);
+const struct lb_ops *lb_by_balance(uint32_t balance);
+
+/* Create the state for n endpoints (0..LB_MAX_ENDPOINTS) with the given weights (NULL: all 1),
+ * all usable, none active. malloc'ed: call before the worker starts or from control. NULL
+ * with errno set (EINVAL, ENOMEM) on error. */
+struct lb_state *lb_create(const struct lb_ops *ops, uint32_t n, const uint32_t *weights);
+void lb_destroy(struct lb_state *st);
+
+/* Pick an endpoint and count a request in flight on it; -1 when none is usable. Worker. */
+int lb_pick(struct lb_state *st);
+
+/* The request picked on endpoint i is over (i < 0 or out of range is ignored, so a failed
+ * pick's -1 may be passed back). Worker. */
+void lb_release(struct lb_state *st, int i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_LB_H */
