@@ -457,14 +457,18 @@ void tcp_conn_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o)
 }
 
 /* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)) for the default of 10 segments. */
-void tcp_conn_init_cc(struct tcp_conn *c)
+uint32_t tcp_initial_window(const struct tcp_conn *c)
 {
 	uint32_t n = c->ts->conf.initial_cwnd_segments;
-	uint32_t iw = n * c->mss;
 
 	if (n == 10)
-		iw = RTE_MIN(10u * c->mss, RTE_MAX(2u * c->mss, 14600u));
-	c->cwnd = iw;
+		return RTE_MIN(10u * c->mss, RTE_MAX(2u * c->mss, 14600u));
+	return n * c->mss;
+}
+
+void tcp_conn_init_cc(struct tcp_conn *c)
+{
+	c->cwnd = tcp_initial_window(c);
 	c->ssthresh = UINT32_MAX / 2;
 	c->recover = c->iss;
 }
@@ -762,7 +766,7 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info)
 	info->snd_nxt = c->snd_nxt;
 	info->snd_wnd = c->snd_wnd;
 	info->rcv_nxt = c->rcv_nxt;
-	info->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+	info->rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	info->cwnd = c->cwnd;
 	info->ssthresh = c->ssthresh;
 	info->srtt_us = c->srtt_us;

@@ -164,6 +164,7 @@ struct tcp_conn {
 	uint32_t rtt_seq, rtt_start_us;
 	uint32_t t_rtx, t_dack; /* deadlines in wheel ticks (0 = off) */
 	uint32_t last_rcv_ms;	/* keepalive idle reference */
+	uint32_t last_snd_ms;	/* last data sent: restart window after idle */
 	uint8_t retries;	/* consecutive retransmissions / probes of the current kind */
 	uint8_t dack_segs;	/* full segments received and not acknowledged */
 	uint8_t dupacks;
@@ -199,6 +200,7 @@ const struct tcp_listener *tcp_listener_find(const struct tcp_stack *ts, uint32_
 /* Negotiated parameters common to both opens, from the peer's SYN options. */
 void tcp_conn_apply_syn_opts(struct tcp_conn *c, const struct tcp_opts *o);
 void tcp_conn_init_cc(struct tcp_conn *c);
+uint32_t tcp_initial_window(const struct tcp_conn *c);
 uint16_t tcp_local_mss(const struct tcp_stack *ts, uint16_t ifindex);
 uint8_t tcp_local_wscale(const struct tcp_stack *ts);
 

@@ -301,6 +301,8 @@ int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t l
 		c->dack_segs = 0;
 		c->t_dack = 0;
 	}
+	if (len > 0)
+		c->last_snd_ms = ts->now_ms;
 	end = seq + len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
 	if (end != seq) {
 		if (SEQ_LT(seq, c->snd_max)) {
@@ -466,6 +468,10 @@ void tcp_output(struct tcp_conn *c)
 	uint8_t flags;
 
 	if (output_state(c)) {
+		/* RFC 5681 4.1: after an idle period longer than an RTO the ACK clock is gone;
+		 * start again from the restart window instead of bursting a stale cwnd */
+		if (tcp_flight(c) == 0 && c->ts->now_ms - c->last_snd_ms > c->rto_ms)
+			c->cwnd = RTE_MIN(c->cwnd, tcp_initial_window(c));
 		for (;;) {
 			fin_seq = c->sq_seq + c->sq_bytes;
 			if (!SEQ_LT(c->snd_nxt, fin_seq)) {

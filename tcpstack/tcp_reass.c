@@ -290,15 +290,14 @@ unsigned int tcp_sack_blocks(const struct tcp_conn *c, uint32_t (*blk)[2], unsig
 
 static void peer_fin(struct tcp_conn *c)
 {
+	bool to_time_wait = false;
+
 	c->rcv_nxt++;
 	c->flags |= TCP_F_PEER_FIN | TCP_F_ACK_NOW;
 	c->flags &= ~TCP_F_OOO_FIN;
 	tcp_ooo_purge(c);
-	if ((c->flags & TCP_F_ATTACHED) && c->ops->on_peer_fin != NULL) {
-		c->ops->on_peer_fin(c);
-		if (c->state == TCP_CLOSED)
-			return;
-	}
+	/* The state moves first, so that what on_peer_fin does (tcp_close, tcp_shutdown,
+	 * tcp_send) applies to the state the connection is really in. */
 	switch (c->state) {
 	case TCP_ESTABLISHED:
 		tcp_conn_set_state(c, TCP_CLOSE_WAIT);
@@ -310,11 +309,18 @@ static void peer_fin(struct tcp_conn *c)
 		tcp_conn_set_state(c, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT_2:
-		tcp_conn_enter_time_wait(c);
+		to_time_wait = true; /* after on_peer_fin: TIME_WAIT ends the user's part */
 		break;
 	default:
 		break;
 	}
+	if ((c->flags & TCP_F_ATTACHED) && c->ops->on_peer_fin != NULL) {
+		c->ops->on_peer_fin(c);
+		if (c->state == TCP_CLOSED)
+			return;
+	}
+	if (to_time_wait)
+		tcp_conn_enter_time_wait(c);
 }
 
 /* ---- data ---- */
