@@ -20,25 +20,37 @@
 #define PX_MAX_LISTENERS 32
 
 /* Per-worker counters of HTTP sessions, each one named. */
-#define PX_COUNTERS(X)            \
-	X(conns_accepted)         \
-	X(conns_closed)           \
-	X(refused_pool_empty)     \
-	X(refused_listener_limit) \
-	X(requests)               \
-	X(responses_1xx)          \
-	X(responses_2xx)          \
-	X(responses_3xx)          \
-	X(responses_4xx)          \
-	X(responses_5xx)          \
-	X(no_route)               \
-	X(body_bytes_discarded)   \
-	X(body_bytes_generated)   \
-	X(header_timeouts)        \
-	X(idle_timeouts)          \
-	X(rx_coalesced)           \
-	X(drop_no_mbuf)           \
-	X(client_resets)
+#define PX_COUNTERS(X)                \
+	X(conns_accepted)             \
+	X(conns_closed)               \
+	X(refused_pool_empty)         \
+	X(refused_listener_limit)     \
+	X(requests)                   \
+	X(responses_1xx)              \
+	X(responses_2xx)              \
+	X(responses_3xx)              \
+	X(responses_4xx)              \
+	X(responses_5xx)              \
+	X(no_route)                   \
+	X(body_bytes_discarded)       \
+	X(body_bytes_generated)       \
+	X(header_timeouts)            \
+	X(idle_timeouts)              \
+	X(rx_coalesced)               \
+	X(drop_no_mbuf)               \
+	X(client_resets)              \
+	X(proxied_requests)           \
+	X(no_endpoint)                \
+	X(upstream_connects)          \
+	X(upstream_reused)            \
+	X(upstream_connect_failures)  \
+	X(upstream_pool_empty)        \
+	X(upstream_connect_timeouts)  \
+	X(upstream_response_timeouts) \
+	X(upstream_resets)            \
+	X(upstream_bad_responses)     \
+	X(upstream_idle_closed)       \
+	X(tunnels)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -55,6 +67,8 @@ extern const char *const px_error_names[PX_ERR_MAX];
 struct dp_worker;
 struct dp_listener_conf;
 struct px_session;
+struct px_upstream;
+struct px_service_rt;
 
 /* A listener as one worker sees it: the tcp_listen user pointer. */
 struct px_listener {
@@ -78,6 +92,19 @@ struct px_worker {
 	uint64_t date_until;	  /* TSC until which date[] is current */
 	char date[40];		  /* "Date: ..." value, refreshed once a second */
 	struct px_listener listeners[PX_MAX_LISTENERS];
+
+	/* reverse proxy: upstream connections (pool of n_upstreams, free list through next) */
+	struct px_upstream *upstreams;
+	uint32_t n_upstreams;
+	uint32_t up_free;
+	uint32_t up_used;
+	uint32_t port_cursor;	    /* next local port to try for an upstream connection */
+	struct px_service_rt *svcs; /* per service of the configuration */
+	uint32_t n_svcs;
+	uint8_t *scratch; /* a whole request or response head, to rebuild it */
+	uint32_t scratch_len;
+	struct http_header *hdrs; /* header spans of the head in scratch */
+	uint32_t n_hdrs;
 };
 
 /* Allocate the session pool and start listening on every listener of the configuration.

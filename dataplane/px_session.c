@@ -2,7 +2,7 @@
  * HTTP/1.1 sessions on client connections: receive queue, request parsing, routing, direct
  * responses, keep-alive and pipelining, header and idle timeouts.
  *
- * One close path: every way a session ends goes through session_free(), which either closes
+ * One close path: every way a session ends goes through px_session_free(), which either closes
  * the TCP connection (we end it) or not (the stack already ended it: on_closed).
  */
 #include <errno.h>
@@ -16,35 +16,11 @@
 
 #include "dataplane.h"
 #include "px.h"
+#include "px_impl.h"
 
 #define PX_IOV_MAX 64	    /* segments the head parser looks at in one call */
 #define PX_COALESCE_SEGS 16 /* more segments than this in the receive queue: copy them */
 #define PX_SEND_CHUNK 65536 /* generated body queued per tcp_send call at most */
-
-enum px_state {
-	PX_HEAD = 0, /* waiting for a complete request head */
-	PX_BODY,     /* discarding the request body */
-	PX_RESPOND,  /* response queued; a generated body may still be flowing */
-	PX_DONE,     /* answered with Connection: close, waiting for nothing */
-};
-
-struct px_session {
-	struct tcp_conn *conn;
-	struct px_listener *lst;
-	struct rte_mbuf *rx; /* received bytes not consumed yet, one chain */
-	uint32_t next_free;
-	uint8_t state;
-	uint8_t close_after; /* Connection: close once the response is out */
-	uint8_t peer_fin;
-	uint8_t head_sent;
-	uint16_t status;    /* response being sent */
-	int32_t route;	    /* index in the listener's routes, -1: error response */
-	uint64_t resp_left; /* generated body bytes still to queue */
-	uint64_t resp_off;  /* generated body bytes already queued */
-	struct tcp_timer timer;
-	struct http_msg req;
-	struct http_body body;
-};
 
 const char *const px_counter_names[PX_CNT_MAX] = {
 #define PX_CNT_NAME(name) #name,
@@ -65,7 +41,7 @@ static inline struct px_worker *px_of(struct dp_worker *w)
 	return &w->px;
 }
 
-static const struct dp_listener_conf *session_listener(const struct px_session *s)
+const struct dp_listener_conf *px_session_listener(const struct px_session *s)
 {
 	return &s->lst->w->dp->conf->listeners[s->lst->idx];
 }
@@ -92,19 +68,17 @@ static int rx_append(struct px_session *s, struct rte_mbuf *m)
 	return 0;
 }
 
-/* Drop n bytes from the front of the receive queue and give them back to the window. */
-static void rx_consume(struct px_session *s, uint32_t n)
+/* Drop n bytes from the front of *chain. */
+void px_chain_drop(struct rte_mbuf **chain, uint32_t n)
 {
-	struct rte_mbuf *m = s->rx;
-	uint32_t total = n;
+	struct rte_mbuf *m = *chain;
 
-	while (m != NULL && n >= rte_pktmbuf_data_len(m) && n > 0) {
+	while (m != NULL && n > 0 && n >= rte_pktmbuf_data_len(m)) {
 		struct rte_mbuf *next = m->next;
-		uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+		uint32_t pkt_len = rte_pktmbuf_pkt_len(m) - rte_pktmbuf_data_len(m);
 		uint16_t nb_segs = m->nb_segs;
 
 		n -= rte_pktmbuf_data_len(m);
-		pkt_len -= rte_pktmbuf_data_len(m);
 		m->next = NULL;
 		m->nb_segs = 1;
 		m->pkt_len = m->data_len;
@@ -120,12 +94,71 @@ static void rx_consume(struct px_session *s, uint32_t n)
 		m->data_len -= n;
 		m->pkt_len -= n;
 	}
-	s->rx = m;
 	if (m != NULL && m->pkt_len == 0) {
 		rte_pktmbuf_free(m);
-		s->rx = NULL;
+		m = NULL;
 	}
-	tcp_recved(s->conn, total);
+	*chain = m;
+}
+
+struct rte_mbuf *px_chain_take(struct rte_mempool *pool, struct rte_mbuf **chain, uint32_t n)
+{
+	struct rte_mbuf *head = *chain, *m = head, *last = NULL, *part = NULL;
+	uint32_t taken = 0;
+	uint16_t segs = 0;
+
+	if (n == 0 || head == NULL)
+		return NULL;
+	if (n >= rte_pktmbuf_pkt_len(head)) {
+		*chain = NULL;
+		return head;
+	}
+	/* whole segments first */
+	while (taken + rte_pktmbuf_data_len(m) <= n) {
+		taken += rte_pktmbuf_data_len(m);
+		segs++;
+		last = m;
+		m = m->next;
+	}
+	if (taken < n) {
+		/* m straddles: an indirect mbuf carries its first n - taken bytes */
+		uint16_t k = (uint16_t)(n - taken);
+		struct rte_mbuf *next = m->next;
+		uint16_t nb = m->nb_segs;
+		uint32_t pl = m->pkt_len;
+
+		part = rte_pktmbuf_alloc(pool);
+		if (part == NULL)
+			return NULL;
+		m->next = NULL; /* attach looks at this segment only */
+		rte_pktmbuf_attach(part, m);
+		m->next = next;
+		m->nb_segs = nb;
+		m->pkt_len = pl;
+		part->data_len = k;
+		part->pkt_len = k;
+		m->data_off += k;
+		m->data_len -= k;
+	}
+	/* m (advanced) heads the rest */
+	m->pkt_len = rte_pktmbuf_pkt_len(head) - n;
+	m->nb_segs = head->nb_segs - segs;
+	if (last != NULL) {
+		last->next = part;
+		head->pkt_len = n;
+		head->nb_segs = segs + (part != NULL);
+	} else {
+		head = part;
+	}
+	*chain = m;
+	return head;
+}
+
+/* Drop n bytes from the front of the receive queue and give them back to the window. */
+void px_rx_consume(struct px_session *s, uint32_t n)
+{
+	px_chain_drop(&s->rx, n);
+	tcp_recved(s->conn, n);
 }
 
 /* Many small segments pin many buffers and slow the head parser: copy them into as few
@@ -168,15 +201,20 @@ static void rx_coalesce(struct dp_worker *w, struct px_session *s)
 
 /* ---- timers ---- */
 
-static void arm_timer(struct dp_worker *w, struct px_session *s, uint32_t ms)
+void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms)
 {
 	struct tcp_wheel *wh = &px_of(w)->wheel;
 
 	if (ms == 0) {
-		tcp_wheel_cancel(wh, &s->timer);
+		tcp_wheel_cancel(wh, t);
 		return;
 	}
-	tcp_wheel_arm(wh, &s->timer, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
+	tcp_wheel_arm(wh, t, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
+}
+
+static void arm_timer(struct dp_worker *w, struct px_session *s, uint32_t ms)
+{
+	px_arm_timer(w, &s->timer, ms);
 }
 
 /* ---- session lifecycle ---- */
@@ -193,16 +231,17 @@ static struct px_session *session_alloc(struct px_worker *px)
 	return s;
 }
 
-/* The one close path. close_conn: we end the TCP connection (graceful close after what is
- * queued, or abort); false when the stack already ended it. */
-enum px_end { PX_END_CLOSED_BY_STACK, PX_END_CLOSE, PX_END_ABORT };
-
-static void session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
+/* The one close path. how: we end the TCP connection (graceful close after what is queued,
+ * or abort), or the stack already ended it. A request still on an upstream connection is
+ * abandoned with it. */
+void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 {
 	struct px_worker *px = px_of(w);
 	uint32_t idx = (uint32_t)(s - px->sessions);
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
+	if (s->up != NULL)
+		px_proxy_detach(w, s);
 	if (how == PX_END_CLOSE)
 		tcp_close(s->conn);
 	else if (how == PX_END_ABORT)
@@ -216,9 +255,9 @@ static void session_free(struct dp_worker *w, struct px_session *s, enum px_end 
 	px->used--;
 }
 
-static void request_reset(struct dp_worker *w, struct px_session *s)
+void px_request_reset(struct dp_worker *w, struct px_session *s)
 {
-	const struct dp_listener_conf *l = session_listener(s);
+	const struct dp_listener_conf *l = px_session_listener(s);
 	struct http_limits lim = {
 		.max_header_bytes = l->limits.max_header_bytes,
 		.max_headers = l->limits.max_headers,
@@ -285,7 +324,7 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 
 /* ---- responses ---- */
 
-static const char *reason_phrase(unsigned int status)
+const char *px_reason(unsigned int status)
 {
 	switch (status) {
 	case 100:
@@ -357,8 +396,7 @@ static const char *worker_date(struct dp_worker *w)
 }
 
 /* Append len bytes of data to chain head, allocating segments as needed. */
-static int chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
-			uint32_t len)
+int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data, uint32_t len)
 {
 	struct rte_mbuf *tail = rte_pktmbuf_lastseg(head);
 	const uint8_t *p = data;
@@ -387,7 +425,7 @@ static int chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const v
 	return 0;
 }
 
-static void count_status(struct px_worker *px, unsigned int status)
+void px_count_status(struct px_worker *px, unsigned int status)
 {
 	static const uint8_t cls[] = { PX_CNT_responses_1xx, PX_CNT_responses_2xx,
 				       PX_CNT_responses_3xx, PX_CNT_responses_4xx,
@@ -409,16 +447,16 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n"
 		     "Content-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
-		     status, reason_phrase(status), worker_date(w), ctype, (unsigned long)body_len,
+		     status, px_reason(status), worker_date(w), ctype, (unsigned long)body_len,
 		     s->close_after ? "Connection: close\r\n" : "");
 	m = rte_pktmbuf_alloc(w->pool);
-	if (m == NULL || chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
-	    (!head_only && body != NULL && chain_append(w->pool, m, body, (uint32_t)body_len))) {
+	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
+	    (!head_only && body != NULL && px_chain_append(w->pool, m, body, (uint32_t)body_len))) {
 		rte_pktmbuf_free(m);
 		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
 		return -ENOMEM;
 	}
-	count_status(px_of(w), status);
+	px_count_status(px_of(w), status);
 	s->status = (uint16_t)status;
 	s->head_sent = 1;
 	return tcp_send(s->conn, m) == -EPIPE ? -EPIPE : 0;
@@ -472,14 +510,14 @@ static int send_generated(struct dp_worker *w, struct px_session *s)
 /* Answer the current request: error (route < 0 with status), or its route's respond. */
 static int respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
-	const struct dp_listener_conf *l = session_listener(s);
+	const struct dp_listener_conf *l = px_session_listener(s);
 	bool head_only = s->req.method == HTTP_M_HEAD;
 	char body[128];
 	int rc;
 
 	s->state = PX_RESPOND;
 	if (s->route < 0) {
-		int n = snprintf(body, sizeof(body), "%u %s\n", status, reason_phrase(status));
+		int n = snprintf(body, sizeof(body), "%u %s\n", status, px_reason(status));
 
 		return send_head(w, s, status, "text/plain", body, (uint64_t)n, head_only);
 	}
@@ -495,6 +533,12 @@ static int respond(struct dp_worker *w, struct px_session *s, unsigned int statu
 	}
 	return send_head(w, s, r->status, r->content_type, r->body,
 			 r->body == NULL ? 0 : strlen(r->body), head_only);
+}
+
+int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status)
+{
+	s->route = -1;
+	return respond(w, s, status);
 }
 
 /* Refuse the request being parsed with err's status and close after the answer. */
@@ -514,7 +558,7 @@ static int refuse(struct dp_worker *w, struct px_session *s, int err)
 
 static int start_request(struct dp_worker *w, struct px_session *s)
 {
-	const struct dp_listener_conf *l = session_listener(s);
+	const struct dp_listener_conf *l = px_session_listener(s);
 	struct px_worker *px = px_of(w);
 	struct http_iov iov[PX_IOV_MAX];
 	unsigned int n;
@@ -530,11 +574,16 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
 	route = route_match(l, &s->req, iov, n);
-	rx_consume(s, (uint32_t)rc);
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
-	rc = http_body_init(&s->body, &s->req, l->limits.max_body_bytes);
-	if (rc < 0)
-		return refuse(w, s, rc);
+	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
+		px_rx_consume(s, (uint32_t)rc);
+		return refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
+	}
+	if (route >= 0 && !l->routes[route].has_respond && l->routes[route].service_idx >= 0) {
+		s->route = route; /* the head is still in rx: the proxy rebuilds it from there */
+		return px_proxy_start(w, s, (uint32_t)l->routes[route].service_idx);
+	}
+	px_rx_consume(s, (uint32_t)rc);
 	if (route < 0 || !l->routes[route].has_respond) {
 		px->cnt[PX_CNT_no_route]++;
 		s->route = -1;
@@ -548,7 +597,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
-		if (m != NULL && chain_append(w->pool, m, cont, sizeof(cont) - 1) == 0)
+		if (m != NULL && px_chain_append(w->pool, m, cont, sizeof(cont) - 1) == 0)
 			tcp_send(s->conn, m);
 		else
 			rte_pktmbuf_free(m);
@@ -568,7 +617,7 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 		if (rc < 0)
 			return refuse(w, s, rc);
 		px_of(w)->cnt[PX_CNT_body_bytes_discarded] += d.len;
-		rx_consume(s, (uint32_t)rc);
+		px_rx_consume(s, (uint32_t)rc);
 	}
 	if (!http_body_done(&s->body))
 		return -EAGAIN;
@@ -577,7 +626,7 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 
 /* Run the session as far as the received bytes and the send queue allow. Returns false when
  * the session is gone. */
-static bool session_run(struct dp_worker *w, struct px_session *s)
+bool px_session_run(struct dp_worker *w, struct px_session *s)
 {
 	int rc = 0;
 
@@ -586,7 +635,7 @@ static bool session_run(struct dp_worker *w, struct px_session *s)
 		case PX_HEAD:
 			if (s->rx == NULL) {
 				if (s->peer_fin) {
-					session_free(w, s, PX_END_CLOSE);
+					px_session_free(w, s, PX_END_CLOSE);
 					return false;
 				}
 				return true;
@@ -601,25 +650,42 @@ static bool session_run(struct dp_worker *w, struct px_session *s)
 			rc = send_generated(w, s);
 			if (rc == 0 && s->resp_left == 0) {
 				if (s->close_after) {
-					session_free(w, s, PX_END_CLOSE);
+					px_session_free(w, s, PX_END_CLOSE);
 					return false;
 				}
-				request_reset(w, s);
+				px_request_reset(w, s);
 				continue;
 			}
 			break;
+		case PX_FWD_BODY:
+			rc = px_proxy_body(w, s);
+			break;
+		case PX_TUNNEL:
+			rc = px_proxy_tunnel_up(w, s);
+			if (rc == 0)
+				return true;
+			break;
+		case PX_WAIT_RESP:
+			if (s->up != NULL)
+				return true; /* the upstream's events drive the session */
+			if (s->resp_left == 0 && s->close_after) {
+				px_session_free(w, s, PX_END_CLOSE);
+				return false;
+			}
+			px_request_reset(w, s);
+			continue;
 		case PX_DONE:
 			return true;
 		}
 		if (rc == -EAGAIN) {
 			if (s->state == PX_HEAD && s->peer_fin) {
-				session_free(w, s, PX_END_CLOSE); /* half a request, then FIN */
+				px_session_free(w, s, PX_END_CLOSE); /* half a request, then FIN */
 				return false;
 			}
 			return true;
 		}
 		if (rc == -EPIPE) {
-			session_free(w, s, PX_END_ABORT);
+			px_session_free(w, s, PX_END_ABORT);
 			return false;
 		}
 		if (rc != 0 || (s->state == PX_RESPOND && s->resp_left > 0))
@@ -650,8 +716,8 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	lst->conns++;
 	px->cnt[PX_CNT_conns_accepted]++;
 	tcp_timer_init(&s->timer);
-	request_reset(w, s);
-	arm_timer(w, s, session_listener(s)->limits.header_timeout_ms);
+	px_request_reset(w, s);
+	arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
 	return s;
 }
 
@@ -663,16 +729,16 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	bool first = s->rx == NULL && s->req.scan == 0;
 
 	if (rx_append(s, m) != 0) {
-		session_free(w, s, PX_END_ABORT);
+		px_session_free(w, s, PX_END_ABORT);
 		return;
 	}
 	/* The first byte of a request starts its header timeout: the whole head must arrive
 	 * within it however slowly it trickles in (slowloris). */
 	if (s->state == PX_HEAD && first)
-		arm_timer(w, s, session_listener(s)->limits.header_timeout_ms);
+		arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
 	else if (s->state != PX_HEAD)
-		arm_timer(w, s, session_listener(s)->limits.idle_timeout_ms); /* progress */
-	session_run(w, s);
+		arm_timer(w, s, px_session_listener(s)->limits.idle_timeout_ms); /* progress */
+	px_session_run(w, s);
 }
 
 static void px_on_writable(struct tcp_conn *c)
@@ -680,9 +746,13 @@ static void px_on_writable(struct tcp_conn *c)
 	struct px_session *s = tcp_conn_user(c);
 
 	/* the peer acknowledged data: the response is progressing, not idle */
-	if (s->state == PX_RESPOND)
-		arm_timer(s->lst->w, s, session_listener(s)->limits.idle_timeout_ms);
-	session_run(s->lst->w, s);
+	if (s->state == PX_RESPOND || s->state == PX_WAIT_RESP || s->state == PX_TUNNEL)
+		arm_timer(s->lst->w, s, px_session_listener(s)->limits.idle_timeout_ms);
+	if ((s->state == PX_WAIT_RESP || s->state == PX_TUNNEL) && s->up != NULL) {
+		px_proxy_response(s->lst->w, s->up); /* forward what the client could not take */
+		return;
+	}
+	px_session_run(s->lst->w, s);
 }
 
 static void px_on_peer_fin(struct tcp_conn *c)
@@ -690,7 +760,7 @@ static void px_on_peer_fin(struct tcp_conn *c)
 	struct px_session *s = tcp_conn_user(c);
 
 	s->peer_fin = 1;
-	session_run(s->lst->w, s);
+	px_session_run(s->lst->w, s);
 }
 
 static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
@@ -700,7 +770,7 @@ static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
 
 	if (reason != TCP_CLOSE_NORMAL)
 		px_of(w)->cnt[PX_CNT_client_resets]++;
-	session_free(w, s, PX_END_CLOSED_BY_STACK);
+	px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 }
 
 static const struct tcp_ops px_ops = {
@@ -716,22 +786,27 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 	struct dp_worker *w = arg;
 	struct px_session *s = container_of(t, struct px_session, timer);
 	struct px_worker *px = px_of(w);
+	struct px_upstream *up;
 
+	if (px_is_upstream_timer(w, t, &up)) {
+		px_upstream_timer(w, up);
+		return;
+	}
 	if (s->state == PX_HEAD && (s->rx != NULL || s->req.pos != 0)) {
 		/* the head did not arrive in time (slowloris): 408 and close */
 		px->cnt[PX_CNT_header_timeouts]++;
 		s->close_after = 1;
 		s->route = -1;
 		if (respond(w, s, 408) != 0 || s->resp_left == 0)
-			session_free(w, s, PX_END_CLOSE);
+			px_session_free(w, s, PX_END_CLOSE);
 		return;
 	}
 	if (s->state == PX_RESPOND && s->resp_left > 0 && tcp_send_space(s->conn) > 0) {
-		session_run(w, s); /* an mbuf shortage stalled the body: try again */
+		px_session_run(w, s); /* an mbuf shortage stalled the body: try again */
 		return;
 	}
 	px->cnt[PX_CNT_idle_timeouts]++;
-	session_free(w, s, PX_END_CLOSE);
+	px_session_free(w, s, PX_END_CLOSE);
 }
 
 void px_timers(struct dp_worker *w)
@@ -775,6 +850,8 @@ int px_init(struct dp_worker *w)
 	px->free_head = 0;
 	tcp_wheel_init(&px->wheel, rte_rdtsc(), w->dp->hz / 1000);
 	rc = make_pattern(w);
+	if (rc == 0)
+		rc = px_upstream_init(w);
 	if (rc != 0)
 		return rc;
 	for (uint32_t i = 0; i < conf->n_listeners && i < PX_MAX_LISTENERS; i++) {
@@ -800,9 +877,11 @@ void px_fini(struct dp_worker *w)
 		struct px_session *s = &px->sessions[i];
 
 		/* the TCP stack is torn down next and frees the connections itself */
+		s->up = NULL;
 		if (s->conn != NULL)
-			session_free(w, s, PX_END_CLOSED_BY_STACK);
+			px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 	}
+	px_upstream_fini(w);
 	rte_free(px->sessions);
 	px->sessions = NULL;
 	rte_pktmbuf_free(px->pattern);

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice dataplane: what the HTTP session files share (px_session.c, px_proxy.c,
+ * px_upstream.c). Private to dataplane/px_*.c.
+ */
+#ifndef SLUICE_PX_IMPL_H
+#define SLUICE_PX_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane.h"
+#include "http_parse.h"
+#include "lb.h"
+#include "px.h"
+
+enum px_state {
+	PX_HEAD = 0,  /* waiting for a complete request head */
+	PX_BODY,      /* discarding the request body (direct response) */
+	PX_RESPOND,   /* direct response queued; a generated body may still be flowing */
+	PX_DONE,      /* answered with Connection: close, waiting for nothing */
+	PX_FWD_BODY,  /* proxy: forwarding the request body upstream */
+	PX_WAIT_RESP, /* proxy: request sent; the upstream's response drives the session */
+	PX_TUNNEL,    /* proxy: after 101, bytes both ways */
+};
+
+struct px_upstream;
+
+struct px_session {
+	struct tcp_conn *conn;
+	struct px_listener *lst;
+	struct rte_mbuf *rx;	/* received bytes not consumed yet, one chain */
+	struct px_upstream *up; /* proxy: the upstream connection serving this request */
+	uint32_t next_free;
+	uint8_t state;
+	uint8_t close_after; /* Connection: close once the response is out */
+	uint8_t peer_fin;
+	uint8_t head_sent;
+	uint16_t status;    /* response being sent */
+	int16_t svc;	    /* proxy: service index, -1 none */
+	int32_t route;	    /* index in the listener's routes, -1: error response */
+	int32_t ep;	    /* proxy: endpoint picked, -1 none */
+	uint64_t resp_left; /* generated body bytes still to queue */
+	uint64_t resp_off;  /* generated body bytes already queued */
+	struct tcp_timer timer;
+	struct http_msg req;
+	struct http_body body;
+};
+
+enum px_up_state {
+	PX_UP_FREE = 0,
+	PX_UP_CONNECTING, /* SYN sent, request may already be queued */
+	PX_UP_BUSY,	  /* serving a session */
+	PX_UP_IDLE,	  /* in its endpoint's idle pool */
+};
+
+struct px_upstream {
+	struct tcp_conn *conn;
+	struct px_session *s; /* NULL unless BUSY/CONNECTING */
+	struct rte_mbuf *rx;  /* response bytes not forwarded yet */
+	uint32_t next, prev;  /* free list, or the endpoint's idle list (indices) */
+	uint16_t svc, ep;
+	uint8_t state;
+	uint8_t head_done; /* the response head went to the client */
+	uint8_t keep;	   /* the upstream may serve another request */
+	uint8_t tunnel;
+	uint8_t fin;		/* the upstream sent FIN */
+	uint8_t resp_done;	/* response complete while the request body is still flowing */
+	struct tcp_timer timer; /* connect, response, or idle timeout */
+	struct http_msg resp;
+	struct http_body body;
+};
+
+/* Per worker, per service: the balancer and the endpoints' idle connection lists. */
+struct px_service_rt {
+	struct lb_state *lb;
+	uint32_t *idle_head; /* per endpoint: most recently idled upstream, UINT32_MAX none */
+	uint32_t *n_idle;
+};
+
+#define PX_NONE UINT32_MAX
+
+/* px_session.c */
+enum px_end { PX_END_CLOSED_BY_STACK, PX_END_CLOSE, PX_END_ABORT };
+void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how);
+bool px_session_run(struct dp_worker *w, struct px_session *s);
+void px_rx_consume(struct px_session *s, uint32_t n);
+int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status);
+void px_request_reset(struct dp_worker *w, struct px_session *s);
+const struct dp_listener_conf *px_session_listener(const struct px_session *s);
+void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);
+const char *px_reason(unsigned int status);
+void px_count_status(struct px_worker *px, unsigned int status);
+
+/* Chain helpers (px_session.c). rx_take detaches the first n bytes of *chain as a chain of
+ * their own, without copying (a straddling segment is split with an indirect mbuf); NULL
+ * when out of mbufs. */
+struct rte_mbuf *px_chain_take(struct rte_mempool *pool, struct rte_mbuf **chain, uint32_t n);
+void px_chain_drop(struct rte_mbuf **chain, uint32_t n);
+int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
+		    uint32_t len);
+
+/* px_proxy.c: a request routed to a service. */
+int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
+int px_proxy_body(struct dp_worker *w, struct px_session *s);
+int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s);
+void px_proxy_response(struct dp_worker *w, struct px_upstream *up);
+void px_proxy_detach(struct dp_worker *w, struct px_session *s);
+
+/* px_upstream.c */
+int px_upstream_init(struct dp_worker *w);
+void px_upstream_fini(struct dp_worker *w);
+struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t ep);
+void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse);
+void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
+bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);
+
+#endif /* SLUICE_PX_IMPL_H */

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The reverse proxy: a request routed to a service is forwarded to an endpoint the service's
+ * balancer picks, over a pooled upstream connection; the response comes back the same way.
+ *
+ * Only the header blocks are rebuilt (hop-by-hop fields dropped, X-Forwarded-For,
+ * X-Forwarded-Proto and Via added); bodies move by mbuf reference in both directions,
+ * framed exactly as received (chunked stays chunked). Backpressure is TCP's own: bytes are
+ * taken from one side only while the other side's send queue has room, so a slow reader
+ * closes the fast writer's window.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "px_impl.h"
+
+#define PX_IOV_MAX 64
+#define PX_CONN_TOKENS 16
+
+/* One head being rebuilt: the head in contiguous memory, its header spans, and the field
+ * names its Connection header lists (hop-by-hop too). */
+struct px_head {
+	const uint8_t *base;
+	struct http_msg msg;
+	struct http_span tokens[PX_CONN_TOKENS];
+	uint32_t n_tokens;
+};
+
+static bool span_is(const uint8_t *base, struct http_span s, const char *name, size_t len)
+{
+	return s.len == len && strncasecmp((const char *)base + s.off, name, len) == 0;
+}
+
+#define SPAN_IS(base, s, lit) span_is(base, s, lit, sizeof(lit) - 1)
+
+static void collect_tokens(struct px_head *h)
+{
+	const struct http_msg *m = &h->msg;
+
+	for (uint32_t i = 0; i < m->n_headers; i++) {
+		const struct http_header *hd = &m->headers[i];
+		uint32_t p = hd->value.off, end = hd->value.off + hd->value.len;
+
+		if (!SPAN_IS(h->base, hd->name, "connection"))
+			continue;
+		while (p < end && h->n_tokens < PX_CONN_TOKENS) {
+			uint32_t q = p;
+
+			while (q < end && h->base[q] != ',')
+				q++;
+			uint32_t a = p, b = q;
+			while (a < b && (h->base[a] == ' ' || h->base[a] == '\t'))
+				a++;
+			while (b > a && (h->base[b - 1] == ' ' || h->base[b - 1] == '\t'))
+				b--;
+			if (b > a)
+				h->tokens[h->n_tokens++] = (struct http_span){ a, b - a };
+			p = q + 1;
+		}
+	}
+}
+
+/* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names. */
+static bool hop_by_hop(const struct px_head *h, struct http_span name, bool keep_upgrade)
+{
+	if (SPAN_IS(h->base, name, "connection") || SPAN_IS(h->base, name, "keep-alive") ||
+	    SPAN_IS(h->base, name, "proxy-connection") || SPAN_IS(h->base, name, "te") ||
+	    SPAN_IS(h->base, name, "trailer"))
+		return true;
+	if (SPAN_IS(h->base, name, "upgrade"))
+		return !keep_upgrade;
+	for (uint32_t i = 0; i < h->n_tokens; i++) {
+		const struct http_span t = h->tokens[i];
+
+		if (t.len == name.len &&
+		    strncasecmp((const char *)h->base + t.off, (const char *)h->base + name.off,
+				t.len) == 0 &&
+		    !SPAN_IS(h->base, name, "upgrade") &&
+		    !SPAN_IS(h->base, name, "transfer-encoding"))
+			return true;
+	}
+	return false;
+}
+
+/* Parse the complete head at the front of chain again, contiguous in the worker's scratch,
+ * with header spans this time. Returns 0 or -EINVAL. */
+static int head_load(struct dp_worker *w, struct rte_mbuf *chain, uint32_t len, bool response,
+		     enum http_method method, struct px_head *h)
+{
+	struct px_worker *px = &w->px;
+	struct http_limits lim = {
+		.max_header_bytes = len,
+		.max_headers = px->n_hdrs,
+		.max_target = len,
+	};
+	struct http_iov iov;
+
+	if (len > px->scratch_len)
+		return -EINVAL;
+	h->base = rte_pktmbuf_read(chain, 0, len, px->scratch);
+	if (h->base == NULL)
+		return -EINVAL;
+	iov.base = h->base;
+	iov.len = len;
+	if (response) {
+		http_resp_init(&h->msg, &lim, px->hdrs, method);
+		if (http_resp_parse(&h->msg, &iov, 1) != (int)len)
+			return -EINVAL;
+	} else {
+		http_req_init(&h->msg, &lim, px->hdrs);
+		if (http_req_parse(&h->msg, &iov, 1) != (int)len)
+			return -EINVAL;
+	}
+	h->n_tokens = 0;
+	collect_tokens(h);
+	return 0;
+}
+
+static int put(struct dp_worker *w, struct rte_mbuf *out, const void *p, uint32_t len)
+{
+	return px_chain_append(w->pool, out, p, len);
+}
+
+static int put_span(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+		    struct http_span s)
+{
+	return put(w, out, h->base + s.off, s.len);
+}
+
+/* The request head as it goes upstream. */
+static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
+				      const struct px_head *h, bool upgrade)
+{
+	const struct http_msg *m = &h->msg;
+	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
+	struct tcp_tuple t;
+	char client[INET_ADDRSTRLEN + 64];
+	bool xff = false;
+	int rc = 0;
+
+	if (out == NULL)
+		return NULL;
+	tcp_conn_tuple(s->conn, &t);
+	snprintf(client, sizeof(client), "%u.%u.%u.%u", ((uint8_t *)&t.raddr)[0],
+		 ((uint8_t *)&t.raddr)[1], ((uint8_t *)&t.raddr)[2], ((uint8_t *)&t.raddr)[3]);
+	rc |= put_span(w, out, h, m->method_s);
+	rc |= put(w, out, " ", 1);
+	rc |= put_span(w, out, h, m->target);
+	rc |= put(w, out, " HTTP/1.1\r\n", 11);
+	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
+		const struct http_header *hd = &m->headers[i];
+
+		if (hop_by_hop(h, hd->name, upgrade) ||
+		    SPAN_IS(h->base, hd->name, "x-forwarded-proto"))
+			continue;
+		rc |= put_span(w, out, h, hd->name);
+		rc |= put(w, out, ": ", 2);
+		rc |= put_span(w, out, h, hd->value);
+		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
+			/* append the client to the chain of addresses it came through */
+			rc |= put(w, out, ", ", 2);
+			rc |= put(w, out, client, (uint32_t)strlen(client));
+			xff = true;
+		}
+		rc |= put(w, out, "\r\n", 2);
+	}
+	if (!xff) {
+		rc |= put(w, out, "X-Forwarded-For: ", 17);
+		rc |= put(w, out, client, (uint32_t)strlen(client));
+		rc |= put(w, out, "\r\n", 2);
+	}
+	rc |= put(w, out, "X-Forwarded-Proto: http\r\n", 25);
+	rc |= m->version == 0 ? put(w, out, "Via: 1.0 sluice\r\n", 17)
+			      : put(w, out, "Via: 1.1 sluice\r\n", 17);
+	if (upgrade)
+		rc |= put(w, out, "Connection: upgrade\r\n", 21);
+	rc |= put(w, out, "\r\n", 2);
+	if (rc != 0) {
+		rte_pktmbuf_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The response head as it goes to the client. */
+static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s,
+				       const struct px_head *h, bool upgrade)
+{
+	const struct http_msg *m = &h->msg;
+	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
+	char line[32];
+	int rc = 0;
+
+	if (out == NULL)
+		return NULL;
+	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", m->status);
+	rc |= put(w, out, line, (uint32_t)strlen(line));
+	rc |= put_span(w, out, h, m->reason);
+	rc |= put(w, out, "\r\n", 2);
+	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
+		const struct http_header *hd = &m->headers[i];
+
+		if (hop_by_hop(h, hd->name, upgrade))
+			continue;
+		rc |= put_span(w, out, h, hd->name);
+		rc |= put(w, out, ": ", 2);
+		rc |= put_span(w, out, h, hd->value);
+		rc |= put(w, out, "\r\n", 2);
+	}
+	rc |= put(w, out, "Via: 1.1 sluice\r\n", 17);
+	if (upgrade)
+		rc |= put(w, out, "Connection: upgrade\r\n", 21);
+	else if (s->close_after)
+		rc |= put(w, out, "Connection: close\r\n", 19);
+	rc |= put(w, out, "\r\n", 2);
+	if (rc != 0) {
+		rte_pktmbuf_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Give up the upstream side of s: the request is over for the balancer, and the connection
+ * is closed abortively (it may still carry a response nobody will read). */
+void px_proxy_detach(struct dp_worker *w, struct px_session *s)
+{
+	struct px_upstream *up = s->up;
+
+	if (up == NULL)
+		return;
+	s->up = NULL;
+	lb_release(w->px.svcs[up->svc].lb, (int)up->ep);
+	px_upstream_release(w, up, false, false);
+}
+
+/* Nothing of the response reached the client: answer status and close after it. */
+static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int status)
+{
+	px_proxy_detach(w, s);
+	s->close_after = 1;
+	px_respond_error(w, s, status);
+	px_session_run(w, s);
+}
+
+int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
+{
+	struct px_worker *px = &w->px;
+	uint32_t hl = s->req.head_len;
+	bool body = !(s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body));
+	bool upgrade = (s->req.flags & HTTP_F_UPGRADE) && (s->req.flags & HTTP_F_CONN_UPGRADE);
+	struct px_upstream *up;
+	struct rte_mbuf *out;
+	struct px_head h;
+	int ep;
+
+	s->svc = (int16_t)svc;
+	if (head_load(w, s->rx, hl, false, HTTP_M_NONE, &h) != 0 ||
+	    (out = build_request(w, s, &h, upgrade)) == NULL) {
+		px->cnt[PX_CNT_drop_no_mbuf]++;
+		px_rx_consume(s, hl);
+		s->close_after = 1;
+		return px_respond_error(w, s, 503);
+	}
+	px_rx_consume(s, hl);
+	ep = lb_pick(px->svcs[svc].lb);
+	up = ep < 0 ? NULL : px_upstream_get(w, svc, (uint32_t)ep);
+	if (up == NULL) {
+		rte_pktmbuf_free(out);
+		if (ep < 0)
+			px->cnt[PX_CNT_no_endpoint]++;
+		else
+			lb_release(px->svcs[svc].lb, ep);
+		if (body)
+			s->close_after = 1; /* its body is still unread */
+		return px_respond_error(w, s, ep < 0 ? 503 : 502);
+	}
+	px->cnt[PX_CNT_proxied_requests]++;
+	s->ep = ep;
+	s->up = up;
+	up->s = s;
+	up->head_done = 0;
+	up->resp_done = 0;
+	up->keep = 1;
+	up->tunnel = 0;
+	http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->req.method);
+	if (tcp_send(up->conn, out) != 0) {
+		/* answered from here: the caller's loop carries on with the error response */
+		px_proxy_detach(w, s);
+		s->close_after = 1;
+		return px_respond_error(w, s, 502);
+	}
+	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	if (!body && up->state == PX_UP_BUSY)
+		px_arm_timer(w, &up->timer, w->dp->conf->services[svc].response_ms);
+	return 0;
+}
+
+static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
+
+int px_proxy_body(struct dp_worker *w, struct px_session *s)
+{
+	struct px_upstream *up = s->up;
+	struct http_iov iov[PX_IOV_MAX];
+
+	if (up == NULL)
+		return -EPIPE;
+	while (s->rx != NULL && !http_body_done(&s->body)) {
+		struct rte_mbuf *chunk;
+		unsigned int n;
+		int k;
+
+		if (tcp_send_space(up->conn) == 0)
+			return -EAGAIN; /* up_on_writable runs the session again */
+		n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
+		k = http_body_skip(&s->body, iov, n);
+		if (k < 0)
+			return -EPIPE; /* framing broken mid-body: nothing sane to answer */
+		if (k == 0)
+			break;
+		chunk = px_chain_take(w->pool, &s->rx, (uint32_t)k);
+		if (chunk == NULL) {
+			w->px.cnt[PX_CNT_drop_no_mbuf]++;
+			return -EPIPE;
+		}
+		tcp_recved(s->conn, (uint32_t)k);
+		if (tcp_send(up->conn, chunk) != 0)
+			return -EPIPE;
+	}
+	if (!http_body_done(&s->body))
+		return -EAGAIN;
+	s->state = PX_WAIT_RESP;
+	if (up->resp_done) {
+		release_done(w, s, up);
+		return 0;
+	}
+	if (up->state == PX_UP_BUSY && !up->head_done)
+		px_arm_timer(w, &up->timer, w->dp->conf->services[up->svc].response_ms);
+	return 0;
+}
+
+int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
+{
+	struct px_upstream *up = s->up;
+
+	if (up == NULL)
+		return -EPIPE;
+	while (s->rx != NULL && tcp_send_space(up->conn) > 0) {
+		uint32_t n = rte_pktmbuf_pkt_len(s->rx);
+		struct rte_mbuf *chunk = s->rx;
+
+		s->rx = NULL;
+		tcp_recved(s->conn, n);
+		if (tcp_send(up->conn, chunk) != 0)
+			return -EPIPE;
+	}
+	if (s->peer_fin && s->rx == NULL) {
+		/* either side closing ends the tunnel */
+		px_proxy_detach(w, s);
+		s->close_after = 1;
+		s->state = PX_WAIT_RESP;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Both messages are complete: the upstream goes back to its pool when it can serve again,
+ * and the session moves on to the next request (the caller runs it). */
+static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	bool reuse = up->keep && !up->fin;
+
+	s->up = NULL;
+	lb_release(w->px.svcs[up->svc].lb, (int)up->ep);
+	px_upstream_release(w, up, true, reuse);
+	s->state = PX_WAIT_RESP;
+}
+
+/* The response is complete. An upstream may answer before the request body ended (nginx's
+ * `return` does): the body is still forwarded to the end so both stay in step, and the pair
+ * is released then (px_proxy_body). */
+static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	if (s->state == PX_FWD_BODY) {
+		up->resp_done = 1;
+		return;
+	}
+	release_done(w, s, up);
+	px_session_run(w, s);
+}
+
+/* Parse the response head, send the rebuilt head to the client. Returns 1 when the head
+ * went out, 0 when more bytes are needed, -1 when the session is gone or answered. */
+static int forward_head(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	struct px_worker *px = &w->px;
+	struct http_iov iov[PX_IOV_MAX];
+	struct rte_mbuf *out;
+	struct px_head h;
+	bool upgrade;
+	int rc;
+
+	for (;;) {
+		if (up->rx == NULL)
+			rc = -EAGAIN;
+		else
+			rc = http_resp_parse(&up->resp, iov,
+					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
+		if (rc == -EAGAIN && !up->fin)
+			return 0;
+		if (rc < 0) {
+			px->cnt[PX_CNT_upstream_bad_responses]++;
+			fail_early(w, s, 502);
+			return -1;
+		}
+		if (!(up->resp.flags & HTTP_F_INTERIM))
+			break;
+		/* 100 Continue and friends: pass them on as received, then parse the next */
+		out = px_chain_take(w->pool, &up->rx, (uint32_t)rc);
+		tcp_recved(up->conn, (uint32_t)rc);
+		if (out != NULL)
+			tcp_send(s->conn, out);
+		http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->req.method);
+	}
+	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
+	if (up->resp.body == HTTP_BODY_CLOSE)
+		s->close_after = 1; /* the client learns the end of the body from our close */
+	if (!(up->resp.flags & HTTP_F_KEEP_ALIVE))
+		up->keep = 0;
+	if (head_load(w, up->rx, (uint32_t)rc, true, (enum http_method)s->req.method, &h) != 0 ||
+	    (out = build_response(w, s, &h, upgrade)) == NULL) {
+		px->cnt[PX_CNT_drop_no_mbuf]++;
+		fail_early(w, s, 502);
+		return -1;
+	}
+	px_chain_drop(&up->rx, (uint32_t)rc);
+	tcp_recved(up->conn, (uint32_t)rc);
+	tcp_wheel_cancel(&px->wheel, &up->timer);
+	http_body_init(&up->body, &up->resp, 0);
+	px_count_status(px, up->resp.status);
+	s->status = up->resp.status;
+	up->head_done = 1;
+	if (tcp_send(s->conn, out) != 0) {
+		px_session_free(w, s, PX_END_ABORT);
+		return -1;
+	}
+	if (upgrade) {
+		px->cnt[PX_CNT_tunnels]++;
+		up->tunnel = 1;
+		up->keep = 0;
+		s->state = PX_TUNNEL;
+		px_session_run(w, s); /* bytes the client sent after its request */
+		if (s->up != up)
+			return -1;
+	}
+	return 1;
+}
+
+void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
+{
+	struct px_session *s = up->s;
+	struct http_iov iov[PX_IOV_MAX];
+
+	if (s == NULL)
+		return;
+	if (!up->head_done && forward_head(w, s, up) <= 0)
+		return;
+	while (up->rx != NULL && tcp_send_space(s->conn) > 0) {
+		struct rte_mbuf *chunk;
+		int k;
+
+		if (up->tunnel) {
+			k = (int)rte_pktmbuf_pkt_len(up->rx);
+		} else {
+			if (http_body_done(&up->body))
+				break;
+			k = http_body_skip(&up->body, iov,
+					   http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
+			if (k < 0) {
+				w->px.cnt[PX_CNT_upstream_bad_responses]++;
+				px_session_free(w, s, PX_END_ABORT);
+				return;
+			}
+			if (k == 0)
+				break;
+		}
+		chunk = px_chain_take(w->pool, &up->rx, (uint32_t)k);
+		if (chunk == NULL) {
+			w->px.cnt[PX_CNT_drop_no_mbuf]++;
+			px_session_free(w, s, PX_END_ABORT);
+			return;
+		}
+		tcp_recved(up->conn, (uint32_t)k);
+		if (tcp_send(s->conn, chunk) != 0) {
+			px_session_free(w, s, PX_END_ABORT);
+			return;
+		}
+	}
+	if (up->tunnel) {
+		if (up->fin && up->rx == NULL) {
+			px_proxy_detach(w, s);
+			s->close_after = 1;
+			s->state = PX_WAIT_RESP;
+			px_session_run(w, s);
+		}
+		return;
+	}
+	if (!http_body_done(&up->body)) {
+		if (!up->fin || up->rx != NULL)
+			return; /* more to come, or waiting for the client to take it */
+		if (http_body_eof(&up->body) != 0) {
+			px_session_free(w, s, PX_END_ABORT); /* cut short: so is the client */
+			return;
+		}
+	}
+	finish(w, s, up);
+}
