@@ -109,6 +109,30 @@ sed -e "s/iface=slapp\"/iface=$APP_IF\"/" -e "s|socket: .*|socket: $SOCK|" \
 	"$ROOT/configs/lab.yaml" >"$CONF"
 "$SLUICE" --check -c "$CONF" || die "the generated configuration is invalid (see above)"
 
+step "starting nginx backends on $BE1_ADDR, $BE2_ADDR, $BE3_ADDR (port 8080)"
+for i in 1 2 3; do
+	ns_var=BE${i}_NS addr_var=BE${i}_ADDR
+	dir=$CONFDIR/be$i
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<NGINX
+worker_processes 1;
+daemon on;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+	access_log $dir/access.log;
+	client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
+	uwsgi_temp_path $dir; scgi_temp_path $dir;
+	server {
+		listen ${!addr_var}:8080;
+		location / { default_type text/plain; return 200 "backend $i answered \$request_uri\n"; }
+	}
+}
+NGINX
+	ip netns exec "${!ns_var}" nginx -c "$dir/nginx.conf" || die "nginx in ${!ns_var} failed"
+done
+
 step "starting sluice in namespace $LAB_NS (log: $LOG)"
 rm -f "$SOCK"
 nohup ip netns exec "$LAB_NS" "$SLUICE" -c "$CONF" </dev/null >"$LOG" 2>&1 &
@@ -138,6 +162,13 @@ if ! ip netns exec "$CLI_NS" ping -c 3 -i 0.2 -W 1 "$APP_ADDR"; then
 	die "sluice did not answer ping"
 fi
 
+step "HTTP from the client namespace: a direct response, then 6 requests through the proxy"
+ip netns exec "$CLI_NS" curl -sS --max-time 5 "http://$APP_ADDR/hello" || die "curl /hello failed"
+for i in 1 2 3 4 5 6; do
+	ip netns exec "$CLI_NS" curl -sS --max-time 5 "http://$APP_ADDR/demo/$i" ||
+		die "curl through the proxy failed"
+done
+
 step "sluicectl show info"
 "$SLUICECTL" -s "$SOCK" show info || die "show info failed"
 
@@ -145,6 +176,8 @@ step "sluicectl show ports (port lines and non-zero totals)"
 ports=$("$SLUICECTL" -s "$SOCK" show ports) || die "show ports failed"
 grep -E '^port\.' <<<"$ports" || true
 grep -E '^total\.' <<<"$ports" | grep -v ': 0$' || true
+step "sluicectl show tcp (non-zero totals)"
+"$SLUICECTL" -s "$SOCK" show tcp | grep -E '^(total|tcp)\.' | grep -v ': 0$' || true
 echo "(every counter, per worker too: sudo $SLUICECTL show ports)"
 
 cat <<EOF
@@ -153,6 +186,8 @@ sluice is running (pid $pid) in namespace $LAB_NS, serving $APP_ADDR on $APP_IF.
   log:        $LOG
   control:    sudo $SLUICECTL show info      (socket $SOCK)
   client:     sudo ip netns exec $CLI_NS ping $APP_ADDR
+              sudo ip netns exec $CLI_NS curl http://$APP_ADDR/hello      (answered by sluice)
+              sudo ip netns exec $CLI_NS curl http://$APP_ADDR/anything   (proxied to nginx)
 Stop it and remove the lab:
   sudo ./scripts/quickstart.sh down
 EOF
