@@ -55,6 +55,19 @@ static inline uint16_t tcp_cksum(const struct rte_mbuf *m, const struct rte_ipv4
 	return (uint16_t)~sum;
 }
 
+/* Big-endian 32-bit load and store at any alignment (options sit at odd offsets). */
+static inline uint32_t tcp_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void tcp_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* Options of one segment, host order. */
 struct tcp_opts {
 	uint16_t mss;

@@ -66,20 +66,16 @@ int tcp_parse_opts(const uint8_t *p, unsigned int len, struct tcp_opts *o)
 				for (b = 0; b < nb; b++) {
 					const uint8_t *q = p + i + 2 + b * 8;
 
-					o->sack[b][0] =
-						rte_be_to_cpu_32(*(const unaligned_uint32_t *)q);
-					o->sack[b][1] = rte_be_to_cpu_32(
-						*(const unaligned_uint32_t *)(q + 4));
+					o->sack[b][0] = tcp_get32(q);
+					o->sack[b][1] = tcp_get32(q + 4);
 				}
 				o->nsack = (uint8_t)nb;
 			}
 			break;
 		case 8:
 			if (n == 10) {
-				o->tsval =
-					rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + i + 2));
-				o->tsecr =
-					rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + i + 6));
+				o->tsval = tcp_get32(p + i + 2);
+				o->tsecr = tcp_get32(p + i + 6);
 				o->ts_ok = true;
 			}
 			break;

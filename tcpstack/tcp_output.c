@@ -181,8 +181,8 @@ static unsigned int put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
 	p[1] = 1;
 	p[2] = 8;
 	p[3] = 10;
-	*(unaligned_uint32_t *)(p + 4) = rte_cpu_to_be_32(tsval);
-	*(unaligned_uint32_t *)(p + 8) = rte_cpu_to_be_32(tsecr);
+	tcp_put32(p + 4, tsval);
+	tcp_put32(p + 8, tsecr);
 	return 12;
 }
 
@@ -230,8 +230,8 @@ static unsigned int conn_opts(const struct tcp_conn *c, uint8_t *p)
 			p[n++] = 5;
 			p[n++] = (uint8_t)(2 + nb * 8);
 			for (i = 0; i < nb; i++) {
-				*(unaligned_uint32_t *)(p + n) = rte_cpu_to_be_32(blk[i][0]);
-				*(unaligned_uint32_t *)(p + n + 4) = rte_cpu_to_be_32(blk[i][1]);
+				tcp_put32(p + n, blk[i][0]);
+				tcp_put32(p + n + 4, blk[i][1]);
 				n += 8;
 			}
 		}
