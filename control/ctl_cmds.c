@@ -53,6 +53,7 @@ static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct
 static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_show_tcp(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+static int ctl_cmd_show_proxy(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 
 /* fn == NULL marks a session command ("prompt", "quit") that the executor handles itself,
  * because it changes the connection rather than the appliance. usage is "SYNTAX: what". */
@@ -66,6 +67,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "show ports [json]: port statistics, every per-worker counter, mbuf pools" },
 	{ "show tcp", ctl_cmd_show_tcp,
 	  "show tcp [json]: TCP counters per worker, connection pool use, TCB size" },
+	{ "show proxy", ctl_cmd_show_proxy,
+	  "show proxy [json]: counters per listener, service and endpoint (sum over workers)" },
 	{ "show pools", ctl_cmd_show_pools,
 	  "show pools [json]: mbuf pools: size, in use, available" },
 	{ "shutdown", ctl_cmd_shutdown,
@@ -344,6 +347,88 @@ static void ctl_counter_lines(const struct dp *dp, const struct dp_worker *w, bo
 		if (json)
 			ctl_printf(out, "}");
 	}
+}
+
+/* Counters of one listener / service / endpoint summed over workers; get(w) points at a
+ * worker's PX_OBJ_MAX counters of that object. */
+static void ctl_obj_lines(const struct dp *dp, const char *kind, const char *name, bool json,
+			  bool first,
+			  const uint64_t *(*get)(const struct dp_worker *, uint32_t, uint32_t),
+			  uint32_t a, uint32_t b, struct ctl_buf *out)
+{
+	uint64_t sum[PX_OBJ_MAX] = { 0 };
+
+	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
+		const uint64_t *c = dp->workers[w] != NULL ? get(dp->workers[w], a, b) : NULL;
+
+		for (unsigned int i = 0; c != NULL && i < PX_OBJ_MAX; i++)
+			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
+	}
+	if (json) {
+		ctl_printf(out, "%s{\"%s\":", first ? "" : ",", kind);
+		ctl_json_str(out, name);
+	}
+	for (unsigned int i = 0; i < PX_OBJ_MAX; i++) {
+		if (json)
+			ctl_printf(out, ",\"%s\":%" PRIu64, px_obj_counter_names[i], sum[i]);
+		else
+			ctl_printf(out, "%s.%s.%s: %" PRIu64 "\n", kind, name,
+				   px_obj_counter_names[i], sum[i]);
+	}
+	if (json)
+		ctl_printf(out, "}");
+}
+
+static const uint64_t *get_listener(const struct dp_worker *w, uint32_t l, uint32_t unused)
+{
+	return w->px.listeners[l].cnt;
+}
+
+static const uint64_t *get_service(const struct dp_worker *w, uint32_t svc, uint32_t unused)
+{
+	return px_service_counters(w, svc);
+}
+
+static const uint64_t *get_endpoint(const struct dp_worker *w, uint32_t svc, uint32_t ep)
+{
+	return px_endpoint_counters(w, svc, ep);
+}
+
+/* show proxy: the startup configuration's objects (dp->conf): the counters live in the
+ * workers' runtime state built from it. */
+static int ctl_cmd_show_proxy(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp *dp = env->dp;
+	int json = ctl_want_json(argc, argv, 2, out);
+	const struct dp_conf *c;
+	bool first = true;
+	char name[160];
+
+	if (json < 0)
+		return -1;
+	if (dp == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	c = dp->conf;
+	if (json)
+		ctl_printf(out, "{\"objects\":[");
+	for (uint32_t l = 0; l < c->n_listeners && l < PX_MAX_LISTENERS; l++, first = false)
+		ctl_obj_lines(dp, "listener", c->listeners[l].name, json, first, get_listener, l, 0,
+			      out);
+	for (uint32_t v = 0; v < c->n_services; v++) {
+		const struct dp_service_conf *sc = &c->services[v];
+
+		ctl_obj_lines(dp, "service", sc->name, json, first, get_service, v, 0, out);
+		first = false;
+		for (uint32_t e = 0; e < sc->n_endpoints; e++) {
+			snprintf(name, sizeof(name), "%s/%s", sc->name, sc->endpoints[e].name);
+			ctl_obj_lines(dp, "endpoint", name, json, false, get_endpoint, v, e, out);
+		}
+	}
+	if (json)
+		ctl_printf(out, "]}\n");
+	return 0;
 }
 
 /* show tcp: the "tcp" group (totals first, as in show ports), then each worker's counters

@@ -59,6 +59,32 @@ enum px_counter {
 		PX_CNT_MAX
 };
 
+/* Counters of one listener, service or endpoint (per worker, summed by control). Not every
+ * object uses every counter: a listener has no connect failures, an endpoint no refusals. */
+#define PX_OBJ_COUNTERS(X)  \
+	X(requests)         \
+	X(responses_1xx)    \
+	X(responses_2xx)    \
+	X(responses_3xx)    \
+	X(responses_4xx)    \
+	X(responses_5xx)    \
+	X(bytes_in)         \
+	X(bytes_out)        \
+	X(conns)            \
+	X(conns_reused)     \
+	X(connect_failures) \
+	X(no_endpoint)      \
+	X(refused)
+
+enum px_obj_counter {
+#define PX_OBJ_ENUM(name) PX_OBJ_##name,
+	PX_OBJ_COUNTERS(PX_OBJ_ENUM)
+#undef PX_OBJ_ENUM
+		PX_OBJ_MAX
+};
+
+extern const char *const px_obj_counter_names[PX_OBJ_MAX];
+
 #define PX_ERR_MAX (HTTP_E_END - HTTP_E_BASE - 1)
 
 extern const char *const px_counter_names[PX_CNT_MAX];
@@ -76,6 +102,7 @@ struct px_listener {
 	uint32_t idx;	    /* index in conf->listeners */
 	uint32_t conns;	    /* sessions of this listener on this worker */
 	uint32_t max_conns; /* limits.max_connections shared equally among workers */
+	uint64_t cnt[PX_OBJ_MAX];
 };
 
 struct px_worker {
@@ -116,6 +143,11 @@ void px_fini(struct dp_worker *w);
 
 /* Run due session timers; once per loop. Worker only. */
 void px_timers(struct dp_worker *w);
+
+/* The PX_OBJ_MAX counters of service svc, or of its endpoint ep, on worker w (NULL when there
+ * is no such object). Any thread: values are read relaxed. */
+const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc);
+const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep);
 
 /* The byte at offset i of a generated body (respond: {bytes: N}): 'a' + i % 26. Tests and
  * benchmarks compute the same pattern to check what they received. */

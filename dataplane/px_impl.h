@@ -75,6 +75,8 @@ struct px_service_rt {
 	struct lb_state *lb;
 	uint32_t *idle_head; /* per endpoint: most recently idled upstream, UINT32_MAX none */
 	uint32_t *n_idle;
+	uint64_t cnt[PX_OBJ_MAX];	/* the service */
+	uint64_t (*ep_cnt)[PX_OBJ_MAX]; /* per endpoint */
 };
 
 #define PX_NONE UINT32_MAX
@@ -90,6 +92,14 @@ const struct dp_listener_conf *px_session_listener(const struct px_session *s);
 void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);
 const char *px_reason(unsigned int status);
 void px_count_status(struct px_worker *px, unsigned int status);
+/* Count a response by class in an object's counters. */
+static inline void px_obj_status(uint64_t *cnt, unsigned int status)
+{
+	unsigned int c = status / 100;
+
+	if (c >= 1 && c <= 5)
+		cnt[PX_OBJ_responses_1xx + c - 1]++;
+}
 
 /* Chain helpers (px_session.c). rx_take detaches the first n bytes of *chain as a chain of
  * their own, without copying (a straddling segment is split with an indirect mbuf); NULL

@@ -257,6 +257,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	int ep;
 
 	s->svc = (int16_t)svc;
+	px->svcs[svc].cnt[PX_OBJ_requests]++;
 	if (head_load(w, s->rx, hl, false, HTTP_M_NONE, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
@@ -269,15 +270,18 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	up = ep < 0 ? NULL : px_upstream_get(w, svc, (uint32_t)ep);
 	if (up == NULL) {
 		rte_pktmbuf_free(out);
-		if (ep < 0)
+		if (ep < 0) {
 			px->cnt[PX_CNT_no_endpoint]++;
-		else
+			px->svcs[svc].cnt[PX_OBJ_no_endpoint]++;
+		} else
 			lb_release(px->svcs[svc].lb, ep);
 		if (body)
 			s->close_after = 1; /* its body is still unread */
 		return px_respond_error(w, s, ep < 0 ? 503 : 502);
 	}
 	px->cnt[PX_CNT_proxied_requests]++;
+	px->svcs[svc].ep_cnt[ep][PX_OBJ_requests]++;
+	px->svcs[svc].ep_cnt[ep][PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
 	s->ep = ep;
 	s->up = up;
 	up->s = s;
@@ -326,6 +330,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 			return -EPIPE;
 		}
 		tcp_recved(s->conn, (uint32_t)k);
+		w->px.svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_out] += (uint32_t)k;
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -440,6 +445,11 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	tcp_wheel_cancel(&px->wheel, &up->timer);
 	http_body_init(&up->body, &up->resp, 0);
 	px_count_status(px, up->resp.status);
+	px_obj_status(px->svcs[up->svc].cnt, up->resp.status);
+	px_obj_status(px->svcs[up->svc].ep_cnt[up->ep], up->resp.status);
+	px->svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_in] += (uint32_t)rc;
+	s->lst->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
+	px_obj_status(s->lst->cnt, up->resp.status);
 	s->status = up->resp.status;
 	up->head_done = 1;
 	if (tcp_send(s->conn, out) != 0) {
@@ -493,6 +503,8 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 			return;
 		}
 		tcp_recved(up->conn, (uint32_t)k);
+		w->px.svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_in] += (uint32_t)k;
+		s->lst->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
 		if (tcp_send(s->conn, chunk) != 0) {
 			px_session_free(w, s, PX_END_ABORT);
 			return;

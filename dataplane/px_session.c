@@ -28,6 +28,12 @@ const char *const px_counter_names[PX_CNT_MAX] = {
 #undef PX_CNT_NAME
 };
 
+const char *const px_obj_counter_names[PX_OBJ_MAX] = {
+#define PX_OBJ_NAME(name) #name,
+	PX_OBJ_COUNTERS(PX_OBJ_NAME)
+#undef PX_OBJ_NAME
+};
+
 const char *const px_error_names[PX_ERR_MAX] = {
 #define PX_ERR_NAME(name, status, desc) "refused_" #name,
 	HTTP_ERRORS(PX_ERR_NAME)
@@ -269,6 +275,8 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	s->state = PX_HEAD;
 	s->head_sent = 0;
 	s->route = -1;
+	s->svc = -1;
+	s->ep = -1;
 	s->resp_left = 0;
 	s->resp_off = 0;
 	/* Idle until the first byte of the next request, then the header timeout. */
@@ -457,6 +465,8 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 		return -ENOMEM;
 	}
 	px_count_status(px_of(w), status);
+	px_obj_status(s->lst->cnt, status);
+	s->lst->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(m);
 	s->status = (uint16_t)status;
 	s->head_sent = 1;
 	return tcp_send(s->conn, m) == -EPIPE ? -EPIPE : 0;
@@ -537,6 +547,8 @@ static int respond(struct dp_worker *w, struct px_session *s, unsigned int statu
 
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
+	if (s->svc >= 0)
+		px_obj_status(px_of(w)->svcs[s->svc].cnt, status);
 	s->route = -1;
 	return respond(w, s, status);
 }
@@ -571,6 +583,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	if (rc < 0)
 		return refuse(w, s, rc);
 	px->cnt[PX_CNT_requests]++;
+	s->lst->cnt[PX_OBJ_requests]++;
 	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
 	route = route_match(l, &s->req, iov, n);
@@ -704,6 +717,7 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 
 	if (lst->conns >= lst->max_conns) {
 		px->cnt[PX_CNT_refused_listener_limit]++;
+		lst->cnt[PX_OBJ_refused]++;
 		return NULL;
 	}
 	s = session_alloc(px);
@@ -715,6 +729,7 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	s->lst = lst;
 	lst->conns++;
 	px->cnt[PX_CNT_conns_accepted]++;
+	lst->cnt[PX_OBJ_conns]++;
 	tcp_timer_init(&s->timer);
 	px_request_reset(w, s);
 	arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
@@ -728,6 +743,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 
 	bool first = s->rx == NULL && s->req.scan == 0;
 
+	s->lst->cnt[PX_OBJ_bytes_in] += rte_pktmbuf_pkt_len(m);
 	if (rx_append(s, m) != 0) {
 		px_session_free(w, s, PX_END_ABORT);
 		return;

@@ -142,6 +142,7 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t 
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		up->state = PX_UP_BUSY;
 		px->cnt[PX_CNT_upstream_reused]++;
+		rt->ep_cnt[ep][PX_OBJ_conns_reused]++;
 		return up;
 	}
 	up = up_alloc(px);
@@ -154,11 +155,13 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t 
 	up->conn = up_connect(w, up, &sc->endpoints[ep]);
 	if (up->conn == NULL) {
 		px->cnt[PX_CNT_upstream_connect_failures]++;
+		rt->ep_cnt[ep][PX_OBJ_connect_failures]++;
 		up_free(w, up);
 		return NULL;
 	}
 	up->state = PX_UP_CONNECTING;
 	px->cnt[PX_CNT_upstream_connects]++;
+	rt->ep_cnt[ep][PX_OBJ_conns]++;
 	px_arm_timer(w, &up->timer, sc->connect_ms);
 	return up;
 }
@@ -291,9 +294,10 @@ static void up_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
 	struct px_worker *px = &w->px;
 	struct px_session *s = up->s;
 
-	if (reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING)
+	if (reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING) {
 		px->cnt[PX_CNT_upstream_connect_failures]++;
-	else if (reason != TCP_CLOSE_NORMAL)
+		px->svcs[up->svc].ep_cnt[up->ep][PX_OBJ_connect_failures]++;
+	} else if (reason != TCP_CLOSE_NORMAL)
 		px->cnt[PX_CNT_upstream_resets]++;
 	if (up->state == PX_UP_IDLE)
 		idle_unlink(px, up);
@@ -361,7 +365,11 @@ int px_upstream_init(struct dp_worker *w)
 		rt->idle_head =
 			rte_malloc_socket("px_idle", (sc->n_endpoints + 1) * 4, 0, w->socket);
 		rt->n_idle = rte_zmalloc_socket("px_idle", (sc->n_endpoints + 1) * 4, 0, w->socket);
-		if (rt->lb == NULL || rt->idle_head == NULL || rt->n_idle == NULL)
+		rt->ep_cnt =
+			rte_zmalloc_socket("px_ep_cnt", (sc->n_endpoints + 1) * sizeof(*rt->ep_cnt),
+					   RTE_CACHE_LINE_SIZE, w->socket);
+		if (rt->lb == NULL || rt->idle_head == NULL || rt->n_idle == NULL ||
+		    rt->ep_cnt == NULL)
 			return -ENOMEM;
 		for (uint32_t e = 0; e < sc->n_endpoints; e++)
 			rt->idle_head[e] = PX_NONE;
@@ -390,6 +398,7 @@ void px_upstream_fini(struct dp_worker *w)
 		lb_destroy(px->svcs[i].lb);
 		rte_free(px->svcs[i].idle_head);
 		rte_free(px->svcs[i].n_idle);
+		rte_free(px->svcs[i].ep_cnt);
 	}
 	rte_free(px->svcs);
 	px->svcs = NULL;
@@ -397,4 +406,17 @@ void px_upstream_fini(struct dp_worker *w)
 	rte_free(px->hdrs);
 	px->scratch = NULL;
 	px->hdrs = NULL;
+}
+
+const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc)
+{
+	return w->px.svcs != NULL && svc < w->px.n_svcs ? w->px.svcs[svc].cnt : NULL;
+}
+
+const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep)
+{
+	if (w->px.svcs == NULL || svc >= w->px.n_svcs ||
+	    ep >= w->dp->conf->services[svc].n_endpoints)
+		return NULL;
+	return w->px.svcs[svc].ep_cnt[ep];
 }
