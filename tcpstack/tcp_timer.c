@@ -21,16 +21,23 @@
 /* The current tick from the clock itself: the wheel's own "now" lags until tcp_timers() runs,
  * and a deadline computed from it would come early by that lag. Ticks are 1 ms, absolute
  * (now_tsc / tsc_per_tick), as the wheel counts them. */
-static uint32_t now_tick(const struct tcp_conn *c)
+static uint64_t now_tick64(const struct tcp_conn *c)
 {
-	return (uint32_t)(c->ts->ns->now / c->ts->wheel.tsc_per_tick);
+	return c->ts->ns->now / c->ts->wheel.tsc_per_tick;
 }
 
+static uint32_t now_tick(const struct tcp_conn *c)
+{
+	return (uint32_t)now_tick64(c);
+}
+
+/* Deadlines are kept as the low 32 bits of a tick (49 days of 1 ms ticks, far beyond any
+ * timer here), compared wrap-safely; the wheel wants the full 64-bit tick back. */
 void tcp_timer_update(struct tcp_conn *c)
 {
 	struct tcp_wheel *w = &c->ts->wheel;
-	uint32_t d = 0, now;
-	uint64_t exp, wnow;
+	uint64_t exp, now = now_tick64(c);
+	uint32_t d = 0;
 
 	if (c->t_rtx != 0)
 		d = c->t_rtx;
@@ -40,9 +47,7 @@ void tcp_timer_update(struct tcp_conn *c)
 		tcp_wheel_cancel(w, &c->timer);
 		return;
 	}
-	wnow = tcp_wheel_now(w);
-	now = (uint32_t)wnow;
-	exp = SEQ_GT(d, now) ? wnow + (uint32_t)(d - now) : wnow;
+	exp = SEQ_GT(d, (uint32_t)now) ? now + (uint32_t)(d - (uint32_t)now) : now;
 	if (tcp_timer_armed(&c->timer) && c->timer.expire == exp)
 		return;
 	tcp_wheel_arm(w, &c->timer, exp);
