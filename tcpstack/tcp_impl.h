@@ -289,6 +289,7 @@ void tcp_rtx_reset(struct tcp_conn *c, bool restart_rto);
 void tcp_rtx_set(struct tcp_conn *c, enum tcp_rtx_kind kind, uint32_t ms);
 void tcp_dack_schedule(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
+void tcp_rtt_sample_ts(struct tcp_conn *c, uint32_t tsecr);
 void tcp_rto_compute(struct tcp_conn *c);
 void tcp_rto_synced(struct tcp_conn *c);
 void tcp_timer_fire(void *arg, struct tcp_timer *t);

@@ -238,7 +238,7 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg)
 		return;
 	}
 	if (c->flags & TCP_F_TS && seg->o.ts_ok && seg->o.tsecr != 0)
-		tcp_rtt_sample(c, (tcp_tsval(ts) - seg->o.tsecr) * 1000u);
+		tcp_rtt_sample_ts(c, seg->o.tsecr);
 	else if (c->flags & TCP_F_RTT_TIMING)
 		tcp_rtt_sample(c, tcp_now_us(ts) - c->rtt_start_us);
 	c->flags &= ~TCP_F_RTT_TIMING;
@@ -385,7 +385,7 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *seg)
 	} else {
 		acked = seg->ack - c->snd_una;
 		if ((c->flags & TCP_F_TS) && seg->o.ts_ok && seg->o.tsecr != 0)
-			tcp_rtt_sample(c, (tcp_tsval(ts) - seg->o.tsecr) * 1000u);
+			tcp_rtt_sample_ts(c, seg->o.tsecr);
 		else if ((c->flags & TCP_F_RTT_TIMING) && SEQ_GT(seg->ack, c->rtt_seq))
 			tcp_rtt_sample(c, tcp_now_us(ts) - c->rtt_start_us);
 		if (SEQ_GT(seg->ack, c->rtt_seq))
@@ -438,7 +438,7 @@ static bool syn_rcvd_ack(struct tcp_conn *c, struct tcp_seg *seg)
 		return false;
 	}
 	if ((c->flags & TCP_F_TS) && seg->o.ts_ok && seg->o.tsecr != 0)
-		tcp_rtt_sample(c, (tcp_tsval(ts) - seg->o.tsecr) * 1000u);
+		tcp_rtt_sample_ts(c, seg->o.tsecr);
 	else if (c->flags & TCP_F_RTT_TIMING)
 		tcp_rtt_sample(c, tcp_now_us(ts) - c->rtt_start_us);
 	c->flags &= ~TCP_F_RTT_TIMING;

@@ -165,6 +165,16 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t r)
 	tcp_rto_compute(c);
 }
 
+/* A sample from the echo of one of our TSvals (ms clock). An echo more than an hour old, or
+ * from the future, is no RTT: the peer is broken or lying. */
+void tcp_rtt_sample_ts(struct tcp_conn *c, uint32_t tsecr)
+{
+	uint32_t ms = tcp_tsval(c->ts) - tsecr;
+
+	if (ms <= 3600u * 1000)
+		tcp_rtt_sample(c, ms * 1000u);
+}
+
 /* RTO once the handshake is over: from the RTT sample if there was one; else the initial
  * value, or 3 s if the SYN had to be retransmitted (RFC 6298 5.7). */
 void tcp_rto_synced(struct tcp_conn *c)
