@@ -401,17 +401,6 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *seg)
 		c->retries = 0;
 		tcp_cc_ack(c, seg, acked);
 		tcp_rtx_reset(c, true);
-		if ((c->flags & TCP_F_WANT_WRITE) && tcp_send_space(c) > 0) {
-			c->flags &= ~TCP_F_WANT_WRITE;
-			if ((c->flags & TCP_F_ATTACHED) && c->ops->on_writable != NULL) {
-				c->ops->on_writable(c);
-				if (c->state == TCP_CLOSED)
-					return false;
-			}
-		}
-		if ((c->flags & TCP_F_FIN_QUEUED) && SEQ_GT(c->snd_una, c->sq_seq + c->sq_bytes) &&
-		    !fin_acked(c))
-			return false;
 	}
 	if (window_update) {
 		bool opened = c->snd_wnd == 0 && wnd > 0;
@@ -423,6 +412,18 @@ static bool ack_input(struct tcp_conn *c, struct tcp_seg *seg)
 			c->max_snd_wnd = wnd;
 		if (opened && c->rtx_kind == TCP_RTX_PERSIST)
 			tcp_rtx_reset(c, false);
+	}
+	if ((c->flags & TCP_F_FIN_QUEUED) && SEQ_GT(c->snd_una, c->sq_seq + c->sq_bytes) &&
+	    !fin_acked(c))
+		return false;
+	/* last, so that what the user sends from on_writable sees the new window */
+	if ((c->flags & TCP_F_WANT_WRITE) && tcp_send_space(c) > 0) {
+		c->flags &= ~TCP_F_WANT_WRITE;
+		if ((c->flags & TCP_F_ATTACHED) && c->ops->on_writable != NULL) {
+			c->ops->on_writable(c);
+			if (c->state == TCP_CLOSED)
+				return false;
+		}
 	}
 	return true;
 }
