@@ -79,8 +79,9 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 	struct dp_snapshot *snap, *old;
 
 	if (conf == NULL || cfg_diff_static(dp->conf, conf, &errs) != 0) {
-		fprintf(stderr, "sluice: reload of %s refused, nothing changed:\n", file);
-		print_errors(&errs);
+		MET_LOG(ERR, "sluice: reload of %s refused, nothing changed:", file);
+		for (unsigned int i = 0; i < errs.n; i++)
+			MET_LOG(ERR, "%s", errs.lines[i]);
 		cfg_errors_free(&errs);
 		cfg_free(conf);
 		return;
@@ -96,7 +97,8 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 		cfg_free((struct dp_conf *)old->conf);
 	free(old);
 	env->conf = conf;
-	fprintf(stderr, "sluice: reloaded %s (epoch %lu)\n", file, (unsigned long)snap->epoch);
+	met_log_set_level(conf->control.log_level);
+	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", file, (unsigned long)snap->epoch);
 }
 
 /* EAL leaves its runtime directory (config, telemetry socket) behind after cleanup: remove
@@ -121,6 +123,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	struct dp dp;
 	struct ctl_env env = { 0 };
 	struct ctl_server *srv;
+	struct met_prom *met = NULL;
 	struct dp_snapshot *snap;
 	volatile bool quit = false;
 	char err[512], runtime_dir[PATH_MAX];
@@ -157,6 +160,8 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		return EXIT_SYSTEM;
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	if (met_log_init(conf->control.log_level) < 0)
+		fprintf(stderr, "sluice: cannot register log types, logging as user1\n");
 	rc = dp_init(&dp, conf, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
@@ -164,6 +169,9 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		remove_runtime_dir(runtime_dir);
 		return EXIT_SYSTEM;
 	}
+	/* From here on log to stderr, as the contract says (EAL's default is stdout and syslog).
+	 * Not earlier: a refusal at start stays one line on stderr, EAL's noise on stdout. */
+	rte_openlog_stream(stderr);
 	snap = snapshot_new(conf, 1);
 	dp_publish(&dp, snap);
 
@@ -179,23 +187,42 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		remove_runtime_dir(runtime_dir);
 		return EXIT_SYSTEM;
 	}
+	if (conf->control.metrics != NULL && conf->control.metrics[0] != '\0') {
+		met = met_prom_open(conf->control.metrics, &env, err, sizeof(err));
+		if (met == NULL) {
+			fprintf(stderr, "sluice: control.metrics %s: %s\n", conf->control.metrics,
+				err);
+			ctl_server_close(srv);
+			dp_stop(&dp);
+			rte_eal_cleanup();
+			remove_runtime_dir(runtime_dir);
+			return EXIT_SYSTEM;
+		}
+	}
+	/* Not fatal: telemetry may be off (--no-telemetry) and sluice works without it. */
+	if (met_telemetry_register(&dp, env.start_time) < 0)
+		MET_LOG(WARNING, "sluice: telemetry commands /sluice/* not registered");
 	rc = dp_start(&dp);
 	if (rc != 0) {
 		fprintf(stderr, "sluice: cannot launch workers: %s\n", rte_strerror(-rc));
 		quit = true;
 	} else {
-		fprintf(stderr, "sluice: running: %u worker(s), %u port(s), control socket %s\n",
+		MET_LOG(INFO, "sluice: running: %u worker(s), %u port(s), control socket %s",
 			dp.n_workers, dp.n_ports, conf->control.socket);
 	}
 	while (!quit && !sig_stop) {
-		ctl_server_poll(srv, 100);
+		/* One loop for both sockets: with metrics on, a 10 ms tick bounds a scrape's wait. */
+		ctl_server_poll(srv, met != NULL ? 10 : 100);
+		met_prom_poll(met, 0);
 		if (sig_reload) {
 			sig_reload = 0;
 			reload(&dp, &env, conf->file, conf);
 		}
 	}
-	fprintf(stderr, "sluice: shutting down\n");
+	MET_LOG(INFO, "sluice: shutting down");
+	met_prom_close(met);
 	ctl_server_close(srv);
+	met_telemetry_detach();
 	dp_stop(&dp);
 	snap = dp_publish(&dp, NULL);
 	if (snap->conf != conf)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_log.h>
+
 #include "dataplane.h"
 
 /* ---- configuration (cfg_*.c) ---- */
@@ -104,5 +106,54 @@ void ctl_server_poll(struct ctl_server *srv, int timeout_ms);
 
 /* Close every client and the socket, and unlink its path. */
 void ctl_server_close(struct ctl_server *srv);
+
+/* Added by the stats helper. Write c as YAML that cfg_load reads back to an equal
+ * configuration: every key of the table, defaults included, no blank line (cfg_dump.c).
+ * Appends to out; returns 0 or -EINVAL (c NULL). Any thread, no EAL. */
+int cfg_dump(const struct dp_conf *c, struct ctl_buf *out);
+
+/* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
+int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
+/* ---- observability (met_*.c), added by the metrics helper; see docs/observability.md ---- */
+
+struct met_prom;
+
+/* Listen on addr ("A.B.C.D:PORT") for GET /metrics (Prometheus text format 0.0.4), reading
+ * counters through env. Returns NULL with a reason in err on failure. Control only. */
+struct met_prom *met_prom_open(const char *addr, struct ctl_env *env, char *err, size_t errlen);
+
+/* Serve scrapes for up to timeout_ms (0: what is ready now). Control only; m may be NULL. */
+void met_prom_poll(struct met_prom *m, int timeout_ms);
+
+/* Close every scrape in progress and the socket. NULL is fine. */
+void met_prom_close(struct met_prom *m);
+
+/* Append the whole exposition to out (nothing without a dataplane). Control only. */
+void met_prom_render(const struct ctl_env *env, struct ctl_buf *out);
+
+/* Register /sluice/info and /sluice/stats with DPDK telemetry (after EAL init) and let them
+ * read dp. Returns 0 or a negative errno. Control only. */
+int met_telemetry_register(const struct dp *dp, uint64_t start_time);
+
+/* Stop the telemetry commands reading dp (they answer nothing afterwards); returns once no
+ * callback still reads it. Call before dp_stop. Control only. */
+void met_telemetry_detach(void);
+
+/* rte_log types sluice.dataplane, sluice.tcp, sluice.control (RTE_LOGTYPE_USER1 until
+ * met_log_init registered them). */
+extern int met_log_dataplane, met_log_tcp, met_log_control;
+
+/* Register the log types at level (enum dp_log_level == RTE_LOG_*) unless EAL's --log-level
+ * named them. After EAL init. Returns 0 or a negative errno. */
+int met_log_init(uint32_t level);
+
+/* Set every sluice log type to level (reload of control.log_level). */
+void met_log_set_level(uint32_t level);
+
+/* One line at RTE_LOG_<level> on sluice.control; the newline is added. */
+#define MET_LOG(level, fmt, ...) rte_log(RTE_LOG_##level, met_log_control, fmt "\n", ##__VA_ARGS__)
 
 #endif /* SLUICE_CONTROL_H */
