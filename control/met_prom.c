@@ -64,7 +64,8 @@ static uint64_t met_now_ms(void)
 
 /* ---- the exposition ---- */
 
-/* Metric names allow [a-zA-Z0-9_:] only: anything else a counter name might hold becomes '_'. */
+/* Metric names allow [a-zA-Z0-9_:] only: anything else a counter name might hold becomes '_',
+ * and upper case (http_err's refused_BAD_METHOD) becomes lower case, Prometheus's convention. */
 static void met_name(char *dst, size_t len, const char *a, const char *b, const char *suffix)
 {
 	size_t i;
@@ -73,8 +74,10 @@ static void met_name(char *dst, size_t len, const char *a, const char *b, const 
 	for (i = 0; dst[i] != '\0'; i++) {
 		char c = dst[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == ':'))
+		if (c >= 'A' && c <= 'Z')
+			dst[i] = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+			   c == ':'))
 			dst[i] = '_';
 	}
 }

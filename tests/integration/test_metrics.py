@@ -25,7 +25,8 @@ TELEMETRY_PY = "/usr/bin/dpdk-telemetry.py"
 N_REQUESTS = 25
 
 
-def metrics_config(lab, socket_path, workers, metrics=f"127.0.0.1:{METRICS_PORT}"):
+def metrics_config(lab, socket_path, workers, metrics=f"127.0.0.1:{METRICS_PORT}",
+                   log_level="info"):
     return f"""\
 dataplane:
   eal: ["--no-huge", "-m", "512", "--no-pci"]
@@ -48,7 +49,7 @@ listeners:
 control:
   socket: {socket_path}
   metrics: "{metrics}"
-  log_level: info
+  log_level: {log_level}
 """
 
 
@@ -183,6 +184,9 @@ def test_exposition_is_strict_and_counts_requests(web):
     assert len(conns) == web.workers
     assert total(after, "sluice_tcp_conns_max") == 1024 * web.workers
     assert total(after, "sluice_port_rx_packets_total", port="lan") > 0
+    # Prometheus convention: lower-case names, also for http_err's refused_BAD_METHOD
+    assert all(name == name.lower() for name in after)
+    assert after["sluice_http_err_refused_bad_method_total"]["type"] == "counter"
 
 
 def test_response_classes(web):
@@ -267,6 +271,29 @@ def test_bind_failure_exits_2():
         lines = [ln for ln in r.stderr.splitlines() if ln.startswith("sluice:")]
         assert lines == ["sluice: control.metrics 192.0.2.1:9190: cannot listen on "
                          "192.0.2.1:9190: Cannot assign requested address"], r.stderr
+    finally:
+        if app is not None:
+            app.cleanup()
+        lab.down()
+
+
+def test_metrics_off_and_log_level():
+    """control.metrics "" opens no socket; log_level warning hides the info lines."""
+    lab = lablib.Lab()
+    lab.up()
+    app = None
+    try:
+        sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
+        app = lablib.Sluice(lab, workers=1, config_text=metrics_config(
+            lab, sock, 1, metrics="", log_level="warning"))
+        app.start()
+        r = app.ns_exec(lab.LAB_NS, ["curl", "-sS", "--max-time", "5",
+                                     f"http://127.0.0.1:{METRICS_PORT}/metrics"])
+        assert r.returncode == 7, f"expected connection refused, got {r.returncode}: {r.stdout}"
+        assert app.ctl("show info")  # the control socket works without metrics
+        assert app.stop() == 0
+        log = app.log.read_text()
+        assert "sluice: running" not in log and "sluice: shutting down" not in log, log
     finally:
         if app is not None:
             app.cleanup()
