@@ -42,10 +42,16 @@ listeners:
   - name: web
     port: 80
     routes:
+      - match: {{ path_prefix: "/app" }}
+        service: app
       - match: {{ path_prefix: "/missing" }}
         respond: {{ status: 404, body: "no\\n" }}
       - match: {{ path_prefix: "/" }}
         respond: {{ status: 200, body: "hello\\n", content_type: "text/plain" }}
+services:
+  app:   # nothing listens on be1: every request is a connect failure and a 502
+    endpoints:
+      - {{ name: be1, address: {lab.BE1_ADDR}:8080 }}
 control:
   socket: {socket_path}
   metrics: "{metrics}"
@@ -198,6 +204,19 @@ def test_response_classes(web):
         assert d == 3, fam
         classes = {lbl["class"] for lbl, _ in after[fam]["samples"]}
         assert classes == {"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+
+def test_service_and_endpoint_labels(web):
+    before = metrics(web)
+    assert curl_n(web, 3, "/app/x") == ["502"] * 3
+    after = metrics(web)
+    ep = {"service": "app", "endpoint": "be1"}
+    for fam in ("sluice_endpoint_requests_total", "sluice_endpoint_connect_failures_total"):
+        assert total(after, fam, **ep) - total(before, fam, **ep) == 3, fam
+    fam = "sluice_service_responses_total"
+    d = (total(after, fam, service="app", **{"class": "5xx"})
+         - total(before, fam, service="app", **{"class": "5xx"}))
+    assert d == 3
 
 
 @pytest.mark.parametrize("path", ["/", "/metricsx", "/other", "/metrics/x"])
