@@ -226,10 +226,6 @@ struct tcp_stack {
 	/* TIME_WAIT TCBs, oldest first, so an empty pool can reclaim the oldest */
 	uint32_t tw_head, tw_tail;
 
-	/* connections whose free is deferred until no callback runs on them */
-	uint32_t reap_head;
-	uint32_t in_callback;
-
 	/* RST rate limit for segments reaching no connection */
 	uint32_t rst_window_ms;
 	uint32_t rst_in_window;
@@ -242,7 +238,6 @@ struct tcp_stack {
 	uint64_t tsc_per_ms;
 	uint32_t now_ms;    /* ns->now in milliseconds, refreshed by tcp_input / tcp_timers */
 	uint32_t ts_offset; /* random offset of our TSval clock */
-	uint16_t port_hint;
 };
 
 /* Initialise ts for the worker owning ns: copies c (NULL = all defaults) and secret, allocates
