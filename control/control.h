@@ -107,6 +107,16 @@ void ctl_server_poll(struct ctl_server *srv, int timeout_ms);
 /* Close every client and the socket, and unlink its path. */
 void ctl_server_close(struct ctl_server *srv);
 
+/* Added by the stats helper. Write c as YAML that cfg_load reads back to an equal
+ * configuration: every key of the table, defaults included, no blank line (cfg_dump.c).
+ * Appends to out; returns 0 or -EINVAL (c NULL). Any thread, no EAL. */
+int cfg_dump(const struct dp_conf *c, struct ctl_buf *out);
+
+/* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
+int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
 /* ---- observability (met_*.c), added by the metrics helper; see docs/observability.md ---- */
 
 struct met_prom;

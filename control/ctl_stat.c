@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice control: HAProxy-compatible statistics: "show stat [json]", "show servers state
+ * [SERVICE]", and "show config".
+ *
+ * show stat prints HAProxy 2.6's CSV: the header line of its stats fields (ST_F_* of
+ * include/haproxy/stats-t.h, doc/management.txt 9.1), in order, every line ending with a
+ * comma. The real haproxy 2.6 binary appends a "-" column and its stats modules' columns
+ * (ssl_*, h2_*, h1_*) after agg_check_status; sluice has no such modules and stops at
+ * agg_check_status, which is what tools reading columns by name need. Rows:
+ *   pxname=LISTENER svname=FRONTEND type 0, one per listener;
+ *   pxname=SERVICE  svname=ENDPOINT type 2, one per endpoint, then
+ *   pxname=SERVICE  svname=BACKEND  type 1.
+ * iid numbers listeners 1..L then services L+1..L+S (HAProxy's proxy ids); sid is the
+ * endpoint's 1-based index (0 on FRONTEND and BACKEND rows). Columns sluice does not measure
+ * are left empty, as HAProxy does for columns that do not apply.
+ *
+ * show stat json: HAProxy's shape, a list of rows, each a list of field objects, one per
+ * non-empty column:
+ *   {"objType":"Frontend|Backend|Server","proxyId":IID,"id":SID,"field":{"pos":N,"name":..},
+ *    "processNum":1,"value":{"type":"str|u32|u64","value":..}}
+ * without HAProxy's "tags" member.
+ *
+ * Counters are the per-worker PX_OBJ counters summed over workers, for the start-up
+ * configuration's objects (dp->conf: the workers' counter arrays are laid out from it).
+ *
+ * Control core only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+
+#include "control.h"
+
+/* HAProxy 2.6's stats fields, in ST_F_* order (copied from haproxy 2.6.12's own header). */
+/* clang-format off */
+#define ST_FIELDS(X) \
+	X(pxname) X(svname) X(qcur) X(qmax) X(scur) X(smax) X(slim) X(stot) X(bin) X(bout) \
+	X(dreq) X(dresp) X(ereq) X(econ) X(eresp) X(wretr) X(wredis) X(status) X(weight) \
+	X(act) X(bck) X(chkfail) X(chkdown) X(lastchg) X(downtime) X(qlimit) X(pid) X(iid) \
+	X(sid) X(throttle) X(lbtot) X(tracked) X(type) X(rate) X(rate_lim) X(rate_max) \
+	X(check_status) X(check_code) X(check_duration) X(hrsp_1xx) X(hrsp_2xx) X(hrsp_3xx) \
+	X(hrsp_4xx) X(hrsp_5xx) X(hrsp_other) X(hanafail) X(req_rate) X(req_rate_max) \
+	X(req_tot) X(cli_abrt) X(srv_abrt) X(comp_in) X(comp_out) X(comp_byp) X(comp_rsp) \
+	X(lastsess) X(last_chk) X(last_agt) X(qtime) X(ctime) X(rtime) X(ttime) \
+	X(agent_status) X(agent_code) X(agent_duration) X(check_desc) X(agent_desc) \
+	X(check_rise) X(check_fall) X(check_health) X(agent_rise) X(agent_fall) \
+	X(agent_health) X(addr) X(cookie) X(mode) X(algo) X(conn_rate) X(conn_rate_max) \
+	X(conn_tot) X(intercepted) X(dcon) X(dses) X(wrew) X(connect) X(reuse) \
+	X(cache_lookups) X(cache_hits) X(srv_icur) X(src_ilim) X(qtime_max) X(ctime_max) \
+	X(rtime_max) X(ttime_max) X(eint) X(idle_conn_cur) X(safe_conn_cur) X(used_conn_cur) \
+	X(need_conn_est) X(uweight) X(agg_server_status) X(agg_server_check_status) \
+	X(agg_check_status)
+/* clang-format on */
+
+enum st_field {
+#define ST_ENUM(n) ST_F_##n,
+	ST_FIELDS(ST_ENUM)
+#undef ST_ENUM
+		ST_F_MAX
+};
+
+static const char *const st_names[ST_F_MAX] = {
+#define ST_NAME(n) #n,
+	ST_FIELDS(ST_NAME)
+#undef ST_NAME
+};
+
+enum st_type { ST_EMPTY = 0, ST_STR, ST_U32, ST_U64 };
+
+/* One row being built: every cell as text, and its JSON type. */
+struct st_row {
+	const char *obj_type; /* "Frontend", "Backend", "Server" */
+	uint32_t iid, sid;
+	uint8_t type[ST_F_MAX];
+	char val[ST_F_MAX][72];
+};
+
+static void st_str(struct st_row *r, enum st_field f, const char *s)
+{
+	snprintf(r->val[f], sizeof(r->val[f]), "%s", s);
+	r->type[f] = ST_STR;
+}
+
+static void st_u64(struct st_row *r, enum st_field f, uint64_t v)
+{
+	snprintf(r->val[f], sizeof(r->val[f]), "%" PRIu64, v);
+	r->type[f] = ST_U64;
+}
+
+static void st_u32(struct st_row *r, enum st_field f, uint32_t v)
+{
+	snprintf(r->val[f], sizeof(r->val[f]), "%" PRIu32, v);
+	r->type[f] = ST_U32;
+}
+
+static void st_row_init(struct st_row *r, const char *obj_type, const char *px, const char *sv,
+			uint32_t iid, uint32_t sid, uint32_t type)
+{
+	memset(r->type, 0, sizeof(r->type));
+	r->obj_type = obj_type;
+	r->iid = iid;
+	r->sid = sid;
+	st_str(r, ST_F_pxname, px);
+	st_str(r, ST_F_svname, sv);
+	st_u32(r, ST_F_pid, 1);
+	st_u32(r, ST_F_iid, iid);
+	st_u32(r, ST_F_sid, sid);
+	st_u32(r, ST_F_type, type);
+	st_str(r, ST_F_mode, "http");
+}
+
+/* The counters every row shows the same way. */
+static void st_counters(struct st_row *r, const uint64_t *c)
+{
+	st_u64(r, ST_F_bin, c[PX_OBJ_bytes_in]);
+	st_u64(r, ST_F_bout, c[PX_OBJ_bytes_out]);
+	st_u64(r, ST_F_hrsp_1xx, c[PX_OBJ_responses_1xx]);
+	st_u64(r, ST_F_hrsp_2xx, c[PX_OBJ_responses_2xx]);
+	st_u64(r, ST_F_hrsp_3xx, c[PX_OBJ_responses_3xx]);
+	st_u64(r, ST_F_hrsp_4xx, c[PX_OBJ_responses_4xx]);
+	st_u64(r, ST_F_hrsp_5xx, c[PX_OBJ_responses_5xx]);
+	st_u64(r, ST_F_hrsp_other, 0);
+}
+
+static void st_row_write(const struct st_row *r, bool json, bool first_row, struct ctl_buf *out)
+{
+	bool first = true;
+
+	if (!json) {
+		for (unsigned int f = 0; f < ST_F_MAX; f++)
+			ctl_printf(out, "%s,", r->type[f] ? r->val[f] : "");
+		ctl_buf_append(out, "\n", 1);
+		return;
+	}
+	ctl_printf(out, "%s[", first_row ? "" : ",");
+	for (unsigned int f = 0; f < ST_F_MAX; f++) {
+		if (r->type[f] == ST_EMPTY)
+			continue;
+		ctl_printf(out,
+			   "%s{\"objType\":\"%s\",\"proxyId\":%" PRIu32 ",\"id\":%" PRIu32
+			   ",\"field\":{\"pos\":%u,\"name\":\"%s\"},\"processNum\":1,"
+			   "\"value\":{\"type\":\"%s\",\"value\":",
+			   first ? "" : ",", r->obj_type, r->iid, r->sid, f, st_names[f],
+			   r->type[f] == ST_STR	  ? "str"
+			   : r->type[f] == ST_U32 ? "u32"
+						  : "u64");
+		if (r->type[f] == ST_STR)
+			ctl_json_str(out, r->val[f]);
+		else
+			ctl_printf(out, "%s", r->val[f]);
+		ctl_printf(out, "}}");
+		first = false;
+	}
+	ctl_printf(out, "]");
+}
+
+/* PX_OBJ counters of one object summed over workers; get(w, a, b) gives a worker's array
+ * (NULL: none). */
+typedef const uint64_t *(*st_get_fn)(const struct dp_worker *w, uint32_t a, uint32_t b);
+
+static void st_sum(const struct dp *dp, st_get_fn get, uint32_t a, uint32_t b, uint64_t *sum)
+{
+	memset(sum, 0, sizeof(uint64_t) * PX_OBJ_MAX);
+	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
+		const uint64_t *c = dp->workers[w] != NULL ? get(dp->workers[w], a, b) : NULL;
+
+		for (unsigned int i = 0; c != NULL && i < PX_OBJ_MAX; i++)
+			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
+	}
+}
+
+static const uint64_t *st_listener(const struct dp_worker *w, uint32_t l, uint32_t unused)
+{
+	(void)unused;
+	return w->px.listeners[l].cnt;
+}
+
+static const uint64_t *st_service(const struct dp_worker *w, uint32_t svc, uint32_t unused)
+{
+	(void)unused;
+	return px_service_counters(w, svc);
+}
+
+static const uint64_t *st_endpoint(const struct dp_worker *w, uint32_t svc, uint32_t ep)
+{
+	return px_endpoint_counters(w, svc, ep);
+}
+
+/* HAProxy's name of a balance algorithm (smooth weighted round robin is its roundrobin). */
+static const char *st_algo(uint32_t balance)
+{
+	switch (balance) {
+	case DP_BALANCE_LEAST_CONNECTIONS:
+		return "leastconn";
+	case DP_BALANCE_RANDOM_TWO:
+		return "random";
+	default:
+		return "roundrobin";
+	}
+}
+
+static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
+{
+	const struct dp_listener_conf *lc = &dp->conf->listeners[l];
+	uint64_t c[PX_OBJ_MAX];
+	uint32_t cur = 0;
+
+	st_sum(dp, st_listener, l, 0, c);
+	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
+		if (dp->workers[w] != NULL)
+			cur += __atomic_load_n(&dp->workers[w]->px.listeners[l].conns,
+					       __ATOMIC_RELAXED);
+	st_row_init(r, "Frontend", lc->name, "FRONTEND", l + 1, 0, 0);
+	st_counters(r, c);
+	st_u32(r, ST_F_scur, cur);
+	st_u32(r, ST_F_slim, lc->limits.max_connections);
+	st_u64(r, ST_F_stot, c[PX_OBJ_conns]);
+	st_u64(r, ST_F_dcon, c[PX_OBJ_refused]);
+	st_str(r, ST_F_status, "OPEN");
+	st_u64(r, ST_F_req_tot, c[PX_OBJ_requests]);
+	st_u64(r, ST_F_conn_tot, c[PX_OBJ_conns]);
+}
+
+/* An endpoint's HAProxy status: weight 0 takes no new requests, HAProxy's DRAIN. */
+static const char *st_srv_status(const struct dp_endpoint_conf *ec)
+{
+	return ec->weight == 0 ? "DRAIN" : "UP";
+}
+
+static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid, struct st_row *r)
+{
+	const struct dp_service_conf *sc = &dp->conf->services[v];
+	const struct dp_endpoint_conf *ec = &sc->endpoints[e];
+	char addr[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = ec->addr };
+	uint64_t c[PX_OBJ_MAX];
+
+	st_sum(dp, st_endpoint, v, e, c);
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	snprintf(addr, sizeof(addr), "%s:%" PRIu32, ip, ec->port);
+	st_row_init(r, "Server", sc->name, ec->name, iid, e + 1, 2);
+	st_counters(r, c);
+	/* HAProxy counts a stream per request as a server session, reused connection or not. */
+	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
+	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
+	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
+	st_str(r, ST_F_status, st_srv_status(ec));
+	st_u32(r, ST_F_weight, ec->weight);
+	st_u32(r, ST_F_act, 1);
+	st_u32(r, ST_F_bck, 0);
+	st_str(r, ST_F_addr, addr);
+	st_u64(r, ST_F_connect, c[PX_OBJ_conns]);
+	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
+	st_u32(r, ST_F_uweight, ec->weight);
+}
+
+static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_row *r)
+{
+	const struct dp_service_conf *sc = &dp->conf->services[v];
+	uint32_t weight = 0, act = 0;
+	uint64_t c[PX_OBJ_MAX];
+
+	for (uint32_t e = 0; e < sc->n_endpoints; e++) {
+		weight += sc->endpoints[e].weight;
+		act += sc->endpoints[e].weight > 0;
+	}
+	st_sum(dp, st_service, v, 0, c);
+	st_row_init(r, "Backend", sc->name, "BACKEND", iid, 0, 1);
+	st_counters(r, c);
+	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
+	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
+	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
+	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
+	st_u32(r, ST_F_weight, weight);
+	st_u32(r, ST_F_act, act);
+	st_u32(r, ST_F_bck, 0);
+	st_u64(r, ST_F_req_tot, c[PX_OBJ_requests]);
+	st_str(r, ST_F_algo, st_algo(sc->balance));
+	st_u64(r, ST_F_connect, c[PX_OBJ_conns]);
+	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
+	st_u32(r, ST_F_uweight, weight);
+}
+
+int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp *dp = env->dp;
+	struct st_row row;
+	const struct dp_conf *c;
+	bool json, first = true;
+	uint32_t l, n_l, v;
+
+	if (argc > 3 || (argc == 3 && strcmp(argv[2], "json") != 0)) {
+		ctl_printf(out, "error: usage: show stat [json]\n");
+		return -1;
+	}
+	json = argc == 3;
+	if (dp == NULL || dp->conf == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	c = dp->conf;
+	if (json) {
+		ctl_printf(out, "[");
+	} else {
+		ctl_printf(out, "# ");
+		for (unsigned int f = 0; f < ST_F_MAX; f++)
+			ctl_printf(out, "%s,", st_names[f]);
+		ctl_buf_append(out, "\n", 1);
+	}
+	n_l = c->n_listeners < PX_MAX_LISTENERS ? c->n_listeners : PX_MAX_LISTENERS;
+	for (l = 0; l < n_l; l++, first = false) {
+		st_frontend(dp, l, &row);
+		st_row_write(&row, json, first, out);
+	}
+	for (v = 0; v < c->n_services; v++) {
+		for (uint32_t e = 0; e < c->services[v].n_endpoints; e++, first = false) {
+			st_server(dp, v, e, n_l + v + 1, &row);
+			st_row_write(&row, json, first, out);
+		}
+		st_backend(dp, v, n_l + v + 1, &row);
+		st_row_write(&row, json, first, out);
+		first = false;
+	}
+	if (json)
+		ctl_printf(out, "]\n");
+	return 0;
+}
+
+/* ---- show servers state ---- */
+
+int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	const struct dp *dp = env->dp;
+	const struct dp_conf *c;
+	char ip[INET_ADDRSTRLEN];
+	uint64_t since;
+	uint32_t n_l, v;
+	int only = -1;
+
+	if (argc > 4) {
+		ctl_printf(out, "error: usage: show servers state [SERVICE]\n");
+		return -1;
+	}
+	if (dp == NULL || dp->conf == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	c = dp->conf;
+	if (argc == 4) {
+		for (v = 0; v < c->n_services; v++)
+			if (strcmp(c->services[v].name, argv[3]) == 0)
+				only = (int)v;
+		if (only < 0) {
+			/* HAProxy answers "Can't find backend." */
+			ctl_printf(out, "error: no service named '%s'\n", argv[3]);
+			return -1;
+		}
+	}
+	n_l = c->n_listeners < PX_MAX_LISTENERS ? c->n_listeners : PX_MAX_LISTENERS;
+	since = env->start_time != 0 ? (uint64_t)time(NULL) - env->start_time : 0;
+	ctl_printf(out, "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state "
+			"srv_admin_state srv_uweight srv_iweight srv_time_since_last_change "
+			"srv_check_status srv_check_result srv_check_health srv_check_state "
+			"srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port "
+			"srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr "
+			"srv_agent_port\n");
+	for (v = 0; v < c->n_services; v++) {
+		const struct dp_service_conf *sc = &c->services[v];
+
+		if (only >= 0 && (uint32_t)only != v)
+			continue;
+		for (uint32_t e = 0; e < sc->n_endpoints; e++) {
+			const struct dp_endpoint_conf *ec = &sc->endpoints[e];
+			struct in_addr a = { .s_addr = ec->addr };
+
+			inet_ntop(AF_INET, &a, ip, sizeof(ip));
+			/* op_state 2: running; admin_state 0; check fields as HAProxy writes
+			 * them for a server without checks. */
+			ctl_printf(out,
+				   "%" PRIu32 " %s %" PRIu32 " %s %s 2 0 %" PRIu32 " %" PRIu32
+				   " %" PRIu64 " 1 0 2 0 0 0 0 - %" PRIu32 " - 0 0 - - 0\n",
+				   n_l + v + 1, sc->name, e + 1, ec->name, ip, ec->weight,
+				   ec->weight, since, ec->port);
+		}
+	}
+	return 0;
+}
+
+/* ---- show config ---- */
+
+int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
+{
+	(void)argv;
+	if (argc != 2) {
+		ctl_printf(out, "error: usage: show config\n");
+		return -1;
+	}
+	if (env->conf == NULL) {
+		ctl_printf(out, "error: no configuration loaded\n");
+		return -1;
+	}
+	if (env->conf->file != NULL && strpbrk(env->conf->file, "\n\r") == NULL)
+		ctl_printf(out, "# loaded from %s\n", env->conf->file);
+	return cfg_dump(env->conf, out) < 0 ? -1 : 0;
+}
