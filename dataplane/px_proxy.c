@@ -297,6 +297,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 502);
 	}
 	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	if (!body)
+		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
 		px_arm_timer(w, &up->timer, w->dp->conf->services[svc].response_ms);
 	return 0;
@@ -337,6 +339,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 	if (!http_body_done(&s->body))
 		return -EAGAIN;
 	s->state = PX_WAIT_RESP;
+	px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (up->resp_done) {
 		release_done(w, s, up);
 		return 0;
@@ -461,6 +464,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		up->tunnel = 1;
 		up->keep = 0;
 		s->state = PX_TUNNEL;
+		px_arm_timer(w, &s->timer, px_session_listener(s)->limits.idle_timeout_ms);
 		px_session_run(w, s); /* bytes the client sent after its request */
 		if (s->up != up)
 			return -1;

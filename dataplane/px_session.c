@@ -302,7 +302,7 @@ static bool host_matches(const char *pattern, const uint8_t *host, uint32_t len)
 static int route_match(const struct dp_listener_conf *l, const struct http_msg *req,
 		       const struct http_iov *iov, unsigned int n)
 {
-	uint8_t host_buf[256], path_buf[256];
+	uint8_t host_buf[256], path_buf[1024]; /* path_prefix is at most 1024 bytes */
 	struct http_span hs = { req->host.off, req->host_name_len };
 	const uint8_t *host = hs.len <= sizeof(host_buf)
 				      ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
@@ -382,7 +382,11 @@ const char *px_reason(unsigned int status)
 	case 505:
 		return "HTTP Version Not Supported";
 	default:
-		return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+		return status < 200   ? "Informational"
+		       : status < 300 ? "OK"
+		       : status < 400 ? "Redirection"
+		       : status < 500 ? "Client Error"
+				      : "Server Error";
 	}
 }
 
@@ -448,14 +452,19 @@ void px_count_status(struct px_worker *px, unsigned int status)
 static int send_head(struct dp_worker *w, struct px_session *s, unsigned int status,
 		     const char *ctype, const char *body, uint64_t body_len, bool head_only)
 {
-	char hdr[512];
+	/* 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6, 15.3.5) */
+	bool bodyless = status < 200 || status == 204 || status == 304;
+	char hdr[768], clen[384] = "";
 	struct rte_mbuf *m;
 	int n;
 
-	n = snprintf(hdr, sizeof(hdr),
-		     "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n"
-		     "Content-Type: %s\r\nContent-Length: %lu\r\n%s\r\n",
-		     status, px_reason(status), worker_date(w), ctype, (unsigned long)body_len,
+	if (bodyless)
+		head_only = true;
+	else
+		snprintf(clen, sizeof(clen), "Content-Type: %s\r\nContent-Length: %lu\r\n", ctype,
+			 (unsigned long)body_len);
+	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n%s%s\r\n",
+		     status, px_reason(status), worker_date(w), clen,
 		     s->close_after ? "Connection: close\r\n" : "");
 	m = rte_pktmbuf_alloc(w->pool);
 	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
@@ -535,7 +544,8 @@ static int respond(struct dp_worker *w, struct px_session *s, unsigned int statu
 
 	if (r->bytes >= 0) {
 		rc = send_head(w, s, r->status, r->content_type, NULL, (uint64_t)r->bytes, false);
-		if (rc == 0 && !head_only) {
+		if (rc == 0 && !head_only && r->status >= 200 && r->status != 204 &&
+		    r->status != 304) {
 			s->resp_left = (uint64_t)r->bytes;
 			rc = send_generated(w, s);
 		}
@@ -752,7 +762,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	 * within it however slowly it trickles in (slowloris). */
 	if (s->state == PX_HEAD && first)
 		arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
-	else if (s->state != PX_HEAD)
+	else if (s->state != PX_HEAD && s->state != PX_WAIT_RESP)
 		arm_timer(w, s, px_session_listener(s)->limits.idle_timeout_ms); /* progress */
 	px_session_run(w, s);
 }
@@ -762,7 +772,7 @@ static void px_on_writable(struct tcp_conn *c)
 	struct px_session *s = tcp_conn_user(c);
 
 	/* the peer acknowledged data: the response is progressing, not idle */
-	if (s->state == PX_RESPOND || s->state == PX_WAIT_RESP || s->state == PX_TUNNEL)
+	if (s->state == PX_RESPOND || s->state == PX_TUNNEL)
 		arm_timer(s->lst->w, s, px_session_listener(s)->limits.idle_timeout_ms);
 	if ((s->state == PX_WAIT_RESP || s->state == PX_TUNNEL) && s->up != NULL) {
 		px_proxy_response(s->lst->w, s->up); /* forward what the client could not take */

@@ -257,6 +257,12 @@ static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 		px_session_free(w, up->s, PX_END_ABORT);
 		return;
 	}
+	/* progress: a response stalls for response_ms at most, a tunnel idles for the
+	 * listener's idle_timeout_ms */
+	if (up->tunnel)
+		px_arm_timer(w, &up->s->timer, px_session_listener(up->s)->limits.idle_timeout_ms);
+	else if (up->head_done)
+		px_arm_timer(w, &up->timer, up_service(w, up->svc)->response_ms);
 	px_proxy_response(w, up);
 }
 

@@ -254,12 +254,17 @@ def parse_counters(text):
 
 
 @contextmanager
-def running_sluice(workers=1, config_text=None):
-    """A fresh lab with sluice running in it; on exit SIGTERM (status must be 0) and lab down."""
+def running_sluice(workers=1, config_text=None, config_fn=None):
+    """A fresh lab with sluice running in it; on exit SIGTERM (status must be 0) and lab down.
+
+    config_fn(lab, socket_path) builds the configuration text once the lab's names are known
+    (config_text, when given, is used as it is)."""
     lab = Lab()
     lab.up()
     app = None
     try:
+        if config_fn is not None:
+            config_text = config_fn(lab, Path(f"/run/sluice-{lab.prefix}/sluice.sock"))
         app = Sluice(lab, workers=workers, config_text=config_text)
         app.start()
         yield app

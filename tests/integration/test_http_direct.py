@@ -69,21 +69,10 @@ control:
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["workers1", "workers2"])
 def web(request):
-    lab = lablib.Lab()
-    lab.up()
-    app = None
-    try:
-        sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
-        app = lablib.Sluice(lab, workers=request.param,
-                            config_text=direct_config(lab, sock, request.param))
-        app.start()
+    workers = request.param
+    with lablib.running_sluice(workers, config_fn=lambda lab, sock: direct_config(
+            lab, sock, workers)) as app:
         yield app
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
-    finally:
-        if app is not None:
-            app.cleanup()
-        lab.down()
 
 
 def client(app, *args, timeout=300):
