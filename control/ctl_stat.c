@@ -22,6 +22,11 @@
  *
  * Counters are the per-worker PX_OBJ counters summed over workers, for the start-up
  * configuration's objects (dp->conf: the workers' counter arrays are laid out from it).
+ * FRONTEND: stot = conn_tot = accepted connections, req_tot = requests, dcon = refused.
+ * Server: stot = lbtot = requests sent to it (HAProxy counts a stream per request, reused
+ * connection or not), connect = new upstream connections, reuse, econ = connect failures.
+ * BACKEND: requests and responses as the service counted them, bytes and connections summed
+ * over its endpoints. bin is always the request direction, bout the response direction.
  *
  * Control core only.
  */
@@ -112,11 +117,12 @@ static void st_row_init(struct st_row *r, const char *obj_type, const char *px, 
 	st_str(r, ST_F_mode, "http");
 }
 
-/* The counters every row shows the same way. */
-static void st_counters(struct st_row *r, const uint64_t *c)
+/* Counters every row shows the same way. bin/bout are HAProxy's request and response
+ * directions: a listener's bytes_in come from clients, an endpoint's bytes_out go to it. */
+static void st_counters(struct st_row *r, const uint64_t *c, uint64_t bin, uint64_t bout)
 {
-	st_u64(r, ST_F_bin, c[PX_OBJ_bytes_in]);
-	st_u64(r, ST_F_bout, c[PX_OBJ_bytes_out]);
+	st_u64(r, ST_F_bin, bin);
+	st_u64(r, ST_F_bout, bout);
 	st_u64(r, ST_F_hrsp_1xx, c[PX_OBJ_responses_1xx]);
 	st_u64(r, ST_F_hrsp_2xx, c[PX_OBJ_responses_2xx]);
 	st_u64(r, ST_F_hrsp_3xx, c[PX_OBJ_responses_3xx]);
@@ -214,7 +220,7 @@ static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
 			cur += __atomic_load_n(&dp->workers[w]->px.listeners[l].conns,
 					       __ATOMIC_RELAXED);
 	st_row_init(r, "Frontend", lc->name, "FRONTEND", l + 1, 0, 0);
-	st_counters(r, c);
+	st_counters(r, c, c[PX_OBJ_bytes_in], c[PX_OBJ_bytes_out]);
 	st_u32(r, ST_F_scur, cur);
 	st_u32(r, ST_F_slim, lc->limits.max_connections);
 	st_u64(r, ST_F_stot, c[PX_OBJ_conns]);
@@ -242,7 +248,7 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	snprintf(addr, sizeof(addr), "%s:%" PRIu32, ip, ec->port);
 	st_row_init(r, "Server", sc->name, ec->name, iid, e + 1, 2);
-	st_counters(r, c);
+	st_counters(r, c, c[PX_OBJ_bytes_out], c[PX_OBJ_bytes_in]);
 	/* HAProxy counts a stream per request as a server session, reused connection or not. */
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
@@ -257,30 +263,35 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	st_u32(r, ST_F_uweight, ec->weight);
 }
 
+/* A service counts requests, refusals and responses itself; bytes and connections are its
+ * endpoints' sums. */
 static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_row *r)
 {
 	const struct dp_service_conf *sc = &dp->conf->services[v];
+	uint64_t c[PX_OBJ_MAX], ep[PX_OBJ_MAX], eps[PX_OBJ_MAX] = { 0 };
 	uint32_t weight = 0, act = 0;
-	uint64_t c[PX_OBJ_MAX];
 
 	for (uint32_t e = 0; e < sc->n_endpoints; e++) {
 		weight += sc->endpoints[e].weight;
 		act += sc->endpoints[e].weight > 0;
+		st_sum(dp, st_endpoint, v, e, ep);
+		for (unsigned int i = 0; i < PX_OBJ_MAX; i++)
+			eps[i] += ep[i];
 	}
 	st_sum(dp, st_service, v, 0, c);
 	st_row_init(r, "Backend", sc->name, "BACKEND", iid, 0, 1);
-	st_counters(r, c);
+	st_counters(r, c, eps[PX_OBJ_bytes_out], eps[PX_OBJ_bytes_in]);
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
-	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
+	st_u64(r, ST_F_econ, eps[PX_OBJ_connect_failures]);
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);
 	st_u32(r, ST_F_bck, 0);
 	st_u64(r, ST_F_req_tot, c[PX_OBJ_requests]);
 	st_str(r, ST_F_algo, st_algo(sc->balance));
-	st_u64(r, ST_F_connect, c[PX_OBJ_conns]);
-	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
+	st_u64(r, ST_F_connect, eps[PX_OBJ_conns]);
+	st_u64(r, ST_F_reuse, eps[PX_OBJ_conns_reused]);
 	st_u32(r, ST_F_uweight, weight);
 }
 
@@ -402,7 +413,8 @@ int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_b
 		ctl_printf(out, "error: no configuration loaded\n");
 		return -1;
 	}
-	if (env->conf->file != NULL && strpbrk(env->conf->file, "\n\r") == NULL)
+	/* A comma in that first line would make sluicectl --table take it for CSV. */
+	if (env->conf->file != NULL && strpbrk(env->conf->file, "\n\r,") == NULL)
 		ctl_printf(out, "# loaded from %s\n", env->conf->file);
 	return cfg_dump(env->conf, out) < 0 ? -1 : 0;
 }

@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""HAProxy-compatible statistics on the control socket: `show stat [json]`, `show servers
+state [SERVICE]`, and sluice's `show config`.
+
+sluice runs with one listener holding a direct-response route and a route to a service of two
+nginx backends (backends.py). The header of `show stat` must be HAProxy 2.6's field list
+exactly (HAPROXY_26_STAT_FIELDS, copied from haproxy 2.6.12's own `show stat`), counters must
+move by exactly the requests sent, and tools written for HAProxy's socket (socat) must work.
+"""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import backends  # noqa: E402
+import lab as lablib  # noqa: E402
+
+PORT = 8080
+
+# haproxy 2.6's `show stat` header up to agg_check_status (its stats modules' columns, "-",
+# ssl_*, h2_*, h1_*, follow in the real binary; sluice has no such modules).
+HAPROXY_26_STAT_FIELDS = [
+    "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "dreq",
+    "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act", "bck",
+    "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
+    "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code",
+    "check_duration", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
+    "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "comp_in",
+    "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
+    "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc", "agent_desc",
+    "check_rise", "check_fall", "check_health", "agent_rise", "agent_fall", "agent_health",
+    "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot", "intercepted",
+    "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits", "srv_icur",
+    "src_ilim", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint", "idle_conn_cur",
+    "safe_conn_cur", "used_conn_cur", "need_conn_est", "uweight", "agg_server_status",
+    "agg_server_check_status", "agg_check_status",
+]
+
+HAPROXY_26_SERVERS_STATE_HEADER = (
+    "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight "
+    "srv_iweight srv_time_since_last_change srv_check_status srv_check_result "
+    "srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn "
+    "srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr "
+    "srv_agent_port")
+
+
+def stat_config(lab, socket_path, workers):
+    return f"""\
+dataplane:
+  eal: ["--no-huge", "-m", "512", "--no-pci"]
+  workers: {workers}
+  mbufs: 16384
+  max_connections: 1024
+  idle_sleep_us: 50
+  ports:
+    - name: lan
+      device: "{lab.APP_DEVICE}"
+      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
+listeners:
+  - name: web
+    port: 80
+    limits: {{ max_connections: 500 }}
+    routes:
+      - match: {{ path_prefix: "/direct" }}
+        respond: {{ status: 200, body: "direct\\n" }}
+      - match: {{ path_prefix: "/" }}
+        service: app
+services:
+  app:
+    balance: weighted_round_robin
+    endpoints:
+      - {{ name: be1, address: {lab.BE1_ADDR}:{PORT}, weight: 2 }}
+      - {{ name: be2, address: {lab.BE2_ADDR}:{PORT} }}
+control:
+  socket: {socket_path}
+"""
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["workers1", "workers2"])
+def st(request):
+    lab = lablib.Lab()
+    lab.up()
+    app = None
+    started = []
+    docroot = Path(tempfile.mkdtemp(prefix=f"sluice-docroot-{lab.prefix}-"))
+    try:
+        for name, ns, a in [("be1", lab.BE1_NS, lab.BE1_ADDR), ("be2", lab.BE2_NS, lab.BE2_ADDR)]:
+            b = backends.Nginx(ns, name, a, PORT, docroot)
+            started.append(b)
+            b.start()
+        sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
+        app = lablib.Sluice(lab, workers=request.param,
+                            config_text=stat_config(lab, sock, request.param))
+        app.start()
+        yield app
+        rc = app.stop()
+        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+    finally:
+        if app is not None:
+            app.cleanup()
+        for b in started:
+            b.cleanup()
+        shutil.rmtree(docroot, ignore_errors=True)
+        lab.down()
+
+
+def curl(app, path):
+    r = app.ns_exec(app.lab.CLI_NS, ["curl", "-sS", "--max-time", "10", "-o", "/dev/null",
+                                     "-w", "%{http_code}", f"http://{app.lab.APP_ADDR}{path}"],
+                    timeout=30)
+    assert r.returncode == 0 and r.stdout == "200", f"{path}: {r.stdout} {r.stderr}"
+
+
+def raw(app, cmd):
+    """The answer as sent (sluicectl --no-table), failing on an error."""
+    r = app.ctl_run(["--no-table", *cmd.split()])
+    assert r.returncode == 0, f"{cmd}: exit {r.returncode}\n{r.stdout}{r.stderr}"
+    return r.stdout
+
+
+def stat_rows(app):
+    """`show stat` as (header line, [dict per row]) with every line checked for its comma."""
+    text = raw(app, "show stat")
+    lines = text.rstrip("\n").split("\n")
+    assert all(line.endswith(",") for line in lines), text
+    names = lines[0][2:].split(",")[:-1]
+    rows = []
+    for rec in csv.reader(io.StringIO("\n".join(lines[1:]))):
+        assert len(rec) == len(names) + 1 and rec[-1] == "", rec
+        rows.append(dict(zip(names, rec[:-1])))
+    return lines[0], rows
+
+
+def row(rows, px, sv):
+    found = [r for r in rows if r["pxname"] == px and r["svname"] == sv]
+    assert len(found) == 1, (px, sv, rows)
+    return found[0]
+
+
+def test_header_is_haproxy_26(st):
+    header, _ = stat_rows(st)
+    assert header == "# " + ",".join(HAPROXY_26_STAT_FIELDS) + ","
+
+
+def test_one_row_per_listener_endpoint_and_service(st):
+    _, rows = stat_rows(st)
+    assert [(r["pxname"], r["svname"], r["type"]) for r in rows] == [
+        ("web", "FRONTEND", "0"), ("app", "be1", "2"), ("app", "be2", "2"),
+        ("app", "BACKEND", "1")]
+    fe, be1, be2, be = rows
+    assert fe["status"] == "OPEN" and fe["slim"] == "500" and fe["mode"] == "http"
+    assert fe["iid"] == "1" and fe["sid"] == "0" and fe["pid"] == "1"
+    assert fe["qcur"] == "" and fe["check_status"] == ""  # not measured: empty, as HAProxy
+    assert be1["addr"] == f"{st.lab.BE1_ADDR}:{PORT}" and be2["addr"] == f"{st.lab.BE2_ADDR}:{PORT}"
+    assert (be1["weight"], be2["weight"], be["weight"]) == ("2", "1", "3")
+    assert be1["status"] == be2["status"] == be["status"] == "UP"
+    assert be["act"] == "2" and be["bck"] == "0"
+    assert be["iid"] == be1["iid"] == be2["iid"] == "2"
+    assert (be1["sid"], be2["sid"], be["sid"]) == ("1", "2", "0")
+    assert be["algo"] == "roundrobin" and be1["algo"] == ""
+
+
+def test_counters_move_by_exactly_the_requests(st):
+    _, before = stat_rows(st)
+    n_direct, n_proxied = 5, 4
+    for _ in range(n_direct):
+        curl(st, "/direct")
+    for i in range(n_proxied):
+        curl(st, f"/p{i}")
+    deadline = time.monotonic() + 5
+    while True:
+        _, after = stat_rows(st)
+
+        def delta(px, sv, f):
+            return int(row(after, px, sv)[f]) - int(row(before, px, sv)[f])
+
+        if delta("web", "FRONTEND", "req_tot") >= n_direct + n_proxied or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    n = n_direct + n_proxied
+    assert delta("web", "FRONTEND", "req_tot") == n
+    assert delta("web", "FRONTEND", "hrsp_2xx") == n
+    assert delta("web", "FRONTEND", "stot") == n  # curl: one connection per request
+    assert delta("web", "FRONTEND", "bin") > 0 and delta("web", "FRONTEND", "bout") > 0
+    assert delta("app", "BACKEND", "req_tot") == n_proxied
+    assert delta("app", "BACKEND", "hrsp_2xx") == n_proxied
+    assert delta("app", "be1", "stot") + delta("app", "be2", "stot") == n_proxied
+    assert delta("app", "be1", "hrsp_2xx") + delta("app", "be2", "hrsp_2xx") == n_proxied
+    assert delta("app", "BACKEND", "bout") > 0 and delta("app", "BACKEND", "bin") > 0
+    assert delta("app", "be1", "connect") + delta("app", "be1", "reuse") >= 1
+    if st.workers == 1:  # one smooth weighted rotation: 2 to 1
+        assert (delta("app", "be1", "stot"), delta("app", "be2", "stot")) in [(3, 1), (2, 2)]
+
+
+def test_show_stat_json_matches_csv(st):
+    _, rows = stat_rows(st)
+    data = json.loads(raw(st, "show stat json"))
+    assert len(data) == len(rows)
+    for objs, r in zip(data, rows):
+        by_name = {o["field"]["name"]: o for o in objs}
+        for o in objs:
+            assert HAPROXY_26_STAT_FIELDS[o["field"]["pos"]] == o["field"]["name"]
+            assert o["processNum"] == 1
+        assert by_name["pxname"]["value"] == {"type": "str", "value": r["pxname"]}
+        assert by_name["svname"]["value"]["value"] == r["svname"]
+        assert objs[0]["objType"] == {"0": "Frontend", "1": "Backend", "2": "Server"}[r["type"]]
+        # counters only grow between the two reads
+        assert by_name["hrsp_2xx"]["value"]["value"] >= int(r["hrsp_2xx"])
+        assert "qcur" not in by_name  # empty columns are left out, as HAProxy does
+
+
+def test_servers_state(st):
+    text = raw(st, "show servers state")
+    lines = text.rstrip("\n").split("\n")
+    assert lines[0] == "1"
+    assert lines[1] == HAPROXY_26_SERVERS_STATE_HEADER
+    rows = [line.split(" ") for line in lines[2:]]
+    assert len(rows) == 2
+    for r in rows:
+        assert len(r) == len(HAPROXY_26_SERVERS_STATE_HEADER.split(" ")) - 1
+    assert [r[:9] for r in rows] == [
+        ["2", "app", "1", "be1", st.lab.BE1_ADDR, "2", "0", "2", "2"],
+        ["2", "app", "2", "be2", st.lab.BE2_ADDR, "2", "0", "1", "1"]]
+    assert all(r[18] == str(PORT) for r in rows)
+    assert raw(st, "show servers state app") == text
+    r = st.ctl_run(["show", "servers", "state", "nosuch"])
+    assert r.returncode == 1 and r.stdout.startswith("error: "), r.stdout
+
+
+def test_show_config_passes_check(st, tmp_path):
+    text = raw(st, "show config")
+    assert "\n\n" not in text.rstrip("\n")
+    assert "    balance: weighted_round_robin\n" in text
+    assert "  max_connections: 1024\n" in text
+    f = tmp_path / "dump.yaml"
+    f.write_text(text)
+    chk = lablib.run([lablib.SLUICE, "--check", "-c", str(f)], timeout=30)
+    assert chk.returncode == 0, f"{chk.stdout}{chk.stderr}\n{text}"
+
+
+def test_socat(st):
+    r = subprocess.run(f'echo "show info" | socat - UNIX-CONNECT:{st.socket}', shell=True,
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    assert "Name: sluice\n" in r.stdout and r.stdout.endswith("\n\n")
+    r = subprocess.run(f'echo "show stat" | socat - UNIX-CONNECT:{st.socket}', shell=True,
+                       capture_output=True, text=True, timeout=10)
+    assert r.stdout.split("\n")[0] == "# " + ",".join(HAPROXY_26_STAT_FIELDS) + ","
+
+
+def test_sluicectl_table_aligns_columns(st):
+    csv_text = raw(st, "show stat")
+    r = st.ctl_run(["--table", "show", "stat"])
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.rstrip("\n").split("\n")
+    lines = csv_text.rstrip("\n").split("\n")
+    assert len(table) == len(lines)
+    # column starts from the header line; every cell of every row sits in its column
+    header = table[0]
+    starts = [0]
+    for name in HAPROXY_26_STAT_FIELDS[1:]:
+        i = header.index("  " + name + " ", starts[-1]) if name != HAPROXY_26_STAT_FIELDS[-1] \
+            else header.index("  " + name, starts[-1])
+        starts.append(i + 2)
+    for t, c in zip(table[1:], lines[1:]):
+        cells = c.split(",")[:-1]
+        got = [t[a:b].strip() for a, b in zip(starts, starts[1:] + [len(t) + 1])]
+        assert got == cells, (t, c)
