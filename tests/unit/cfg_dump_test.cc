@@ -197,6 +197,33 @@ TEST(CfgDump, AwkwardValuesSurvive)
 	EXPECT_EQ(d.find("\n\n"), std::string::npos) << d;
 }
 
+// Through the command executor: one answer, framed (ends with its empty line, none before),
+// naming the file it came from; without a dataplane, show stat refuses instead of crashing.
+TEST(CfgDump, ShowConfigCommand)
+{
+	const std::string file = kSrc + "/configs/proxy-example.yaml";
+	dp_conf *c = cfg_load(file.c_str(), nullptr);
+	ASSERT_NE(c, nullptr);
+	ctl_env env = {};
+	env.conf = c;
+	ctl_buf out = {};
+	bool prompt = false;
+
+	ctl_execute_line(&env, "show config", &out, &prompt);
+	std::string a(out.data, out.len);
+	EXPECT_EQ(a.rfind("# loaded from " + file + "\n", 0), 0u) << a;
+	EXPECT_EQ(a.substr(a.size() - 2), "\n\n");
+	EXPECT_EQ(a.find("\n\n"), a.size() - 2) << a;
+	EXPECT_EQ(a.substr(a.find('\n') + 1, a.size() - a.find('\n') - 2), dump(c));
+
+	out.len = 0;
+	ctl_execute_line(&env, "show stat; show servers state", &out, &prompt);
+	EXPECT_EQ(std::string(out.data, out.len),
+		  "error: dataplane not running\n\nerror: dataplane not running\n\n");
+	ctl_buf_free(&out);
+	cfg_free(c);
+}
+
 TEST(CfgDump, NullConfigIsRefused)
 {
 	ctl_buf b = {};
