@@ -20,6 +20,7 @@
 
 #define PX_IOV_MAX 64	    /* segments the head parser looks at in one call */
 #define PX_COALESCE_SEGS 16 /* more segments than this in the receive queue: copy them */
+#define PX_LINGER_MS 5000   /* how long a closing connection's late bytes are read and dropped */
 #define PX_SEND_CHUNK 65536 /* generated body queued per tcp_send call at most */
 
 const char *const px_counter_names[PX_CNT_MAX] = {
@@ -248,6 +249,19 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	tcp_wheel_cancel(&px->wheel, &s->timer);
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
+	if (how == PX_END_CLOSE && !s->peer_fin && s->state != PX_DONE) {
+		/* Lingering close: data the client is still sending (a body we refused, pipelined
+		 * requests) would draw a RST after tcp_close, and a RST can destroy our answer in
+		 * the client's receive buffer before it is read. So: FIN after the answer, read
+		 * and drop until the client's FIN or PX_LINGER_MS, then close. */
+		rte_pktmbuf_free(s->rx);
+		s->rx = NULL;
+		s->state = PX_DONE;
+		if (tcp_shutdown(s->conn) == 0) {
+			px_arm_timer(w, &s->timer, PX_LINGER_MS);
+			return;
+		}
+	}
 	if (how == PX_END_CLOSE)
 		tcp_close(s->conn);
 	else if (how == PX_END_ABORT)
@@ -753,6 +767,12 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 
 	bool first = s->rx == NULL && s->req.scan == 0;
 
+	if (s->state == PX_DONE) { /* lingering: read and drop */
+		tcp_recved(c, rte_pktmbuf_pkt_len(m));
+		rte_pktmbuf_free(m);
+		return;
+	}
+
 	s->lst->cnt[PX_OBJ_bytes_in] += rte_pktmbuf_pkt_len(m);
 	if (rx_append(s, m) != 0) {
 		px_session_free(w, s, PX_END_ABORT);
@@ -785,6 +805,11 @@ static void px_on_peer_fin(struct tcp_conn *c)
 {
 	struct px_session *s = tcp_conn_user(c);
 
+	if (s->state == PX_DONE) {
+		s->peer_fin = 1;
+		px_session_free(s->lst->w, s, PX_END_CLOSE); /* the lingering close is over */
+		return;
+	}
 	s->peer_fin = 1;
 	px_session_run(s->lst->w, s);
 }
@@ -816,6 +841,10 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 
 	if (px_is_upstream_timer(w, t, &up)) {
 		px_upstream_timer(w, up);
+		return;
+	}
+	if (s->state == PX_DONE) {
+		px_session_free(w, s, PX_END_CLOSE); /* lingering close: the client kept quiet */
 		return;
 	}
 	if (s->state == PX_HEAD && (s->rx != NULL || s->req.pos != 0)) {

@@ -162,6 +162,14 @@ def test_body_limit_413(web):
     assert res["status"] == 413
 
 
+def test_refusal_lingers_until_the_client_is_done(web):
+    # 413 goes out after the first KiB; the client is still sending 5 MB. A close that reset
+    # the connection on the late bytes would destroy the answer before the client reads it:
+    # sluice reads and drops them (lingering close), so the client gets its 413.
+    res = client(web, "upload", addr(web), "8080", "/only", str(5 * MB))
+    assert res["status"] == 413
+
+
 MALFORMED = [
     ("bare_lf", b"GET / HTTP/1.1\nHost: a\n\n", 400),
     ("cl_and_te", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
