@@ -78,7 +78,8 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 	struct dp_conf *conf = cfg_load(file, &errs);
 	struct dp_snapshot *snap, *old;
 
-	if (conf == NULL || cfg_diff_static(dp->conf, conf, &errs) != 0) {
+	if (conf == NULL || cfg_diff_static(dp->conf, conf, &errs) != 0 ||
+	    cfg_diff_live(env->conf, conf, &errs) != 0) {
 		MET_LOG(ERR, "sluice: reload of %s refused, nothing changed:", file);
 		for (unsigned int i = 0; i < errs.n; i++)
 			MET_LOG(ERR, "%s", errs.lines[i]);

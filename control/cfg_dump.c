@@ -262,3 +262,58 @@ int cfg_dump(const struct dp_conf *c, struct ctl_buf *out)
 	dump_table(&d, &cfg_root_table, c, 0);
 	return 0;
 }
+
+/* The text of top-level section key ("listeners:") in a dump, up to the next top-level key. */
+static const char *dump_section(const char *text, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+	const char *p = text, *end;
+
+	while (p != NULL && strncmp(p, key, klen) != 0) {
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	if (p == NULL) {
+		*len = 0;
+		return "";
+	}
+	end = p + klen;
+	while ((end = strchr(end, '\n')) != NULL && end[1] != '\0' &&
+	       (end[1] == ' ' || end[1] == '-' || end[1] == '#'))
+		end++;
+	*len = end == NULL ? strlen(p) : (size_t)(end - p);
+	return p;
+}
+
+unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
+			   struct cfg_errors *errs)
+{
+	static const char *const sections[] = { "listeners:", "services:" };
+	struct ctl_buf a = { 0 }, b = { 0 };
+	unsigned int found = 0;
+
+	if (cfg_dump(running, &a) != 0 || cfg_dump(next, &b) != 0 || a.data == NULL ||
+	    b.data == NULL) {
+		cfg_error(errs, "%s: cannot compare with the running configuration", next->file);
+		found = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		size_t la, lb;
+		const char *sa = dump_section(a.data, sections[i], &la);
+		const char *sb = dump_section(b.data, sections[i], &lb);
+
+		if (la != lb || memcmp(sa, sb, la) != 0) {
+			cfg_error(errs,
+				  "%s: cannot change %.*s on reload yet (the workers apply it at "
+				  "start only): restart sluice",
+				  next->file, (int)strlen(sections[i]) - 1, sections[i]);
+			found++;
+		}
+	}
+out:
+	ctl_buf_free(&a);
+	ctl_buf_free(&b);
+	return found;
+}

@@ -112,6 +112,12 @@ void ctl_server_close(struct ctl_server *srv);
  * Appends to out; returns 0 or -EINVAL (c NULL). Any thread, no EAL. */
 int cfg_dump(const struct dp_conf *c, struct ctl_buf *out);
 
+/* Sections of next that differ from running and that the workers cannot apply live yet
+ * (listeners, services: they are built into each worker at start), each reported to errs as
+ * "FILE: cannot change SECTION on reload yet ...". Returns how many. Control only. */
+unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
+			   struct cfg_errors *errs);
+
 /* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
 int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);

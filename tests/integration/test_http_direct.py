@@ -220,3 +220,35 @@ def test_tcp_counters_visible(web):
     for name in ("segs_in", "segs_out", "retransmits", "challenge_acks", "syn_cookies_sent",
                  "drop_bad_cksum"):
         assert name in out, out
+
+
+def epoch(app):
+    info = dict(line.split(": ", 1) for line in app.ctl("show info").splitlines() if ": " in line)
+    return int(info["Config_epoch"])
+
+
+def wait_for(pred, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not pred() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pred()
+
+
+def test_sighup_reload(web):
+    import signal
+
+    text = web.conf.read_text()
+    e0 = epoch(web)
+    # the same file: accepted, a new epoch
+    web.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: epoch(web) == e0 + 1), web.log_tail()
+    # a changed listener: refused with the reason, nothing changes
+    web.conf.write_text(text.replace('body: "hello\\n"', 'body: "changed\\n"'))
+    try:
+        web.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "cannot change listeners on reload" in web.log_tail()), \
+            web.log_tail()
+        assert epoch(web) == e0 + 1
+        assert curl(web, f"http://{addr(web)}/").stdout == "hello\n"
+    finally:
+        web.conf.write_text(text)

@@ -233,3 +233,53 @@ TEST(CfgDump, NullConfigIsRefused)
 }
 
 } // namespace
+
+// A reload may change control keys, but not yet listeners or services: the workers build
+// them in at start. cfg_diff_live names each section that differs.
+TEST(CfgDump, DiffLiveNamesListenersAndServices)
+{
+	const std::string base =
+		"dataplane:\n"
+		"  ports:\n"
+		"    - { name: lan, device: net_null0, address: 198.18.0.10/24 }\n";
+	const std::string web = "listeners:\n"
+				"  - name: web\n"
+				"    routes:\n"
+				"      - respond: { status: 200, body: \"%s\" }\n";
+	auto with = [&](const char *body, const char *level, bool svc) {
+		char buf[512];
+		snprintf(buf, sizeof(buf), web.c_str(), body);
+		std::string text = base + buf;
+		if (svc)
+			text += "services:\n  app:\n    endpoints:\n"
+				"      - { address: 198.18.0.21:8080 }\n";
+		text += std::string("control:\n  log_level: ") + level + "\n";
+		return text;
+	};
+	TempFile a(with("one", "info", false)), b(with("one", "debug", false)),
+		c(with("two", "info", false)), d(with("two", "info", true));
+	cfg_errors errs = {};
+	dp_conf *ca = cfg_load(a.path.c_str(), &errs), *cb = cfg_load(b.path.c_str(), &errs),
+		*cc = cfg_load(c.path.c_str(), &errs), *cd = cfg_load(d.path.c_str(), &errs);
+	ASSERT_TRUE(ca && cb && cc && cd) << (errs.n ? errs.lines[0] : "");
+
+	EXPECT_EQ(cfg_diff_live(ca, cb, &errs), 0u); // log_level may change
+	EXPECT_EQ(errs.n, 0u);
+	EXPECT_EQ(cfg_diff_live(ca, cc, &errs), 1u);
+	ASSERT_EQ(errs.n, 1u);
+	EXPECT_NE(std::string(errs.lines[0]).find("cannot change listeners on reload"),
+		  std::string::npos)
+		<< errs.lines[0];
+	cfg_errors_free(&errs);
+	errs = {};
+	EXPECT_EQ(cfg_diff_live(ca, cd, &errs), 2u);
+	ASSERT_EQ(errs.n, 2u);
+	EXPECT_NE(std::string(errs.lines[1]).find("cannot change services on reload"),
+		  std::string::npos)
+		<< errs.lines[1];
+	cfg_errors_free(&errs);
+	cfg_free(ca);
+	cfg_free(cb);
+	cfg_free(cc);
+	cfg_free(cd);
+}
