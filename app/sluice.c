@@ -58,17 +58,6 @@ static void print_errors(const struct cfg_errors *errs)
 		fprintf(stderr, "%s\n", errs->lines[i]);
 }
 
-static struct dp_snapshot *snapshot_new(const struct dp_conf *conf, uint64_t epoch)
-{
-	struct dp_snapshot *s = calloc(1, sizeof(*s));
-
-	if (s != NULL) {
-		s->epoch = epoch;
-		s->conf = conf;
-	}
-	return s;
-}
-
 /* SIGHUP: load the file again and publish it when valid and no start-up key changed.
  * The start-up configuration stays allocated for the process lifetime (dp->conf uses it). */
 static void reload(struct dp *dp, struct ctl_env *env, const char *file,
@@ -87,7 +76,8 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 		cfg_free(conf);
 		return;
 	}
-	snap = snapshot_new(conf, dp->snapshot->epoch + 1);
+	/* the file is the truth again: live weight and state changes are not carried over */
+	snap = dp_snapshot_new(conf, NULL, dp->snapshot->epoch + 1);
 	if (snap == NULL) {
 		cfg_free(conf);
 		return;
@@ -96,7 +86,7 @@ static void reload(struct dp *dp, struct ctl_env *env, const char *file,
 	dp_wait_quiescent(dp);
 	if (old->conf != startup)
 		cfg_free((struct dp_conf *)old->conf);
-	free(old);
+	dp_snapshot_free(old);
 	env->conf = conf;
 	met_log_set_level(conf->control.log_level);
 	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", file, (unsigned long)snap->epoch);
@@ -173,7 +163,14 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	/* From here on log to stderr, as the contract says (EAL's default is stdout and syslog).
 	 * Not earlier: a refusal at start stays one line on stderr, EAL's noise on stdout. */
 	rte_openlog_stream(stderr);
-	snap = snapshot_new(conf, 1);
+	snap = dp_snapshot_new(conf, NULL, 1);
+	if (snap == NULL) {
+		fprintf(stderr, "sluice: out of memory\n");
+		dp_stop(&dp);
+		rte_eal_cleanup();
+		remove_runtime_dir(runtime_dir);
+		return EXIT_SYSTEM;
+	}
 	dp_publish(&dp, snap);
 
 	env.dp = &dp;
@@ -228,7 +225,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	snap = dp_publish(&dp, NULL);
 	if (snap->conf != conf)
 		cfg_free((struct dp_conf *)snap->conf);
-	free(snap);
+	dp_snapshot_free(snap);
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);
 	free(argv_copy);

@@ -115,6 +115,13 @@ int cfg_dump(const struct dp_conf *c, struct ctl_buf *out);
 /* Sections of next that differ from running and that the workers cannot apply live yet
  * (listeners, services: they are built into each worker at start), each reported to errs as
  * "FILE: cannot change SECTION on reload yet ...". Returns how many. Control only. */
+/* Live endpoint changes (ctl_srv.c): set server, enable server, disable server. */
+int ctl_cmd_set_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_enable_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_disable_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+/* "ready", "drain", "maint" */
+const char *ctl_admin_name(uint32_t admin);
+
 unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
 			   struct cfg_errors *errs);
 

@@ -67,6 +67,13 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "show ports [json]: port statistics, every per-worker counter, mbuf pools" },
 	{ "show tcp", ctl_cmd_show_tcp,
 	  "show tcp [json]: TCP counters per worker, connection pool use, TCB size" },
+	{ "set server", ctl_cmd_set_server,
+	  "set server SERVICE/ENDPOINT weight N | state ready|drain|maint: change an endpoint "
+	  "for new requests" },
+	{ "enable server", ctl_cmd_enable_server,
+	  "enable server SERVICE/ENDPOINT: back to ready (as HAProxy)" },
+	{ "disable server", ctl_cmd_disable_server,
+	  "disable server SERVICE/ENDPOINT: maintenance: no new requests (as HAProxy)" },
 	{ "show proxy", ctl_cmd_show_proxy,
 	  "show proxy [json]: counters per listener, service and endpoint (sum over workers)" },
 	{ "show stat", ctl_cmd_show_stat,

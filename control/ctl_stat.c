@@ -230,10 +230,21 @@ static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
 	st_u64(r, ST_F_conn_tot, c[PX_OBJ_conns]);
 }
 
-/* An endpoint's HAProxy status: weight 0 takes no new requests, HAProxy's DRAIN. */
-static const char *st_srv_status(const struct dp_endpoint_conf *ec)
+/* An endpoint's runtime state (the published snapshot: live changes included). */
+static struct dp_ep_state st_state(const struct dp *dp, uint32_t v, uint32_t e)
 {
-	return ec->weight == 0 ? "DRAIN" : "UP";
+	const struct dp_ep_state *st = dp_snapshot_ep(dp->snapshot, v, e);
+	struct dp_ep_state none = { .weight = dp->conf->services[v].endpoints[e].weight };
+
+	return st != NULL ? *st : none;
+}
+
+/* HAProxy's status of a server: MAINT, DRAIN (drain state or weight 0), else UP. */
+static const char *st_srv_status(const struct dp_ep_state *st)
+{
+	if (st->admin == DP_EP_MAINT)
+		return "MAINT";
+	return st->admin == DP_EP_DRAIN || st->weight == 0 ? "DRAIN" : "UP";
 }
 
 static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid, struct st_row *r)
@@ -242,6 +253,7 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	const struct dp_endpoint_conf *ec = &sc->endpoints[e];
 	char addr[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
 	struct in_addr a = { .s_addr = ec->addr };
+	struct dp_ep_state st = st_state(dp, v, e);
 	uint64_t c[PX_OBJ_MAX];
 
 	st_sum(dp, st_endpoint, v, e, c);
@@ -253,14 +265,14 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
-	st_str(r, ST_F_status, st_srv_status(ec));
-	st_u32(r, ST_F_weight, ec->weight);
+	st_str(r, ST_F_status, st_srv_status(&st));
+	st_u32(r, ST_F_weight, st.weight);
 	st_u32(r, ST_F_act, 1);
 	st_u32(r, ST_F_bck, 0);
 	st_str(r, ST_F_addr, addr);
 	st_u64(r, ST_F_connect, c[PX_OBJ_conns]);
 	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
-	st_u32(r, ST_F_uweight, ec->weight);
+	st_u32(r, ST_F_uweight, st.weight);
 }
 
 /* A service counts requests, refusals and responses itself; bytes and connections are its
@@ -272,8 +284,11 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	uint32_t weight = 0, act = 0;
 
 	for (uint32_t e = 0; e < sc->n_endpoints; e++) {
-		weight += sc->endpoints[e].weight;
-		act += sc->endpoints[e].weight > 0;
+		struct dp_ep_state st = st_state(dp, v, e);
+		bool up = st.admin == DP_EP_READY && st.weight > 0;
+
+		weight += up ? st.weight : 0;
+		act += up;
 		st_sum(dp, st_endpoint, v, e, ep);
 		for (unsigned int i = 0; i < PX_OBJ_MAX; i++)
 			eps[i] += ep[i];
@@ -387,14 +402,25 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 			const struct dp_endpoint_conf *ec = &sc->endpoints[e];
 			struct in_addr a = { .s_addr = ec->addr };
 
+			struct dp_ep_state st = st_state(dp, v, e);
+			uint64_t now = (uint64_t)time(NULL);
+
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			/* op_state 2: running; admin_state 0; check fields as HAProxy writes
+			/* op_state 2 running, 0 stopped (maintenance); admin_state HAProxy's
+			 * flags: 0x01 forced maintenance, 0x08 forced drain; uweight the live
+			 * weight, iweight the configured one; check fields as HAProxy writes
 			 * them for a server without checks. */
 			ctl_printf(out,
-				   "%" PRIu32 " %s %" PRIu32 " %s %s 2 0 %" PRIu32 " %" PRIu32
+				   "%" PRIu32 " %s %" PRIu32 " %s %s %u %u %" PRIu32 " %" PRIu32
 				   " %" PRIu64 " 1 0 2 0 0 0 0 - %" PRIu32 " - 0 0 - - 0\n",
-				   n_l + v + 1, sc->name, e + 1, ec->name, ip, ec->weight,
-				   ec->weight, since, ec->port);
+				   n_l + v + 1, sc->name, e + 1, ec->name, ip,
+				   st.admin == DP_EP_MAINT ? 0u : 2u,
+				   st.admin == DP_EP_MAINT   ? 1u
+				   : st.admin == DP_EP_DRAIN ? 8u
+							     : 0u,
+				   st.weight, ec->weight,
+				   st.changed != 0 && now >= st.changed ? now - st.changed : since,
+				   ec->port);
 		}
 	}
 	return 0;

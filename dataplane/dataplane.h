@@ -51,7 +51,36 @@ enum dp_counter {
 struct dp_snapshot {
 	uint64_t epoch;
 	const struct dp_conf *conf;
+	/* Runtime state of every endpoint (set server weight/state, enable/disable server),
+	 * services one after the other: endpoint e of service v is eps[svc_base[v] + e]. */
+	struct dp_ep_state *eps;
+	uint32_t *svc_base;
+	uint32_t n_eps;
 };
+
+/* Administrative state of an endpoint, HAProxy's: ready takes requests; drain takes none
+ * new while requests in flight finish; maint takes none at all (in flight still finish). */
+enum dp_ep_admin {
+	DP_EP_READY = 0,
+	DP_EP_DRAIN,
+	DP_EP_MAINT,
+};
+
+struct dp_ep_state {
+	uint32_t weight;
+	uint32_t admin;	  /* enum dp_ep_admin */
+	uint64_t changed; /* time(NULL) of the last change */
+};
+
+/* A new snapshot of conf at epoch. Endpoint states start from conf's weights, ready, unless
+ * prev (same service and endpoint layout) is given: then they are copied from it. NULL when
+ * out of memory. Control only. */
+struct dp_snapshot *dp_snapshot_new(const struct dp_conf *conf, const struct dp_snapshot *prev,
+				    uint64_t epoch);
+/* Free a snapshot (not its conf). Only after no worker can see it (dp_wait_quiescent). */
+void dp_snapshot_free(struct dp_snapshot *snap);
+/* The state of endpoint ep of service svc in snap; NULL when out of range. Any thread. */
+const struct dp_ep_state *dp_snapshot_ep(const struct dp_snapshot *snap, uint32_t svc, uint32_t ep);
 
 /* Messages between workers, over one single-producer/single-consumer ring per ordered pair. */
 enum dp_msg_type {

@@ -124,7 +124,8 @@ int dp_worker_main(void *arg)
 		unsigned int work = 0;
 		uint64_t t1;
 
-		RTE_SET_USED(snap);
+		if (snap != NULL && snap->epoch != w->px.epoch)
+			px_apply(w, snap);
 		w->ns.now = t0;
 		for (unsigned int p = 0; p < dp->n_ports; p++) {
 			uint16_t n =

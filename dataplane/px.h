@@ -131,6 +131,7 @@ struct px_worker {
 	uint8_t *scratch; /* a whole request or response head, to rebuild it */
 	uint32_t scratch_len;
 	struct http_header *hdrs; /* header spans of the head in scratch */
+	uint64_t epoch;		  /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
 };
 
@@ -148,6 +149,10 @@ void px_timers(struct dp_worker *w);
  * is no such object). Any thread: values are read relaxed. */
 const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc);
 const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep);
+
+struct dp_snapshot;
+/* Apply a new snapshot's endpoint states (weights, drain, maintenance). Worker only. */
+void px_apply(struct dp_worker *w, const struct dp_snapshot *snap);
 
 /* The byte at offset i of a generated body (respond: {bytes: N}): 'a' + i % 26. Tests and
  * benchmarks compute the same pattern to check what they received. */

@@ -176,7 +176,9 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 
 	up->s = NULL;
 	tcp_wheel_cancel(&px->wheel, &up->timer);
+	/* an endpoint drained or in maintenance keeps no idle connection */
 	if (reuse && up->rx == NULL && up->state == PX_UP_BUSY &&
+	    px->svcs[up->svc].lb->eps[up->ep].usable &&
 	    px->svcs[up->svc].n_idle[up->ep] < sc->pool_max_idle_per_endpoint) {
 		idle_push(px, up);
 		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
@@ -425,4 +427,34 @@ const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, ui
 	    ep >= w->dp->conf->services[svc].n_endpoints)
 		return NULL;
 	return w->px.svcs[svc].ep_cnt[ep];
+}
+
+/* Apply the endpoint states of a new snapshot: weights and usability to the balancers, and
+ * idle connections to endpoints that take no new requests closed. Requests in flight finish
+ * where they are. Worker, once per snapshot epoch. */
+void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
+{
+	struct px_worker *px = &w->px;
+
+	for (uint32_t v = 0; v < px->n_svcs && v < snap->conf->n_services; v++) {
+		struct px_service_rt *rt = &px->svcs[v];
+
+		for (uint32_t e = 0; e < rt->lb->n; e++) {
+			const struct dp_ep_state *st = dp_snapshot_ep(snap, v, e);
+
+			if (st == NULL)
+				continue;
+			rt->lb->eps[e].weight = st->weight;
+			rt->lb->eps[e].usable = st->admin == DP_EP_READY;
+			while (st->admin != DP_EP_READY && rt->idle_head[e] != PX_NONE) {
+				struct px_upstream *up = &px->upstreams[rt->idle_head[e]];
+
+				idle_unlink(px, up);
+				px->cnt[PX_CNT_upstream_idle_closed]++;
+				tcp_close(up->conn);
+				up_free(w, up);
+			}
+		}
+	}
+	px->epoch = snap->epoch;
 }

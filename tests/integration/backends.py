@@ -12,7 +12,7 @@ As a module (imported by the tests, running in the root namespace):
 As a script (`ip netns exec NS /usr/bin/python3 backends.py COMMAND ...`), each client command
 prints one JSON object; ws-server runs until killed:
   keepalive HOST PORT N PATH [HOSTHDR]   N GETs on one connection: status and body of each
-  slow-get HOST PORT PATH HOSTHDR MIN     GET, print {"started": t, "head": ...} once MIN
+  slow-get HOST PORT PATH HOSTHDR MIN [LIMIT_S]  GET, print {"started": t, "head": ...} once MIN
                                           body bytes came,
                                           then read to the end: bytes, how it ended, when
   ws-client URL                           WebSocket round trips (text, binary, 1 MiB)
@@ -317,7 +317,8 @@ def main():
         res = cmd_keepalive(args[0], int(args[1]), int(args[2]), args[3],
                             args[4] if len(args) > 4 else "lab")
     elif cmd == "slow-get":
-        res = cmd_slow_get(args[0], int(args[1]), args[2], args[3], int(args[4]))
+        res = cmd_slow_get(args[0], int(args[1]), args[2], args[3], int(args[4]),
+                           float(args[5]) if len(args) > 5 else 30.0)
     elif cmd == "ws-client":
         res = cmd_ws_client(args[0])
     elif cmd == "ws-server":

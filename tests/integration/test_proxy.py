@@ -248,12 +248,12 @@ def test_weighted_round_robin_3_to_1(px):
     assert served(px, f"/uri/w-{t}") == {"be1": 30, "be2": 10, "be3": 0}
 
 
-def start_slow_get(px, hosthdr, min_bytes=65536):
+def start_slow_get(px, hosthdr, min_bytes=65536, limit_s=30):
     """A client in the background downloading /slow (128 KiB/s) through the proxy; returns the
     process and its first line: {"started": monotonic time, "head": response head}."""
     p = subprocess.Popen(
         ["ip", "netns", "exec", px.lab.CLI_NS, PY, str(HELPER), "slow-get", px.addr, "80",
-         "/slow", hosthdr, str(min_bytes)],
+         "/slow", hosthdr, str(min_bytes), str(limit_s)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = p.stdout.readline()
     if not first.startswith('{"started"'):
@@ -500,6 +500,98 @@ def test_unreachable_backend_gives_5xx_within_connect_timeout(px):
     assert r.returncode == 0, r.stderr
     assert r.stdout in ("502", "503", "504"), r.stdout
     assert took < 20, f"connect_ms is 500 but the answer took {took:.1f} s (hang?)"
+
+
+# ---- live changes (set server, enable/disable server) ----
+
+def servers_state(px, service):
+    lines = px.app.ctl(f"show servers state {service}").splitlines()
+    assert lines[0] == "1" and lines[1].startswith("# be_id "), lines
+    names = lines[1][2:].split()
+    return {row.split()[3]: dict(zip(names, row.split())) for row in lines[2:] if row.strip()}
+
+
+def stat_status(px, service, server):
+    for line in px.app.ctl("show stat").splitlines():
+        f = line.split(",")
+        if f[0] == service and f[1] == server:
+            return f[17], f[18]  # status, weight
+    raise AssertionError(f"no show stat row {service}/{server}")
+
+
+def sluicectl(px, *args):
+    return px.app.ctl_run(list(args))
+
+
+def test_set_server_weight_zero_takes_no_new_requests(px):
+    t = token()
+    try:
+        assert sluicectl(px, "set", "server", "app/be1", "weight", "0").returncode == 0
+        assert stat_status(px, "app", "be1") == ("DRAIN", "0")
+        assert servers_state(px, "app")["be1"]["srv_uweight"] == "0"
+        res = helper(px, "keepalive", px.addr, "80", "20", f"/uri/w0-{t}")
+        assert Counter(s for s, _ in res["responses"]) == {200: 20}
+        assert served(px, f"/uri/w0-{t}").get("be1", 0) == 0
+    finally:
+        assert sluicectl(px, "set", "server", "app/be1", "weight", "1").returncode == 0
+    res = helper(px, "keepalive", px.addr, "80", "30", f"/uri/w1-{t}")
+    assert served(px, f"/uri/w1-{t}") == {"be1": 10, "be2": 10, "be3": 10}
+
+
+def test_drain_and_maintenance(px):
+    t = token()
+    try:
+        assert sluicectl(px, "set", "server", "app/be2", "state", "drain").returncode == 0
+        assert sluicectl(px, "disable", "server", "app/be3").returncode == 0
+        st = servers_state(px, "app")
+        assert (st["be2"]["srv_admin_state"], st["be3"]["srv_admin_state"]) == ("8", "1")
+        assert st["be3"]["srv_op_state"] == "0" and st["be1"]["srv_op_state"] == "2"
+        assert stat_status(px, "app", "be2")[0] == "DRAIN"
+        assert stat_status(px, "app", "be3")[0] == "MAINT"
+        res = helper(px, "keepalive", px.addr, "80", "12", f"/uri/dm-{t}")
+        assert Counter(s for s, _ in res["responses"]) == {200: 12}
+        assert {k: v for k, v in served(px, f"/uri/dm-{t}").items() if v} == {"be1": 12}
+    finally:
+        assert sluicectl(px, "set", "server", "app/be2", "state", "ready").returncode == 0
+        assert sluicectl(px, "enable", "server", "app/be3").returncode == 0
+    assert stat_status(px, "app", "be3")[0] == "UP"
+    helper(px, "keepalive", px.addr, "80", "30", f"/uri/dm2-{t}")
+    assert served(px, f"/uri/dm2-{t}") == {"be1": 10, "be2": 10, "be3": 10}
+
+
+def test_drain_lets_the_request_in_flight_finish(px):
+    # a slow download is in flight on slow/slow when it is drained: it goes on, while new
+    # requests find no usable endpoint
+    p, first = start_slow_get(px, "slow.test", limit_s=4)
+    try:
+        assert sluicectl(px, "set", "server", "slow/slow", "state", "drain").returncode == 0
+        r = curl(px, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: slow.test",
+                 f"http://{px.addr}/")
+        assert r.stdout == "503", r.stdout
+        out, _ = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        assert sluicectl(px, "set", "server", "slow/slow", "state", "ready").returncode == 0
+    res = json.loads(out.splitlines()[-1])
+    # still flowing when the client stopped reading after its 4 s: not cut by the drain
+    assert res["end"] == "timeout", res
+    assert res["body_bytes"] > 65536 + 3 * 131072, res
+
+
+@pytest.mark.parametrize("args,why", [
+    (["set", "server", "app/nope", "weight", "1"], "has no endpoint 'nope'"),
+    (["set", "server", "nope/be1", "weight", "1"], "no service 'nope'"),
+    (["set", "server", "app/be1", "weight", "300"], "from 0 to 256"),
+    (["set", "server", "app/be1", "state", "sleepy"], "ready, drain or maint"),
+    (["set", "server", "app-be1", "weight", "1"], "SERVICE/ENDPOINT"),
+    (["enable", "server"], "missing SERVICE/ENDPOINT"),
+], ids=["no_endpoint", "no_service", "weight_range", "bad_state", "no_slash", "no_arg"])
+def test_set_server_errors(px, args, why):
+    r = sluicectl(px, *args)
+    assert r.returncode == 1, r
+    assert r.stdout.startswith("error: ") and why in r.stdout, r.stdout
 
 
 def test_backend_killed_mid_response_closes_the_client(px):
