@@ -87,6 +87,13 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 bool px_session_run(struct dp_worker *w, struct px_session *s);
 void px_rx_consume(struct px_session *s, uint32_t n);
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status);
+/* Answer the current request: its route's respond (s->route >= 0), or status with a short
+ * text body. px_respond.c. */
+int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status);
+/* Generated bodies (respond: {bytes: N}) attach to this buffer; allocate it. px_respond.c. */
+int px_make_pattern(struct dp_worker *w);
+/* Queue more of a generated body while the send queue has room. px_respond.c. */
+int px_send_generated(struct dp_worker *w, struct px_session *s);
 void px_request_reset(struct dp_worker *w, struct px_session *s);
 const struct dp_listener_conf *px_session_listener(const struct px_session *s);
 void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);

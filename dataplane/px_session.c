@@ -21,7 +21,6 @@
 #define PX_IOV_MAX 64	    /* segments the head parser looks at in one call */
 #define PX_COALESCE_SEGS 16 /* more segments than this in the receive queue: copy them */
 #define PX_LINGER_MS 5000   /* how long a closing connection's late bytes are read and dropped */
-#define PX_SEND_CHUNK 65536 /* generated body queued per tcp_send call at most */
 
 const char *const px_counter_names[PX_CNT_MAX] = {
 #define PX_CNT_NAME(name) #name,
@@ -73,92 +72,6 @@ static int rx_append(struct px_session *s, struct rte_mbuf *m)
 		return -E2BIG;
 	}
 	return 0;
-}
-
-/* Drop n bytes from the front of *chain. */
-void px_chain_drop(struct rte_mbuf **chain, uint32_t n)
-{
-	struct rte_mbuf *m = *chain;
-
-	while (m != NULL && n > 0 && n >= rte_pktmbuf_data_len(m)) {
-		struct rte_mbuf *next = m->next;
-		uint32_t pkt_len = rte_pktmbuf_pkt_len(m) - rte_pktmbuf_data_len(m);
-		uint16_t nb_segs = m->nb_segs;
-
-		n -= rte_pktmbuf_data_len(m);
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-		rte_pktmbuf_free_seg(m);
-		if (next != NULL) {
-			next->pkt_len = pkt_len;
-			next->nb_segs = nb_segs - 1;
-		}
-		m = next;
-	}
-	if (m != NULL && n > 0) {
-		m->data_off += n;
-		m->data_len -= n;
-		m->pkt_len -= n;
-	}
-	if (m != NULL && m->pkt_len == 0) {
-		rte_pktmbuf_free(m);
-		m = NULL;
-	}
-	*chain = m;
-}
-
-struct rte_mbuf *px_chain_take(struct rte_mempool *pool, struct rte_mbuf **chain, uint32_t n)
-{
-	struct rte_mbuf *head = *chain, *m = head, *last = NULL, *part = NULL;
-	uint32_t taken = 0;
-	uint16_t segs = 0;
-
-	if (n == 0 || head == NULL)
-		return NULL;
-	if (n >= rte_pktmbuf_pkt_len(head)) {
-		*chain = NULL;
-		return head;
-	}
-	/* whole segments first */
-	while (taken + rte_pktmbuf_data_len(m) <= n) {
-		taken += rte_pktmbuf_data_len(m);
-		segs++;
-		last = m;
-		m = m->next;
-	}
-	if (taken < n) {
-		/* m straddles: an indirect mbuf carries its first n - taken bytes */
-		uint16_t k = (uint16_t)(n - taken);
-		struct rte_mbuf *next = m->next;
-		uint16_t nb = m->nb_segs;
-		uint32_t pl = m->pkt_len;
-
-		part = rte_pktmbuf_alloc(pool);
-		if (part == NULL)
-			return NULL;
-		m->next = NULL; /* attach looks at this segment only */
-		rte_pktmbuf_attach(part, m);
-		m->next = next;
-		m->nb_segs = nb;
-		m->pkt_len = pl;
-		part->data_len = k;
-		part->pkt_len = k;
-		m->data_off += k;
-		m->data_len -= k;
-	}
-	/* m (advanced) heads the rest */
-	m->pkt_len = rte_pktmbuf_pkt_len(head) - n;
-	m->nb_segs = head->nb_segs - segs;
-	if (last != NULL) {
-		last->next = part;
-		head->pkt_len = n;
-		head->nb_segs = segs + (part != NULL);
-	} else {
-		head = part;
-	}
-	*chain = m;
-	return head;
 }
 
 /* Drop n bytes from the front of the receive queue and give them back to the window. */
@@ -344,239 +257,6 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 	return -1;
 }
 
-/* ---- responses ---- */
-
-const char *px_reason(unsigned int status)
-{
-	switch (status) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 413:
-		return "Content Too Large";
-	case 414:
-		return "URI Too Long";
-	case 417:
-		return "Expectation Failed";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return status < 200   ? "Informational"
-		       : status < 300 ? "OK"
-		       : status < 400 ? "Redirection"
-		       : status < 500 ? "Client Error"
-				      : "Server Error";
-	}
-}
-
-static const char *worker_date(struct dp_worker *w)
-{
-	struct px_worker *px = px_of(w);
-
-	if (w->ns.now >= px->date_until) {
-		struct timespec ts;
-		struct tm tm;
-
-		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO: no system call */
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(px->date, sizeof(px->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		px->date_until =
-			w->ns.now + w->ns.hz - (uint64_t)ts.tv_nsec * w->ns.hz / 1000000000ull;
-	}
-	return px->date;
-}
-
-/* Append len bytes of data to chain head, allocating segments as needed. */
-int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data, uint32_t len)
-{
-	struct rte_mbuf *tail = rte_pktmbuf_lastseg(head);
-	const uint8_t *p = data;
-
-	while (len > 0) {
-		uint16_t room = rte_pktmbuf_tailroom(tail);
-		uint16_t n;
-
-		if (room == 0) {
-			struct rte_mbuf *seg = rte_pktmbuf_alloc(pool);
-
-			if (seg == NULL || rte_pktmbuf_chain(head, seg) != 0) {
-				rte_pktmbuf_free(seg);
-				return -ENOMEM;
-			}
-			tail = seg;
-			continue;
-		}
-		n = (uint16_t)RTE_MIN((uint32_t)room, len);
-		memcpy(rte_pktmbuf_mtod_offset(tail, void *, tail->data_len), p, n);
-		tail->data_len += n;
-		head->pkt_len += n;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-void px_count_status(struct px_worker *px, unsigned int status)
-{
-	static const uint8_t cls[] = { PX_CNT_responses_1xx, PX_CNT_responses_2xx,
-				       PX_CNT_responses_3xx, PX_CNT_responses_4xx,
-				       PX_CNT_responses_5xx };
-	unsigned int c = status / 100;
-
-	if (c >= 1 && c <= 5)
-		px->cnt[cls[c - 1]]++;
-}
-
-/* Queue the head (and a configured body) of the response. Returns 0 or -ENOMEM. */
-static int send_head(struct dp_worker *w, struct px_session *s, unsigned int status,
-		     const char *ctype, const char *body, uint64_t body_len, bool head_only)
-{
-	/* 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6, 15.3.5) */
-	bool bodyless = status < 200 || status == 204 || status == 304;
-	char hdr[768], clen[384] = "";
-	struct rte_mbuf *m;
-	int n;
-
-	if (bodyless)
-		head_only = true;
-	else
-		snprintf(clen, sizeof(clen), "Content-Type: %s\r\nContent-Length: %lu\r\n", ctype,
-			 (unsigned long)body_len);
-	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n%s%s\r\n",
-		     status, px_reason(status), worker_date(w), clen,
-		     s->close_after ? "Connection: close\r\n" : "");
-	m = rte_pktmbuf_alloc(w->pool);
-	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
-	    (!head_only && body != NULL && px_chain_append(w->pool, m, body, (uint32_t)body_len))) {
-		rte_pktmbuf_free(m);
-		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
-		return -ENOMEM;
-	}
-	px_count_status(px_of(w), status);
-	px_obj_status(s->lst->cnt, status);
-	s->lst->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(m);
-	s->status = (uint16_t)status;
-	s->head_sent = 1;
-	return tcp_send(s->conn, m) == -EPIPE ? -EPIPE : 0;
-}
-
-/* Queue more of a generated body, as indirect mbufs onto the worker's pattern buffer, while
- * the send queue has room. The pattern holds a whole number of 26-byte periods, so every
- * piece starts at the pattern's first byte. */
-static int send_generated(struct dp_worker *w, struct px_session *s)
-{
-	struct px_worker *px = px_of(w);
-	uint16_t plen = rte_pktmbuf_data_len(px->pattern);
-
-	while (s->resp_left > 0 && tcp_send_space(s->conn) > 0) {
-		/* a whole number of pattern buffers, so the next piece starts in phase */
-		uint64_t want = RTE_MIN(s->resp_left, (uint64_t)PX_SEND_CHUNK / plen * plen);
-		struct rte_mbuf *head = NULL;
-		uint64_t queued = 0;
-
-		while (queued < want) {
-			struct rte_mbuf *mi = rte_pktmbuf_alloc(w->pool);
-			uint16_t n = (uint16_t)RTE_MIN((uint64_t)plen, want - queued);
-
-			if (mi == NULL)
-				break;
-			rte_pktmbuf_attach(mi, px->pattern);
-			mi->data_len = n;
-			mi->pkt_len = n;
-			if (head == NULL) {
-				head = mi;
-			} else if (rte_pktmbuf_chain(head, mi) != 0) {
-				rte_pktmbuf_free(mi);
-				break;
-			}
-			queued += n;
-		}
-		if (head == NULL) {
-			px->cnt[PX_CNT_drop_no_mbuf]++;
-			return -ENOMEM; /* retried on the next writable event or timer */
-		}
-		queued = rte_pktmbuf_pkt_len(head);
-		if (tcp_send(s->conn, head) != 0)
-			return -EPIPE;
-		s->resp_left -= queued;
-		s->resp_off += queued;
-		px->cnt[PX_CNT_body_bytes_generated] += queued;
-	}
-	return 0;
-}
-
-/* Answer the current request: error (route < 0 with status), or its route's respond. */
-static int respond(struct dp_worker *w, struct px_session *s, unsigned int status)
-{
-	const struct dp_listener_conf *l = px_session_listener(s);
-	bool head_only = s->req.method == HTTP_M_HEAD;
-	char body[128];
-	int rc;
-
-	s->state = PX_RESPOND;
-	if (s->route < 0) {
-		int n = snprintf(body, sizeof(body), "%u %s\n", status, px_reason(status));
-
-		return send_head(w, s, status, "text/plain", body, (uint64_t)n, head_only);
-	}
-	const struct dp_respond_conf *r = &l->routes[s->route].respond;
-
-	if (r->bytes >= 0) {
-		rc = send_head(w, s, r->status, r->content_type, NULL, (uint64_t)r->bytes, false);
-		if (rc == 0 && !head_only && r->status >= 200 && r->status != 204 &&
-		    r->status != 304) {
-			s->resp_left = (uint64_t)r->bytes;
-			rc = send_generated(w, s);
-		}
-		return rc;
-	}
-	return send_head(w, s, r->status, r->content_type, r->body,
-			 r->body == NULL ? 0 : strlen(r->body), head_only);
-}
-
-int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status)
-{
-	if (s->svc >= 0)
-		px_obj_status(px_of(w)->svcs[s->svc].cnt, status);
-	s->route = -1;
-	return respond(w, s, status);
-}
-
 /* Refuse the request being parsed with err's status and close after the answer. */
 static int refuse(struct dp_worker *w, struct px_session *s, int err)
 {
@@ -587,7 +267,7 @@ static int refuse(struct dp_worker *w, struct px_session *s, int err)
 		px->err[e]++;
 	s->close_after = 1;
 	s->route = -1;
-	return respond(w, s, (unsigned int)http_error_status(err));
+	return px_respond(w, s, (unsigned int)http_error_status(err));
 }
 
 /* ---- the request state machine ---- */
@@ -629,7 +309,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		s->route = route;
 	}
 	if (s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body))
-		return respond(w, s, s->status);
+		return px_respond(w, s, s->status);
 	if (s->req.flags & HTTP_F_EXPECT_CONTINUE) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
@@ -658,7 +338,7 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 	}
 	if (!http_body_done(&s->body))
 		return -EAGAIN;
-	return respond(w, s, s->status);
+	return px_respond(w, s, s->status);
 }
 
 /* Run the session as far as the received bytes and the send queue allow. Returns false when
@@ -684,7 +364,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 			rc = discard_body(w, s);
 			break;
 		case PX_RESPOND:
-			rc = send_generated(w, s);
+			rc = px_send_generated(w, s);
 			if (rc == 0 && s->resp_left == 0) {
 				if (s->close_after) {
 					px_session_free(w, s, PX_END_CLOSE);
@@ -852,7 +532,7 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 		px->cnt[PX_CNT_header_timeouts]++;
 		s->close_after = 1;
 		s->route = -1;
-		if (respond(w, s, 408) != 0 || s->resp_left == 0)
+		if (px_respond(w, s, 408) != 0 || s->resp_left == 0)
 			px_session_free(w, s, PX_END_CLOSE);
 		return;
 	}
@@ -871,23 +551,6 @@ void px_timers(struct dp_worker *w)
 
 /* ---- set-up ---- */
 
-static int make_pattern(struct dp_worker *w)
-{
-	struct px_worker *px = px_of(w);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-	uint16_t len;
-	uint8_t *p;
-
-	if (m == NULL)
-		return -ENOMEM;
-	len = rte_pktmbuf_tailroom(m) / 26 * 26;
-	p = (uint8_t *)rte_pktmbuf_append(m, len);
-	for (uint16_t i = 0; i < len; i++)
-		p[i] = px_body_byte(i);
-	px->pattern = m;
-	return 0;
-}
-
 int px_init(struct dp_worker *w)
 {
 	const struct dp_conf *conf = w->dp->conf;
@@ -904,7 +567,7 @@ int px_init(struct dp_worker *w)
 		px->sessions[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
 	px->free_head = 0;
 	tcp_wheel_init(&px->wheel, rte_rdtsc(), w->dp->hz / 1000);
-	rc = make_pattern(w);
+	rc = px_make_pattern(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
 	if (rc != 0)
