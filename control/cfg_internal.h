@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice control: the table-driven configuration loader, types shared by cfg_keys.c (the table)
- * and cfg_load.c (the YAML walk). Included by nothing outside control/ except its unit test.
+ * sluice control: the table-driven configuration loader, types shared by cfg_keys.c (the table),
+ * cfg_load.c (the YAML walk) and cfg_conv.c (scalar conversion and messages). Included by
+ * nothing outside control/ except its unit test.
  *
  * One row per key. A row names the key, its type, where its value lives in the containing
  * struct, its default and its bounds; nested maps, lists and dicts point at a sub-table. Adding a
@@ -142,6 +143,20 @@ const char *cfg_closest(const char *word, const void *base, unsigned int n, size
 			size_t name_off);
 /* malloc'ed printf; aborts nothing: NULL when out of memory. */
 char *cfg_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cfg_conv.c, for the walk in cfg_load.c. */
+/* "a.b" from path and key, either of which may be empty; malloc'ed, NULL when out of memory. */
+char *cfg_join(const char *path, const char *key);
+/* s is a valid CFG_NAME: [A-Za-z0-9._:-]{1,CFG_NAME_MAX}. */
+bool cfg_name_ok(const char *s);
+/* The phrase after "expected " for row k ("an integer from 1 to 64"), into buf. */
+void cfg_expected(const struct cfg_key *k, char *buf, size_t len);
+/* Convert text s into k's field(s) of obj. check is false for the table's own defaults, which
+ * may sit outside the range a user may write (bytes: -1). Returns 0, -EINVAL, -ERANGE, -ENOMEM,
+ * or -ENOTSUP for a planned enum value. */
+int cfg_conv_scalar(const struct cfg_key *k, const char *s, void *obj, bool check);
+/* Set every default of table t in obj, nested maps included (not list or dict elements). */
+void cfg_apply_defaults(const struct cfg_table *t, void *obj);
 
 /* Test hook: true lets CFG_PLANNED_GATE keys through (listeners and services until the proxy
  * work lands). Not for production code. */

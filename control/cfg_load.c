@@ -12,8 +12,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* vasprintf */
 #endif
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -55,66 +53,6 @@ void cfg_set_planned_override(bool on)
 	planned_override = on;
 }
 
-/* ---- errors ---- */
-
-void cfg_error(struct cfg_errors *errs, const char *fmt, ...)
-{
-	va_list ap;
-	char *line;
-
-	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
-	va_end(ap);
-	if (line == NULL)
-		return;
-	if (errs->n == errs->cap) {
-		unsigned int cap = errs->cap ? errs->cap * 2 : 16;
-		char **l = realloc(errs->lines, cap * sizeof(*l));
-
-		if (l == NULL) {
-			free(line);
-			return;
-		}
-		errs->lines = l;
-		errs->cap = cap;
-	}
-	errs->lines[errs->n++] = line;
-}
-
-void cfg_errors_free(struct cfg_errors *errs)
-{
-	for (unsigned int i = 0; i < errs->n; i++)
-		free(errs->lines[i]);
-	free(errs->lines);
-	errs->lines = NULL;
-	errs->n = errs->cap = 0;
-}
-
-char *cfg_strdupf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-/* "a.b" from path and key, either of which may be empty. */
-static char *join(const char *path, const char *key)
-{
-	if (path == NULL)
-		path = "";
-	if (key == NULL || key[0] == '\0')
-		return strdup(path);
-	if (path[0] == '\0')
-		return strdup(key);
-	return cfg_strdupf("%s.%s", path, key);
-}
-
 static void ctx_verr(struct cfg_ctx *ctx, struct cfg_pos pos, const char *what, const char *fmt,
 		     va_list ap)
 {
@@ -148,7 +86,7 @@ static void __attribute__((format(printf, 5, 6)))
 ctx_err(struct cfg_ctx *ctx, struct cfg_pos pos, const char *path, const char *key, const char *fmt,
 	...)
 {
-	char *what = join(path, key);
+	char *what = cfg_join(path, key);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -227,7 +165,7 @@ struct cfg_pos cfg_rec_pos(const struct cfg_rec *rec, const char *key)
 void cfg_rec_error(struct cfg_ctx *ctx, const struct cfg_rec *rec, const char *key, const char *fmt,
 		   ...)
 {
-	char *what = join(rec->path, key);
+	char *what = cfg_join(rec->path, key);
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -236,60 +174,7 @@ void cfg_rec_error(struct cfg_ctx *ctx, const struct cfg_rec *rec, const char *k
 	free(what);
 }
 
-/* Optimal string alignment distance (a swap of two neighbours costs one), ignoring case. */
-static unsigned int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned int d[CFG_NAME_MAX + 2][CFG_NAME_MAX + 2];
-
-	if (la > CFG_NAME_MAX || lb > CFG_NAME_MAX)
-		return ~0u;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned int cost = tolower((unsigned char)a[i - 1]) !=
-					    tolower((unsigned char)b[j - 1]);
-			unsigned int v = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
-const char *cfg_closest(const char *word, const void *base, unsigned int n, size_t stride,
-			size_t name_off)
-{
-	/* Two edits catch most typos; on short words that would suggest nearly anything. */
-	unsigned int limit = strlen(word) <= 4 ? 1 : 2, best_d = ~0u;
-	const char *best = NULL;
-
-	for (unsigned int i = 0; i < n; i++) {
-		const char *name = *(char *const *)((const char *)base + i * stride + name_off);
-		unsigned int d;
-
-		if (name == NULL)
-			continue;
-		d = edit_distance(word, name);
-		if (d <= limit && d < strlen(name) && d < best_d) {
-			best = name;
-			best_d = d;
-		}
-	}
-	return best;
-}
-
-/* ---- scalars ---- */
+/* ---- YAML nodes ---- */
 
 static struct cfg_pos node_pos(const yaml_node_t *n)
 {
@@ -342,224 +227,7 @@ static void describe(const yaml_node_t *n, char *buf, size_t len)
 	snprintf(buf + o, len - o, "\"");
 }
 
-/* The phrase after "expected " for a row. */
-static void expected(const struct cfg_key *k, char *buf, size_t len)
-{
-	uint64_t tmax = k->type == CFG_U32   ? UINT32_MAX
-			: k->type == CFG_I64 ? INT64_MAX
-					     : UINT64_MAX;
-	size_t o;
-
-	switch (k->type) {
-	case CFG_BOOL:
-		snprintf(buf, len, "true or false");
-		break;
-	case CFG_U32:
-	case CFG_U64:
-	case CFG_I64:
-		if (k->max >= tmax && k->min == 0)
-			snprintf(buf, len, "a non-negative integer");
-		else if (k->max >= tmax)
-			snprintf(buf, len, "an integer of at least %llu",
-				 (unsigned long long)k->min);
-		else
-			snprintf(buf, len, "an integer from %llu to %llu",
-				 (unsigned long long)k->min, (unsigned long long)k->max);
-		break;
-	case CFG_STR:
-		if (k->flags & CFG_NAME)
-			snprintf(buf, len, "a name of 1 to %u characters from A-Z a-z 0-9 . _ : -",
-				 CFG_NAME_MAX);
-		else if (k->max)
-			snprintf(buf, len, "a string of %llu to %llu characters",
-				 (unsigned long long)k->min, (unsigned long long)k->max);
-		else if (k->min)
-			snprintf(buf, len, "a non-empty string");
-		else
-			snprintf(buf, len, "a string");
-		break;
-	case CFG_ENUM:
-		o = snprintf(buf, len, "one of");
-		for (const struct cfg_enum *e = k->enums; e->name && o < len; e++)
-			if (!e->planned)
-				o += snprintf(buf + o, len - o, "%s %s", e == k->enums ? "" : ",",
-					      e->name);
-		break;
-	case CFG_IPV4:
-		snprintf(buf, len, "an IPv4 address A.B.C.D");
-		break;
-	case CFG_PREFIX:
-		snprintf(buf, len,
-			 "an IPv4 address and prefix length A.B.C.D/N, N from %llu to %llu",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
-		break;
-	case CFG_ADDRPORT:
-		snprintf(buf, len, "an IPv4 address and port A.B.C.D:PORT, PORT from 1 to 65535");
-		break;
-	case CFG_STRLIST:
-		snprintf(buf, len, "a list of strings");
-		break;
-	case CFG_MAP:
-		snprintf(buf, len, "a mapping");
-		break;
-	case CFG_LIST:
-		snprintf(buf, len, "a list of mappings");
-		break;
-	case CFG_DICT:
-		snprintf(buf, len, "a mapping of names to mappings");
-		break;
-	}
-}
-
-/* Decimal digits only: no sign, no 0x, no 1e3, no spaces. */
-static int parse_u64(const char *s, uint64_t *v)
-{
-	uint64_t r = 0;
-
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (r > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -ERANGE;
-		r = r * 10 + (uint64_t)(*s - '0');
-	}
-	*v = r;
-	return 0;
-}
-
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CFG_NAME_MAX)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == n;
-}
-
-static int parse_ipv4(const char *s, uint32_t *addr)
-{
-	struct in_addr a;
-
-	/* glibc's inet_pton takes exactly four decimal octets, no leading zeros. */
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*addr = a.s_addr;
-	return 0;
-}
-
-/* "A.B.C.D" SEP "N": the address and the number, N within lo..hi. */
-static int parse_addr_num(const char *s, char sep, uint32_t *addr, uint32_t *num, uint64_t lo,
-			  uint64_t hi)
-{
-	const char *p = strrchr(s, sep);
-	char ip[INET_ADDRSTRLEN];
-	uint64_t v;
-
-	if (p == NULL || (size_t)(p - s) >= sizeof(ip))
-		return -EINVAL;
-	memcpy(ip, s, p - s);
-	ip[p - s] = '\0';
-	if (parse_ipv4(ip, addr) < 0 || parse_u64(p + 1, &v) < 0)
-		return -EINVAL;
-	if (v < lo || v > hi)
-		return -ERANGE;
-	*num = (uint32_t)v;
-	return 0;
-}
-
 #define FIELD(obj, off, type) ((type *)((char *)(obj) + (off)))
-
-/* Convert text into k's field(s) of obj. check is false for the table's own defaults, which
- * may sit outside the range a user may write (bytes: -1). Returns 0, -EINVAL, -ERANGE, or
- * -ENOTSUP for a planned enum value. */
-static int conv_scalar(const struct cfg_key *k, const char *s, void *obj, bool check)
-{
-	uint64_t v = 0;
-	size_t n;
-	char *dup;
-
-	switch (k->type) {
-	case CFG_BOOL:
-		if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "TRUE") == 0)
-			*FIELD(obj, k->off, bool) = true;
-		else if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
-			 strcmp(s, "FALSE") == 0)
-			*FIELD(obj, k->off, bool) = false;
-		else
-			return -EINVAL;
-		return 0;
-	case CFG_U32:
-	case CFG_U64:
-	case CFG_I64:
-		if (!check && k->type == CFG_I64 && s[0] == '-') {
-			*FIELD(obj, k->off, int64_t) = strtoll(s, NULL, 10);
-			return 0;
-		}
-		if (parse_u64(s, &v) < 0)
-			return -EINVAL;
-		if (check && (v < k->min || v > k->max))
-			return -ERANGE;
-		if (k->type == CFG_U32 && v > UINT32_MAX)
-			return -ERANGE;
-		if (k->type == CFG_I64 && v > INT64_MAX)
-			return -ERANGE;
-		if (k->type == CFG_U32)
-			*FIELD(obj, k->off, uint32_t) = (uint32_t)v;
-		else if (k->type == CFG_U64)
-			*FIELD(obj, k->off, uint64_t) = v;
-		else
-			*FIELD(obj, k->off, int64_t) = (int64_t)v;
-		return 0;
-	case CFG_STR:
-		n = strlen(s);
-		if (check && (k->flags & CFG_NAME) && !name_ok(s))
-			return -EINVAL;
-		if (check && (n < k->min || (k->max && n > k->max)))
-			return -ERANGE;
-		dup = strdup(s);
-		if (dup == NULL)
-			return -ENOMEM;
-		free(*FIELD(obj, k->off, char *));
-		*FIELD(obj, k->off, char *) = dup;
-		return 0;
-	case CFG_ENUM:
-		for (const struct cfg_enum *e = k->enums; e->name; e++) {
-			if (strcmp(e->name, s) != 0)
-				continue;
-			if (check && e->planned)
-				return -ENOTSUP;
-			*FIELD(obj, k->off, uint32_t) = e->value;
-			return 0;
-		}
-		return -EINVAL;
-	case CFG_IPV4:
-		return parse_ipv4(s, FIELD(obj, k->off, uint32_t));
-	case CFG_PREFIX:
-		return parse_addr_num(s, '/', FIELD(obj, k->off, uint32_t),
-				      FIELD(obj, k->off2, uint32_t), k->min, k->max);
-	case CFG_ADDRPORT:
-		return parse_addr_num(s, ':', FIELD(obj, k->off, uint32_t),
-				      FIELD(obj, k->off2, uint32_t), 1, 65535);
-	default:
-		return -EINVAL;
-	}
-}
-
-static void apply_defaults(const struct cfg_table *t, void *obj)
-{
-	for (unsigned int i = 0; i < t->n_keys; i++) {
-		const struct cfg_key *k = &t->keys[i];
-
-		if (k->flags & CFG_PLANNED)
-			continue; /* no field behind it */
-		if (k->type == CFG_MAP)
-			apply_defaults(k->sub, FIELD(obj, k->off, void));
-		else if (k->def != NULL)
-			conv_scalar(k, k->def, obj, false);
-	}
-}
 
 /* ---- the walk ---- */
 
@@ -582,7 +250,7 @@ static void bad_value(struct cfg_ctx *ctx, const struct cfg_key *k, const yaml_n
 {
 	char exp[256], got[CFG_GOT_MAX * 4 + 16];
 
-	expected(k, exp, sizeof(exp));
+	cfg_expected(k, exp, sizeof(exp));
 	describe(v, got, sizeof(got));
 	ctx_err(ctx, node_pos(v), what, NULL, "expected %s, got %s", exp, got);
 }
@@ -657,7 +325,7 @@ static void walk_list(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj, c
 		void *elem = arr + i * k->elem_size;
 		struct cfg_rec *rec;
 
-		apply_defaults(k->sub, elem);
+		cfg_apply_defaults(k->sub, elem);
 		if (e->type != YAML_MAPPING_NODE) {
 			char got[CFG_GOT_MAX * 4 + 16], *at = cfg_strdupf("%s[%u]", what, i);
 
@@ -714,7 +382,7 @@ static void walk_dict(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj, c
 		}
 		if (dup)
 			continue;
-		if ((k->flags & CFG_NAME) && !name_ok(name))
+		if ((k->flags & CFG_NAME) && !cfg_name_ok(name))
 			ctx_err(ctx, node_pos(kn), what, NULL,
 				"invalid name '%s': expected 1 to %u characters from A-Z a-z 0-9 "
 				". _ : -",
@@ -726,11 +394,11 @@ static void walk_dict(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj, c
 			ctx_err(ctx, node_pos(e), what, name, "expected a mapping, got %s", got);
 			continue;
 		}
-		apply_defaults(k->sub, elem);
+		cfg_apply_defaults(k->sub, elem);
 		*FIELD(elem, k->sub->name_off, char *) = strdup(name);
 		cnt++;
 		*FIELD(obj, k->off2, uint32_t) = cnt;
-		rec = walk_map(ctx, k->sub, elem, e, node_pos(e), join(what, name));
+		rec = walk_map(ctx, k->sub, elem, e, node_pos(e), cfg_join(what, name));
 		if (rec != NULL) {
 			rec->array = arr;
 			rec->elem_size = k->elem_size;
@@ -774,7 +442,7 @@ static bool walk_value(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
 	default:
 		if (v->type != YAML_SCALAR_NODE || null)
 			break;
-		rc = conv_scalar(k, (const char *)v->data.scalar.value, obj, true);
+		rc = cfg_conv_scalar(k, (const char *)v->data.scalar.value, obj, true);
 		if (rc == 0)
 			return true;
 		if (rc == -ENOTSUP) {
@@ -886,7 +554,7 @@ static struct cfg_rec *walk_map(struct cfg_ctx *ctx, const struct cfg_table *t, 
 			ctx_err(ctx, node_pos(kn), rec->path, name, "not supported yet");
 			continue;
 		}
-		what = join(rec->path, name);
+		what = cfg_join(rec->path, name);
 		if (what == NULL) {
 			ctx_err(ctx, node_pos(kn), NULL, NULL, "out of memory");
 			continue;
@@ -1065,7 +733,7 @@ unsigned int cfg_parse_file(const char *file, const struct cfg_table *t, void *o
 	char *buf;
 	int err = 0;
 
-	apply_defaults(t, obj);
+	cfg_apply_defaults(t, obj);
 	buf = read_file(file, &len, &err);
 	if (buf == NULL) {
 		cfg_error(errs, "%s: cannot read: %s", file, strerror(err));
@@ -1207,7 +875,7 @@ unsigned int cfg_diff_obj(const struct cfg_table *t, const void *a, const void *
 
 		if (k->flags & (CFG_RELOADABLE | CFG_PLANNED))
 			continue;
-		what = join(path, k->name);
+		what = cfg_join(path, k->name);
 		if (what == NULL)
 			continue;
 		if (k->type == CFG_MAP) {
