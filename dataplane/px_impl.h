@@ -25,23 +25,26 @@ enum px_state {
 
 struct px_upstream;
 
+/* Laid out without holes: an idle keep-alive connection costs sizeof(struct px_session) here,
+ * plus its TCB (docs/BENCHMARKS.md, "Idle connections"). */
 struct px_session {
 	struct tcp_conn *conn;
 	struct px_listener *lst;
 	struct rte_mbuf *rx;	/* received bytes not consumed yet, one chain */
 	struct px_upstream *up; /* proxy: the upstream connection serving this request */
-	uint32_t next_free;
+	uint64_t resp_left;	/* generated body bytes still to queue */
+	struct tcp_timer timer;
+	union {
+		uint32_t next_free; /* while free (px_request_reset sets route on accept) */
+		int32_t route;	    /* index in the listener's routes, -1: error response */
+	};
+	int32_t ep;	 /* proxy: endpoint picked, -1 none */
+	uint16_t status; /* response being sent */
+	int16_t svc;	 /* proxy: service index, -1 none */
 	uint8_t state;
 	uint8_t close_after; /* Connection: close once the response is out */
 	uint8_t peer_fin;
 	uint8_t head_sent;
-	uint16_t status;    /* response being sent */
-	int16_t svc;	    /* proxy: service index, -1 none */
-	int32_t route;	    /* index in the listener's routes, -1: error response */
-	int32_t ep;	    /* proxy: endpoint picked, -1 none */
-	uint64_t resp_left; /* generated body bytes still to queue */
-	uint64_t resp_off;  /* generated body bytes already queued */
-	struct tcp_timer timer;
 	struct http_msg req;
 	struct http_body body;
 };

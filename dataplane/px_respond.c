@@ -177,7 +177,6 @@ int px_send_generated(struct dp_worker *w, struct px_session *s)
 		if (tcp_send(s->conn, head) != 0)
 			return -EPIPE;
 		s->resp_left -= queued;
-		s->resp_off += queued;
 		px->cnt[PX_CNT_body_bytes_generated] += queued;
 	}
 	return 0;

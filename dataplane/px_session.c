@@ -205,7 +205,6 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	s->svc = -1;
 	s->ep = -1;
 	s->resp_left = 0;
-	s->resp_off = 0;
 	/* Idle until the first byte of the next request, then the header timeout. */
 	arm_timer(w, s, rx_len(s) > 0 ? l->limits.header_timeout_ms : l->limits.idle_timeout_ms);
 }

@@ -129,15 +129,25 @@ struct tcp_conn {
 
 	struct tcp_tuple t;
 	uint32_t hnext; /* next in hash chain; next free TCB while free */
-	uint32_t tw_prev, tw_next;
+	/* The initial sequence numbers matter only until the handshake is over (SYN and SYN-ACK
+	 * checks and retransmissions); the TIME_WAIT list links only in TIME_WAIT, which a TCB
+	 * reaches after its SYN was acknowledged. They share 8 bytes of every TCB. */
+	union {
+		struct {
+			uint32_t iss;
+			uint32_t irs;
+		};
+		struct {
+			uint32_t tw_prev, tw_next;
+		};
+	};
 	uint32_t flags;
 	uint8_t state;	  /* enum tcp_state */
 	uint8_t rtx_kind; /* enum tcp_rtx_kind */
 	uint8_t busy;	  /* stack frames using this TCB: free is deferred until 0 */
 	uint8_t ifindex;
 
-	/* send sequence space */
-	uint32_t iss;
+	/* send sequence space (iss above) */
 	uint32_t snd_una;
 	uint32_t snd_nxt; /* next to send (rewound by RTO) */
 	uint32_t snd_max; /* highest sequence number sent + 1 */
@@ -146,12 +156,11 @@ struct tcp_conn {
 	uint32_t max_snd_wnd;		    /* RFC 5961 5.2 */
 	uint32_t sq_seq;		    /* sequence number of sq_head's first byte */
 	uint32_t sq_bytes;		    /* bytes in the send queue (unacked, sent or not) */
+	uint32_t sq_cur_seq;		    /* sequence number of sq_cur's first byte */
 	struct rte_mbuf *sq_head, *sq_tail; /* linked through m->next, one mbuf at a time */
-	struct rte_mbuf *sq_cur;	    /* output cursor: some mbuf of the queue ... */
-	uint32_t sq_cur_seq;		    /* ... and the sequence number of its first byte */
+	struct rte_mbuf *sq_cur;	    /* output cursor: some mbuf of the queue */
 
-	/* receive sequence space */
-	uint32_t irs;
+	/* receive sequence space (irs above) */
 	uint32_t rcv_nxt;
 	uint32_t rcv_adv;	   /* right edge of the window we advertised */
 	uint32_t last_ack_sent;	   /* RFC 7323 4.3 */
