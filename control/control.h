@@ -125,6 +125,10 @@ const char *ctl_admin_name(uint32_t admin);
 unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
 			   struct cfg_errors *errs);
 
+/* The mem.* / workerW.mem.* part of show pools (ctl_mem.c); in JSON, a leading ",\"mem\":{...}"
+ * member. Control only. */
+void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out);
+
 /* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
 int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);

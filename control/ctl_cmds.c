@@ -18,7 +18,7 @@
  *                first line that matches a counter name (grep -m1 ip_drop_bad_cksum) is the
  *                total. Every counter is printed, zero or not.
  *                pool.NAME.size, .in_use, .available: every mbuf pool.
- *   show pools   the pool.* lines only.
+ *   show pools   the pool.* lines, then the mem.* lines of ctl_mem.c.
  *
  * JSON forms (a trailing "json" word) are one compact object on one line:
  *   show info json   {"name":"sluice","version":..,"pid":..,"uptime_sec":..,"workers":..,
@@ -83,7 +83,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show config", ctl_cmd_show_config,
 	  "show config: the running configuration as YAML (every key, defaults included)" },
 	{ "show pools", ctl_cmd_show_pools,
-	  "show pools [json]: mbuf pools: size, in use, available" },
+	  "show pools [json]: mbuf pools, per-worker connection pools, bytes per idle connection" },
 	{ "shutdown", ctl_cmd_shutdown,
 	  "shutdown [GRACE_MS]: stop accepting, let requests finish within GRACE_MS, exit" },
 };
@@ -543,6 +543,7 @@ static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct
 	if (json)
 		ctl_printf(out, "{");
 	ctl_pools(env->dp, json, out);
+	ctl_mem_lines(env->dp, json, out);
 	if (json)
 		ctl_printf(out, "}\n");
 	return 0;

@@ -232,6 +232,27 @@ void dp_tcp_listen_ports(struct dp *dp);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
 
+/* Memory held by one worker's connection pools (dp_mem.c). Sizes in bytes; counts read
+ * relaxed, so a gauge may be one update behind. */
+struct dp_mem {
+	size_t tcb_bytes; /* sizeof one TCB */
+	uint32_t tcbs_max, tcbs_used, tcbs_hwm, tcbs_time_wait;
+	uint32_t hash_buckets; /* connection table: one 32-bit TCB index per bucket */
+	size_t hash_bytes;
+	size_t session_bytes; /* sizeof one HTTP session */
+	uint32_t sessions_max, sessions_used;
+	size_t upstream_bytes; /* sizeof one upstream connection (reverse proxy) */
+	uint32_t upstreams_max, upstreams_used;
+	uint32_t ooo_mbufs; /* mbufs held in out-of-order queues */
+};
+
+/* Fill m from w's pools. Any thread. */
+void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m);
+
+/* What one idle established client connection costs: its TCB, its share of the connection
+ * table (rounded up) and its HTTP session. It holds no mbuf. */
+size_t dp_mem_idle_conn_bytes(const struct dp_mem *m);
+
 /* The worker lcore entry point (arg: struct dp_worker *). */
 int dp_worker_main(void *arg);
 

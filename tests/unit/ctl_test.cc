@@ -317,8 +317,16 @@ TEST(CtlExec, ShowPortsPrintsEveryCounterTotalFirst)
 	EXPECT_NE(out.find("\"workers\":[{\"id\":0,\"dp\":{"), std::string::npos);
 	EXPECT_NE(out.find("\"pools\":[]}\n"), std::string::npos);
 
-	EXPECT_EQ(x.run("show pools"), "\n"); // no pool in the fake: an empty answer
-	EXPECT_EQ(x.run("show pools json"), "{\"pools\":[]}\n\n");
+	// No mbuf pool in the fake: only the connection pools' lines (zero-sized pools).
+	out = x.run("show pools");
+	EXPECT_EQ(out.rfind("mem.tcb_bytes: ", 0), 0u) << out;
+	EXPECT_NE(out.find("\nmem.idle_conn_bytes: "), std::string::npos);
+	EXPECT_NE(out.find("\nmem.mbufs_in_use: 0\n"), std::string::npos);
+	EXPECT_NE(out.find("\nworker1.mem.sessions_used: 0\n"), std::string::npos);
+	out = x.run("show pools json");
+	EXPECT_EQ(out.rfind("{\"pools\":[],\"mem\":{\"tcb_bytes\":", 0), 0u) << out;
+	EXPECT_NE(out.find(",\"workers\":[{\"id\":0,\"tcbs_max\":0,"), std::string::npos) << out;
+	EXPECT_NE(out.find("]}}\n\n"), std::string::npos) << out;
 }
 
 TEST(CtlBuf, JsonEscaping)

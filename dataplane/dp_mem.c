@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * sluice dataplane: per-worker memory accounting (show pools, docs/BENCHMARKS.md "Idle
+ * connections").
+ *
+ * Every per-connection object comes from a pool sized at start, so what a connection costs is
+ * the size of the objects it holds, read here from the pools themselves rather than estimated:
+ * an idle keep-alive client connection holds one TCB, one link in the connection table and one
+ * HTTP session, and no mbuf.
+ */
+#include <stddef.h>
+
+#include "dataplane.h"
+#include "px_impl.h"
+
+/* The budget of issue 3: an idle established connection costs at most 512 bytes (TCB + table
+ * share + session). The table has at most 2 buckets of 4 bytes per TCB (tcp_conn.c), the TCB
+ * is checked against its share in tcp_conn.c. Growing the session past this fails the build
+ * rather than the benchmark. */
+#define DP_MEM_SESSION_BUDGET 240
+_Static_assert(sizeof(struct px_session) <= DP_MEM_SESSION_BUDGET,
+	       "struct px_session outgrew its share of the 512-byte idle connection budget");
+
+void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m)
+{
+	const struct tcp_stack *ts = &w->ts;
+	const struct px_worker *px = &w->px;
+
+	m->tcb_bytes = tcp_conn_size();
+	m->tcbs_max = ts->conf.max_connections;
+	m->tcbs_used = __atomic_load_n(&ts->conns_used, __ATOMIC_RELAXED);
+	m->tcbs_hwm = __atomic_load_n(&ts->conns_hwm, __ATOMIC_RELAXED);
+	m->tcbs_time_wait = __atomic_load_n(&ts->time_wait, __ATOMIC_RELAXED);
+	m->hash_buckets = ts->buckets != NULL ? ts->bucket_mask + 1 : 0;
+	m->hash_bytes = (size_t)m->hash_buckets * sizeof(ts->buckets[0]);
+	m->session_bytes = sizeof(struct px_session);
+	m->sessions_max = px->n_sessions;
+	m->sessions_used = __atomic_load_n(&px->used, __ATOMIC_RELAXED);
+	m->upstream_bytes = sizeof(struct px_upstream);
+	m->upstreams_max = px->n_upstreams;
+	m->upstreams_used = __atomic_load_n(&px->up_used, __ATOMIC_RELAXED);
+	m->ooo_mbufs = __atomic_load_n(&ts->ooo_mbufs, __ATOMIC_RELAXED);
+}
+
+size_t dp_mem_idle_conn_bytes(const struct dp_mem *m)
+{
+	size_t hash_share = m->tcbs_max ? (m->hash_bytes + m->tcbs_max - 1) / m->tcbs_max : 0;
+
+	return m->tcb_bytes + hash_share + m->session_bytes;
+}
