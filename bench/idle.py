@@ -12,8 +12,8 @@ the response, then holds them idle. While they are idle this script reads:
           connection (TCB + connection table share + session) from the pools' own accounting,
           and the process RSS (VmRSS) before and during (its pools are allocated and zeroed at
           start, so the RSS delta is expected near 0: the cost was paid up front);
-  nginx   (same lab, same client, same N, one worker on the kernel veth holding the same
-          address) the worker's RSS delta / N, and the kernel's: the slab caches a TCP socket
+  nginx   (same lab, same client, same N, workers on the kernel veth holding the same
+          address, reuseport) the workers' RSS delta / N, and the kernel's: the slab caches a TCP socket
           uses (TCP, sock_inode_cache, filp, dentry, eventpoll_*) grown during the hold, minus
           the same growth in sluice's run (where only the client's sockets are kernel sockets),
           i.e. the server's share; approximate, since the slab counters are machine-wide.
@@ -213,7 +213,7 @@ def run_sluice(lab, n, srcs, open_timeout, res):
 
 
 NGINX_CONF = """\
-worker_processes 1;
+worker_processes {workers};
 worker_rlimit_nofile {nofile};
 daemon off;
 pid {d}/nginx.pid;
@@ -229,7 +229,7 @@ http {{
 	keepalive_requests 100000000;
 	keepalive_timeout 3600s;
 	server {{
-		listen {addr}:80 backlog=65535;
+		listen {addr}:80 backlog=65535 reuseport;
 		location / {{ default_type text/plain; return 200 "hello\\n"; }}
 	}}
 }}
@@ -245,27 +245,32 @@ def run_nginx(lab, n, srcs, open_timeout, res):
                                  "dev", lab.APP_IF], check=True)
         lab.ns_exec(lab.LAB_NS, ["sysctl", "-qw", "net.core.somaxconn=65535",
                                  "net.ipv4.tcp_max_syn_backlog=65535"])
-        (d / "nginx.conf").write_text(NGINX_CONF.format(nofile=n + 2048, d=d, addr=lab.APP_ADDR))
+        # One process holds at most RLIMIT_NOFILE sockets (20000 here, and no CAP_SYS_RESOURCE
+        # to raise it): enough workers that reuseport's hash leaves each well under it.
+        workers = max(1, -(-n // 14000))
+        (d / "nginx.conf").write_text(NGINX_CONF.format(
+            workers=workers, nofile=min(n + 2048, 19500), d=d, addr=lab.APP_ADDR))
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", lab.LAB_NS, "prlimit", f"--nofile={n + 4096}", "nginx",
+            ["ip", "netns", "exec", lab.LAB_NS, "nginx",
              "-e", str(d / "error.log"), "-p", str(d), "-c", str(d / "nginx.conf")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        def worker():
+        def worker_pids():
             r = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
-            return r.stdout.split()[0] if r.stdout.split() else None
+            pids = r.stdout.split()
+            return pids if len(pids) == workers else None
 
-        wpid = wait_for(worker, 10)
+        wpids = wait_for(worker_pids, 10)
         listening = wait_for(lambda: lab.ns_exec(lab.LAB_NS, [
             "ss", "-Hltn", f"src {lab.APP_ADDR}:80"]).stdout.strip(), 10)
-        if not wpid or not listening:
+        if not wpids or not listening:
             raise RuntimeError(f"nginx did not start: {(d / 'error.log').read_text()[-300:]}")
         time.sleep(0.5)
-        rss0 = rss_kib(wpid)
+        rss0 = sum(rss_kib(p) for p in wpids)
         slab0 = slab_bytes()
         log(f"nginx: opening {n} connections from {len(srcs)} addresses")
         client, ready = hold(lab, n, srcs, open_timeout)
-        rss1 = rss_kib(wpid)
+        rss1 = sum(rss_kib(p) for p in wpids)
         slab1 = slab_bytes()
         sockstat = lab.ns_exec(lab.LAB_NS, ["cat", "/proc/net/sockstat"]).stdout
         check = client.cmd("check")
@@ -275,7 +280,7 @@ def run_nginx(lab, n, srcs, open_timeout, res):
         est = ready["established"]
         res["nginx"] = {
             "n": n, "established": est, "failed": ready["failed"], "open_s": ready["seconds"],
-            "alive_when_checked": check["alive"],
+            "alive_when_checked": check["alive"], "workers": workers,
             "rss_kib": [rss0, rss1],
             "rss_delta_per_conn": round((rss1 - rss0) * 1024 / max(est, 1), 1),
             "slab_delta": slab_delta(slab0, slab1),

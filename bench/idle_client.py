@@ -16,6 +16,9 @@ Protocol on stdout/stdin (one JSON object per line):
   <- "close"   -> {"closed": E}                        the client closes first (FIN from here:
                                                        TIME_WAIT stays on this side); exit 0
 Bounded: the open phase stops at --timeout (default 120 s); stdin EOF closes everything.
+A process may hold only as many sockets as RLIMIT_NOFILE allows (and raising the hard limit needs
+CAP_SYS_RESOURCE, which containers often lack), so above PER_PROC connections the client runs
+children of PER_PROC connections each and sums their answers.
 """
 
 import errno
@@ -23,10 +26,12 @@ import json
 import resource
 import select
 import socket
+import subprocess
 import sys
 import time
 
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h: choose the port at connect(), per 4-tuple
+PER_PROC = 15000
 
 
 def say(obj):
@@ -59,11 +64,11 @@ def main():
         inflight_max = int(args[i + 1])
         del args[i:i + 2]
     host, port, n, srcs = args[0], int(args[1]), int(args[2]), args[3].split(",")
+    if n > PER_PROC:
+        return parent(args, n, timeout, inflight_max)
     need = n + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard < need:
-        hard = need
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(need, hard)), hard))
 
     request = f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: idle_client\r\n\r\n".encode()
     ep = select.epoll()
@@ -153,6 +158,45 @@ def main():
     for s in idle.values():
         s.close()
     say({"closed": count})
+
+
+def parent(args, n, timeout, inflight_max):
+    """Split n over children of at most PER_PROC connections; sum their answers."""
+    k = -(-n // PER_PROC)
+    kids = []
+    for i in range(k):
+        part = n // k + (1 if i < n % k else 0)
+        kids.append(subprocess.Popen(
+            [sys.executable, __file__, args[0], args[1], str(part), args[3], "--timeout",
+             str(timeout), "--inflight", str(max(16, inflight_max // k))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+
+    def gather():
+        out = {}
+        for p in kids:
+            line = p.stdout.readline()
+            if not line:
+                sys.exit(f"idle_client: a child exited ({p.wait()})")
+            for key, v in json.loads(line).items():
+                out[key] = v if isinstance(v, bool) else (max(out.get(key, 0), v)
+                                                        if key == "seconds" else
+                                                        out.get(key, 0) + v)
+        return out
+
+    say(gather())
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd not in ("check", "close"):
+            continue
+        for p in kids:
+            p.stdin.write(cmd + "\n")
+            p.stdin.flush()
+        say(gather())
+        if cmd == "close":
+            break
+    for p in kids:
+        p.stdin.close()
+        p.wait(60)
 
 
 if __name__ == "__main__":
