@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Idle connections cost what show pools says, hold no mbuf, and are all freed after close.
+
+A smoke version of bench/idle.sh (issue 3: at most 512 bytes per idle established connection,
+TCB + connection table + HTTP session, no buffers held while idle): bench/idle_client.py opens
+N keep-alive connections from two client addresses, each carries one request and response,
+then they sit idle while the test reads the appliance's own pool accounting.
+"""
+
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lab as lablib  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT = REPO / "bench" / "idle_client.py"
+PY = "/usr/bin/python3"
+N = 3000
+SRCS = ["198.18.0.100", "198.18.0.101"]
+BUDGET = 512
+
+
+def idle_config(lab, socket_path, workers):
+    return f"""\
+dataplane:
+  eal: ["--no-huge", "-m", "512", "--no-pci"]
+  workers: {workers}
+  mbufs: 16384
+  max_connections: 4096
+  idle_sleep_us: 50
+  ports:
+    - name: lan
+      device: "{lab.APP_DEVICE},framecnt=2048"
+      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
+listeners:
+  - name: web
+    port: 80
+    limits: {{ max_connections: 16384, header_timeout_ms: 30000, idle_timeout_ms: 120000 }}
+    routes:
+      - match: {{ path_prefix: "/" }}
+        respond: {{ status: 200, body: "hello\\n", content_type: "text/plain" }}
+control:
+  socket: {socket_path}
+"""
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["workers1", "workers2"])
+def idle_app(request):
+    workers = request.param
+    with lablib.running_sluice(workers, config_fn=lambda lab, sock: idle_config(
+            lab, sock, workers)) as app:
+        for a in SRCS:
+            app.ns_exec(app.lab.CLI_NS, ["ip", "addr", "add", f"{a}/{app.lab.LAB_PREFIXLEN}",
+                                         "dev", app.lab.CLI_IF], check=True)
+        yield app
+
+
+def pools(app):
+    return lablib.parse_counters(app.ctl("show pools"))
+
+
+def read_line(proc, timeout):
+    r, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert r, f"idle_client gave no answer within {timeout} s"
+    line = proc.stdout.readline()
+    assert line, f"idle_client exited with {proc.wait(5)}"
+    return json.loads(line)
+
+
+def cmd(proc, c, timeout=30):
+    proc.stdin.write(c + "\n")
+    proc.stdin.flush()
+    return read_line(proc, timeout)
+
+
+def test_idle_connections_cost_and_release(idle_app):
+    app = idle_app
+    base = pools(app)
+    # What the accounting says one idle connection costs, and that it adds up.
+    assert base["mem.idle_conn_bytes"] <= BUDGET, base
+    share = -(-base["worker0.mem.hash_bytes"] // base["worker0.mem.tcbs_max"])
+    assert base["mem.idle_conn_bytes"] == (base["mem.tcb_bytes"] + share
+                                           + base["mem.session_bytes"])
+
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", app.lab.CLI_NS, PY, str(CLIENT), app.lab.APP_ADDR, "80",
+         str(N), ",".join(SRCS), "--timeout", "60"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        ready = read_line(proc, 90)
+        assert ready["established"] == N, f"{ready}\n{app.log_tail()}"
+
+        # Every connection has been answered; wait until the last ACKs are in and the
+        # appliance holds exactly N sessions and TCBs.
+        deadline = time.monotonic() + 10
+        while True:
+            held = pools(app)
+            if (held["mem.sessions_used"] - base["mem.sessions_used"] == N
+                    and held["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"]) \
+                    or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert held["mem.sessions_used"] - base["mem.sessions_used"] == N, held
+        assert held["mem.tcbs_used"] - base["mem.tcbs_used"] == N, held
+        per_worker = sum(held[f"worker{w}.mem.tcbs_used"] for w in range(app.workers))
+        assert per_worker == held["mem.tcbs_used"]
+        # Idle connections hold no buffer: mbufs in use are back at the baseline.
+        assert held["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"], (base, held)
+        assert held["mem.idle_conn_bytes"] <= BUDGET
+
+        alive = cmd(proc, "check")
+        assert alive == {"alive": N, "closed_by_peer": 0}
+
+        assert cmd(proc, "close") == {"closed": N}
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+    # The client closed first: the appliance goes through LAST_ACK, not TIME_WAIT, and every
+    # TCB, session and mbuf comes back.
+    deadline = time.monotonic() + 20
+    while True:
+        after = pools(app)
+        if (after["mem.tcbs_used"] == base["mem.tcbs_used"]
+                and after["mem.sessions_used"] == base["mem.sessions_used"]
+                and after["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"]) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert after["mem.tcbs_used"] == base["mem.tcbs_used"], after
+    assert after["mem.sessions_used"] == base["mem.sessions_used"], after
+    assert after["mem.time_wait"] == 0, after
+    assert after["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"], (base, after)
