@@ -67,9 +67,10 @@ int ctl_reload(struct ctl_env *env, const char *file, struct cfg_errors *errs)
 		cfg_free(conf);
 		return -ENOMEM;
 	}
+	/* file may belong to the configuration this replaces (SIGHUP, "reload"): log conf's */
 	ctl_snapshot_publish(env, snap);
 	met_log_set_level(conf->control.log_level);
-	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", file, (unsigned long)snap->epoch);
+	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", conf->file, (unsigned long)snap->epoch);
 	return 0;
 }
 
