@@ -58,38 +58,18 @@ static void print_errors(const struct cfg_errors *errs)
 		fprintf(stderr, "%s\n", errs->lines[i]);
 }
 
-/* SIGHUP: load the file again and publish it when valid and no start-up key changed.
- * The start-up configuration stays allocated for the process lifetime (dp->conf uses it). */
-static void reload(struct dp *dp, struct ctl_env *env, const char *file,
-		   const struct dp_conf *startup)
+/* SIGHUP: the same as the "reload" command (ctl_reload), errors to the log. */
+static void reload(struct ctl_env *env)
 {
 	struct cfg_errors errs = { 0 };
-	struct dp_conf *conf = cfg_load(file, &errs);
-	struct dp_snapshot *snap, *old;
+	const char *file = env->conf->file;
 
-	if (conf == NULL || cfg_diff_static(dp->conf, conf, &errs) != 0 ||
-	    cfg_diff_live(env->conf, conf, &errs) != 0) {
+	if (ctl_reload(env, file, &errs) != 0) {
 		MET_LOG(ERR, "sluice: reload of %s refused, nothing changed:", file);
 		for (unsigned int i = 0; i < errs.n; i++)
 			MET_LOG(ERR, "%s", errs.lines[i]);
-		cfg_errors_free(&errs);
-		cfg_free(conf);
-		return;
 	}
-	/* the file is the truth again: live weight and state changes are not carried over */
-	snap = dp_snapshot_new(conf, NULL, dp->snapshot->epoch + 1);
-	if (snap == NULL) {
-		cfg_free(conf);
-		return;
-	}
-	old = dp_publish(dp, snap);
-	dp_wait_quiescent(dp);
-	if (old->conf != startup)
-		cfg_free((struct dp_conf *)old->conf);
-	dp_snapshot_free(old);
-	env->conf = conf;
-	met_log_set_level(conf->control.log_level);
-	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", file, (unsigned long)snap->epoch);
+	cfg_errors_free(&errs);
 }
 
 /* EAL leaves its runtime directory (config, telemetry socket) behind after cleanup: remove
@@ -163,7 +143,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	/* From here on log to stderr, as the contract says (EAL's default is stdout and syslog).
 	 * Not earlier: a refusal at start stays one line on stderr, EAL's noise on stdout. */
 	rte_openlog_stream(stderr);
-	snap = dp_snapshot_new(conf, NULL, 1);
+	snap = dp_snapshot_new(&dp, conf, NULL, 1);
 	if (snap == NULL) {
 		fprintf(stderr, "sluice: out of memory\n");
 		dp_stop(&dp);
@@ -214,8 +194,9 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		met_prom_poll(met, 0);
 		if (sig_reload) {
 			sig_reload = 0;
-			reload(&dp, &env, conf->file, conf);
+			reload(&env);
 		}
+		ctl_tick(&env);
 	}
 	MET_LOG(INFO, "sluice: shutting down");
 	met_prom_close(met);
@@ -226,6 +207,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	if (snap->conf != conf)
 		cfg_free((struct dp_conf *)snap->conf);
 	dp_snapshot_free(snap);
+	dp_objs_free(&dp);
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);
 	free(argv_copy);

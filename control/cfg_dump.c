@@ -264,56 +264,28 @@ int cfg_dump(const struct dp_conf *c, struct ctl_buf *out)
 }
 
 /* The text of top-level section key ("listeners:") in a dump, up to the next top-level key. */
-static const char *dump_section(const char *text, const char *key, size_t *len)
-{
-	size_t klen = strlen(key);
-	const char *p = text, *end;
-
-	while (p != NULL && strncmp(p, key, klen) != 0) {
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	if (p == NULL) {
-		*len = 0;
-		return "";
-	}
-	end = p + klen;
-	while ((end = strchr(end, '\n')) != NULL && end[1] != '\0' &&
-	       (end[1] == ' ' || end[1] == '-' || end[1] == '#'))
-		end++;
-	*len = end == NULL ? strlen(p) : (size_t)(end - p);
-	return p;
-}
-
+/* Workers size their buffer for a request or response head at start (the largest
+ * max_header_bytes then, at least the parser's default): a reload cannot go above it. */
 unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
 			   struct cfg_errors *errs)
 {
-	static const char *const sections[] = { "listeners:", "services:" };
-	struct ctl_buf a = { 0 }, b = { 0 };
+	uint32_t max = HTTP_DEFAULT_MAX_HEADER_BYTES;
 	unsigned int found = 0;
 
-	if (cfg_dump(running, &a) != 0 || cfg_dump(next, &b) != 0 || a.data == NULL ||
-	    b.data == NULL) {
-		cfg_error(errs, "%s: cannot compare with the running configuration", next->file);
-		found = 1;
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-		size_t la, lb;
-		const char *sa = dump_section(a.data, sections[i], &la);
-		const char *sb = dump_section(b.data, sections[i], &lb);
+	for (uint32_t i = 0; i < running->n_listeners; i++)
+		if (running->listeners[i].limits.max_header_bytes > max)
+			max = running->listeners[i].limits.max_header_bytes;
+	for (uint32_t i = 0; i < next->n_listeners; i++) {
+		const struct dp_listener_conf *l = &next->listeners[i];
 
-		if (la != lb || memcmp(sa, sb, la) != 0) {
-			cfg_error(errs,
-				  "%s: cannot change %.*s on reload yet (the workers apply it at "
-				  "start only): restart sluice",
-				  next->file, (int)strlen(sections[i]) - 1, sections[i]);
-			found++;
-		}
+		if (l->limits.max_header_bytes <= max)
+			continue;
+		cfg_error(errs,
+			  "%s: cannot raise listeners[%u].limits.max_header_bytes (%s) to %u on "
+			  "reload: "
+			  "workers sized their buffers for %u at start (restart sluice)",
+			  next->file, i, l->name, l->limits.max_header_bytes, max);
+		found++;
 	}
-out:
-	ctl_buf_free(&a);
-	ctl_buf_free(&b);
 	return found;
 }

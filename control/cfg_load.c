@@ -926,6 +926,98 @@ void cfg_free(struct dp_conf *conf)
 	free(conf);
 }
 
+/* Deep copy of obj's strings and arrays into dst, a byte copy of obj; 0 or -ENOMEM (dst is
+ * then still safe to release with cfg_free_obj: what was not copied is NULL). */
+static int cfg_dup_obj(const struct cfg_table *t, void *dst, const void *obj)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < t->n_keys; i++) {
+		const struct cfg_key *k = &t->keys[i];
+		const char *const *sv;
+		const char *arr;
+		char **dv, *darr;
+		uint32_t n;
+
+		if (k->flags & CFG_PLANNED)
+			continue;
+		switch (k->type) {
+		case CFG_STR:
+			sv = FIELD(obj, k->off, const char *);
+			*(char **)FIELD(dst, k->off, char *) = *sv != NULL ? strdup(*sv) : NULL;
+			if (*sv != NULL && *FIELD(dst, k->off, char *) == NULL)
+				rc = -ENOMEM;
+			break;
+		case CFG_STRLIST:
+			n = *FIELD(obj, k->off2, uint32_t);
+			dv = calloc(n + 1, sizeof(char *));
+			*(char ***)FIELD(dst, k->off, char **) = dv;
+			if (dv == NULL) {
+				*(uint32_t *)FIELD(dst, k->off2, uint32_t) = 0;
+				rc = -ENOMEM;
+				break;
+			}
+			for (uint32_t j = 0; j < n; j++)
+				if ((dv[j] = strdup((*FIELD(obj, k->off, char **))[j])) == NULL)
+					rc = -ENOMEM;
+			break;
+		case CFG_MAP:
+			if (cfg_dup_obj(k->sub, (void *)FIELD(dst, k->off, void),
+					FIELD(obj, k->off, void)) != 0)
+				rc = -ENOMEM;
+			break;
+		case CFG_LIST:
+		case CFG_DICT:
+			n = *FIELD(obj, k->off2, uint32_t);
+			arr = *FIELD(obj, k->off, const char *);
+			darr = NULL;
+			if (arr != NULL) {
+				darr = malloc((size_t)(n + 1) * k->elem_size);
+				if (darr != NULL)
+					memcpy(darr, arr, (size_t)n * k->elem_size);
+			}
+			*(char **)FIELD(dst, k->off, char *) = darr;
+			if (arr != NULL && darr == NULL) {
+				*(uint32_t *)FIELD(dst, k->off2, uint32_t) = 0;
+				rc = -ENOMEM;
+				break;
+			}
+			for (uint32_t j = 0; darr != NULL && j < n; j++) {
+				char **name;
+
+				if (cfg_dup_obj(k->sub, darr + j * k->elem_size,
+						arr + j * k->elem_size) != 0)
+					rc = -ENOMEM;
+				if (k->type != CFG_DICT)
+					continue;
+				name = (char **)FIELD(darr + j * k->elem_size, k->sub->name_off,
+						      char *);
+				if (*name != NULL && (*name = strdup(*name)) == NULL)
+					rc = -ENOMEM;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return rc;
+}
+
+struct dp_conf *cfg_dup(const struct dp_conf *conf)
+{
+	struct dp_conf *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	memcpy(c, conf, sizeof(*c));
+	c->file = conf->file != NULL ? strdup(conf->file) : NULL;
+	if (cfg_dup_obj(&cfg_root_table, c, conf) != 0 || (conf->file != NULL && c->file == NULL)) {
+		cfg_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 unsigned int cfg_diff_static(const struct dp_conf *a, const struct dp_conf *b,
 			     struct cfg_errors *errs)
 {

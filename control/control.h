@@ -36,6 +36,9 @@ void cfg_free(struct dp_conf *conf);
 
 void cfg_errors_free(struct cfg_errors *errs);
 
+/* A deep copy of conf (free with cfg_free); NULL when out of memory. Any thread. */
+struct dp_conf *cfg_dup(const struct dp_conf *conf);
+
 /* Append a formatted error line. */
 void cfg_error(struct cfg_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -72,6 +75,7 @@ struct ctl_env {
 	uint64_t start_time;	    /* time(NULL) at start */
 	volatile bool *quit;	    /* set by "shutdown" */
 	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
+	unsigned int objs_waiting;  /* objects out of the snapshot still referenced by workers */
 };
 
 /* A command handler: argv[0..argc) are the words of the command (after the matched prefix
@@ -112,9 +116,6 @@ void ctl_server_close(struct ctl_server *srv);
  * Appends to out; returns 0 or -EINVAL (c NULL). Any thread, no EAL. */
 int cfg_dump(const struct dp_conf *c, struct ctl_buf *out);
 
-/* Sections of next that differ from running and that the workers cannot apply live yet
- * (listeners, services: they are built into each worker at start), each reported to errs as
- * "FILE: cannot change SECTION on reload yet ...". Returns how many. Control only. */
 /* Live endpoint changes (ctl_srv.c): set server, enable server, disable server. */
 int ctl_cmd_set_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_enable_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
@@ -122,12 +123,35 @@ int ctl_cmd_disable_server(struct ctl_env *env, int argc, char **argv, struct ct
 /* "ready", "drain", "maint" */
 const char *ctl_admin_name(uint32_t admin);
 
-unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
+/* Changes of listeners and services that the workers cannot apply live, next against the
+ * start-up configuration (today: a max_header_bytes above every one at start), each
+ * reported to errs as "FILE: cannot ...". Returns how many. Control only. */
+unsigned int cfg_diff_live(const struct dp_conf *startup, const struct dp_conf *next,
 			   struct cfg_errors *errs);
 
 /* The mem.* / workerW.mem.* part of show pools (ctl_mem.c); in JSON, a leading ",\"mem\":{...}"
  * member. Control only. */
 void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out);
+
+/* ---- live configuration changes (ctl_reload.c) ---- */
+
+/* A snapshot of conf (not copied: the snapshot will own it once published) at the next
+ * epoch; with keep, endpoints the running snapshot has keep their weight and state. NULL
+ * when out of memory. */
+struct dp_snapshot *ctl_snapshot_build(struct ctl_env *env, const struct dp_conf *conf, bool keep);
+/* Publish snap, wait until every worker applied it, free the previous snapshot (and its
+ * configuration unless snap shares it or it is the start-up one), collect objects that left,
+ * and make snap's configuration env->conf. */
+void ctl_snapshot_publish(struct ctl_env *env, struct dp_snapshot *snap);
+/* Load file and apply it live: listeners, routes and services; keys under dataplane and
+ * control.socket cannot change. On failure nothing changed and errs holds every error
+ * (--check's format, then every refused key). Returns 0 or a negative errno. */
+int ctl_reload(struct ctl_env *env, const char *file, struct cfg_errors *errs);
+/* Periodic work of the control loop: free objects workers let go of. */
+void ctl_tick(struct ctl_env *env);
+int ctl_cmd_reload(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_add_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+int ctl_cmd_del_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 
 /* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
 int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);

@@ -74,6 +74,13 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "enable server SERVICE/ENDPOINT: back to ready (as HAProxy)" },
 	{ "disable server", ctl_cmd_disable_server,
 	  "disable server SERVICE/ENDPOINT: maintenance: no new requests (as HAProxy)" },
+	{ "add server", ctl_cmd_add_server,
+	  "add server SERVICE/NAME ADDRESS:PORT [weight N]: new endpoint, in maintenance until "
+	  "enable server (as HAProxy 2.6)" },
+	{ "del server", ctl_cmd_del_server,
+	  "del server SERVICE/NAME: remove an endpoint in maintenance with nothing in flight" },
+	{ "reload", ctl_cmd_reload,
+	  "reload [FILE]: load the configuration file again (or FILE) and apply it live" },
 	{ "show proxy", ctl_cmd_show_proxy,
 	  "show proxy [json]: counters per listener, service and endpoint (sum over workers)" },
 	{ "show stat", ctl_cmd_show_stat,
@@ -394,7 +401,7 @@ static void ctl_obj_lines(const struct dp *dp, const char *kind, const char *nam
 
 static const uint64_t *get_listener(const struct dp_worker *w, uint32_t l, uint32_t unused)
 {
-	return w->px.listeners[l].cnt;
+	return px_listener_counters(w, l);
 }
 
 static const uint64_t *get_service(const struct dp_worker *w, uint32_t svc, uint32_t unused)
@@ -407,8 +414,8 @@ static const uint64_t *get_endpoint(const struct dp_worker *w, uint32_t svc, uin
 	return px_endpoint_counters(w, svc, ep);
 }
 
-/* show proxy: the startup configuration's objects (dp->conf): the counters live in the
- * workers' runtime state built from it. */
+/* show proxy: the objects of the running snapshot; their counters are the stable objects'
+ * (they survive reloads and live changes). */
 static int ctl_cmd_show_proxy(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
 {
 	const struct dp *dp = env->dp;
@@ -423,7 +430,11 @@ static int ctl_cmd_show_proxy(struct ctl_env *env, int argc, char **argv, struct
 		ctl_printf(out, "error: dataplane not running\n");
 		return -1;
 	}
-	c = dp->conf;
+	if (dp->snapshot == NULL) {
+		ctl_printf(out, "error: dataplane not running\n");
+		return -1;
+	}
+	c = dp->snapshot->conf;
 	if (json)
 		ctl_printf(out, "{\"objects\":[");
 	for (uint32_t l = 0; l < c->n_listeners && l < PX_MAX_LISTENERS; l++, first = false)

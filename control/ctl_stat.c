@@ -20,8 +20,8 @@
  *    "processNum":1,"value":{"type":"str|u32|u64","value":..}}
  * without HAProxy's "tags" member.
  *
- * Counters are the per-worker PX_OBJ counters summed over workers, for the start-up
- * configuration's objects (dp->conf: the workers' counter arrays are laid out from it).
+ * Counters are the per-worker PX_OBJ counters summed over workers, for the objects of the
+ * running snapshot (stable objects: their counters survive reloads and live changes).
  * FRONTEND: stot = conn_tot = accepted connections, req_tot = requests, dcon = refused.
  * Server: stot = lbtot = requests sent to it (HAProxy counts a stream per request, reused
  * connection or not), connect = new upstream connections, reuse, econ = connect failures.
@@ -181,7 +181,7 @@ static void st_sum(const struct dp *dp, st_get_fn get, uint32_t a, uint32_t b, u
 static const uint64_t *st_listener(const struct dp_worker *w, uint32_t l, uint32_t unused)
 {
 	(void)unused;
-	return w->px.listeners[l].cnt;
+	return px_listener_counters(w, l);
 }
 
 static const uint64_t *st_service(const struct dp_worker *w, uint32_t svc, uint32_t unused)
@@ -210,14 +210,14 @@ static const char *st_algo(uint32_t balance)
 
 static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
 {
-	const struct dp_listener_conf *lc = &dp->conf->listeners[l];
+	const struct dp_listener_conf *lc = &dp->snapshot->conf->listeners[l];
 	uint64_t c[PX_OBJ_MAX];
 	uint32_t cur = 0;
 
 	st_sum(dp, st_listener, l, 0, c);
 	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
 		if (dp->workers[w] != NULL)
-			cur += __atomic_load_n(&dp->workers[w]->px.listeners[l].conns,
+			cur += __atomic_load_n(&dp->snapshot->lsts[l]->pw[w].conns,
 					       __ATOMIC_RELAXED);
 	st_row_init(r, "Frontend", lc->name, "FRONTEND", l + 1, 0, 0);
 	st_counters(r, c, c[PX_OBJ_bytes_in], c[PX_OBJ_bytes_out]);
@@ -234,7 +234,7 @@ static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
 static struct dp_ep_state st_state(const struct dp *dp, uint32_t v, uint32_t e)
 {
 	const struct dp_ep_state *st = dp_snapshot_ep(dp->snapshot, v, e);
-	struct dp_ep_state none = { .weight = dp->conf->services[v].endpoints[e].weight };
+	struct dp_ep_state none = { .weight = dp->snapshot->conf->services[v].endpoints[e].weight };
 
 	return st != NULL ? *st : none;
 }
@@ -249,7 +249,7 @@ static const char *st_srv_status(const struct dp_ep_state *st)
 
 static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid, struct st_row *r)
 {
-	const struct dp_service_conf *sc = &dp->conf->services[v];
+	const struct dp_service_conf *sc = &dp->snapshot->conf->services[v];
 	const struct dp_endpoint_conf *ec = &sc->endpoints[e];
 	char addr[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
 	struct in_addr a = { .s_addr = ec->addr };
@@ -279,7 +279,7 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
  * endpoints' sums. */
 static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_row *r)
 {
-	const struct dp_service_conf *sc = &dp->conf->services[v];
+	const struct dp_service_conf *sc = &dp->snapshot->conf->services[v];
 	uint64_t c[PX_OBJ_MAX], ep[PX_OBJ_MAX], eps[PX_OBJ_MAX] = { 0 };
 	uint32_t weight = 0, act = 0;
 
@@ -323,11 +323,11 @@ int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf
 		return -1;
 	}
 	json = argc == 3;
-	if (dp == NULL || dp->conf == NULL) {
+	if (dp == NULL || dp->snapshot == NULL) {
 		ctl_printf(out, "error: dataplane not running\n");
 		return -1;
 	}
-	c = dp->conf;
+	c = dp->snapshot->conf;
 	if (json) {
 		ctl_printf(out, "[");
 	} else {
@@ -370,11 +370,11 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 		ctl_printf(out, "error: usage: show servers state [SERVICE]\n");
 		return -1;
 	}
-	if (dp == NULL || dp->conf == NULL) {
+	if (dp == NULL || dp->snapshot == NULL) {
 		ctl_printf(out, "error: dataplane not running\n");
 		return -1;
 	}
-	c = dp->conf;
+	c = dp->snapshot->conf;
 	if (argc == 4) {
 		for (v = 0; v < c->n_services; v++)
 			if (strcmp(c->services[v].name, argv[3]) == 0)
@@ -430,6 +430,10 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 
 int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
 {
+	const struct dp_snapshot *snap = env->dp != NULL ? env->dp->snapshot : NULL;
+	struct dp_conf *c;
+	int rc;
+
 	(void)argv;
 	if (argc != 2) {
 		ctl_printf(out, "error: usage: show config\n");
@@ -442,5 +446,25 @@ int ctl_cmd_show_config(struct ctl_env *env, int argc, char **argv, struct ctl_b
 	/* A comma in that first line would make sluicectl --table take it for CSV. */
 	if (env->conf->file != NULL && strpbrk(env->conf->file, "\n\r,") == NULL)
 		ctl_printf(out, "# loaded from %s\n", env->conf->file);
-	return cfg_dump(env->conf, out) < 0 ? -1 : 0;
+	if (snap == NULL || snap->conf != env->conf)
+		return cfg_dump(env->conf, out) < 0 ? -1 : 0;
+	/* live weights are written as the endpoints' weights; states have no key in the file
+	 * format, so they follow as comments */
+	c = cfg_dup(snap->conf);
+	if (c == NULL) {
+		ctl_printf(out, "error: out of memory\n");
+		return -1;
+	}
+	for (uint32_t v = 0; v < c->n_services && v < snap->n_svcs; v++)
+		for (uint32_t e = 0; e < c->services[v].n_endpoints && e < snap->svcs[v].n_eps; e++)
+			c->services[v].endpoints[e].weight = snap->svcs[v].eps[e].weight;
+	rc = cfg_dump(c, out);
+	for (uint32_t v = 0; rc == 0 && v < snap->n_svcs; v++)
+		for (uint32_t e = 0; e < snap->svcs[v].n_eps; e++)
+			if (snap->svcs[v].eps[e].admin != DP_EP_READY)
+				ctl_printf(out, "# state of %s/%s: %s (not kept by the file)\n",
+					   c->services[v].name, c->services[v].endpoints[e].name,
+					   ctl_admin_name(snap->svcs[v].eps[e].admin));
+	cfg_free(c);
+	return rc < 0 ? -1 : 0;
 }

@@ -177,7 +177,7 @@ typedef const uint64_t *(*met_obj_get)(const struct dp_worker *w, uint32_t a, ui
 
 static const uint64_t *met_get_listener(const struct dp_worker *w, uint32_t l, uint32_t unused)
 {
-	return l < PX_MAX_LISTENERS ? w->px.listeners[l].cnt : NULL;
+	return px_listener_counters(w, l);
 }
 
 static const uint64_t *met_get_service(const struct dp_worker *w, uint32_t svc, uint32_t unused)
@@ -208,7 +208,7 @@ static uint64_t met_obj_sum(const struct dp *dp, met_obj_get get, uint32_t a, ui
 static void met_obj_samples(const struct dp *dp, const char *kind, const char *name, unsigned int i,
 			    unsigned int end, struct ctl_buf *b)
 {
-	const struct dp_conf *c = dp->conf;
+	const struct dp_conf *c = dp->snapshot->conf;
 
 	for (unsigned int j = i; j < end; j++) {
 		const char *cls = end > i + 1 ? px_obj_counter_names[j] + 10 : NULL;

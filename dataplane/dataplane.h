@@ -19,6 +19,7 @@
 
 #include "dp_conf.h"
 #include "net.h"
+#include "lb.h"
 #include "px.h"
 #include "tcp.h"
 
@@ -45,19 +46,6 @@ enum dp_counter {
 		DP_CNT_MAX
 };
 
-/* The runtime snapshot: everything a worker reads from configuration. Immutable once
- * published; replaced as a whole by control (one pointer store), freed after every worker has
- * reported a quiescent state. */
-struct dp_snapshot {
-	uint64_t epoch;
-	const struct dp_conf *conf;
-	/* Runtime state of every endpoint (set server weight/state, enable/disable server),
-	 * services one after the other: endpoint e of service v is eps[svc_base[v] + e]. */
-	struct dp_ep_state *eps;
-	uint32_t *svc_base;
-	uint32_t n_eps;
-};
-
 /* Administrative state of an endpoint, HAProxy's: ready takes requests; drain takes none
  * new while requests in flight finish; maint takes none at all (in flight still finish). */
 enum dp_ep_admin {
@@ -66,21 +54,154 @@ enum dp_ep_admin {
 	DP_EP_MAINT,
 };
 
+/* ---- stable identities (dp_objs.c) ----
+ *
+ * Listeners, services and endpoints outlive snapshots: control allocates one object per name
+ * (an endpoint per SERVICE/NAME and address), every snapshot that has the name points at the
+ * same object, and the object keeps its counters across weight changes, add/del server and
+ * reloads. Each object carries one slot per worker, written by that worker only (control and
+ * readers load its words relaxed). An object no snapshot has any more is freed by control
+ * (dp_objs_gc) once no worker references it and a grace period has passed. */
+
+/* An endpoint as worker w sees it. */
+struct dp_ep_pw {
+	uint64_t cnt[PX_OBJ_MAX];
+	uint32_t active;    /* requests in flight from this worker */
+	uint32_t conns;	    /* upstream connections (any state) that point at the endpoint */
+	uint32_t idle_head; /* most recently idled upstream connection, UINT32_MAX none */
+	uint32_t n_idle;
+	struct lb_state *lb; /* balancer of the applied snapshot holding it; NULL: none */
+	int32_t lb_idx;	     /* its index there */
+	uint64_t epoch;	     /* last snapshot epoch that had it, as this worker applied it */
+} __rte_cache_aligned;
+
+struct dp_service;
+
+struct dp_endpoint {
+	/* immutable after creation */
+	char *name;
+	struct dp_service *svc;
+	uint32_t addr; /* network order */
+	uint32_t port;
+	/* ctl only */
+	struct dp_endpoint *next;
+	bool mark;
+	/* one per worker (dp->n_workers) */
+	struct dp_ep_pw pw[];
+};
+
+/* A service as worker w sees it: its counters and the settings of the snapshot it applied
+ * last that had it (upstream connections of a removed service still need timeouts). */
+struct dp_svc_pw {
+	uint64_t cnt[PX_OBJ_MAX];
+	uint32_t connect_ms;
+	uint32_t response_ms;
+	uint32_t pool_max_idle;
+	uint32_t pool_idle_timeout_ms;
+	struct lb_state *lb; /* the applied snapshot's balancer for it; NULL: none */
+	uint64_t epoch;
+} __rte_cache_aligned;
+
+struct dp_service {
+	char *name; /* immutable */
+	/* ctl only */
+	struct dp_service *next;
+	uint32_t n_eps; /* endpoint objects alive that point here */
+	bool mark;
+	struct dp_svc_pw pw[];
+};
+
+/* A listener: per worker, the tcp_listen user pointer (struct px_listener, px.h). */
+struct dp_listener {
+	char *name; /* immutable */
+	/* ctl only */
+	struct dp_listener *next;
+	bool mark;
+	struct px_listener pw[];
+};
+
+/* The objects control has allocated (ctl only). */
+struct dp_objs {
+	struct dp_listener *lsts;
+	struct dp_service *svcs;
+	struct dp_endpoint *eps;
+};
+
+/* ---- the runtime snapshot (dp_snapshot.c) ----
+ *
+ * Everything a worker reads from configuration. Immutable once published; replaced as a
+ * whole by control (one pointer store), freed after every worker has applied a newer one
+ * (dp_wait_quiescent). Its per-worker balancers are each owned by one worker while the
+ * snapshot is applied. */
+
+/* The runtime state of an endpoint (set server weight/state, enable/disable server). */
 struct dp_ep_state {
+	struct dp_endpoint *obj;
 	uint32_t weight;
 	uint32_t admin;	  /* enum dp_ep_admin */
 	uint64_t changed; /* time(NULL) of the last change */
 };
 
-/* A new snapshot of conf at epoch. Endpoint states start from conf's weights, ready, unless
- * prev (same service and endpoint layout) is given: then they are copied from it. NULL when
- * out of memory. Control only. */
-struct dp_snapshot *dp_snapshot_new(const struct dp_conf *conf, const struct dp_snapshot *prev,
-				    uint64_t epoch);
-/* Free a snapshot (not its conf). Only after no worker can see it (dp_wait_quiescent). */
+struct dp_snap_svc {
+	struct dp_service *obj;
+	struct dp_ep_state *eps; /* conf->services[v].endpoints order */
+	uint32_t n_eps;
+	struct lb_state **lb; /* one per worker */
+};
+
+struct dp_snapshot {
+	uint64_t epoch;
+	const struct dp_conf *conf; /* owned by whoever published the snapshot (control) */
+	struct dp_snap_svc *svcs;   /* conf->services order */
+	uint32_t n_svcs;
+	struct dp_listener **lsts; /* conf->listeners order */
+	uint32_t n_lsts;
+	uint16_t n_workers;
+};
+
+struct dp;
+
+/* A new snapshot of conf at epoch, its objects found by name in dp's registry (created when
+ * missing). Endpoint states start from conf's weights, ready, except that with prev given
+ * an endpoint prev also had (the same object) keeps prev's weight and state. NULL when out
+ * of memory. Control only. */
+struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
+				    const struct dp_snapshot *prev, uint64_t epoch);
+/* Free a snapshot (not its conf, not its objects). Only after no worker can see it
+ * (dp_wait_quiescent). */
 void dp_snapshot_free(struct dp_snapshot *snap);
 /* The state of endpoint ep of service svc in snap; NULL when out of range. Any thread. */
 const struct dp_ep_state *dp_snapshot_ep(const struct dp_snapshot *snap, uint32_t svc, uint32_t ep);
+/* Index of the service called name in snap, -1 when none. */
+int dp_snapshot_service(const struct dp_snapshot *snap, const char *name);
+
+/* Find the object called name, or create it (NULL when out of memory). Control only. */
+struct dp_listener *dp_listener_get(struct dp *dp, const char *name);
+struct dp_service *dp_service_get(struct dp *dp, const char *name);
+struct dp_endpoint *dp_endpoint_get(struct dp *dp, struct dp_service *svc, const char *name,
+				    uint32_t addr, uint32_t port);
+
+/* Free every object no snapshot but dp->snapshot could have and that no worker references
+ * any more (waiting for a grace period first when there is one). Returns how many objects
+ * are left waiting for workers to let go. Control only, with the published snapshot applied
+ * by every worker (after dp_wait_quiescent). */
+unsigned int dp_objs_gc(struct dp *dp);
+/* Free every object (after the workers stopped). */
+void dp_objs_free(struct dp *dp);
+
+/* Sum of per-worker counter i of an object over the dp's workers (relaxed loads). Any
+ * thread, while the object is alive. */
+uint64_t dp_ep_sum(const struct dp *dp, const struct dp_endpoint *ep, unsigned int i);
+uint64_t dp_svc_sum(const struct dp *dp, const struct dp_service *svc, unsigned int i);
+uint64_t dp_lst_sum(const struct dp *dp, const struct dp_listener *l, unsigned int i);
+/* Requests in flight on ep, and sessions of listener l, over every worker. */
+uint32_t dp_ep_active(const struct dp *dp, const struct dp_endpoint *ep);
+uint32_t dp_lst_conns(const struct dp *dp, const struct dp_listener *l);
+
+/* Set the listen_ports bits of conf's listener ports (bits are never cleared: connections
+ * a removed listener accepted stay owned by the same worker until they end). Control only,
+ * before publishing a snapshot of conf. */
+void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
 
 /* Messages between workers, over one single-producer/single-consumer ring per ordered pair. */
 enum dp_msg_type {
@@ -151,6 +272,7 @@ struct dp {
 	struct dp_snapshot *snapshot;
 	/* workers report a quiescent state once per loop; control waits on it before freeing */
 	struct rte_rcu_qsbr *qsv;
+	struct dp_objs objs; /* ctl only */
 };
 
 /* One named group of per-worker counters: count uint64_t starting at offset in dp_worker.
@@ -190,7 +312,9 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 struct dp_snapshot *dp_publish(struct dp *dp, struct dp_snapshot *snap);
 
 /* Block (control only) until every running worker has completed a loop iteration that
- * started after this call. */
+ * started after this call: two grace periods, so each worker has also applied the snapshot
+ * published before the call (px_apply at the top of an iteration) and no longer reads the
+ * one before it. */
 void dp_wait_quiescent(struct dp *dp);
 
 /* Launch one worker per configured worker lcore. Control only. */
@@ -228,7 +352,6 @@ void dp_worker_fini(struct dp_worker *w);
  * worker owns a segment (any thread; addresses network order, ports host order). */
 int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
 void dp_tcp_fini(struct dp_worker *w);
-void dp_tcp_listen_ports(struct dp *dp);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
 

@@ -307,7 +307,8 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot draw the TCP secret: %s", strerror(-rc));
 		goto fail;
 	}
-	dp_tcp_listen_ports(dp);
+	memset(dp->listen_ports, 0, sizeof(dp->listen_ports));
+	dp_listen_ports_add(dp, conf);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		rc = dp_tcp_init(dp->workers[i], err, errlen);
 		if (rc != 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * Runtime snapshots: the configuration workers read, plus the state of every endpoint.
- * Built and freed by control only; a worker sees a snapshot through dp->snapshot (one
- * acquire load per loop) and applies what changed when its epoch moves (px_apply).
+ * Runtime snapshots: the configuration workers read, the stable objects it names, the state
+ * of every endpoint and one balancer per service and worker. Built and freed by control
+ * only; a worker sees a snapshot through dp->snapshot (one acquire load per loop) and applies
+ * it when its epoch moves (px_apply), taking over the previous balancers' state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,55 +10,121 @@
 
 #include "dataplane.h"
 
-struct dp_snapshot *dp_snapshot_new(const struct dp_conf *conf, const struct dp_snapshot *prev,
-				    uint64_t epoch)
+/* prev's state of endpoint object ep, NULL when prev does not have it. */
+static const struct dp_ep_state *prev_state(const struct dp_snapshot *prev,
+					    const struct dp_endpoint *ep)
+{
+	for (uint32_t v = 0; prev != NULL && v < prev->n_svcs; v++) {
+		if (prev->svcs[v].obj != ep->svc)
+			continue;
+		for (uint32_t e = 0; e < prev->svcs[v].n_eps; e++)
+			if (prev->svcs[v].eps[e].obj == ep)
+				return &prev->svcs[v].eps[e];
+	}
+	return NULL;
+}
+
+static int build_service(struct dp *dp, struct dp_snapshot *s, uint32_t v,
+			 const struct dp_snapshot *prev)
+{
+	const struct dp_service_conf *sc = &s->conf->services[v];
+	struct dp_snap_svc *ss = &s->svcs[v];
+	uint32_t weights[LB_MAX_ENDPOINTS];
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (sc->n_endpoints > LB_MAX_ENDPOINTS)
+		return -1;
+	ss->obj = dp_service_get(dp, sc->name);
+	ss->eps = calloc(sc->n_endpoints + 1, sizeof(*ss->eps));
+	ss->lb = calloc(s->n_workers + 1, sizeof(*ss->lb));
+	if (ss->obj == NULL || ss->eps == NULL || ss->lb == NULL)
+		return -1;
+	ss->n_eps = sc->n_endpoints;
+	for (uint32_t e = 0; e < sc->n_endpoints; e++) {
+		const struct dp_endpoint_conf *ec = &sc->endpoints[e];
+		struct dp_ep_state *st = &ss->eps[e];
+		const struct dp_ep_state *p;
+
+		st->obj = dp_endpoint_get(dp, ss->obj, ec->name, ec->addr, ec->port);
+		if (st->obj == NULL)
+			return -1;
+		p = prev_state(prev, st->obj);
+		if (p != NULL) {
+			st->weight = p->weight;
+			st->admin = p->admin;
+			st->changed = p->changed;
+		} else {
+			st->weight = ec->weight;
+			st->admin = DP_EP_READY;
+			st->changed = now;
+		}
+		weights[e] = st->weight;
+	}
+	for (uint16_t w = 0; w < s->n_workers; w++) {
+		ss->lb[w] = lb_create(lb_by_balance(sc->balance), sc->n_endpoints, weights);
+		if (ss->lb[w] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
+				    const struct dp_snapshot *prev, uint64_t epoch)
 {
 	struct dp_snapshot *s = calloc(1, sizeof(*s));
-	uint32_t n = 0;
 
 	if (s == NULL)
 		return NULL;
 	s->epoch = epoch;
 	s->conf = conf;
-	s->svc_base = calloc(conf->n_services + 1, sizeof(*s->svc_base));
-	for (uint32_t v = 0; s->svc_base != NULL && v < conf->n_services; v++) {
-		s->svc_base[v] = n;
-		n += conf->services[v].n_endpoints;
+	s->n_workers = dp->n_workers;
+	s->svcs = calloc(conf->n_services + 1, sizeof(*s->svcs));
+	s->lsts = calloc(conf->n_listeners + 1, sizeof(*s->lsts));
+	if (s->svcs == NULL || s->lsts == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < conf->n_listeners; i++) {
+		s->lsts[i] = dp_listener_get(dp, conf->listeners[i].name);
+		if (s->lsts[i] == NULL)
+			goto fail;
+		s->n_lsts++;
 	}
-	s->n_eps = n;
-	s->eps = calloc(n + 1, sizeof(*s->eps));
-	if (s->svc_base == NULL || s->eps == NULL) {
-		dp_snapshot_free(s);
-		return NULL;
+	for (uint32_t v = 0; v < conf->n_services; v++) {
+		s->n_svcs++;
+		if (build_service(dp, s, v, prev) != 0)
+			goto fail;
 	}
-	if (prev != NULL && prev->n_eps == n) {
-		memcpy(s->eps, prev->eps, n * sizeof(*s->eps));
-		return s;
-	}
-	for (uint32_t v = 0; v < conf->n_services; v++)
-		for (uint32_t e = 0; e < conf->services[v].n_endpoints; e++) {
-			struct dp_ep_state *st = &s->eps[s->svc_base[v] + e];
-
-			st->weight = conf->services[v].endpoints[e].weight;
-			st->admin = DP_EP_READY;
-			st->changed = (uint64_t)time(NULL);
-		}
 	return s;
+fail:
+	dp_snapshot_free(s); /* objects it created are freed by the next dp_objs_gc */
+	return NULL;
 }
 
 void dp_snapshot_free(struct dp_snapshot *snap)
 {
 	if (snap == NULL)
 		return;
-	free(snap->eps);
-	free(snap->svc_base);
+	for (uint32_t v = 0; snap->svcs != NULL && v < snap->n_svcs; v++) {
+		for (uint16_t w = 0; snap->svcs[v].lb != NULL && w < snap->n_workers; w++)
+			lb_destroy(snap->svcs[v].lb[w]);
+		free(snap->svcs[v].lb);
+		free(snap->svcs[v].eps);
+	}
+	free(snap->svcs);
+	free(snap->lsts);
 	free(snap);
 }
 
 const struct dp_ep_state *dp_snapshot_ep(const struct dp_snapshot *snap, uint32_t svc, uint32_t ep)
 {
-	if (snap == NULL || svc >= snap->conf->n_services ||
-	    ep >= snap->conf->services[svc].n_endpoints)
+	if (snap == NULL || svc >= snap->n_svcs || ep >= snap->svcs[svc].n_eps)
 		return NULL;
-	return &snap->eps[snap->svc_base[svc] + ep];
+	return &snap->svcs[svc].eps[ep];
+}
+
+int dp_snapshot_service(const struct dp_snapshot *snap, const char *name)
+{
+	for (uint32_t v = 0; snap != NULL && v < snap->n_svcs; v++)
+		if (strcmp(snap->conf->services[v].name, name) == 0)
+			return (int)v;
+	return -1;
 }

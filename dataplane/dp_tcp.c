@@ -70,18 +70,6 @@ static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t
 	w->cnt[DP_CNT_redirects]++;
 }
 
-void dp_tcp_listen_ports(struct dp *dp)
-{
-	const struct dp_conf *conf = dp->conf;
-
-	memset(dp->listen_ports, 0, sizeof(dp->listen_ports));
-	for (uint32_t i = 0; i < conf->n_listeners; i++) {
-		uint16_t port = (uint16_t)conf->listeners[i].port;
-
-		dp->listen_ports[port / 64] |= UINT64_C(1) << (port % 64);
-	}
-}
-
 int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 {
 	const struct dp_conf *conf = w->dp->conf;

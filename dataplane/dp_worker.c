@@ -179,7 +179,12 @@ struct dp_snapshot *dp_publish(struct dp *dp, struct dp_snapshot *snap)
 
 void dp_wait_quiescent(struct dp *dp)
 {
-	uint64_t token = rte_rcu_qsbr_start(dp->qsv);
+	/* A worker may report the first grace period at the end of an iteration that loaded the
+	 * snapshot before the call; the second one can only be reported by an iteration that
+	 * began after the first ended, hence after the call. */
+	for (int i = 0; dp->qsv != NULL && i < 2; i++) {
+		uint64_t token = rte_rcu_qsbr_start(dp->qsv);
 
-	rte_rcu_qsbr_check(dp->qsv, token, true);
+		rte_rcu_qsbr_check(dp->qsv, token, true);
+	}
 }

@@ -80,6 +80,17 @@ void lb_destroy(struct lb_state *st)
 	free(st);
 }
 
+void lb_carry(struct lb_state *to, const struct lb_state *from, const int32_t *map)
+{
+	if (to == NULL || from == NULL || map == NULL)
+		return;
+	for (uint32_t i = 0; i < to->n; i++)
+		if (map[i] >= 0 && (uint32_t)map[i] < from->n)
+			to->eps[i].active = from->eps[map[i]].active;
+	if (to->ops == from->ops && to->ops->carry != NULL)
+		to->ops->carry(to, from, map);
+}
+
 int lb_pick(struct lb_state *st)
 {
 	int i = st->ops->pick(st);

@@ -42,6 +42,9 @@ struct lb_ops {
 	/* Index of an endpoint that is usable with weight > 0 for a new request, or -1 when
 	 * there is none. Must not touch eps[].active: the lb_pick wrapper counts it. */
 	int (*pick)(struct lb_state *st);
+	/* Take over what from learnt, for a new endpoint set: map[i] is the index in from of
+	 * to's endpoint i, or -1 for an endpoint from did not have. NULL: start afresh. */
+	void (*carry)(struct lb_state *to, const struct lb_state *from, const int32_t *map);
 };
 
 /* Whether a pick may return this endpoint. */
@@ -60,6 +63,13 @@ const struct lb_ops *lb_by_balance(uint32_t balance);
  * with errno set (EINVAL, ENOMEM) on error. */
 struct lb_state *lb_create(const struct lb_ops *ops, uint32_t n, const uint32_t *weights);
 void lb_destroy(struct lb_state *st);
+
+/* Carry state over to to, the same service's balancer for a changed endpoint set (reload, add
+ * or del server, a weight change): in-flight counts of endpoints present in both follow them
+ * (map[i]: index in from of to's endpoint i, -1 when new), and so does the algorithm's own
+ * state when both use the same algorithm. to's weights and usable flags are left alone.
+ * Worker (the owner of both). */
+void lb_carry(struct lb_state *to, const struct lb_state *from, const int32_t *map);
 
 /* Pick an endpoint and count a request in flight on it; -1 when none is usable. Worker. */
 int lb_pick(struct lb_state *st);

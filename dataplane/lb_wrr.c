@@ -41,9 +41,21 @@ static int lb_wrr_pick(struct lb_state *st)
 	return best;
 }
 
+/* Current values follow their endpoints; a new endpoint starts at 0, as if it had been out
+ * of the rotation. */
+static void lb_wrr_carry(struct lb_state *to, const struct lb_state *from, const int32_t *map)
+{
+	int64_t *cur = (int64_t *)(void *)to->algo;
+	const int64_t *old = (const int64_t *)(const void *)from->algo;
+
+	for (uint32_t i = 0; i < to->n; i++)
+		cur[i] = map[i] >= 0 && (uint32_t)map[i] < from->n ? old[map[i]] : 0;
+}
+
 const struct lb_ops lb_wrr_ops = {
 	.name = "weighted_round_robin",
 	.words = lb_wrr_words,
 	.init = NULL,
 	.pick = lb_wrr_pick,
+	.carry = lb_wrr_carry,
 };

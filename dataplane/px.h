@@ -6,13 +6,17 @@
  * (respond: status/body or a generated body of N bytes); the reverse proxy adds upstream
  * connections to the same session. Sessions come from a per-worker pool sized at start
  * (dataplane.max_connections), are touched only by their worker, and hold no pointer into a
- * snapshot across loop iterations (only indices, looked up again on each event).
+ * snapshot across loop iterations: they point at stable objects (listener, endpoint) that
+ * outlive snapshots (dataplane.h, dp_objs.c).
  */
 #ifndef SLUICE_PX_H
 #define SLUICE_PX_H
 
 #include <stdint.h>
 
+#include <rte_common.h>
+
+#include "dp_conf.h"
 #include "http_parse.h"
 #include "tcp.h"
 #include "tcp_wheel.h"
@@ -50,7 +54,10 @@
 	X(upstream_resets)            \
 	X(upstream_bad_responses)     \
 	X(upstream_idle_closed)       \
-	X(tunnels)
+	X(tunnels)                    \
+	X(listen_failures)            \
+	X(listener_gone)              \
+	X(route_gone)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -94,16 +101,22 @@ struct dp_worker;
 struct dp_listener_conf;
 struct px_session;
 struct px_upstream;
-struct px_service_rt;
+struct dp_snapshot;
 
-/* A listener as one worker sees it: the tcp_listen user pointer. */
+/* A listener as one worker sees it: the tcp_listen user pointer, one slot of a stable
+ * listener object (struct dp_listener). Written by its worker only. */
 struct px_listener {
 	struct dp_worker *w;
-	uint32_t idx;	    /* index in conf->listeners */
-	uint32_t conns;	    /* sessions of this listener on this worker */
+	const struct dp_listener_conf *conf; /* in the applied snapshot; NULL: listener removed */
+	struct dp_limits_conf limits;	     /* as last applied (sessions outlive a removal) */
+	uint32_t conns;			     /* sessions of this listener on this worker */
 	uint32_t max_conns; /* limits.max_connections shared equally among workers */
+	uint32_t l_addr;    /* what tcp_listen was given, when listening */
+	uint16_t l_port;
+	uint8_t listening;
+	uint64_t epoch; /* last snapshot epoch that had it, as this worker applied it */
 	uint64_t cnt[PX_OBJ_MAX];
-};
+} __rte_cache_aligned;
 
 struct px_worker {
 	uint64_t cnt[PX_CNT_MAX];
@@ -118,16 +131,16 @@ struct px_worker {
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */
 	uint64_t date_until;	  /* TSC until which date[] is current */
 	char date[40];		  /* "Date: ..." value, refreshed once a second */
-	struct px_listener listeners[PX_MAX_LISTENERS];
 
 	/* reverse proxy: upstream connections (pool of n_upstreams, free list through next) */
 	struct px_upstream *upstreams;
 	uint32_t n_upstreams;
 	uint32_t up_free;
 	uint32_t up_used;
-	uint32_t port_cursor;	    /* next local port to try for an upstream connection */
-	struct px_service_rt *svcs; /* per service of the configuration */
-	uint32_t n_svcs;
+	uint32_t port_cursor; /* next local port to try for an upstream connection */
+	/* the snapshot applied last: valid until the worker applies the next one (control frees
+	 * a snapshot only after every worker applied a newer one) */
+	const struct dp_snapshot *snap;
 	uint8_t *scratch; /* a whole request or response head, to rebuild it */
 	uint32_t scratch_len;
 	struct http_header *hdrs; /* header spans of the head in scratch */
@@ -135,8 +148,8 @@ struct px_worker {
 	uint32_t n_hdrs;
 };
 
-/* Allocate the session pool and start listening on every listener of the configuration.
- * Before the worker starts. Returns 0 or -errno. */
+/* Allocate the session pool. Before the worker starts (it listens when it applies its first
+ * snapshot). Returns 0 or -errno. */
 int px_init(struct dp_worker *w);
 
 /* Close every session (abort its connection) and free the pool. After the worker stopped. */
@@ -145,13 +158,18 @@ void px_fini(struct dp_worker *w);
 /* Run due session timers; once per loop. Worker only. */
 void px_timers(struct dp_worker *w);
 
-/* The PX_OBJ_MAX counters of service svc, or of its endpoint ep, on worker w (NULL when there
- * is no such object). Any thread: values are read relaxed. */
+/* The PX_OBJ_MAX counters of listener l, service svc or its endpoint ep (indices in the
+ * published snapshot, dp->snapshot) on worker w; NULL when there is no such object. The
+ * counters are the stable objects' (they survive reloads). Control thread: it alone replaces
+ * the snapshot; values are read relaxed. */
+const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l);
 const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc);
 const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep);
 
-struct dp_snapshot;
-/* Apply a new snapshot's endpoint states (weights, drain, maintenance). Worker only. */
+/* Apply a new snapshot: listeners opened, closed or moved; per service balancers taken over
+ * from the previous snapshot (in-flight counts and rotation follow their endpoints);
+ * endpoint states (weights, drain, maintenance); idle connections of endpoints that left
+ * the snapshot or take no new requests closed. Worker only, at the top of its loop. */
 void px_apply(struct dp_worker *w, const struct dp_snapshot *snap);
 
 /* The byte at offset i of a generated body (respond: {bytes: N}): 'a' + i % 26. Tests and

@@ -32,19 +32,19 @@ struct px_session {
 	struct px_listener *lst;
 	struct rte_mbuf *rx;	/* received bytes not consumed yet, one chain */
 	struct px_upstream *up; /* proxy: the upstream connection serving this request */
+	struct dp_service *svc; /* proxy: the request's service while it has one, else NULL */
 	uint64_t resp_left;	/* generated body bytes still to queue */
 	struct tcp_timer timer;
 	union {
 		uint32_t next_free; /* while free (px_request_reset sets route on accept) */
-		int32_t route;	    /* index in the listener's routes, -1: error response */
+		int32_t route;	    /* index in the listener's routes, -1: error response; a
+				     * reload that replaces the configuration resets it (px_apply) */
 	};
-	int32_t ep;	 /* proxy: endpoint picked, -1 none */
 	uint16_t status; /* response being sent */
-	int16_t svc;	 /* proxy: service index, -1 none */
 	uint8_t state;
-	uint8_t close_after; /* Connection: close once the response is out */
-	uint8_t peer_fin;
-	uint8_t head_sent;
+	uint8_t close_after : 1; /* Connection: close once the response is out */
+	uint8_t peer_fin : 1;
+	uint8_t head_sent : 1;
 	struct http_msg req;
 	struct http_body body;
 };
@@ -58,10 +58,10 @@ enum px_up_state {
 
 struct px_upstream {
 	struct tcp_conn *conn;
-	struct px_session *s; /* NULL unless BUSY/CONNECTING */
-	struct rte_mbuf *rx;  /* response bytes not forwarded yet */
-	uint32_t next, prev;  /* free list, or the endpoint's idle list (indices) */
-	uint16_t svc, ep;
+	struct px_session *s;	/* NULL unless BUSY/CONNECTING */
+	struct rte_mbuf *rx;	/* response bytes not forwarded yet */
+	uint32_t next, prev;	/* free list, or the endpoint's idle list (indices) */
+	struct dp_endpoint *ep; /* counted in ep->pw[worker].conns while set */
 	uint8_t state;
 	uint8_t head_done; /* the response head went to the client */
 	uint8_t keep;	   /* the upstream may serve another request */
@@ -71,15 +71,6 @@ struct px_upstream {
 	struct tcp_timer timer; /* connect, response, or idle timeout */
 	struct http_msg resp;
 	struct http_body body;
-};
-
-/* Per worker, per service: the balancer and the endpoints' idle connection lists. */
-struct px_service_rt {
-	struct lb_state *lb;
-	uint32_t *idle_head; /* per endpoint: most recently idled upstream, UINT32_MAX none */
-	uint32_t *n_idle;
-	uint64_t cnt[PX_OBJ_MAX];	/* the service */
-	uint64_t (*ep_cnt)[PX_OBJ_MAX]; /* per endpoint */
 };
 
 #define PX_NONE UINT32_MAX
@@ -98,7 +89,6 @@ int px_make_pattern(struct dp_worker *w);
 /* Queue more of a generated body while the send queue has room. px_respond.c. */
 int px_send_generated(struct dp_worker *w, struct px_session *s);
 void px_request_reset(struct dp_worker *w, struct px_session *s);
-const struct dp_listener_conf *px_session_listener(const struct px_session *s);
 void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);
 const char *px_reason(unsigned int status);
 void px_count_status(struct px_worker *px, unsigned int status);
@@ -119,7 +109,17 @@ void px_chain_drop(struct rte_mbuf **chain, uint32_t n);
 int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
 		    uint32_t len);
 
-/* px_proxy.c: a request routed to a service. */
+/* The state of stable objects as this worker sees them. */
+static inline struct dp_ep_pw *px_ep(const struct dp_worker *w, struct dp_endpoint *ep)
+{
+	return &ep->pw[w->id];
+}
+static inline struct dp_svc_pw *px_svc(const struct dp_worker *w, struct dp_service *svc)
+{
+	return &svc->pw[w->id];
+}
+
+/* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
 int px_proxy_body(struct dp_worker *w, struct px_session *s);
 int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s);
@@ -129,7 +129,12 @@ void px_proxy_detach(struct dp_worker *w, struct px_session *s);
 /* px_upstream.c */
 int px_upstream_init(struct dp_worker *w);
 void px_upstream_fini(struct dp_worker *w);
-struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t ep);
+struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep);
+/* The request picked on ep is over: one in flight less, for the balancer too when ep is still
+ * in the applied snapshot. */
+void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep);
+void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
+		       const struct dp_snapshot *snap);
 void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse);
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
 bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);

@@ -232,7 +232,7 @@ void px_proxy_detach(struct dp_worker *w, struct px_session *s)
 	if (up == NULL)
 		return;
 	s->up = NULL;
-	lb_release(w->px.svcs[up->svc].lb, (int)up->ep);
+	px_ep_done(w, up->ep);
 	px_upstream_release(w, up, false, false);
 }
 
@@ -248,16 +248,19 @@ static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int s
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 {
 	struct px_worker *px = &w->px;
+	const struct dp_snap_svc *ss = &px->snap->svcs[svc];
+	struct dp_svc_pw *spw = px_svc(w, ss->obj);
 	uint32_t hl = s->req.head_len;
 	bool body = !(s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body));
 	bool upgrade = (s->req.flags & HTTP_F_UPGRADE) && (s->req.flags & HTTP_F_CONN_UPGRADE);
+	struct dp_endpoint *ep = NULL;
 	struct px_upstream *up;
 	struct rte_mbuf *out;
 	struct px_head h;
-	int ep;
+	int i;
 
-	s->svc = (int16_t)svc;
-	px->svcs[svc].cnt[PX_OBJ_requests]++;
+	s->svc = ss->obj;
+	spw->cnt[PX_OBJ_requests]++;
 	if (head_load(w, s->rx, hl, false, HTTP_M_NONE, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
@@ -266,23 +269,26 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 503);
 	}
 	px_rx_consume(s, hl);
-	ep = lb_pick(px->svcs[svc].lb);
-	up = ep < 0 ? NULL : px_upstream_get(w, svc, (uint32_t)ep);
+	i = lb_pick(ss->lb[w->id]);
+	if (i >= 0) {
+		ep = ss->eps[i].obj;
+		px_ep(w, ep)->active++;
+	}
+	up = ep == NULL ? NULL : px_upstream_get(w, ep);
 	if (up == NULL) {
 		rte_pktmbuf_free(out);
-		if (ep < 0) {
+		if (ep == NULL) {
 			px->cnt[PX_CNT_no_endpoint]++;
-			px->svcs[svc].cnt[PX_OBJ_no_endpoint]++;
+			spw->cnt[PX_OBJ_no_endpoint]++;
 		} else
-			lb_release(px->svcs[svc].lb, ep);
+			px_ep_done(w, ep);
 		if (body)
 			s->close_after = 1; /* its body is still unread */
-		return px_respond_error(w, s, ep < 0 ? 503 : 502);
+		return px_respond_error(w, s, ep == NULL ? 503 : 502);
 	}
 	px->cnt[PX_CNT_proxied_requests]++;
-	px->svcs[svc].ep_cnt[ep][PX_OBJ_requests]++;
-	px->svcs[svc].ep_cnt[ep][PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
-	s->ep = ep;
+	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
+	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
 	s->up = up;
 	up->s = s;
 	up->head_done = 0;
@@ -300,7 +306,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
-		px_arm_timer(w, &up->timer, w->dp->conf->services[svc].response_ms);
+		px_arm_timer(w, &up->timer, spw->response_ms);
 	return 0;
 }
 
@@ -332,7 +338,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 			return -EPIPE;
 		}
 		tcp_recved(s->conn, (uint32_t)k);
-		w->px.svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_out] += (uint32_t)k;
+		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -345,7 +351,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		return 0;
 	}
 	if (up->state == PX_UP_BUSY && !up->head_done)
-		px_arm_timer(w, &up->timer, w->dp->conf->services[up->svc].response_ms);
+		px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
 	return 0;
 }
 
@@ -381,7 +387,7 @@ static void release_done(struct dp_worker *w, struct px_session *s, struct px_up
 	bool reuse = up->keep && !up->fin;
 
 	s->up = NULL;
-	lb_release(w->px.svcs[up->svc].lb, (int)up->ep);
+	px_ep_done(w, up->ep);
 	px_upstream_release(w, up, true, reuse);
 	s->state = PX_WAIT_RESP;
 }
@@ -448,9 +454,9 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	tcp_wheel_cancel(&px->wheel, &up->timer);
 	http_body_init(&up->body, &up->resp, 0);
 	px_count_status(px, up->resp.status);
-	px_obj_status(px->svcs[up->svc].cnt, up->resp.status);
-	px_obj_status(px->svcs[up->svc].ep_cnt[up->ep], up->resp.status);
-	px->svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_in] += (uint32_t)rc;
+	px_obj_status(px_svc(w, up->ep->svc)->cnt, up->resp.status);
+	px_obj_status(px_ep(w, up->ep)->cnt, up->resp.status);
+	px_ep(w, up->ep)->cnt[PX_OBJ_bytes_in] += (uint32_t)rc;
 	s->lst->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
 	px_obj_status(s->lst->cnt, up->resp.status);
 	s->status = up->resp.status;
@@ -464,7 +470,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		up->tunnel = 1;
 		up->keep = 0;
 		s->state = PX_TUNNEL;
-		px_arm_timer(w, &s->timer, px_session_listener(s)->limits.idle_timeout_ms);
+		px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
 		px_session_run(w, s); /* bytes the client sent after its request */
 		if (s->up != up)
 			return -1;
@@ -507,7 +513,7 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 			return;
 		}
 		tcp_recved(up->conn, (uint32_t)k);
-		w->px.svcs[up->svc].ep_cnt[up->ep][PX_OBJ_bytes_in] += (uint32_t)k;
+		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_in] += (uint32_t)k;
 		s->lst->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
 		if (tcp_send(s->conn, chunk) != 0) {
 			px_session_free(w, s, PX_END_ABORT);

@@ -185,11 +185,18 @@ int px_send_generated(struct dp_worker *w, struct px_session *s)
 /* Answer the current request: error (route < 0 with status), or its route's respond. */
 int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
-	const struct dp_listener_conf *l = px_session_listener(s);
+	const struct dp_listener_conf *l = s->lst->conf;
 	bool head_only = s->req.method == HTTP_M_HEAD;
 	char body[128];
 	int rc;
 
+	if (s->route >= 0 && l == NULL) {
+		/* a reload removed the listener while the request body was read: its routes are
+		 * gone with it */
+		s->route = -1;
+		s->close_after = 1;
+		status = 503;
+	}
 	s->state = PX_RESPOND;
 	if (s->route < 0) {
 		int n = snprintf(body, sizeof(body), "%u %s\n", status, px_reason(status));
@@ -213,8 +220,8 @@ int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
-	if (s->svc >= 0)
-		px_obj_status(px_of(w)->svcs[s->svc].cnt, status);
+	if (s->svc != NULL)
+		px_obj_status(px_svc(w, s->svc)->cnt, status);
 	s->route = -1;
 	return px_respond(w, s, status);
 }

@@ -47,11 +47,6 @@ static inline struct px_worker *px_of(struct dp_worker *w)
 	return &w->px;
 }
 
-const struct dp_listener_conf *px_session_listener(const struct px_session *s)
-{
-	return &s->lst->w->dp->conf->listeners[s->lst->idx];
-}
-
 /* ---- receive queue ---- */
 
 static uint32_t rx_len(const struct px_session *s)
@@ -180,7 +175,8 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	else if (how == PX_END_ABORT)
 		tcp_abort(s->conn);
 	rte_pktmbuf_free(s->rx);
-	s->lst->conns--;
+	/* the last touch of the listener: control may free it once every worker's count is 0 */
+	__atomic_store_n(&s->lst->conns, s->lst->conns - 1, __ATOMIC_RELEASE);
 	px->cnt[PX_CNT_conns_closed]++;
 	memset(s, 0, sizeof(*s));
 	s->next_free = px->free_head;
@@ -190,10 +186,10 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 
 void px_request_reset(struct dp_worker *w, struct px_session *s)
 {
-	const struct dp_listener_conf *l = px_session_listener(s);
+	const struct dp_limits_conf *l = &s->lst->limits;
 	struct http_limits lim = {
-		.max_header_bytes = l->limits.max_header_bytes,
-		.max_headers = l->limits.max_headers,
+		.max_header_bytes = l->max_header_bytes,
+		.max_headers = l->max_headers,
 		.max_target = HTTP_DEFAULT_MAX_TARGET,
 	};
 
@@ -202,11 +198,10 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	s->state = PX_HEAD;
 	s->head_sent = 0;
 	s->route = -1;
-	s->svc = -1;
-	s->ep = -1;
+	s->svc = NULL;
 	s->resp_left = 0;
 	/* Idle until the first byte of the next request, then the header timeout. */
-	arm_timer(w, s, rx_len(s) > 0 ? l->limits.header_timeout_ms : l->limits.idle_timeout_ms);
+	arm_timer(w, s, rx_len(s) > 0 ? l->header_timeout_ms : l->idle_timeout_ms);
 }
 
 /* ---- routing ---- */
@@ -273,7 +268,7 @@ static int refuse(struct dp_worker *w, struct px_session *s, int err)
 
 static int start_request(struct dp_worker *w, struct px_session *s)
 {
-	const struct dp_listener_conf *l = px_session_listener(s);
+	const struct dp_listener_conf *l = s->lst->conf;
 	struct px_worker *px = px_of(w);
 	struct http_iov iov[PX_IOV_MAX];
 	unsigned int n;
@@ -289,6 +284,15 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	s->lst->cnt[PX_OBJ_requests]++;
 	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
+	if (l == NULL) {
+		/* a reload removed the listener: its connections end with the request they
+		 * carry (503, close) instead of being served by routes it no longer has */
+		px->cnt[PX_CNT_listener_gone]++;
+		px_rx_consume(s, (uint32_t)rc);
+		s->close_after = 1;
+		s->route = -1;
+		return px_respond(w, s, 503);
+	}
 	route = route_match(l, &s->req, iov, n);
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
 	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
@@ -435,7 +439,7 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	lst->cnt[PX_OBJ_conns]++;
 	tcp_timer_init(&s->timer);
 	px_request_reset(w, s);
-	arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
+	arm_timer(w, s, s->lst->limits.header_timeout_ms);
 	return s;
 }
 
@@ -460,9 +464,9 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	/* The first byte of a request starts its header timeout: the whole head must arrive
 	 * within it however slowly it trickles in (slowloris). */
 	if (s->state == PX_HEAD && first)
-		arm_timer(w, s, px_session_listener(s)->limits.header_timeout_ms);
+		arm_timer(w, s, s->lst->limits.header_timeout_ms);
 	else if (s->state != PX_HEAD && s->state != PX_WAIT_RESP)
-		arm_timer(w, s, px_session_listener(s)->limits.idle_timeout_ms); /* progress */
+		arm_timer(w, s, s->lst->limits.idle_timeout_ms); /* progress */
 	px_session_run(w, s);
 }
 
@@ -472,7 +476,7 @@ static void px_on_writable(struct tcp_conn *c)
 
 	/* the peer acknowledged data: the response is progressing, not idle */
 	if (s->state == PX_RESPOND || s->state == PX_TUNNEL)
-		arm_timer(s->lst->w, s, px_session_listener(s)->limits.idle_timeout_ms);
+		arm_timer(s->lst->w, s, s->lst->limits.idle_timeout_ms);
 	if ((s->state == PX_WAIT_RESP || s->state == PX_TUNNEL) && s->up != NULL) {
 		px_proxy_response(s->lst->w, s->up); /* forward what the client could not take */
 		return;
@@ -569,21 +573,93 @@ int px_init(struct dp_worker *w)
 	rc = px_make_pattern(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
-	if (rc != 0)
-		return rc;
-	for (uint32_t i = 0; i < conf->n_listeners && i < PX_MAX_LISTENERS; i++) {
-		const struct dp_listener_conf *l = &conf->listeners[i];
-		struct px_listener *lst = &px->listeners[i];
+	return rc;
+}
+
+static void unlisten(struct dp_worker *w, struct px_listener *lst)
+{
+	if (lst->listening)
+		tcp_unlisten(&w->ts, lst->l_addr, lst->l_port);
+	lst->listening = 0;
+}
+
+/* Listeners of a new snapshot: closed first (removed, or moved to another address or port),
+ * so that a port one listener leaves another may take in the same reload; then opened. A
+ * removed listener's sessions keep their limits and end with their current request. */
+static void apply_listeners(struct dp_worker *w, const struct dp_snapshot *old,
+			    const struct dp_snapshot *snap)
+{
+	const uint16_t id = w->id;
+
+	for (uint32_t i = 0; old != NULL && i < old->n_lsts; i++) {
+		struct px_listener *lst = &old->lsts[i]->pw[id];
+		bool kept = false;
+
+		for (uint32_t k = 0; k < snap->n_lsts && !kept; k++)
+			kept = snap->lsts[k] == old->lsts[i];
+		if (!kept) {
+			unlisten(w, lst);
+			lst->conf = NULL;
+		}
+	}
+	for (uint32_t i = 0; i < snap->n_lsts; i++) {
+		const struct dp_listener_conf *l = &snap->conf->listeners[i];
+		struct px_listener *lst = &snap->lsts[i]->pw[id];
+
+		if (lst->listening && (lst->l_addr != l->addr || lst->l_port != l->port))
+			unlisten(w, lst);
+	}
+	for (uint32_t i = 0; i < snap->n_lsts; i++) {
+		const struct dp_listener_conf *l = &snap->conf->listeners[i];
+		struct px_listener *lst = &snap->lsts[i]->pw[id];
 
 		lst->w = w;
-		lst->idx = i;
+		lst->conf = l;
+		lst->limits = l->limits;
 		lst->max_conns =
 			(l->limits.max_connections + w->dp->n_workers - 1) / w->dp->n_workers;
-		rc = tcp_listen(&w->ts, l->addr, (uint16_t)l->port, &px_ops, lst);
-		if (rc != 0)
-			return rc;
+		lst->epoch = snap->epoch;
+		if (lst->listening)
+			continue;
+		if (tcp_listen(&w->ts, l->addr, (uint16_t)l->port, &px_ops, lst) != 0) {
+			w->px.cnt[PX_CNT_listen_failures]++;
+			continue;
+		}
+		lst->listening = 1;
+		lst->l_addr = l->addr;
+		lst->l_port = (uint16_t)l->port;
 	}
-	return 0;
+}
+
+/* A reload replaced the configuration: a session still reading the body of a request routed
+ * to a direct response holds a route index into the old one. Answer it 503 and close
+ * (px_respond at the end of the body) rather than serve a route that may be another now. */
+static void forget_routes(struct dp_worker *w)
+{
+	struct px_worker *px = px_of(w);
+
+	for (uint32_t i = 0; i < px->n_sessions; i++) {
+		struct px_session *s = &px->sessions[i];
+
+		if (s->conn != NULL && s->state == PX_BODY && s->route >= 0) {
+			s->route = -1;
+			s->status = 503;
+			s->close_after = 1;
+			px->cnt[PX_CNT_route_gone]++;
+		}
+	}
+}
+
+void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
+{
+	struct px_worker *px = px_of(w);
+
+	if (px->snap != NULL && px->snap->conf != snap->conf)
+		forget_routes(w);
+	apply_listeners(w, px->snap, snap);
+	px_apply_services(w, px->snap, snap);
+	px->snap = snap;
+	px->epoch = snap->epoch;
 }
 
 void px_fini(struct dp_worker *w)

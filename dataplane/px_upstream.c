@@ -26,9 +26,10 @@ static inline uint32_t up_index(const struct px_worker *px, const struct px_upst
 	return (uint32_t)(up - px->upstreams);
 }
 
-static const struct dp_service_conf *up_service(const struct dp_worker *w, uint32_t svc)
+/* The settings of the endpoint's service, as the worker last applied them. */
+static const struct dp_svc_pw *up_service(const struct dp_worker *w, const struct px_upstream *up)
 {
-	return &w->dp->conf->services[svc];
+	return &up->ep->svc->pw[w->id];
 }
 
 bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up)
@@ -44,31 +45,33 @@ bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_up
 
 /* ---- idle lists ---- */
 
-static void idle_push(struct px_worker *px, struct px_upstream *up)
+static void idle_push(struct dp_worker *w, struct px_upstream *up)
 {
-	struct px_service_rt *rt = &px->svcs[up->svc];
+	struct px_worker *px = &w->px;
+	struct dp_ep_pw *pw = px_ep(w, up->ep);
 	uint32_t idx = up_index(px, up);
 
 	up->prev = PX_NONE;
-	up->next = rt->idle_head[up->ep];
+	up->next = pw->idle_head;
 	if (up->next != PX_NONE)
 		px->upstreams[up->next].prev = idx;
-	rt->idle_head[up->ep] = idx;
-	rt->n_idle[up->ep]++;
+	pw->idle_head = idx;
+	pw->n_idle++;
 	up->state = PX_UP_IDLE;
 }
 
-static void idle_unlink(struct px_worker *px, struct px_upstream *up)
+static void idle_unlink(struct dp_worker *w, struct px_upstream *up)
 {
-	struct px_service_rt *rt = &px->svcs[up->svc];
+	struct px_worker *px = &w->px;
+	struct dp_ep_pw *pw = px_ep(w, up->ep);
 
 	if (up->prev != PX_NONE)
 		px->upstreams[up->prev].next = up->next;
 	else
-		rt->idle_head[up->ep] = up->next;
+		pw->idle_head = up->next;
 	if (up->next != PX_NONE)
 		px->upstreams[up->next].prev = up->prev;
-	rt->n_idle[up->ep]--;
+	pw->n_idle--;
 	up->next = up->prev = PX_NONE;
 }
 
@@ -80,6 +83,9 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 
 	tcp_wheel_cancel(&px->wheel, &up->timer);
 	rte_pktmbuf_free(up->rx);
+	if (up->ep != NULL) /* the last touch: control may free the endpoint once it reads 0 */
+		__atomic_store_n(&px_ep(w, up->ep)->conns, px_ep(w, up->ep)->conns - 1,
+				 __ATOMIC_RELEASE);
 	memset(up, 0, sizeof(*up));
 	tcp_timer_init(&up->timer);
 	up->next = px->up_free;
@@ -105,9 +111,9 @@ static int is_listen_port(const struct dp *dp, uint16_t port)
 	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
 }
 
-/* Open a connection to endpoint ep of service svc from a port this worker owns. */
+/* Open a connection to endpoint e from a port this worker owns. */
 static struct tcp_conn *up_connect(struct dp_worker *w, struct px_upstream *up,
-				   const struct dp_endpoint_conf *e)
+				   const struct dp_endpoint *e)
 {
 	struct px_worker *px = &w->px;
 	const uint32_t n = w->dp->n_workers;
@@ -129,20 +135,19 @@ static struct tcp_conn *up_connect(struct dp_worker *w, struct px_upstream *up,
 	return NULL;
 }
 
-struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t ep)
+struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	struct px_worker *px = &w->px;
-	struct px_service_rt *rt = &px->svcs[svc];
-	const struct dp_service_conf *sc = up_service(w, svc);
+	struct dp_ep_pw *pw = px_ep(w, ep);
 	struct px_upstream *up;
 
-	if (rt->idle_head[ep] != PX_NONE) {
-		up = &px->upstreams[rt->idle_head[ep]];
-		idle_unlink(px, up);
+	if (pw->idle_head != PX_NONE) {
+		up = &px->upstreams[pw->idle_head];
+		idle_unlink(w, up);
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		up->state = PX_UP_BUSY;
 		px->cnt[PX_CNT_upstream_reused]++;
-		rt->ep_cnt[ep][PX_OBJ_conns_reused]++;
+		pw->cnt[PX_OBJ_conns_reused]++;
 		return up;
 	}
 	up = up_alloc(px);
@@ -150,20 +155,30 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t 
 		px->cnt[PX_CNT_upstream_pool_empty]++;
 		return NULL;
 	}
-	up->svc = (uint16_t)svc;
-	up->ep = (uint16_t)ep;
-	up->conn = up_connect(w, up, &sc->endpoints[ep]);
+	up->ep = ep;
+	pw->conns++;
+	up->conn = up_connect(w, up, ep);
 	if (up->conn == NULL) {
 		px->cnt[PX_CNT_upstream_connect_failures]++;
-		rt->ep_cnt[ep][PX_OBJ_connect_failures]++;
+		pw->cnt[PX_OBJ_connect_failures]++;
 		up_free(w, up);
 		return NULL;
 	}
 	up->state = PX_UP_CONNECTING;
 	px->cnt[PX_CNT_upstream_connects]++;
-	rt->ep_cnt[ep][PX_OBJ_conns]++;
-	px_arm_timer(w, &up->timer, sc->connect_ms);
+	pw->cnt[PX_OBJ_conns]++;
+	px_arm_timer(w, &up->timer, up_service(w, up)->connect_ms);
 	return up;
+}
+
+void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct dp_ep_pw *pw = px_ep(w, ep);
+
+	if (pw->active > 0)
+		__atomic_store_n(&pw->active, pw->active - 1, __ATOMIC_RELAXED);
+	if (pw->lb != NULL)
+		lb_release(pw->lb, pw->lb_idx);
 }
 
 /* The request on up is over. complete: the response was read whole, so the connection can be
@@ -172,15 +187,15 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, uint32_t svc, uint32_t 
 void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse)
 {
 	struct px_worker *px = &w->px;
-	const struct dp_service_conf *sc = up_service(w, up->svc);
+	const struct dp_svc_pw *sc = up_service(w, up);
+	const struct dp_ep_pw *pw = px_ep(w, up->ep);
 
 	up->s = NULL;
 	tcp_wheel_cancel(&px->wheel, &up->timer);
-	/* an endpoint drained or in maintenance keeps no idle connection */
-	if (reuse && up->rx == NULL && up->state == PX_UP_BUSY &&
-	    px->svcs[up->svc].lb->eps[up->ep].usable &&
-	    px->svcs[up->svc].n_idle[up->ep] < sc->pool_max_idle_per_endpoint) {
-		idle_push(px, up);
+	/* an endpoint drained, in maintenance or out of the snapshot keeps no idle connection */
+	if (reuse && up->rx == NULL && up->state == PX_UP_BUSY && pw->lb != NULL &&
+	    pw->lb->eps[pw->lb_idx].usable && pw->n_idle < sc->pool_max_idle) {
+		idle_push(w, up);
 		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
 		return;
 	}
@@ -198,7 +213,7 @@ void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 
 	if (up->state == PX_UP_IDLE) {
 		px->cnt[PX_CNT_upstream_idle_closed]++;
-		idle_unlink(px, up);
+		idle_unlink(w, up);
 		tcp_close(up->conn);
 		up_free(w, up);
 		return;
@@ -234,7 +249,7 @@ static void up_on_connected(struct tcp_conn *c)
 	up->state = PX_UP_BUSY;
 	tcp_wheel_cancel(&w->px.wheel, &up->timer);
 	if (up->s != NULL && up->s->state == PX_WAIT_RESP)
-		px_arm_timer(w, &up->timer, up_service(w, up->svc)->response_ms);
+		px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
 }
 
 static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
@@ -247,7 +262,7 @@ static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		w->px.cnt[PX_CNT_upstream_bad_responses]++;
 		if (up->state == PX_UP_IDLE)
-			idle_unlink(&w->px, up);
+			idle_unlink(w, up);
 		tcp_abort(c);
 		up_free(w, up);
 		return;
@@ -262,9 +277,9 @@ static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	/* progress: a response stalls for response_ms at most, a tunnel idles for the
 	 * listener's idle_timeout_ms */
 	if (up->tunnel)
-		px_arm_timer(w, &up->s->timer, px_session_listener(up->s)->limits.idle_timeout_ms);
+		px_arm_timer(w, &up->s->timer, up->s->lst->limits.idle_timeout_ms);
 	else if (up->head_done)
-		px_arm_timer(w, &up->timer, up_service(w, up->svc)->response_ms);
+		px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
 	px_proxy_response(w, up);
 }
 
@@ -285,7 +300,7 @@ static void up_on_peer_fin(struct tcp_conn *c)
 	up->keep = 0;
 	up->fin = 1;
 	if (up->state == PX_UP_IDLE) {
-		idle_unlink(&w->px, up);
+		idle_unlink(w, up);
 		tcp_close(c);
 		up_free(w, up);
 		return;
@@ -304,18 +319,18 @@ static void up_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
 
 	if (reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING) {
 		px->cnt[PX_CNT_upstream_connect_failures]++;
-		px->svcs[up->svc].ep_cnt[up->ep][PX_OBJ_connect_failures]++;
+		px_ep(w, up->ep)->cnt[PX_OBJ_connect_failures]++;
 	} else if (reason != TCP_CLOSE_NORMAL)
 		px->cnt[PX_CNT_upstream_resets]++;
 	if (up->state == PX_UP_IDLE)
-		idle_unlink(px, up);
+		idle_unlink(w, up);
 	if (s == NULL) {
 		up_free(w, up);
 		return;
 	}
 	s->up = NULL;
 	up->s = NULL;
-	lb_release(px->svcs[up->svc].lb, (int)up->ep);
+	px_ep_done(w, up->ep);
 	if (!up->head_done) {
 		/* nothing reached the client yet: a real answer */
 		up_free(w, up);
@@ -357,31 +372,6 @@ int px_upstream_init(struct dp_worker *w)
 	px->up_free = 0;
 	px->port_cursor = (uint32_t)rte_rand();
 
-	px->n_svcs = conf->n_services;
-	px->svcs = rte_zmalloc_socket("px_svcs", (conf->n_services + 1) * sizeof(*px->svcs), 0,
-				      w->socket);
-	if (px->svcs == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < conf->n_services; i++) {
-		const struct dp_service_conf *sc = &conf->services[i];
-		uint32_t weights[LB_MAX_ENDPOINTS];
-		struct px_service_rt *rt = &px->svcs[i];
-
-		for (uint32_t e = 0; e < sc->n_endpoints && e < LB_MAX_ENDPOINTS; e++)
-			weights[e] = sc->endpoints[e].weight;
-		rt->lb = lb_create(lb_by_balance(sc->balance), sc->n_endpoints, weights);
-		rt->idle_head =
-			rte_malloc_socket("px_idle", (sc->n_endpoints + 1) * 4, 0, w->socket);
-		rt->n_idle = rte_zmalloc_socket("px_idle", (sc->n_endpoints + 1) * 4, 0, w->socket);
-		rt->ep_cnt =
-			rte_zmalloc_socket("px_ep_cnt", (sc->n_endpoints + 1) * sizeof(*rt->ep_cnt),
-					   RTE_CACHE_LINE_SIZE, w->socket);
-		if (rt->lb == NULL || rt->idle_head == NULL || rt->n_idle == NULL ||
-		    rt->ep_cnt == NULL)
-			return -ENOMEM;
-		for (uint32_t e = 0; e < sc->n_endpoints; e++)
-			rt->idle_head[e] = PX_NONE;
-	}
 	for (uint32_t i = 0; i < conf->n_listeners; i++)
 		max_head = RTE_MAX(max_head, conf->listeners[i].limits.max_header_bytes);
 	max_head = RTE_MAX(max_head, (uint32_t)HTTP_DEFAULT_MAX_HEADER_BYTES);
@@ -402,59 +392,107 @@ void px_upstream_fini(struct dp_worker *w)
 		rte_pktmbuf_free(px->upstreams[i].rx); /* connections go with the TCP stack */
 	rte_free(px->upstreams);
 	px->upstreams = NULL;
-	for (uint32_t i = 0; px->svcs != NULL && i < px->n_svcs; i++) {
-		lb_destroy(px->svcs[i].lb);
-		rte_free(px->svcs[i].idle_head);
-		rte_free(px->svcs[i].n_idle);
-		rte_free(px->svcs[i].ep_cnt);
-	}
-	rte_free(px->svcs);
-	px->svcs = NULL;
 	rte_free(px->scratch);
 	rte_free(px->hdrs);
 	px->scratch = NULL;
 	px->hdrs = NULL;
 }
 
+const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l)
+{
+	const struct dp_snapshot *s = w->dp->snapshot;
+
+	return s != NULL && l < s->n_lsts ? s->lsts[l]->pw[w->id].cnt : NULL;
+}
+
 const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc)
 {
-	return w->px.svcs != NULL && svc < w->px.n_svcs ? w->px.svcs[svc].cnt : NULL;
+	const struct dp_snapshot *s = w->dp->snapshot;
+
+	return s != NULL && svc < s->n_svcs ? s->svcs[svc].obj->pw[w->id].cnt : NULL;
 }
 
 const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep)
 {
-	if (w->px.svcs == NULL || svc >= w->px.n_svcs ||
-	    ep >= w->dp->conf->services[svc].n_endpoints)
-		return NULL;
-	return w->px.svcs[svc].ep_cnt[ep];
+	const struct dp_ep_state *st = dp_snapshot_ep(w->dp->snapshot, svc, ep);
+
+	return st != NULL ? st->obj->pw[w->id].cnt : NULL;
 }
 
-/* Apply the endpoint states of a new snapshot: weights and usability to the balancers, and
- * idle connections to endpoints that take no new requests closed. Requests in flight finish
- * where they are. Worker, once per snapshot epoch. */
-void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
+static void close_idle(struct dp_worker *w, struct dp_ep_pw *pw)
 {
 	struct px_worker *px = &w->px;
 
-	for (uint32_t v = 0; v < px->n_svcs && v < snap->conf->n_services; v++) {
-		struct px_service_rt *rt = &px->svcs[v];
+	while (pw->idle_head != PX_NONE) {
+		struct px_upstream *up = &px->upstreams[pw->idle_head];
 
-		for (uint32_t e = 0; e < rt->lb->n; e++) {
-			const struct dp_ep_state *st = dp_snapshot_ep(snap, v, e);
+		idle_unlink(w, up);
+		px->cnt[PX_CNT_upstream_idle_closed]++;
+		tcp_close(up->conn);
+		up_free(w, up);
+	}
+}
 
-			if (st == NULL)
+/* Apply the services of a new snapshot: each service's balancer of this worker takes over
+ * from the one of old (in-flight counts and rotation follow their endpoints by identity, so
+ * least_connections stays right across reloads and weight changes), endpoint states go to
+ * the balancers, and idle connections of endpoints that take no new requests or left the
+ * snapshot are closed. Requests in flight finish where they are; their release finds the
+ * endpoint's current balancer through its per-worker slot (none once it left). Worker. */
+void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
+		       const struct dp_snapshot *snap)
+{
+	int32_t map[LB_MAX_ENDPOINTS];
+	const uint16_t id = w->id;
+
+	for (uint32_t v = 0; v < snap->n_svcs; v++) {
+		const struct dp_snap_svc *ss = &snap->svcs[v];
+		const struct dp_service_conf *sc = &snap->conf->services[v];
+		struct dp_svc_pw *spw = px_svc(w, ss->obj);
+		struct lb_state *lb = ss->lb[id];
+		struct lb_state *old_lb = old != NULL && spw->epoch == old->epoch ? spw->lb : NULL;
+
+		for (uint32_t e = 0; e < ss->n_eps; e++) {
+			const struct dp_ep_pw *pw = px_ep(w, ss->eps[e].obj);
+
+			map[e] = old_lb != NULL && pw->lb == old_lb ? pw->lb_idx : -1;
+		}
+		lb_carry(lb, old_lb, map);
+		for (uint32_t e = 0; e < ss->n_eps; e++) {
+			const struct dp_ep_state *st = &ss->eps[e];
+			struct dp_ep_pw *pw = px_ep(w, st->obj);
+
+			lb->eps[e].weight = st->weight;
+			lb->eps[e].usable = st->admin == DP_EP_READY;
+			lb->eps[e].active = pw->active;
+			pw->lb = lb;
+			pw->lb_idx = (int32_t)e;
+			pw->epoch = snap->epoch;
+			if (st->admin != DP_EP_READY)
+				close_idle(w, pw);
+		}
+		spw->lb = lb;
+		spw->epoch = snap->epoch;
+		spw->connect_ms = sc->connect_ms;
+		spw->response_ms = sc->response_ms;
+		spw->pool_max_idle = sc->pool_max_idle_per_endpoint;
+		spw->pool_idle_timeout_ms = sc->pool_idle_timeout_ms;
+	}
+	/* what old had and snap has not */
+	for (uint32_t v = 0; old != NULL && v < old->n_svcs; v++) {
+		const struct dp_snap_svc *os = &old->svcs[v];
+		struct dp_svc_pw *spw = px_svc(w, os->obj);
+
+		if (spw->epoch != snap->epoch)
+			spw->lb = NULL;
+		for (uint32_t e = 0; e < os->n_eps; e++) {
+			struct dp_ep_pw *pw = px_ep(w, os->eps[e].obj);
+
+			if (pw->epoch == snap->epoch)
 				continue;
-			rt->lb->eps[e].weight = st->weight;
-			rt->lb->eps[e].usable = st->admin == DP_EP_READY;
-			while (st->admin != DP_EP_READY && rt->idle_head[e] != PX_NONE) {
-				struct px_upstream *up = &px->upstreams[rt->idle_head[e]];
-
-				idle_unlink(px, up);
-				px->cnt[PX_CNT_upstream_idle_closed]++;
-				tcp_close(up->conn);
-				up_free(w, up);
-			}
+			pw->lb = NULL;
+			pw->lb_idx = -1;
+			close_idle(w, pw);
 		}
 	}
-	px->epoch = snap->epoch;
 }

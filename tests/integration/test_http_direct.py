@@ -7,6 +7,7 @@ straight from the appliance's userspace TCP stack; every test runs with `workers
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -242,13 +243,22 @@ def test_sighup_reload(web):
     # the same file: accepted, a new epoch
     web.send_signal(signal.SIGHUP)
     assert wait_for(lambda: epoch(web) == e0 + 1), web.log_tail()
-    # a changed listener: refused with the reason, nothing changes
+    # a changed route applies live
     web.conf.write_text(text.replace('body: "hello\\n"', 'body: "changed\\n"'))
     try:
         web.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: "cannot change listeners on reload" in web.log_tail()), \
+        assert wait_for(lambda: epoch(web) == e0 + 2), web.log_tail()
+        assert curl(web, f"http://{addr(web)}/").stdout == "changed\n"
+        # a start-up key: refused naming it, nothing changes
+        web.conf.write_text(re.sub(r"(?m)^  workers: (\d+)$",
+                                   lambda m: f"  workers: {int(m.group(1)) + 1}", text))
+        web.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "cannot change dataplane.workers on reload" in web.log_tail()), \
             web.log_tail()
-        assert epoch(web) == e0 + 1
-        assert curl(web, f"http://{addr(web)}/").stdout == "hello\n"
+        assert epoch(web) == e0 + 2
+        assert curl(web, f"http://{addr(web)}/").stdout == "changed\n"
     finally:
         web.conf.write_text(text)
+        web.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: epoch(web) == e0 + 3), web.log_tail()
+    assert curl(web, f"http://{addr(web)}/").stdout == "hello\n"

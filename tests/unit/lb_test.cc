@@ -327,3 +327,67 @@ TEST(LbLeastConn, InFlightFollowsWeights)
 }
 
 } // namespace
+
+// A changed endpoint set (reload, add/del server): in-flight counts and the rotation follow
+// their endpoints, a new endpoint starts fresh, a removed one is forgotten.
+namespace
+{
+
+TEST(LbCarry, LeastConnectionsKeepsInFlightCountsByEndpoint)
+{
+	LbPtr from = make("least_connections", { 1, 1 });
+	ASSERT_TRUE(from);
+	// a busy with 2 requests, b with 1
+	from->eps[0].active = 2;
+	from->eps[1].active = 1;
+	// new set: c (new), b, a
+	LbPtr to = make("least_connections", { 1, 1, 1 });
+	const int32_t map[] = { -1, 1, 0 };
+	lb_carry(to.get(), from.get(), map);
+	EXPECT_EQ(to->eps[0].active, 0u);
+	EXPECT_EQ(to->eps[1].active, 1u);
+	EXPECT_EQ(to->eps[2].active, 2u);
+	// the idle newcomer wins, then b (1 + 1 < 2 + 1)
+	EXPECT_EQ(lb_pick(to.get()), 0);
+	EXPECT_EQ(lb_pick(to.get()), 1);
+}
+
+TEST(LbCarry, RoundRobinContinuesAfterTheLastPickWhereverItMoved)
+{
+	LbPtr from = make("round_robin", { 1, 1, 1 });
+	ASSERT_TRUE(from);
+	EXPECT_EQ(lb_pick(from.get()), 0);
+	EXPECT_EQ(lb_pick(from.get()), 1); // b was last
+	// new set: b, c, d (a removed, d new)
+	LbPtr to = make("round_robin", { 1, 1, 1 });
+	const int32_t map[] = { 1, 2, -1 };
+	lb_carry(to.get(), from.get(), map);
+	EXPECT_EQ(letters(picks(to.get(), 4)), "bcab"); // c after b, then d, then around
+}
+
+TEST(LbCarry, SmoothWeightedKeepsCurrentValuesOfPersistingEndpoints)
+{
+	LbPtr from = make("weighted_round_robin", { 5, 1, 1 });
+	ASSERT_TRUE(from);
+	std::string seq = letters(picks(from.get(), 3)); // "aab"... part of a a b a c a a
+	// the same set, e.g. after a reload that changed nothing else: the sequence goes on
+	// exactly as if nothing happened
+	LbPtr same = make("weighted_round_robin", { 5, 1, 1 });
+	const int32_t id[] = { 0, 1, 2 };
+	lb_carry(same.get(), from.get(), id);
+	seq += letters(picks(same.get(), 4));
+	EXPECT_EQ(seq, "aabacaa");
+}
+
+TEST(LbCarry, DifferentAlgorithmsCarryOnlyInFlightCounts)
+{
+	LbPtr from = make("weighted_round_robin", { 1, 1 });
+	LbPtr to = make("round_robin", { 1, 1 });
+	from->eps[1].active = 3;
+	const int32_t id[] = { 0, 1 };
+	lb_carry(to.get(), from.get(), id);
+	EXPECT_EQ(to->eps[1].active, 3u);
+	EXPECT_EQ(to->algo[0], 0u);
+}
+
+} // namespace
