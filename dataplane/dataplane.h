@@ -120,6 +120,13 @@ struct dp_worker {
 
 	/* dp: ro, ctl: wo */
 	volatile bool stop;
+
+	/* graceful shutdown (dp_drain.c, px_drain.c): control sets drain; the worker stops
+	 * accepting, closes idle connections, and sets drained once nothing is in flight */
+	volatile bool drain;   /* dp: ro, ctl: wo */
+	volatile bool drained; /* dp: wo, ctl: ro */
+	bool drain_begun;      /* dp: rw */
+	uint64_t drain_next;   /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
 
 struct dp_port {
@@ -231,6 +238,16 @@ void dp_tcp_fini(struct dp_worker *w);
 void dp_tcp_listen_ports(struct dp *dp);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
+
+/* Graceful shutdown. dp_drain: every worker stops accepting (SYNs answered by RST), closes
+ * its idle keep-alive connections and closes the others after their current response;
+ * returns once every running worker has stopped accepting. Idempotent. Control only. */
+void dp_drain(struct dp *dp);
+/* True once every worker has nothing in flight (sessions done, sent data acknowledged);
+ * *sessions (may be NULL) gets the sessions still open, lingering closes included. Control. */
+bool dp_drained(const struct dp *dp, uint32_t *sessions);
+/* Worker side of dp_drain, from the worker loop while drain is set (px_drain.c). */
+void px_drain_poll(struct dp_worker *w);
 
 /* The worker lcore entry point (arg: struct dp_worker *). */
 int dp_worker_main(void *arg);

@@ -50,7 +50,8 @@
 	X(upstream_resets)            \
 	X(upstream_bad_responses)     \
 	X(upstream_idle_closed)       \
-	X(tunnels)
+	X(tunnels)                    \
+	X(access_log_dropped)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -95,6 +96,7 @@ struct dp_listener_conf;
 struct px_session;
 struct px_upstream;
 struct px_service_rt;
+struct px_obs;
 
 /* A listener as one worker sees it: the tcp_listen user pointer. */
 struct px_listener {
@@ -133,6 +135,7 @@ struct px_worker {
 	struct http_header *hdrs; /* header spans of the head in scratch */
 	uint64_t epoch;		  /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
+	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
 };
 
 /* Allocate the session pool and start listening on every listener of the configuration.

@@ -12,6 +12,7 @@
 #include "http_parse.h"
 #include "lb.h"
 #include "px.h"
+#include "px_obs.h"
 
 enum px_state {
 	PX_HEAD = 0,  /* waiting for a complete request head */
@@ -44,6 +45,7 @@ struct px_session {
 	struct tcp_timer timer;
 	struct http_msg req;
 	struct http_body body;
+	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
 };
 
 enum px_up_state {

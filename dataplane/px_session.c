@@ -160,6 +160,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	uint32_t idx = (uint32_t)(s - px->sessions);
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
+	px_obs_end(w, s);
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
 	if (how == PX_END_CLOSE && !s->peer_fin && s->state != PX_DONE) {
@@ -206,6 +207,7 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	s->ep = -1;
 	s->resp_left = 0;
 	s->resp_off = 0;
+	px_obs_reset(w, s, rx_len(s) > 0);
 	/* Idle until the first byte of the next request, then the header timeout. */
 	arm_timer(w, s, rx_len(s) > 0 ? l->limits.header_timeout_ms : l->limits.idle_timeout_ms);
 }
@@ -291,6 +293,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
 	route = route_match(l, &s->req, iov, n);
+	px_obs_head(w, s, iov, n, route);
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
 	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
 		px_rx_consume(s, (uint32_t)rc);
@@ -366,6 +369,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 		case PX_RESPOND:
 			rc = px_send_generated(w, s);
 			if (rc == 0 && s->resp_left == 0) {
+				px_obs_done(w, s);
 				if (s->close_after) {
 					px_session_free(w, s, PX_END_CLOSE);
 					return false;
@@ -385,6 +389,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 		case PX_WAIT_RESP:
 			if (s->up != NULL)
 				return true; /* the upstream's events drive the session */
+			px_obs_done(w, s);
 			if (s->resp_left == 0 && s->close_after) {
 				px_session_free(w, s, PX_END_CLOSE);
 				return false;
@@ -454,6 +459,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	}
 
 	s->lst->cnt[PX_OBJ_bytes_in] += rte_pktmbuf_pkt_len(m);
+	px_obs_rx(w, s);
 	if (rx_append(s, m) != 0) {
 		px_session_free(w, s, PX_END_ABORT);
 		return;
@@ -570,6 +576,8 @@ int px_init(struct dp_worker *w)
 	rc = px_make_pattern(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
+	if (rc == 0)
+		rc = px_obs_init(w);
 	if (rc != 0)
 		return rc;
 	for (uint32_t i = 0; i < conf->n_listeners && i < PX_MAX_LISTENERS; i++) {
@@ -600,6 +608,7 @@ void px_fini(struct dp_worker *w)
 			px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 	}
 	px_upstream_fini(w);
+	px_obs_fini(w);
 	rte_free(px->sessions);
 	px->sessions = NULL;
 	rte_pktmbuf_free(px->pattern);
