@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,14 @@ static void on_stop(int sig)
 static void on_hup(int sig)
 {
 	sig_reload = 1;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void usage(FILE *f)
@@ -95,6 +104,9 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	struct ctl_env env = { 0 };
 	struct ctl_server *srv;
 	struct met_prom *met = NULL;
+	struct met_alog *alog = NULL;
+	uint64_t stopping_ms = 0; /* CLOCK_MONOTONIC ms when the shutdown began */
+	uint32_t left = 0;
 	struct dp_snapshot *snap;
 	volatile bool quit = false;
 	char err[512], runtime_dir[PATH_MAX];
@@ -157,6 +169,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	env.conf = conf;
 	env.start_time = (uint64_t)time(NULL);
 	env.quit = &quit;
+	env.shutdown_grace_ms = CTL_SHUTDOWN_GRACE_MS;
 	srv = ctl_server_open(conf->control.socket, &env, err, sizeof(err));
 	if (srv == NULL) {
 		fprintf(stderr, "sluice: control socket %s: %s\n", conf->control.socket, err);
@@ -177,6 +190,17 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 			return EXIT_SYSTEM;
 		}
 	}
+	alog = met_alog_open(&dp, conf->control.access_log, err, sizeof(err));
+	if (alog == NULL) {
+		fprintf(stderr, "sluice: control.access_log: %s\n", err);
+		met_prom_close(met);
+		ctl_server_close(srv);
+		dp_stop(&dp);
+		rte_eal_cleanup();
+		remove_runtime_dir(runtime_dir);
+		return EXIT_SYSTEM;
+	}
+	env.alog = alog;
 	/* Not fatal: telemetry may be off (--no-telemetry) and sluice works without it. */
 	if (met_telemetry_register(&dp, env.start_time) < 0)
 		MET_LOG(WARNING, "sluice: telemetry commands /sluice/* not registered");
@@ -188,17 +212,38 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		MET_LOG(INFO, "sluice: running: %u worker(s), %u port(s), control socket %s",
 			dp.n_workers, dp.n_ports, conf->control.socket);
 	}
-	while (!quit && !sig_stop) {
-		/* One loop for both sockets: with metrics on, a 10 ms tick bounds a scrape's wait. */
-		ctl_server_poll(srv, met != NULL ? 10 : 100);
+	for (;;) {
+		/* Graceful shutdown: stop accepting, then wait for the requests in flight, at most
+		 * the grace period (a later "shutdown GRACE_MS" may change it). */
+		if ((quit || sig_stop) && stopping_ms == 0 && rc == 0) {
+			MET_LOG(INFO, "sluice: shutting down (grace period %" PRIu32 " ms)",
+				env.shutdown_grace_ms);
+			dp_drain(&dp);
+			stopping_ms = mono_ms();
+		}
+		if (rc != 0 || (stopping_ms != 0 && dp_drained(&dp, NULL)))
+			break;
+		if (stopping_ms != 0 && mono_ms() - stopping_ms >= env.shutdown_grace_ms) {
+			dp_drained(&dp, &left);
+			MET_LOG(WARNING, "sluice: grace period over, %" PRIu32 " session(s) cut",
+				left);
+			break;
+		}
+		/* One loop for every socket and the access log: with metrics or the access log
+		 * on, or while stopping, a 10 ms tick bounds a scrape's wait and a ring's fill. */
+		ctl_server_poll(srv,
+				met != NULL || met_alog_active(alog) || stopping_ms ? 10 : 100);
 		met_prom_poll(met, 0);
+		met_alog_poll(alog);
 		if (sig_reload) {
 			sig_reload = 0;
 			reload(&env);
+			met_alog_reopen(alog, env.conf->control.access_log); /* logrotate */
 		}
 		ctl_tick(&env);
 	}
-	MET_LOG(INFO, "sluice: shutting down");
+	met_alog_poll(alog);
+	met_alog_close(alog);
 	met_prom_close(met);
 	ctl_server_close(srv);
 	met_telemetry_detach();

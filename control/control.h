@@ -76,6 +76,7 @@ struct ctl_env {
 	volatile bool *quit;	    /* set by "shutdown" */
 	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
 	unsigned int objs_waiting;  /* objects out of the snapshot still referenced by workers */
+	struct met_alog *alog;	    /* the access log, reopened on reload (NULL in tests) */
 };
 
 /* A command handler: argv[0..argc) are the words of the command (after the matched prefix
@@ -182,6 +183,52 @@ int met_telemetry_register(const struct dp *dp, uint64_t start_time);
 /* Stop the telemetry commands reading dp (they answer nothing afterwards); returns once no
  * callback still reads it. Call before dp_stop. Control only. */
 void met_telemetry_detach(void);
+
+/* ---- access log (met_alog.c): control.access_log, see docs/observability.md ---- */
+
+struct met_alog;
+
+/* Open the access log at path ("" or NULL: off, records are drained and dropped). Returns
+ * NULL with a reason in err when the file cannot be opened. Control only. */
+struct met_alog *met_alog_open(const struct dp *dp, const char *path, char *err, size_t errlen);
+
+/* Reopen (SIGHUP, reload; logrotate): path is the current control.access_log, which may
+ * differ from the one open ("" turns the log off). On failure the previous file stays open,
+ * an error is logged and -EIO returned. a may be NULL. Control only. */
+int met_alog_reopen(struct met_alog *a, const char *path);
+
+/* Drain the workers' rings and write their lines; once per control-loop tick. NULL is fine. */
+void met_alog_poll(struct met_alog *a);
+
+/* A file is open (the control loop then ticks every 10 ms). */
+bool met_alog_active(const struct met_alog *a);
+
+/* Flush and close. NULL is fine. Before dp_stop frees the workers' rings, or after it
+ * without another met_alog_poll. */
+void met_alog_close(struct met_alog *a);
+
+/* ---- latency (met_lat.c): the workers' histograms summed (dataplane/px_obs.h) ---- */
+
+struct px_hist;
+
+/* Count, sum and max (µs) of the three phases of px_obs.h (enum px_phase order: total,
+ * connect, first byte). */
+struct met_times {
+	uint64_t count[3];
+	uint64_t sum_us[3];
+	uint64_t max_us[3];
+};
+
+/* Histogram of one phase of service svc, summed over workers, into out. Control only. */
+void met_service_hist(const struct dp *dp, uint32_t svc, unsigned int phase, struct px_hist *out);
+void met_service_times(const struct dp *dp, uint32_t svc, struct met_times *t);
+void met_endpoint_times(const struct dp *dp, uint32_t svc, uint32_t ep, struct met_times *t);
+
+/* The three Prometheus histogram families sluice_service_*_duration_seconds. */
+void met_latency_render(const struct dp *dp, struct ctl_buf *b);
+
+/* Shutdown's grace period when neither "shutdown GRACE_MS" nor a signal names one. */
+#define CTL_SHUTDOWN_GRACE_MS 5000
 
 /* rte_log types sluice.dataplane, sluice.tcp, sluice.control (RTE_LOGTYPE_USER1 until
  * met_log_init registered them). */

@@ -587,6 +587,8 @@ static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct c
 	if (argc == 2)
 		env->shutdown_grace_ms = (uint32_t)grace;
 	*env->quit = true;
+	if (env->dp != NULL)
+		dp_drain(env->dp); /* refuse new connections before answering */
 	ctl_printf(out, "shutting down\n");
 	return 0;
 }

@@ -230,6 +230,26 @@ static void st_frontend(const struct dp *dp, uint32_t l, struct st_row *r)
 	st_u64(r, ST_F_conn_tot, c[PX_OBJ_conns]);
 }
 
+/* ctime, rtime, ttime (and their _max): HAProxy averages the last 1024 requests; sluice
+ * gives the mean over every request since start (met_lat.c), in ms. ctime counts new
+ * upstream connections only, rtime is the time to the response head, ttime the whole
+ * request. ep < 0: the service (BACKEND row). */
+static void st_times(struct st_row *r, const struct dp *dp, uint32_t v, int32_t ep)
+{
+	static const enum st_field avg[3] = { ST_F_ttime, ST_F_ctime, ST_F_rtime };
+	static const enum st_field max[3] = { ST_F_ttime_max, ST_F_ctime_max, ST_F_rtime_max };
+	struct met_times t;
+
+	if (ep < 0)
+		met_service_times(dp, v, &t);
+	else
+		met_endpoint_times(dp, v, (uint32_t)ep, &t);
+	for (unsigned int p = 0; p < 3; p++) {
+		st_u32(r, avg[p], t.count[p] ? (uint32_t)(t.sum_us[p] / t.count[p] / 1000) : 0);
+		st_u32(r, max[p], (uint32_t)(t.max_us[p] / 1000));
+	}
+}
+
 /* An endpoint's runtime state (the published snapshot: live changes included). */
 static struct dp_ep_state st_state(const struct dp *dp, uint32_t v, uint32_t e)
 {
@@ -273,6 +293,7 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	st_u64(r, ST_F_connect, c[PX_OBJ_conns]);
 	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
 	st_u32(r, ST_F_uweight, st.weight);
+	st_times(r, dp, v, (int32_t)e);
 }
 
 /* A service counts requests, refusals and responses itself; bytes and connections are its
@@ -308,6 +329,7 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	st_u64(r, ST_F_connect, eps[PX_OBJ_conns]);
 	st_u64(r, ST_F_reuse, eps[PX_OBJ_conns_reused]);
 	st_u32(r, ST_F_uweight, weight);
+	st_times(r, dp, v, -1);
 }
 
 int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)

@@ -395,6 +395,7 @@ void met_prom_render(const struct ctl_env *env, struct ctl_buf *out)
 	met_ports(env->dp, out);
 	met_registry(env->dp, out);
 	met_objects(env->dp, out);
+	met_latency_render(env->dp, out);
 }
 
 /* ---- the HTTP side ---- */

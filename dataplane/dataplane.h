@@ -21,6 +21,7 @@
 #include "net.h"
 #include "lb.h"
 #include "px.h"
+#include "px_obs.h"
 #include "tcp.h"
 
 #define DP_MAX_WORKERS 16
@@ -70,9 +71,10 @@ struct dp_ep_pw {
 	uint32_t conns;	    /* upstream connections (any state) that point at the endpoint */
 	uint32_t idle_head; /* most recently idled upstream connection, UINT32_MAX none */
 	uint32_t n_idle;
-	struct lb_state *lb; /* balancer of the applied snapshot holding it; NULL: none */
-	int32_t lb_idx;	     /* its index there */
-	uint64_t epoch;	     /* last snapshot epoch that had it, as this worker applied it */
+	struct lb_state *lb;  /* balancer of the applied snapshot holding it; NULL: none */
+	int32_t lb_idx;	      /* its index there */
+	uint64_t epoch;	      /* last snapshot epoch that had it, as this worker applied it */
+	struct px_obs_ep obs; /* phase sums for show stat's ctime/rtime/ttime */
 } __rte_cache_aligned;
 
 struct dp_service;
@@ -100,6 +102,7 @@ struct dp_svc_pw {
 	uint32_t pool_idle_timeout_ms;
 	struct lb_state *lb; /* the applied snapshot's balancer for it; NULL: none */
 	uint64_t epoch;
+	struct px_obs_svc obs; /* latency histograms (px_obs.h) */
 } __rte_cache_aligned;
 
 struct dp_service {
@@ -241,6 +244,13 @@ struct dp_worker {
 
 	/* dp: ro, ctl: wo */
 	volatile bool stop;
+
+	/* graceful shutdown (dp_drain.c, px_drain.c): control sets drain; the worker stops
+	 * accepting, closes idle connections, and sets drained once nothing is in flight */
+	volatile bool drain;   /* dp: ro, ctl: wo */
+	volatile bool drained; /* dp: wo, ctl: ro */
+	bool drain_begun;      /* dp: rw */
+	uint64_t drain_next;   /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
 
 struct dp_port {
@@ -375,6 +385,16 @@ void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m);
 /* What one idle established client connection costs: its TCB, its share of the connection
  * table (rounded up) and its HTTP session. It holds no mbuf. */
 size_t dp_mem_idle_conn_bytes(const struct dp_mem *m);
+
+/* Graceful shutdown. dp_drain: every worker stops accepting (SYNs answered by RST), closes
+ * its idle keep-alive connections and closes the others after their current response;
+ * returns once every running worker has stopped accepting. Idempotent. Control only. */
+void dp_drain(struct dp *dp);
+/* True once every worker has nothing in flight (sessions done, sent data acknowledged);
+ * *sessions (may be NULL) gets the sessions still open, lingering closes included. Control. */
+bool dp_drained(const struct dp *dp, uint32_t *sessions);
+/* Worker side of dp_drain, from the worker loop while drain is set (px_drain.c). */
+void px_drain_poll(struct dp_worker *w);
 
 /* The worker lcore entry point (arg: struct dp_worker *). */
 int dp_worker_main(void *arg);

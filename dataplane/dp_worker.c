@@ -11,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dataplane.h"
+#include "px_obs.h"
 
 static inline struct dp_worker *ns_worker(struct net_stack *ns)
 {
@@ -124,9 +125,13 @@ int dp_worker_main(void *arg)
 		unsigned int work = 0;
 		uint64_t t1;
 
-		if (snap != NULL && snap->epoch != w->px.epoch)
+		if (snap != NULL && snap->epoch != w->px.epoch) {
 			px_apply(w, snap);
+			px_obs_apply(w, snap);
+		}
 		w->ns.now = t0;
+		if (w->drain)
+			px_drain_poll(w);
 		for (unsigned int p = 0; p < dp->n_ports; p++) {
 			uint16_t n =
 				rte_eth_rx_burst(dp->ports[p].port_id, w->queue, pkts, DP_BURST);

@@ -57,7 +57,8 @@
 	X(tunnels)                    \
 	X(listen_failures)            \
 	X(listener_gone)              \
-	X(route_gone)
+	X(route_gone)                 \
+	X(access_log_dropped)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -102,6 +103,7 @@ struct dp_listener_conf;
 struct px_session;
 struct px_upstream;
 struct dp_snapshot;
+struct px_obs;
 
 /* A listener as one worker sees it: the tcp_listen user pointer, one slot of a stable
  * listener object (struct dp_listener). Written by its worker only. */
@@ -146,6 +148,7 @@ struct px_worker {
 	struct http_header *hdrs; /* header spans of the head in scratch */
 	uint64_t epoch;		  /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
+	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
 };
 
 /* Allocate the session pool. Before the worker starts (it listens when it applies its first

@@ -12,6 +12,7 @@
 #include "http_parse.h"
 #include "lb.h"
 #include "px.h"
+#include "px_obs.h"
 
 enum px_state {
 	PX_HEAD = 0,  /* waiting for a complete request head */
@@ -47,6 +48,7 @@ struct px_session {
 	uint8_t head_sent : 1;
 	struct http_msg req;
 	struct http_body body;
+	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
 };
 
 enum px_up_state {
@@ -89,6 +91,8 @@ int px_make_pattern(struct dp_worker *w);
 /* Queue more of a generated body while the send queue has room. px_respond.c. */
 int px_send_generated(struct dp_worker *w, struct px_session *s);
 void px_request_reset(struct dp_worker *w, struct px_session *s);
+/* Stop listening on every listener of the applied snapshot (graceful shutdown). */
+void px_unlisten_all(struct dp_worker *w);
 void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);
 const char *px_reason(unsigned int status);
 void px_count_status(struct px_worker *px, unsigned int status);

@@ -302,6 +302,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		s->close_after = 1;
 		return px_respond_error(w, s, 502);
 	}
+	px_obs_forwarded(w, s);
 	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
@@ -452,6 +453,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	px_chain_drop(&up->rx, (uint32_t)rc);
 	tcp_recved(up->conn, (uint32_t)rc);
 	tcp_wheel_cancel(&px->wheel, &up->timer);
+	px_obs_resp_head(w, s);
 	http_body_init(&up->body, &up->resp, 0);
 	px_count_status(px, up->resp.status);
 	px_obj_status(px_svc(w, up->ep->svc)->cnt, up->resp.status);

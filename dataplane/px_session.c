@@ -155,6 +155,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	uint32_t idx = (uint32_t)(s - px->sessions);
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
+	px_obs_end(w, s);
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
 	if (how == PX_END_CLOSE && !s->peer_fin && s->state != PX_DONE) {
@@ -200,6 +201,7 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	s->route = -1;
 	s->svc = NULL;
 	s->resp_left = 0;
+	px_obs_reset(w, s, rx_len(s) > 0);
 	/* Idle until the first byte of the next request, then the header timeout. */
 	arm_timer(w, s, rx_len(s) > 0 ? l->header_timeout_ms : l->idle_timeout_ms);
 }
@@ -294,6 +296,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		return px_respond(w, s, 503);
 	}
 	route = route_match(l, &s->req, iov, n);
+	px_obs_head(w, s, iov, n, route);
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
 	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
 		px_rx_consume(s, (uint32_t)rc);
@@ -369,6 +372,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 		case PX_RESPOND:
 			rc = px_send_generated(w, s);
 			if (rc == 0 && s->resp_left == 0) {
+				px_obs_done(w, s);
 				if (s->close_after) {
 					px_session_free(w, s, PX_END_CLOSE);
 					return false;
@@ -388,6 +392,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 		case PX_WAIT_RESP:
 			if (s->up != NULL)
 				return true; /* the upstream's events drive the session */
+			px_obs_done(w, s);
 			if (s->resp_left == 0 && s->close_after) {
 				px_session_free(w, s, PX_END_CLOSE);
 				return false;
@@ -457,6 +462,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	}
 
 	s->lst->cnt[PX_OBJ_bytes_in] += rte_pktmbuf_pkt_len(m);
+	px_obs_rx(w, s);
 	if (rx_append(s, m) != 0) {
 		px_session_free(w, s, PX_END_ABORT);
 		return;
@@ -573,6 +579,8 @@ int px_init(struct dp_worker *w)
 	rc = px_make_pattern(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
+	if (rc == 0)
+		rc = px_obs_init(w);
 	return rc;
 }
 
@@ -619,8 +627,8 @@ static void apply_listeners(struct dp_worker *w, const struct dp_snapshot *old,
 		lst->max_conns =
 			(l->limits.max_connections + w->dp->n_workers - 1) / w->dp->n_workers;
 		lst->epoch = snap->epoch;
-		if (lst->listening)
-			continue;
+		if (lst->listening || w->drain)
+			continue; /* a graceful shutdown does not listen again */
 		if (tcp_listen(&w->ts, l->addr, (uint16_t)l->port, &px_ops, lst) != 0) {
 			w->px.cnt[PX_CNT_listen_failures]++;
 			continue;
@@ -650,6 +658,14 @@ static void forget_routes(struct dp_worker *w)
 	}
 }
 
+void px_unlisten_all(struct dp_worker *w)
+{
+	const struct dp_snapshot *snap = px_of(w)->snap;
+
+	for (uint32_t i = 0; snap != NULL && i < snap->n_lsts; i++)
+		unlisten(w, &snap->lsts[i]->pw[w->id]);
+}
+
 void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
 {
 	struct px_worker *px = px_of(w);
@@ -675,6 +691,7 @@ void px_fini(struct dp_worker *w)
 			px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 	}
 	px_upstream_fini(w);
+	px_obs_fini(w);
 	rte_free(px->sessions);
 	px->sessions = NULL;
 	rte_pktmbuf_free(px->pattern);

@@ -248,6 +248,7 @@ static void up_on_connected(struct tcp_conn *c)
 
 	up->state = PX_UP_BUSY;
 	tcp_wheel_cancel(&w->px.wheel, &up->timer);
+	px_obs_connected(w, up->s);
 	if (up->s != NULL && up->s->state == PX_WAIT_RESP)
 		px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
 }

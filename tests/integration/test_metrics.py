@@ -88,8 +88,16 @@ TYPE_RE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|histogram|summary|untype
 HELP_RE = re.compile(rf"^# HELP ({NAME}) (.*)$")
 
 
+HIST_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
 def parse_exposition(text):
-    """{family: {"type": T, "samples": [(labels dict, value)]}}; fails on any deviation."""
+    """{family: {"type": T, "samples": [(labels dict, value)]}}; fails on any deviation.
+
+    A histogram family's samples are its NAME_bucket, NAME_sum and NAME_count lines; each is
+    stored with a "__suffix__" label ("_bucket", "_sum", "_count"). Histograms are checked:
+    every series has buckets with an le label, cumulative (non-decreasing in le), ending with
+    le="+Inf", which equals its _count, and a _sum."""
     assert text.endswith("\n"), "the exposition must end with a newline"
     families = {}
     seen_done = set()  # families whose samples ended: they must not come back
@@ -113,11 +121,20 @@ def parse_exposition(text):
         m = SAMPLE_RE.match(line)
         assert m, f"malformed sample, {where}"
         name, labels_text, value = m.group(1), m.group(2) or "", m.group(3)
+        suffix = None
+        for suf in HIST_SUFFIXES:
+            base = name[: -len(suf)]
+            if name.endswith(suf) and families.get(base, {}).get("type") == "histogram":
+                name, suffix = base, suf
         assert name in families, f"sample before its TYPE line, {where}"
         assert name == current, f"sample of {name} outside its family's block, {where}"
         assert name not in seen_done, where
         labels = dict(LABEL_RE.findall(labels_text))
         assert len(labels) == labels_text.count('="'), f"duplicate label, {where}"
+        if families[name]["type"] == "histogram":
+            assert suffix is not None, f"histogram sample without a known suffix, {where}"
+            assert (suffix == "_bucket") == ("le" in labels), f"le label, {where}"
+            labels["__suffix__"] = suffix
         v = float(value)  # raises on a malformed value
         if families[name]["type"] == "counter":
             assert name.endswith("_total"), f"counter without _total, {where}"
@@ -126,7 +143,30 @@ def parse_exposition(text):
     for name, fam in families.items():
         keys = [tuple(sorted(lbl.items())) for lbl, _ in fam["samples"]]
         assert len(keys) == len(set(keys)), f"duplicate series in {name}"
+        if fam["type"] == "histogram":
+            check_histogram(name, fam["samples"])
     return families
+
+
+def check_histogram(name, samples):
+    """Every series of a histogram: cumulative buckets, +Inf last and equal to _count."""
+    series = {}
+    for lbl, v in samples:
+        key = tuple(sorted((k, x) for k, x in lbl.items() if k not in ("le", "__suffix__")))
+        series.setdefault(key, {"buckets": [], "sum": None, "count": None})
+        s = series[key]
+        if lbl["__suffix__"] == "_bucket":
+            s["buckets"].append((float(lbl["le"]), v))
+        else:
+            s[lbl["__suffix__"][1:]] = v
+    for key, s in series.items():
+        les = [le for le, _ in s["buckets"]]
+        assert les == sorted(les) and len(set(les)) == len(les), f"{name}{key}: le order"
+        assert les and les[-1] == float("inf"), f"{name}{key}: no +Inf bucket"
+        counts = [c for _, c in s["buckets"]]
+        assert all(a <= b for a, b in zip(counts, counts[1:])), f"{name}{key}: not cumulative"
+        assert s["count"] == counts[-1], f"{name}{key}: +Inf != _count"
+        assert s["sum"] is not None and s["sum"] >= 0, f"{name}{key}: _sum"
 
 
 def scrape(app, path="/metrics"):
