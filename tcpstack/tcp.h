@@ -278,6 +278,14 @@ int tcp_unlisten(struct tcp_stack *ts, uint32_t addr, uint16_t port);
 struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			     uint16_t rport, const struct tcp_ops *ops, void *user);
 
+/* Shorten the retransmission timeout of c's SYN to ms (never below rto_min_ms) while c is in
+ * SYN_SENT and has not retransmitted yet. RFC 6298's initial RTO of 1 s leaves a caller who
+ * gives up on the handshake after about 1 s (a proxy's connect timeout) one SYN: one lost SYN
+ * or SYN-ACK would then fail the connection. Bounding it by a fraction of the caller's timeout
+ * fits a retransmission or two; backoff and the 3 s fallback after the handshake are as usual.
+ * Worker only. */
+void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms);
+
 /* Queue the chain m for sending (segmented to the MSS at output time, retransmitted by
  * reference, never copied except small chains appended to a not-yet-sent tail mbuf). Ownership
  * of m passes to the stack in EVERY case: on success it is queued; on failure it has already
@@ -328,6 +336,13 @@ struct tcp_stack *tcp_conn_stack(const struct tcp_conn *c);
 
 /* Find the connection for a 4-tuple (NULL when none). Worker only. */
 struct tcp_conn *tcp_lookup(struct tcp_stack *ts, const struct tcp_tuple *t);
+
+/* State of the TCB holding the 4-tuple tcp_connect would use for these arguments (laddr 0:
+ * the address of the interface routing to raddr), TCP_CLOSED when none does (or there is no
+ * route). Lets a caller choosing a local port prefer one that no TIME_WAIT TCB still guards.
+ * Worker only. */
+enum tcp_state tcp_tuple_state(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			       uint16_t rport);
 
 /* A snapshot of one connection for show conns and tests. */
 struct tcp_conn_info {
