@@ -393,6 +393,7 @@ static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream
 {
 	if (s->state == PX_FWD_BODY) {
 		up->resp_done = 1;
+		tcp_wheel_cancel(&w->px.wheel, &up->timer); /* nothing more to read */
 		return;
 	}
 	release_done(w, s, up);
@@ -445,7 +446,10 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	}
 	px_chain_drop(&up->rx, (uint32_t)rc);
 	tcp_recved(up->conn, (uint32_t)rc);
-	tcp_wheel_cancel(&px->wheel, &up->timer);
+	/* From here response_ms bounds the silence between reads from the upstream (nginx's
+	 * proxy_read_timeout): a backend that sends its head and stalls must not hold the client
+	 * forever. up_on_data re-arms it on every later segment; a tunnel has its own idle bound. */
+	px_arm_timer(w, &up->timer, upgrade ? 0 : w->dp->conf->services[up->svc].response_ms);
 	http_body_init(&up->body, &up->resp, 0);
 	px_count_status(px, up->resp.status);
 	px_obj_status(px->svcs[up->svc].cnt, up->resp.status);
