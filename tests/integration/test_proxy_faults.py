@@ -173,6 +173,102 @@ def test_silent_upstream_gets_504(fx):
     assert wait_for(lambda: fx.fault_closes("/silent") >= 1)
 
 
+# ---- request bodies ----
+
+def chunked_post(path, chunks, host="lab"):
+    body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .encode() + body)
+
+
+def test_chunked_body_within_limit_is_forwarded(fx):
+    res = raw(fx, chunked_post("/upload", [b"a" * 300, b"b" * 300])
+              + b"GET /after HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n")
+    parts = res["response"].split("HTTP/1.1 ")[1:]
+    assert [p[:3] for p in parts] == ["200", "200"], res
+
+
+@pytest.mark.parametrize("host", ["lab", "direct.test"], ids=["proxied", "direct"])
+def test_chunked_body_over_limit_gets_413(fx, host):
+    before = fx.counters()
+    logged = len(fx.nginx.entries("/big-chunked"))
+    res = raw(fx, chunked_post("/big-chunked", [b"x" * 600, b"y" * 600], host))
+    assert res["response"].startswith("HTTP/1.1 413 "), res
+    assert res["closed"], res
+    after = fx.counters()
+    assert (after["http_err.refused_BODY_TOO_LARGE"]
+            - before["http_err.refused_BODY_TOO_LARGE"]) == 1
+    time.sleep(0.2)
+    assert len(fx.nginx.entries("/big-chunked")) == logged, "the backend served it anyway"
+
+
+def test_chunked_body_going_over_limit_after_the_head_went_upstream_gets_413(fx):
+    # The head alone first: the proxy forwards it upstream at once (to nginx's /upload,
+    # which reads the whole body before it answers). The body that then crosses the limit
+    # is still answered with 413, since nothing of a response has reached the client; the
+    # upstream connection, holding half a request, is aborted. (A backend that answered
+    # before the body ended would have its response forwarded, and then the client's
+    # connection could only be aborted.)
+    before = fx.counters()
+    script = (
+        "import socket,json,time\n"
+        f"s=socket.create_connection(('{fx.addr}',80),timeout={HANG_BOUND_S})\n"
+        "s.sendall(b'POST /upload HTTP/1.1\\r\\nHost: lab\\r\\n"
+        "Transfer-Encoding: chunked\\r\\n\\r\\n')\n"
+        "time.sleep(0.5)\n"
+        "s.sendall(b'%x\\r\\n' % 1500 + b'z' * 1500 + b'\\r\\n')\n"
+        "out=b''\n"
+        "try:\n"
+        "  while True:\n"
+        "    d=s.recv(65536)\n"
+        "    if not d: break\n"
+        "    out+=d\n"
+        "except (socket.timeout, ConnectionResetError):\n"
+        "  pass\n"
+        "print(json.dumps(out.decode('latin1')))\n")
+    r = fx.app.ns_exec(fx.lab.CLI_NS, [PY, "-c", script], timeout=HANG_BOUND_S + 30)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out.startswith("HTTP/1.1 413 "), out
+    after = fx.counters()
+    assert (after["http_err.refused_BODY_TOO_LARGE"]
+            - before["http_err.refused_BODY_TOO_LARGE"]) == 1
+
+
+@pytest.mark.parametrize("host", ["lab", "direct.test"], ids=["proxied", "direct"])
+def test_client_closing_inside_its_body_is_counted_truncated(fx, host):
+    # proxied to nginx's /upload, which answers only once it has the whole body
+    before = fx.counters()
+    script = (
+        "import socket,json\n"
+        f"s=socket.create_connection(('{fx.addr}',80),timeout={HANG_BOUND_S})\n"
+        f"s.sendall(b'POST /upload HTTP/1.1\\r\\nHost: {host}\\r\\nContent-Length: 500\\r\\n\\r\\n'"
+        " + b'q' * 100)\n"
+        "s.shutdown(socket.SHUT_WR)\n"
+        "out=b''\n"
+        "closed=False\n"
+        "try:\n"
+        "  while True:\n"
+        "    d=s.recv(65536)\n"
+        "    if not d:\n"
+        "      closed=True\n"
+        "      break\n"
+        "    out+=d\n"
+        "except ConnectionResetError:\n"
+        "  closed=True\n"
+        "except socket.timeout:\n"
+        "  pass\n"
+        "print(json.dumps([out.decode('latin1'), closed]))\n")
+    r = fx.app.ns_exec(fx.lab.CLI_NS, [PY, "-c", script], timeout=HANG_BOUND_S + 30)
+    assert r.returncode == 0, r.stderr
+    out, closed = json.loads(r.stdout)
+    # closed well before the 30 s idle timeout, and counted where it happened
+    assert closed, f"connection left open: {out!r}"
+    assert out.startswith("HTTP/1.1 400 "), out
+    after = fx.counters()
+    assert after["http_err.refused_TRUNCATED"] - before["http_err.refused_TRUNCATED"] == 1
+
+
 # ---- upstream connection churn ----
 
 def test_upstream_churn_without_5xx(fx):
