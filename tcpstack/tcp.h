@@ -192,6 +192,7 @@ struct tcp_ops {
 };
 
 #define TCP_MAX_LISTENERS 32
+#define TCP_OUT_PENDING_MAX 64 /* connections whose output waits for the end of a tcp_input */
 
 struct tcp_listener {
 	uint32_t addr; /* 0: any local address */
@@ -238,6 +239,14 @@ struct tcp_stack {
 	uint64_t tsc_per_ms;
 	uint32_t now_ms;    /* ns->now in milliseconds, refreshed by tcp_input / tcp_timers */
 	uint32_t ts_offset; /* random offset of our TSval clock */
+
+	/* Data queued by callbacks during one tcp_input goes out when it returns, so that what
+	 * a user queues in several tcp_send calls for one event (a proxy's rebuilt head, then
+	 * the body) leaves in as few segments as the MSS allows: TCB indices, marked
+	 * TCP_F_OUT_PENDING. */
+	uint32_t in_input; /* tcp_input nesting depth */
+	uint32_t n_out_pending;
+	uint32_t out_pending[TCP_OUT_PENDING_MAX];
 };
 
 /* Initialise ts for the worker owning ns: copies c (NULL = all defaults) and secret, allocates
@@ -253,6 +262,7 @@ void tcp_stack_fini(struct tcp_stack *ts);
 /* Process one received TCP segment. m's data starts at the IPv4 header, already validated by
  * the IP layer (header checksum, lengths, destination is ours). Takes ownership of m in every
  * case: payload is delivered (on_data) or queued out of order; the rest is freed and counted.
+ * What callbacks queue with tcp_send, on any connection, is sent before it returns.
  * Worker only (suitable as the body of net_hooks.ip_deliver for IPPROTO_TCP). */
 void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m);
 
@@ -293,8 +303,9 @@ void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms);
  * (the limit is soft by one chain, so a proxy can forward what it received without splitting
  * it). Allowed from SYN_SENT / SYN_RCVD on (sent once established), until tcp_shutdown.
  * Returns 0, -ENOBUFS (send queue full: wait for on_writable), -EPIPE (after tcp_shutdown,
- * or the peer reset the connection), -EINVAL (empty m). Data are pushed at once (Nagle off).
- * Worker only. */
+ * or the peer reset the connection), -EINVAL (empty m). Data are pushed at once (Nagle off);
+ * from inside a callback of tcp_input, at the end of that tcp_input, so that several sends of
+ * one event share segments. Worker only. */
 int tcp_send(struct tcp_conn *c, struct rte_mbuf *m);
 
 /* Bytes tcp_send would still accept before reaching snd_buf (0: wait for on_writable). */

@@ -198,7 +198,7 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *m)
 	if (tcp_send_space(c) == 0)
 		c->flags |= TCP_F_WANT_WRITE;
 	if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT)
-		tcp_output(c);
+		tcp_output_soon(c);
 	return 0;
 }
 

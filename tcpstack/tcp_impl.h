@@ -119,6 +119,7 @@ enum tcp_rtx_kind {
 #define TCP_F_COOKIE (1u << 15)	       /* created from a SYN cookie */
 #define TCP_F_SYN_ACKED (1u << 16)     /* our SYN has been acknowledged */
 #define TCP_F_SYN_RESENT (1u << 17)    /* SYN resent at once after a bad ACK in SYN_SENT */
+#define TCP_F_OUT_PENDING (1u << 18)   /* in ts->out_pending: tcp_output at the end of input */
 
 /* The TCB. Kept small: an idle ESTABLISHED connection costs sizeof(struct tcp_conn) and no
  * mbuf. Sequence numbers in host order. */
@@ -264,6 +265,10 @@ bool tcp_passive_established(struct tcp_conn *c);
 /* ---- tcp_output.c ---- */
 /* Send what the windows allow, FIN included, plus a pending ACK. */
 void tcp_output(struct tcp_conn *c);
+/* tcp_output now, or, inside tcp_input, once it is done (tcp_output_flush). */
+void tcp_output_soon(struct tcp_conn *c);
+/* Run the output deferred by tcp_output_soon. */
+void tcp_output_flush(struct tcp_stack *ts);
 /* Send one segment: flags, seq, payload [seq, seq+len) from the send queue. Returns 0 or <0. */
 int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len);
 void tcp_send_ack(struct tcp_conn *c);

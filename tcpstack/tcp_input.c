@@ -153,7 +153,17 @@ static bool time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *s
 	return SEQ_GT(seg->seq, c->rcv_nxt);
 }
 
+static void input_one(struct tcp_stack *ts, struct rte_mbuf *m);
+
 void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m)
+{
+	ts->in_input++;
+	input_one(ts, m);
+	if (--ts->in_input == 0)
+		tcp_output_flush(ts);
+}
+
+static void input_one(struct tcp_stack *ts, struct rte_mbuf *m)
 {
 	const struct tcp_listener *l;
 	struct tcp_seg seg;

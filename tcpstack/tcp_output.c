@@ -473,11 +473,42 @@ void tcp_retransmit_head(struct tcp_conn *c)
 	tcp_send_segment(c, flags, c->snd_una, len);
 }
 
+void tcp_output_soon(struct tcp_conn *c)
+{
+	struct tcp_stack *ts = c->ts;
+
+	if (ts->in_input == 0 ||
+	    (!(c->flags & TCP_F_OUT_PENDING) && ts->n_out_pending == TCP_OUT_PENDING_MAX)) {
+		tcp_output(c);
+		return;
+	}
+	if (!(c->flags & TCP_F_OUT_PENDING)) {
+		c->flags |= TCP_F_OUT_PENDING;
+		ts->out_pending[ts->n_out_pending++] = tcp_conn_idx(ts, c);
+	}
+}
+
+void tcp_output_flush(struct tcp_stack *ts)
+{
+	for (uint32_t i = 0; i < ts->n_out_pending; i++) {
+		struct tcp_conn *c = &ts->conns[ts->out_pending[i]];
+
+		/* finished meanwhile (CLOSED), or freed and taken again (flags cleared) */
+		if (!(c->flags & TCP_F_OUT_PENDING) || c->state == TCP_CLOSED)
+			continue;
+		tcp_output(c);
+		tcp_timer_update(c);
+	}
+	ts->n_out_pending = 0;
+}
+
 void tcp_output(struct tcp_conn *c)
 {
 	uint32_t fin_seq, win, inflight, usable, avail, len, maxseg;
 	bool sent = false;
 	uint8_t flags;
+
+	c->flags &= ~TCP_F_OUT_PENDING;
 
 	if (output_state(c)) {
 		/* RFC 5681 4.1: after an idle period longer than an RTO the ACK clock is gone;
