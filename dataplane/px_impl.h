@@ -83,6 +83,9 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 bool px_session_run(struct dp_worker *w, struct px_session *s);
 void px_rx_consume(struct px_session *s, uint32_t n);
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status);
+/* Refuse the current request for parser error err (-HTTP_E_*): counted in http_err, answered
+ * with its status, the connection closed after the answer. */
+int px_refuse(struct dp_worker *w, struct px_session *s, int err);
 /* Answer the current request: its route's respond (s->route >= 0), or status with a short
  * text body. px_respond.c. */
 int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status);

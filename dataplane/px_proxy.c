@@ -245,6 +245,40 @@ static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int s
 	px_session_run(w, s);
 }
 
+/* Check the request body bytes already received, before the head goes anywhere: a chunked
+ * body over limits.max_body_bytes (or broken) that is all here is refused without bothering
+ * an endpoint. Returns 0 or -HTTP_E_*. */
+static int body_precheck(const struct px_session *s, uint32_t head_len)
+{
+	struct http_iov iov[PX_IOV_MAX];
+	struct http_body b = s->body;
+	unsigned int n;
+	int k;
+
+	if (rte_pktmbuf_pkt_len(s->rx) <= head_len)
+		return 0;
+	n = http_iov_from_mbuf(s->rx, head_len, iov, PX_IOV_MAX);
+	k = http_body_skip(&b, iov, n);
+	return k < 0 ? k : 0;
+}
+
+/* The request body failed (err: -HTTP_E_*, over max_body_bytes, broken framing, cut by the
+ * client) after its head went upstream. While nothing of the response has reached the client
+ * it is still told why, with err's status; the upstream connection, left with half a request,
+ * is aborted. Once a response head went out only aborting both is left (-EPIPE). */
+static int body_refused(struct dp_worker *w, struct px_session *s, int err)
+{
+	int e = -err - HTTP_E_BASE - 1;
+
+	if (s->up != NULL && s->up->head_done) {
+		if (e >= 0 && e < PX_ERR_MAX)
+			w->px.err[e]++; /* counted like a refusal: it is one, too late to answer */
+		return -EPIPE;
+	}
+	px_proxy_detach(w, s);
+	return px_refuse(w, s, err);
+}
+
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 {
 	struct px_worker *px = &w->px;
@@ -257,10 +291,14 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	struct px_upstream *up;
 	struct rte_mbuf *out;
 	struct px_head h;
-	int i;
+	int i, err;
 
 	s->svc = ss->obj;
 	spw->cnt[PX_OBJ_requests]++;
+	if (body && (err = body_precheck(s, hl)) < 0) {
+		px_rx_consume(s, hl);
+		return px_refuse(w, s, err);
+	}
 	if (head_load(w, s->rx, hl, false, HTTP_M_NONE, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
@@ -330,7 +368,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
 		k = http_body_skip(&s->body, iov, n);
 		if (k < 0)
-			return -EPIPE; /* framing broken mid-body: nothing sane to answer */
+			return body_refused(w, s, k);
 		if (k == 0)
 			break;
 		chunk = px_chain_take(w->pool, &s->rx, (uint32_t)k);
@@ -343,8 +381,15 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
-	if (!http_body_done(&s->body))
-		return -EAGAIN;
+	if (!http_body_done(&s->body)) {
+		int err;
+
+		/* a client that ends its side inside the body will send no more of it */
+		if (s->peer_fin && s->rx == NULL && (err = http_body_eof(&s->body)) < 0)
+			return body_refused(w, s, err);
+		if (!http_body_done(&s->body))
+			return -EAGAIN;
+	}
 	s->state = PX_WAIT_RESP;
 	px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (up->resp_done) {
@@ -400,6 +445,7 @@ static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream
 {
 	if (s->state == PX_FWD_BODY) {
 		up->resp_done = 1;
+		tcp_wheel_cancel(&w->px.wheel, &up->timer); /* nothing more to read */
 		return;
 	}
 	release_done(w, s, up);
@@ -452,7 +498,10 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	}
 	px_chain_drop(&up->rx, (uint32_t)rc);
 	tcp_recved(up->conn, (uint32_t)rc);
-	tcp_wheel_cancel(&px->wheel, &up->timer);
+	/* From here response_ms bounds the silence between reads from the upstream (nginx's
+	 * proxy_read_timeout): a backend that sends its head and stalls must not hold the client
+	 * forever. up_on_data re-arms it on every later segment; a tunnel has its own idle bound. */
+	px_arm_timer(w, &up->timer, upgrade ? 0 : px_svc(w, up->ep->svc)->response_ms);
 	px_obs_resp_head(w, s);
 	http_body_init(&up->body, &up->resp, 0);
 	px_count_status(px, up->resp.status);

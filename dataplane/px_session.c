@@ -254,7 +254,7 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 }
 
 /* Refuse the request being parsed with err's status and close after the answer. */
-static int refuse(struct dp_worker *w, struct px_session *s, int err)
+int px_refuse(struct dp_worker *w, struct px_session *s, int err)
 {
 	struct px_worker *px = px_of(w);
 	int e = (err < 0 ? -err : err) - HTTP_E_BASE - 1;
@@ -281,7 +281,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	if (rc == -EAGAIN)
 		return -EAGAIN;
 	if (rc < 0)
-		return refuse(w, s, rc);
+		return px_refuse(w, s, rc);
 	px->cnt[PX_CNT_requests]++;
 	s->lst->cnt[PX_OBJ_requests]++;
 	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
@@ -300,7 +300,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
 	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
 		px_rx_consume(s, (uint32_t)rc);
-		return refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
+		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
 	}
 	if (route >= 0 && !l->routes[route].has_respond && l->routes[route].service_idx >= 0) {
 		s->route = route; /* the head is still in rx: the proxy rebuilds it from there */
@@ -332,18 +332,26 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 /* Discard request body bytes from the receive queue. */
 static int discard_body(struct dp_worker *w, struct px_session *s)
 {
+	int rc;
+
 	while (s->rx != NULL && !http_body_done(&s->body)) {
 		struct http_body_data d;
-		int rc = http_body_parse(&s->body, rte_pktmbuf_mtod(s->rx, const uint8_t *),
-					 rte_pktmbuf_data_len(s->rx), &d);
+
+		rc = http_body_parse(&s->body, rte_pktmbuf_mtod(s->rx, const uint8_t *),
+				     rte_pktmbuf_data_len(s->rx), &d);
 
 		if (rc < 0)
-			return refuse(w, s, rc);
+			return px_refuse(w, s, rc);
 		px_of(w)->cnt[PX_CNT_body_bytes_discarded] += d.len;
 		px_rx_consume(s, (uint32_t)rc);
 	}
-	if (!http_body_done(&s->body))
-		return -EAGAIN;
+	if (!http_body_done(&s->body)) {
+		/* a client that ends its side inside the body will send no more of it */
+		if (s->peer_fin && s->rx == NULL && (rc = http_body_eof(&s->body)) < 0)
+			return px_refuse(w, s, rc);
+		if (!http_body_done(&s->body))
+			return -EAGAIN;
+	}
 	return px_respond(w, s, s->status);
 }
 

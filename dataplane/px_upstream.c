@@ -18,6 +18,7 @@
 #define PX_PORT_MIN 32768
 #define PX_PORT_MAX 60999
 #define PX_PORT_TRIES 64
+#define PX_PORT_TW_SKIPS 8 /* ports found in TIME_WAIT passed over before taking one over */
 
 static const struct tcp_ops up_ops;
 
@@ -111,27 +112,45 @@ static int is_listen_port(const struct dp *dp, uint16_t port)
 	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
 }
 
-/* Open a connection to endpoint e from a port this worker owns. */
+/* Open a connection to endpoint e from a port this worker owns. A port whose
+ * 4-tuple our own TIME_WAIT TCB still guards is passed over for a free one: the peer may not
+ * have finished with that connection yet (our last ACK lost, it in LAST_ACK). Under heavy churn
+ * every port may be in TIME_WAIT (ports are fewer than connections per 2*MSL); then the oldest
+ * one met is taken over, which RFC 6191 allows because our ISNs and timestamps grow, and
+ * tcp_connect clears whatever the peer still holds (RST on its ACK, SYN again). */
 static struct tcp_conn *up_connect(struct dp_worker *w, struct px_upstream *up,
 				   const struct dp_endpoint *e)
 {
 	struct px_worker *px = &w->px;
 	const uint32_t n = w->dp->n_workers;
 	const uint32_t span = (PX_PORT_MAX - PX_PORT_MIN + 1) / n;
+	uint16_t tw_port = 0;
+	int tw_seen = 0;
 
 	for (int i = 0; i < PX_PORT_TRIES; i++) {
 		uint32_t k = px->port_cursor++ % span;
 		uint16_t port = (uint16_t)(PX_PORT_MIN - PX_PORT_MIN % n + k * n + w->id);
+		enum tcp_state st;
 		struct tcp_conn *c;
 
 		if (port < PX_PORT_MIN || is_listen_port(w->dp, port))
 			continue;
+		st = tcp_tuple_state(&w->ts, 0, port, e->addr, (uint16_t)e->port);
+		if (st == TCP_TIME_WAIT) {
+			if (tw_port == 0)
+				tw_port = port;
+			if (++tw_seen < PX_PORT_TW_SKIPS)
+				continue;
+			port = tw_port;
+		} else if (st != TCP_CLOSED) {
+			continue;
+		}
 		c = tcp_connect(&w->ts, 0, port, e->addr, (uint16_t)e->port, &up_ops, up);
-		if (c != NULL)
+		if (c != NULL || rte_errno != EADDRINUSE)
 			return c;
-		if (rte_errno != EADDRINUSE)
-			return NULL;
 	}
+	if (tw_port != 0)
+		return tcp_connect(&w->ts, 0, tw_port, e->addr, (uint16_t)e->port, &up_ops, up);
 	return NULL;
 }
 
@@ -164,6 +183,8 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 		up_free(w, up);
 		return NULL;
 	}
+	/* a lost SYN or SYN-ACK must not cost the request: SYNs at 0, 1/4 and 3/4 of connect_ms */
+	tcp_conn_set_syn_rto(up->conn, up_service(w, up)->connect_ms / 4);
 	up->state = PX_UP_CONNECTING;
 	px->cnt[PX_CNT_upstream_connects]++;
 	pw->cnt[PX_OBJ_conns]++;

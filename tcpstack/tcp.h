@@ -192,6 +192,7 @@ struct tcp_ops {
 };
 
 #define TCP_MAX_LISTENERS 32
+#define TCP_OUT_PENDING_MAX 64 /* connections whose output waits for the end of a tcp_input */
 
 struct tcp_listener {
 	uint32_t addr; /* 0: any local address */
@@ -238,6 +239,14 @@ struct tcp_stack {
 	uint64_t tsc_per_ms;
 	uint32_t now_ms;    /* ns->now in milliseconds, refreshed by tcp_input / tcp_timers */
 	uint32_t ts_offset; /* random offset of our TSval clock */
+
+	/* Data queued by callbacks during one tcp_input goes out when it returns, so that what
+	 * a user queues in several tcp_send calls for one event (a proxy's rebuilt head, then
+	 * the body) leaves in as few segments as the MSS allows: TCB indices, marked
+	 * TCP_F_OUT_PENDING. */
+	uint32_t in_input; /* tcp_input nesting depth */
+	uint32_t n_out_pending;
+	uint32_t out_pending[TCP_OUT_PENDING_MAX];
 };
 
 /* Initialise ts for the worker owning ns: copies c (NULL = all defaults) and secret, allocates
@@ -253,6 +262,7 @@ void tcp_stack_fini(struct tcp_stack *ts);
 /* Process one received TCP segment. m's data starts at the IPv4 header, already validated by
  * the IP layer (header checksum, lengths, destination is ours). Takes ownership of m in every
  * case: payload is delivered (on_data) or queued out of order; the rest is freed and counted.
+ * What callbacks queue with tcp_send, on any connection, is sent before it returns.
  * Worker only (suitable as the body of net_hooks.ip_deliver for IPPROTO_TCP). */
 void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m);
 
@@ -278,6 +288,14 @@ int tcp_unlisten(struct tcp_stack *ts, uint32_t addr, uint16_t port);
 struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			     uint16_t rport, const struct tcp_ops *ops, void *user);
 
+/* Shorten the retransmission timeout of c's SYN to ms (never below rto_min_ms) while c is in
+ * SYN_SENT and has not retransmitted yet. RFC 6298's initial RTO of 1 s leaves a caller who
+ * gives up on the handshake after about 1 s (a proxy's connect timeout) one SYN: one lost SYN
+ * or SYN-ACK would then fail the connection. Bounding it by a fraction of the caller's timeout
+ * fits a retransmission or two; backoff and the 3 s fallback after the handshake are as usual.
+ * Worker only. */
+void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms);
+
 /* Queue the chain m for sending (segmented to the MSS at output time, retransmitted by
  * reference, never copied except small chains appended to a not-yet-sent tail mbuf). Ownership
  * of m passes to the stack in EVERY case: on success it is queued; on failure it has already
@@ -285,8 +303,9 @@ struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lpor
  * (the limit is soft by one chain, so a proxy can forward what it received without splitting
  * it). Allowed from SYN_SENT / SYN_RCVD on (sent once established), until tcp_shutdown.
  * Returns 0, -ENOBUFS (send queue full: wait for on_writable), -EPIPE (after tcp_shutdown,
- * or the peer reset the connection), -EINVAL (empty m). Data are pushed at once (Nagle off).
- * Worker only. */
+ * or the peer reset the connection), -EINVAL (empty m). Data are pushed at once (Nagle off);
+ * from inside a callback of tcp_input, at the end of that tcp_input, so that several sends of
+ * one event share segments. Worker only. */
 int tcp_send(struct tcp_conn *c, struct rte_mbuf *m);
 
 /* Bytes tcp_send would still accept before reaching snd_buf (0: wait for on_writable). */
@@ -328,6 +347,13 @@ struct tcp_stack *tcp_conn_stack(const struct tcp_conn *c);
 
 /* Find the connection for a 4-tuple (NULL when none). Worker only. */
 struct tcp_conn *tcp_lookup(struct tcp_stack *ts, const struct tcp_tuple *t);
+
+/* State of the TCB holding the 4-tuple tcp_connect would use for these arguments (laddr 0:
+ * the address of the interface routing to raddr), TCP_CLOSED when none does (or there is no
+ * route). Lets a caller choosing a local port prefer one that no TIME_WAIT TCB still guards.
+ * Worker only. */
+enum tcp_state tcp_tuple_state(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			       uint16_t rport);
 
 /* A snapshot of one connection for show conns and tests. */
 struct tcp_conn_info {

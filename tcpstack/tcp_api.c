@@ -79,6 +79,35 @@ struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lpor
 	return c;
 }
 
+void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms)
+{
+	ms = RTE_MAX(ms, c->ts->conf.rto_min_ms);
+	if (c->state != TCP_SYN_SENT || c->retries != 0 || ms >= c->rto_ms)
+		return;
+	tcp_clock(c->ts);
+	c->rto_ms = ms;
+	tcp_rtx_set(c, TCP_RTX_RTO, ms);
+}
+
+enum tcp_state tcp_tuple_state(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			       uint16_t rport)
+{
+	struct tcp_tuple t;
+	struct tcp_conn *c;
+	uint32_t nexthop;
+	int ifindex;
+
+	if (laddr == 0) {
+		ifindex = net_route(ts->ns, raddr, &nexthop);
+		if (ifindex < 0)
+			return TCP_CLOSED;
+		laddr = ts->ns->ifs[ifindex].addr;
+	}
+	t = (struct tcp_tuple){ .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
+	c = tcp_lookup(ts, &t);
+	return c == NULL ? TCP_CLOSED : (enum tcp_state)c->state;
+}
+
 static bool can_send(const struct tcp_conn *c)
 {
 	if (c->flags & (TCP_F_FIN_QUEUED | TCP_F_ORPHAN))
@@ -169,7 +198,7 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *m)
 	if (tcp_send_space(c) == 0)
 		c->flags |= TCP_F_WANT_WRITE;
 	if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT)
-		tcp_output(c);
+		tcp_output_soon(c);
 	return 0;
 }
 

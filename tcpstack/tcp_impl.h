@@ -118,6 +118,8 @@ enum tcp_rtx_kind {
 #define TCP_F_HASHED (1u << 14)	       /* in the connection table */
 #define TCP_F_COOKIE (1u << 15)	       /* created from a SYN cookie */
 #define TCP_F_SYN_ACKED (1u << 16)     /* our SYN has been acknowledged */
+#define TCP_F_SYN_RESENT (1u << 17)    /* SYN resent at once after a bad ACK in SYN_SENT */
+#define TCP_F_OUT_PENDING (1u << 18)   /* in ts->out_pending: tcp_output at the end of input */
 
 /* The TCB. Kept small: an idle ESTABLISHED connection costs sizeof(struct tcp_conn) and no
  * mbuf. Sequence numbers in host order. */
@@ -272,6 +274,10 @@ bool tcp_passive_established(struct tcp_conn *c);
 /* ---- tcp_output.c ---- */
 /* Send what the windows allow, FIN included, plus a pending ACK. */
 void tcp_output(struct tcp_conn *c);
+/* tcp_output now, or, inside tcp_input, once it is done (tcp_output_flush). */
+void tcp_output_soon(struct tcp_conn *c);
+/* Run the output deferred by tcp_output_soon. */
+void tcp_output_flush(struct tcp_stack *ts);
 /* Send one segment: flags, seq, payload [seq, seq+len) from the send queue. Returns 0 or <0. */
 int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len);
 void tcp_send_ack(struct tcp_conn *c);
@@ -282,6 +288,9 @@ void tcp_send_syn(struct tcp_conn *c); /* SYN or SYN-ACK by state */
 void tcp_send_rst_conn(struct tcp_conn *c);
 /* RST answering seg, which reached no connection (RFC 9293 3.10.7.1). */
 void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg);
+/* The same RST for seg, which reached c but is unacceptable there (a bad ACK in SYN_SENT):
+ * not subject to the stack-wide rst_per_s limit, so the caller bounds it per connection. */
+void tcp_send_rst_for(struct tcp_conn *c, const struct tcp_seg *seg);
 /* Stateless SYN-ACK (cookie) for seg. */
 void tcp_send_cookie_synack(struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t iss,
 			    uint16_t mss, uint32_t tsval, uint8_t wscale);

@@ -153,7 +153,17 @@ static bool time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *s
 	return SEQ_GT(seg->seq, c->rcv_nxt);
 }
 
+static void input_one(struct tcp_stack *ts, struct rte_mbuf *m);
+
 void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m)
+{
+	ts->in_input++;
+	input_one(ts, m);
+	if (--ts->in_input == 0)
+		tcp_output_flush(ts);
+}
+
+static void input_one(struct tcp_stack *ts, struct rte_mbuf *m)
 {
 	const struct tcp_listener *l;
 	struct tcp_seg seg;
@@ -201,8 +211,25 @@ static void syn_sent_input(struct tcp_conn *c, struct tcp_seg *seg)
 	struct tcp_stack *ts = c->ts;
 
 	if ((seg->flags & TCP_ACK) && (SEQ_LEQ(seg->ack, c->iss) || SEQ_GT(seg->ack, c->snd_max))) {
-		if (!(seg->flags & TCP_RST))
+		if (seg->flags & TCP_RST) {
+			drop(ts, seg, TCP_CNT_drop_bad_ack);
+			return;
+		}
+		/* The peer still holds an older connection of this 4-tuple: one it refuses to
+		 * end for our SYN (TIME_WAIT under PAWS, LAST_ACK) or the half-open end of an
+		 * attempt we gave up. RFC 9293 3.10.7.3: RST it, and keep this TCB. The RST
+		 * clears that state, so the SYN goes again now rather than after a whole RTO,
+		 * which may be as long as the user's connect timeout. Once per connection, so
+		 * forged ACKs cannot make us send more than one RST and one SYN each; later
+		 * ones get rate-limited RSTs and the retransmission timer. */
+		if (!(c->flags & TCP_F_SYN_RESENT)) {
+			c->flags |= TCP_F_SYN_RESENT;
+			tcp_send_rst_for(c, seg);
+			tcp_count(ts, TCP_CNT_syn_retransmits);
+			tcp_send_syn(c);
+		} else {
 			tcp_send_rst_reply(ts, seg);
+		}
 		drop(ts, seg, TCP_CNT_drop_bad_ack);
 		return;
 	}

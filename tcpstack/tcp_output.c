@@ -367,24 +367,14 @@ void tcp_send_rst_conn(struct tcp_conn *c)
 	seg_xmit(ts, h, c->ifindex, 0);
 }
 
-void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg)
+/* RFC 9293 3.10.7.1: the RST that answers seg, whatever reached it. */
+static void rst_answer(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
 	struct rte_mbuf *h;
 	uint32_t seq = 0, ack = 0;
 	uint8_t flags = TCP_RST;
 
-	if (seg->flags & TCP_RST)
-		return;
-	if (ts->now_ms - ts->rst_window_ms >= 1000) {
-		ts->rst_window_ms = ts->now_ms;
-		ts->rst_in_window = 0;
-	}
-	if (ts->rst_in_window >= ts->conf.rst_per_s) {
-		tcp_count(ts, TCP_CNT_rsts_rate_limited);
-		return;
-	}
-	ts->rst_in_window++;
-	/* RFC 9293 3.10.7.1: take the sequence number from the ACK, else ACK what came */
+	/* take the sequence number from the ACK, else ACK what came */
 	if (seg->flags & TCP_ACK) {
 		seq = seg->ack;
 	} else {
@@ -396,6 +386,28 @@ void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg)
 		return;
 	tcp_count(ts, TCP_CNT_rsts_sent);
 	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0);
+}
+
+void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg)
+{
+	if (seg->flags & TCP_RST)
+		return;
+	if (ts->now_ms - ts->rst_window_ms >= 1000) {
+		ts->rst_window_ms = ts->now_ms;
+		ts->rst_in_window = 0;
+	}
+	if (ts->rst_in_window >= ts->conf.rst_per_s) {
+		tcp_count(ts, TCP_CNT_rsts_rate_limited);
+		return;
+	}
+	ts->rst_in_window++;
+	rst_answer(ts, seg);
+}
+
+void tcp_send_rst_for(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!(seg->flags & TCP_RST))
+		rst_answer(c->ts, seg);
 }
 
 void tcp_send_cookie_synack(struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t iss,
@@ -461,11 +473,42 @@ void tcp_retransmit_head(struct tcp_conn *c)
 	tcp_send_segment(c, flags, c->snd_una, len);
 }
 
+void tcp_output_soon(struct tcp_conn *c)
+{
+	struct tcp_stack *ts = c->ts;
+
+	if (ts->in_input == 0 ||
+	    (!(c->flags & TCP_F_OUT_PENDING) && ts->n_out_pending == TCP_OUT_PENDING_MAX)) {
+		tcp_output(c);
+		return;
+	}
+	if (!(c->flags & TCP_F_OUT_PENDING)) {
+		c->flags |= TCP_F_OUT_PENDING;
+		ts->out_pending[ts->n_out_pending++] = tcp_conn_idx(ts, c);
+	}
+}
+
+void tcp_output_flush(struct tcp_stack *ts)
+{
+	for (uint32_t i = 0; i < ts->n_out_pending; i++) {
+		struct tcp_conn *c = &ts->conns[ts->out_pending[i]];
+
+		/* finished meanwhile (CLOSED), or freed and taken again (flags cleared) */
+		if (!(c->flags & TCP_F_OUT_PENDING) || c->state == TCP_CLOSED)
+			continue;
+		tcp_output(c);
+		tcp_timer_update(c);
+	}
+	ts->n_out_pending = 0;
+}
+
 void tcp_output(struct tcp_conn *c)
 {
 	uint32_t fin_seq, win, inflight, usable, avail, len, maxseg;
 	bool sent = false;
 	uint8_t flags;
+
+	c->flags &= ~TCP_F_OUT_PENDING;
 
 	if (output_state(c)) {
 		/* RFC 5681 4.1: after an idle period longer than an RTO the ACK clock is gone;

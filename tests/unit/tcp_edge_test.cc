@@ -123,9 +123,10 @@ TEST_F(TcpEdge, SynSentAcceptsRstAckOnlyForItsSyn)
 	inject(seg().sport(8080).dport(50000).flags(F_RST | F_ACK).seq(0).ack(syn.seq));
 	EXPECT_EQ(tcp_conn_state(u->c), TCP_SYN_SENT);
 	EXPECT_EQ(events(), "");
-	// a plain ACK in SYN-SENT: <SEQ=SEG.ACK><CTL=RST>
+	// a plain ACK in SYN-SENT: <SEQ=SEG.ACK><CTL=RST>, and the SYN again
 	inject(seg().sport(8080).dport(50000).flags(F_ACK).seq(77).ack(syn.seq + 9));
 	EXPECT_TX(seg().flags(F_RST).seq(syn.seq + 9));
+	EXPECT_TX(seg().flags(F_SYN).seq(syn.seq));
 	EXPECT_EQ(tcp_conn_state(u->c), TCP_SYN_SENT);
 }
 

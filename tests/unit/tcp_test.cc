@@ -158,6 +158,7 @@ TEST_F(TcpStates, SynSentAnswersBadAckWithRstAndStillConnects)
 	Pkt syn = EXPECT_TX(seg().flags(F_SYN));
 	inject(seg().sport(8080).dport(50000).syn().seq(4000).ack(syn.seq + 100).mss(1460));
 	EXPECT_TX(seg().flags(F_RST).seq(syn.seq + 100)); // <SEQ=SEG.ACK><CTL=RST>
+	EXPECT_TX(seg().flags(F_SYN).seq(syn.seq));	  // and the SYN again at once
 	EXPECT_EQ(tcp_conn_state(u->c), TCP_SYN_SENT);
 	inject(seg().sport(8080).dport(50000).syn().seq(4000).ack(syn.seq + 1).mss(1460));
 	EXPECT_TX(seg().flags(F_ACK).seq(syn.seq + 1).ack(4001));
