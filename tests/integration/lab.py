@@ -78,6 +78,23 @@ class Lab:
         return out.strip().lower()
 
 
+def dataplane_yaml(lab, workers, mbufs, max_connections, device=None):
+    """The dataplane section the HTTP suites share, as YAML text inside an f-string: no huge
+    pages, one port on the lab's veth, idle back-off (throughput is not measured there)."""
+    return f"""\
+dataplane:
+  eal: ["--no-huge", "-m", "512", "--no-pci"]
+  workers: {workers}
+  mbufs: {mbufs}
+  max_connections: {max_connections}
+  idle_sleep_us: 50
+  ports:
+    - name: lan
+      device: "{device or lab.APP_DEVICE}"
+      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
+"""
+
+
 def lab_config(lab, socket_path, workers=1, extra_eal=None, qpairs=None):
     """The appliance configuration for lab as YAML text (dataplane and control only)."""
     device = lab.APP_DEVICE + (f",qpairs={qpairs}" if qpairs else "")

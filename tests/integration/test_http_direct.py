@@ -30,17 +30,7 @@ BIG = 50 * MB
 def direct_config(lab, socket_path, workers, max_connections=4096, framecnt=None):
     device = lab.APP_DEVICE + (f",framecnt={framecnt}" if framecnt else "")
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: {max_connections}
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{device}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, max_connections, device)}listeners:
   - name: web
     port: 80
     limits: {{ header_timeout_ms: 1500, idle_timeout_ms: 5000, max_body_bytes: 0 }}

@@ -32,17 +32,7 @@ BUDGET_HTTP = 576  # ... + HTTP session
 
 def idle_config(lab, socket_path, workers):
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: 4096
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE},framecnt=2048"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, 4096, f"{lab.APP_DEVICE},framecnt=2048")}listeners:
   - name: web
     port: 80
     limits: {{ max_connections: 16384, header_timeout_ms: 30000, idle_timeout_ms: 120000 }}

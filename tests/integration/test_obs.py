@@ -37,17 +37,7 @@ MS_RE = re.compile(r"^(-|\d+\.\d{3})$")
 
 def obs_config(lab, socket_path, workers, access_log):
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 8192
-  max_connections: 1024
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 8192, 1024)}listeners:
   - name: web
     port: 80
     routes:

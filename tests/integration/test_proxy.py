@@ -51,17 +51,7 @@ def proxy_config(lab, socket_path, workers):
     app_eps = "\n".join(
         f"      - {{ name: be{i + 1}, address: {a}:{PORT} }}" for i, a in enumerate(be))
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: 4096
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, 4096)}listeners:
   - name: web
     port: 80
     limits: {{ header_timeout_ms: 3000, idle_timeout_ms: 10000, max_body_bytes: 0 }}

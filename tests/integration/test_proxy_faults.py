@@ -37,17 +37,7 @@ HANG_BOUND_S = 20  # > 10x RESPONSE_MS: a bound against hanging, not a speed che
 
 def faults_config(lab, socket_path, workers):
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: 4096
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, 4096)}listeners:
   - name: web
     port: 80
     limits: {{ header_timeout_ms: 3000, idle_timeout_ms: 30000, max_body_bytes: {MAX_BODY} }}

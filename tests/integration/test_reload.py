@@ -43,17 +43,7 @@ def config(lab, sock, workers, eps=("be1", "be2"), extra_listener=False, workers
       - respond: {{ status: 200, body: "extra\\n" }}
 """ if extra_listener else ""
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers_key or workers}
-  mbufs: 16384
-  max_connections: 4096
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers_key or workers, 16384, 4096)}listeners:
   - name: web
     port: 80
     routes:

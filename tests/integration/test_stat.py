@@ -56,17 +56,7 @@ HAPROXY_26_SERVERS_STATE_HEADER = (
 
 def stat_config(lab, socket_path, workers):
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: 1024
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, 1024)}listeners:
   - name: web
     port: 80
     limits: {{ max_connections: 500 }}
