@@ -66,40 +66,11 @@ SERVER=
 
 eval "$("$ROOT/scripts/lab.sh" env "$P")"
 
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	set +e
-	stop_pid "$SERVER_PID"
-	"$ROOT/scripts/lab.sh" down "$P" >/dev/null 2>&1
-	if [ -n "${BENCH_LOG_DIR:-}" ]; then
-		mkdir -p "$BENCH_LOG_DIR" && cp -a "$WORK/." "$BENCH_LOG_DIR/"
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "direct.sh: $*" >&2
-	exit 1
-}
-
-pinned() { # PID CPU: refuse to measure a server that is not where the table says it is
-	local cpus
-	cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status")
-	[ "$cpus" = "$2" ] || die "$SERVER runs on CPUs $cpus, not $2"
-}
+BENCH_NAME=direct.sh
+BENCH_PIDS="SERVER_PID"
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_traps
 
 "$ROOT/scripts/lab.sh" up "$P" >/dev/null
 
@@ -284,7 +255,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|-
 for round in $(seq 1 "$RUNS"); do
 	for SERVER in sluice nginx; do
 		"start_$SERVER"
-		pinned "$MEASURE_PID" 1
+		WHO=$SERVER pinned "$MEASURE_PID" 1
 		[ "$SERVER" = sluice ] && [ -z "$TSC_HZ" ] && TSC_HZ=$(measure_tsc_hz)
 		ip netns exec "$CLI_NS" curl -sf --max-time 5 "http://$APP_ADDR/" >"$WORK/curl.out" ||
 			die "$SERVER: no answer"

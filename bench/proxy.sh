@@ -86,41 +86,11 @@ BACKEND_PID=
 
 eval "$("$ROOT/scripts/lab.sh" env "$P")"
 
-stop_pid() { # PID: TERM, up to 5 s, then KILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	set +e
-	stop_pid "$PROXY_PID"
-	stop_pid "$BACKEND_PID"
-	"$ROOT/scripts/lab.sh" down "$P" >/dev/null 2>&1
-	if [ -n "${BENCH_LOG_DIR:-}" ]; then
-		mkdir -p "$BENCH_LOG_DIR" && cp -a "$WORK/." "$BENCH_LOG_DIR/"
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "proxy.sh: $*" >&2
-	exit 1
-}
-
-pinned() { # PID CPU: refuse to measure a process that is not where the table says it is
-	local cpus
-	cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status")
-	[ "$cpus" = "$2" ] || die "$PROXY runs on CPUs $cpus, not $2"
-}
+BENCH_NAME=proxy.sh
+BENCH_PIDS="PROXY_PID BACKEND_PID"
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_traps
 
 "$ROOT/scripts/lab.sh" up "$P" >/dev/null
 # wrk with "Connection: close" closes each socket itself: let it reuse TIME_WAIT ports.
@@ -167,7 +137,7 @@ ip netns exec "$BE1_NS" taskset -c 0 nginx -e "$WORK/be/error.log" -p "$WORK/be"
 	-c "$WORK/be/nginx.conf" </dev/null >"$WORK/be/stdout.log" 2>&1 &
 BACKEND_PID=$!
 wait_listen "$BE1_NS" "$BE1_ADDR" "$BE_PORT" "$BACKEND_PID" "backend nginx"
-PROXY=backend pinned "$BACKEND_PID" 0
+WHO=backend pinned "$BACKEND_PID" 0
 
 # --- the proxies; each start_X sets PROXY_PID (what to stop) and MEASURE_PIDS ---
 sluice_conf() {
@@ -445,7 +415,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		if [ "$PROXY" = sluice ] && [ -z "$TSC_HZ" ]; then
 			TSC_HZ=$(measure_tsc_hz)
 		fi
-		pinned "$MEASURE_PIDS" 1
+		WHO=$PROXY pinned "$MEASURE_PIDS" 1
 		warm_up
 		for c in "${CASES[@]}"; do
 			read -r mode conns <<<"$c"

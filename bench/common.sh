@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the bench/*.sh scripts (sourced, not run). The caller sets BENCH_NAME (for
+# messages), WORK (its scratch directory), P (its lab prefix), ROOT, BENCH_PIDS (names of the
+# variables holding the PIDs to stop at exit) and WHO (what pinned() is checking), then calls
+# bench_traps.
+
+stop_pid() { # PID: TERM, up to 5 s, then KILL
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# Stop every process named by BENCH_PIDS, take the lab down, keep the logs when
+# BENCH_LOG_DIR is set, remove WORK.
+bench_cleanup() {
+	set +e
+	for var in $BENCH_PIDS; do
+		stop_pid "${!var}"
+	done
+	"$ROOT/scripts/lab.sh" down "$P" >/dev/null 2>&1
+	if [ -n "${BENCH_LOG_DIR:-}" ]; then
+		mkdir -p "$BENCH_LOG_DIR" && cp -a "$WORK/." "$BENCH_LOG_DIR/"
+	fi
+	rm -rf "$WORK"
+}
+
+bench_traps() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+die() {
+	echo "$BENCH_NAME: $*" >&2
+	exit 1
+}
+
+pinned() { # PID CPU: refuse to measure a process that is not where the table says it is
+	local cpus
+	cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status")
+	[ "$cpus" = "$2" ] || die "$WHO runs on CPUs $cpus, not $2"
+}
