@@ -109,3 +109,17 @@ void lb_release(struct lb_state *st, int i)
 	if (st->eps[i].active > 0)
 		st->eps[i].active--;
 }
+
+void lb_carry_cursor(struct lb_state *to, const struct lb_state *from, const int32_t *map)
+{
+	uint32_t last = (uint32_t)from->algo[0];
+
+	to->algo[0] = 0;
+	if (last == 0)
+		return;
+	for (uint32_t i = 0; i < to->n; i++)
+		if (map[i] >= 0 && (uint32_t)map[i] == last - 1) {
+			to->algo[0] = i + 1;
+			return;
+		}
+}

@@ -71,6 +71,11 @@ void lb_destroy(struct lb_state *st);
  * Worker (the owner of both). */
 void lb_carry(struct lb_state *to, const struct lb_state *from, const int32_t *map);
 
+/* A carry op for algorithms whose state word 0 is 1 + the index of the endpoint last picked
+ * (0: none): the next scan starts after that endpoint wherever it went, at 0 when it is
+ * gone. */
+void lb_carry_cursor(struct lb_state *to, const struct lb_state *from, const int32_t *map);
+
 /* Pick an endpoint and count a request in flight on it; -1 when none is usable. Worker. */
 int lb_pick(struct lb_state *st);
 

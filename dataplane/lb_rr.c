@@ -30,26 +30,10 @@ static int lb_rr_pick(struct lb_state *st)
 	return -1;
 }
 
-/* The next scan starts after the endpoint last picked, wherever it went; at 0 when it is
- * gone. */
-static void lb_rr_carry(struct lb_state *to, const struct lb_state *from, const int32_t *map)
-{
-	uint32_t last = (uint32_t)from->algo[0];
-
-	to->algo[0] = 0;
-	if (last == 0)
-		return;
-	for (uint32_t i = 0; i < to->n; i++)
-		if (map[i] >= 0 && (uint32_t)map[i] == last - 1) {
-			to->algo[0] = i + 1;
-			return;
-		}
-}
-
 const struct lb_ops lb_rr_ops = {
 	.name = "round_robin",
 	.words = lb_rr_words,
 	.init = NULL,
 	.pick = lb_rr_pick,
-	.carry = lb_rr_carry,
+	.carry = lb_carry_cursor,
 };
