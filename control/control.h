@@ -184,6 +184,10 @@ int met_telemetry_register(const struct dp *dp, uint64_t start_time);
  * callback still reads it. Call before dp_stop. Control only. */
 void met_telemetry_detach(void);
 
+/* A Prometheus label value into b: backslash, double quote and newline escaped as the text
+ * format requires (met_prom.c). */
+void met_label_value(struct ctl_buf *b, const char *s);
+
 /* ---- access log (met_alog.c): control.access_log, see docs/observability.md ---- */
 
 struct met_alog;

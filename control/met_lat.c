@@ -77,18 +77,6 @@ static const struct {
 			       "Request sent upstream to response head received, per service" },
 };
 
-static void met_lat_label(struct ctl_buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			ctl_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			ctl_printf(b, "\\n");
-		else
-			ctl_buf_append(b, s, 1);
-	}
-}
-
 /* 2^k µs in seconds, exactly, without trailing zeros ("0.000016", "1.048576", "67.108864"). */
 static void met_le(char *dst, size_t len, unsigned int k)
 {
@@ -103,7 +91,9 @@ static void met_le(char *dst, size_t len, unsigned int k)
 
 void met_latency_render(const struct dp *dp, struct ctl_buf *b)
 {
-	const struct dp_conf *c = dp->conf;
+	/* the published snapshot's services: px_obs_service() reads by position in it (control
+	 * is the only writer of dp->snapshot, so it stays put while this runs) */
+	const struct dp_conf *c = dp->snapshot != NULL ? dp->snapshot->conf : dp->conf;
 	struct px_hist h;
 	char le[32];
 
@@ -117,18 +107,18 @@ void met_latency_render(const struct dp *dp, struct ctl_buf *b)
 			for (unsigned int k = MET_LE_MIN; k <= MET_LE_MAX; k++) {
 				met_le(le, sizeof(le), k);
 				ctl_printf(b, "%s_bucket{service=\"", name);
-				met_lat_label(b, c->services[v].name);
+				met_label_value(b, c->services[v].name);
 				ctl_printf(b, "\",le=\"%s\"} %" PRIu64 "\n", le,
 					   px_hist_count_le(&h, 1ull << k));
 			}
 			ctl_printf(b, "%s_bucket{service=\"", name);
-			met_lat_label(b, c->services[v].name);
+			met_label_value(b, c->services[v].name);
 			ctl_printf(b, "\",le=\"+Inf\"} %" PRIu64 "\n%s_sum{service=\"", h.count,
 				   name);
-			met_lat_label(b, c->services[v].name);
+			met_label_value(b, c->services[v].name);
 			ctl_printf(b, "\"} %" PRIu64 ".%06" PRIu64 "\n%s_count{service=\"",
 				   h.sum_us / 1000000, h.sum_us % 1000000, name);
-			met_lat_label(b, c->services[v].name);
+			met_label_value(b, c->services[v].name);
 			ctl_printf(b, "\"} %" PRIu64 "\n", h.count);
 		}
 	}

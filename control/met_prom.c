@@ -88,7 +88,7 @@ static void met_family(struct ctl_buf *b, const char *name, const char *type, co
 }
 
 /* A label value: backslash, double quote and newline escaped as the format requires. */
-static void met_label_value(struct ctl_buf *b, const char *s)
+void met_label_value(struct ctl_buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == '\\' || *s == '"')

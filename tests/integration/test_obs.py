@@ -299,3 +299,29 @@ def test_graceful_shutdown_lets_the_response_finish():
         shutil.rmtree(tmp, ignore_errors=True)
         lab.down()
 
+
+
+def test_histograms_follow_a_reload(obs):
+    """A service added by reload gets its own histograms; the running one keeps its counts."""
+    app = obs.app
+    original = app.conf.read_text()
+    app_route = '      - match: { path_prefix: "/app" }'
+    added = original.replace(
+        app_route, '      - match: { path_prefix: "/bsvc" }\n        service: bsvc\n' + app_route,
+        1).replace(
+        "services:\n", f"services:\n  bsvc:\n    endpoints:\n"
+        f"      - {{ name: be1, address: {app.lab.BE1_ADDR}:8080 }}\n", 1)
+    assert added != original and "bsvc:" in added
+    before = metrics(app)
+    try:
+        app.conf.write_text(added)
+        assert app.ctl("reload").strip() == "", app.log_tail()
+        assert curl(app, [f"/bsvc/r{i}" for i in range(N)]) == ["200"] * N
+        after = metrics(app)
+        assert hist(after, FAMS[0], "bsvc", "_count") == N
+        assert hist(after, FAMS[0], "app", "_count") == hist(before, FAMS[0], "app", "_count")
+    finally:
+        app.conf.write_text(original)
+        assert app.ctl("reload").strip() == "", app.log_tail()
+    gone = metrics(app)
+    assert not any(lbl.get("service") == "bsvc" for lbl, _ in gone[FAMS[0]]["samples"])
