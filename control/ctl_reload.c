@@ -70,8 +70,8 @@ int ctl_reload(struct ctl_env *env, const char *file, struct cfg_errors *errs)
 	/* file may belong to the configuration this replaces (SIGHUP, "reload"): log conf's */
 	ctl_snapshot_publish(env, snap);
 	met_log_set_level(conf->control.log_level);
-	met_alog_reopen(env->alog,
-			conf->control.access_log); /* a new path, or the same one rotated */
+	/* a new path, or the same one rotated */
+	met_alog_reopen(env->alog, conf->control.access_log);
 	MET_LOG(INFO, "sluice: reloaded %s (epoch %lu)", conf->file, (unsigned long)snap->epoch);
 	return 0;
 }
