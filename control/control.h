@@ -154,6 +154,9 @@ int ctl_cmd_reload(struct ctl_env *env, int argc, char **argv, struct ctl_buf *o
 int ctl_cmd_add_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_del_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 
+/* show info [json|typed] in HAProxy 2.6's format (ctl_info.c). */
+int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
 /* Added by the stats helper: handlers defined in ctl_stat.c, registered in ctl_cmds[]. */
 int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);

@@ -8,8 +8,7 @@
  *
  * Text formats. Every line is "key: value" so that `grep KEY | cut -d' ' -f2` reads a value:
  *
- *   show info    HAProxy's style: Name, Version, Pid, Uptime, Uptime_sec, Workers, Ports,
- *                Config_file, Config_epoch, Rx_frames, Tx_frames.
+ *   show info    HAProxy 2.6's format (ctl_info.c).
  *   show ports   port.NAME.id, .mac, .address (A.B.C.D/LEN), .rss_hf (hex), then one line
  *                per dp_port_stats field: port.NAME.ipackets, .opackets, .ibytes, .obytes,
  *                .imissed, .ierrors, .oerrors, .rx_nombuf.
@@ -21,8 +20,6 @@
  *   show pools   the pool.* lines, then the mem.* lines of ctl_mem.c.
  *
  * JSON forms (a trailing "json" word) are one compact object on one line:
- *   show info json   {"name":"sluice","version":..,"pid":..,"uptime_sec":..,"workers":..,
- *                     "ports":..,"config_file":..,"config_epoch":..,"rx_frames":..,"tx_frames":..}
  *   show ports json  {"ports":[{"name","id","mac","address","rss_hf","stats":{FIELD:N}}],
  *                     "total":{GROUP:{COUNTER:N}},"workers":[{"id":W,GROUP:{COUNTER:N}}],
  *                     "pools":[{"name","size","in_use","available"}]}
@@ -36,8 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <rte_mempool.h>
 
@@ -48,7 +43,6 @@
 #define CTL_SPACES " \t\r\v\f"
 
 static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
-static int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_show_pools(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 static int ctl_cmd_shutdown(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
@@ -62,7 +56,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "prompt", NULL, "prompt: toggle interactive mode (keep the connection, print '> ')" },
 	{ "quit", NULL, "quit: close the connection" },
 	{ "show info", ctl_cmd_show_info,
-	  "show info [json]: version, uptime, workers, ports, config epoch, totals" },
+	  "show info [json|typed]: HAProxy 2.6's process information, then workers, ports, "
+	  "config epoch, frame totals" },
 	{ "show ports", ctl_cmd_show_ports,
 	  "show ports [json]: port statistics, every per-worker counter, mbuf pools" },
 	{ "show tcp", ctl_cmd_show_tcp,
@@ -108,33 +103,6 @@ static int ctl_want_json(int argc, char **argv, int nwords, struct ctl_buf *out)
 		return 1;
 	ctl_printf(out, "error: usage: %s %s [json]\n", argv[0], argv[1]);
 	return -1;
-}
-
-static int ctl_counter_find(const char *name, const struct dp_counter_group **gp, unsigned int *ip)
-{
-	unsigned int g, i;
-
-	for (g = 0; g < dp_n_counter_groups; g++) {
-		for (i = 0; i < dp_counter_groups[g].count; i++) {
-			if (strcmp(dp_counter_groups[g].names[i], name) == 0) {
-				*gp = &dp_counter_groups[g];
-				*ip = i;
-				return 0;
-			}
-		}
-	}
-	return -ENOENT;
-}
-
-/* Sum over workers of the first registry counter called name; 0 without a dataplane. */
-static uint64_t ctl_total(const struct dp *dp, const char *name)
-{
-	const struct dp_counter_group *g;
-	unsigned int i;
-
-	if (dp == NULL || ctl_counter_find(name, &g, &i) < 0)
-		return 0;
-	return dp_counter_sum(dp, g, i);
 }
 
 static const struct dp_port_conf *ctl_port_conf(const struct dp *dp, const char *name)
@@ -209,55 +177,6 @@ static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_b
 		n = strcspn(u, ":");
 		ctl_printf(out, "  %-*.*s :%s\n", (int)w, (int)n, u, u[n] ? u + n + 1 : "");
 	}
-	return 0;
-}
-
-/* ---- show info ---- */
-
-static int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
-{
-	const struct dp_conf *conf = env->conf;
-	const struct dp_snapshot *snap = NULL;
-	uint64_t now = (uint64_t)time(NULL);
-	uint64_t up = now > env->start_time ? now - env->start_time : 0;
-	unsigned int workers = 0, ports = 0;
-	uint64_t epoch = 0;
-	const char *file = conf != NULL && conf->file != NULL ? conf->file : "";
-	int json = ctl_want_json(argc, argv, 2, out);
-
-	if (json < 0)
-		return -1;
-	if (env->dp != NULL) {
-		workers = env->dp->n_workers;
-		ports = env->dp->n_ports;
-		snap = __atomic_load_n(&env->dp->snapshot, __ATOMIC_ACQUIRE);
-		if (snap != NULL)
-			epoch = snap->epoch;
-	} else if (conf != NULL) {
-		workers = conf->dataplane.workers;
-		ports = conf->dataplane.n_ports;
-	}
-	if (json) {
-		ctl_printf(out, "{\"name\":\"sluice\",\"version\":");
-		ctl_json_str(out, SLUICE_VERSION);
-		ctl_printf(out,
-			   ",\"pid\":%ld,\"uptime_sec\":%" PRIu64 ",\"workers\":%u,\"ports\":%u,"
-			   "\"config_file\":",
-			   (long)getpid(), up, workers, ports);
-		ctl_json_str(out, file);
-		ctl_printf(out,
-			   ",\"config_epoch\":%" PRIu64 ",\"rx_frames\":%" PRIu64
-			   ",\"tx_frames\":%" PRIu64 "}\n",
-			   epoch, ctl_total(env->dp, "rx_frames"), ctl_total(env->dp, "tx_frames"));
-		return 0;
-	}
-	ctl_printf(out, "Name: sluice\nVersion: %s\nPid: %ld\n", SLUICE_VERSION, (long)getpid());
-	ctl_printf(out, "Uptime: %" PRIu64 "d %" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s\n",
-		   up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
-	ctl_printf(out, "Uptime_sec: %" PRIu64 "\nWorkers: %u\nPorts: %u\n", up, workers, ports);
-	ctl_printf(out, "Config_file: %s\nConfig_epoch: %" PRIu64 "\n", file, epoch);
-	ctl_printf(out, "Rx_frames: %" PRIu64 "\nTx_frames: %" PRIu64 "\n",
-		   ctl_total(env->dp, "rx_frames"), ctl_total(env->dp, "tx_frames"));
 	return 0;
 }
 

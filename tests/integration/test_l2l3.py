@@ -156,7 +156,7 @@ def test_show_info(app):
     assert fields.get("Name") == "sluice", info
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", fields.get("Version", "")), info
     assert int(fields["Uptime_sec"]) >= 0
-    assert fields["Workers"] == str(app.workers)
+    assert fields["Workers"] == fields["Nbthread"] == str(app.workers)
     assert fields["Ports"] == "1"
     assert fields["Config_file"] == str(app.conf)
     # The answer as printed by sluicectl: the framing's final empty line is not repeated.

@@ -144,7 +144,8 @@ def stat_rows(px):
 
 
 def epoch(px):
-    return json.loads(px.app.ctl("show info json"))["config_epoch"]
+    info = json.loads(px.app.ctl("show info json"))  # HAProxy's typed list
+    return next(o["value"]["value"] for o in info if o["field"]["name"] == "Config_epoch")
 
 
 # ---- reload: services and routes ----

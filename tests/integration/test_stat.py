@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""HAProxy-compatible statistics on the control socket: `show stat [json]`, `show servers
-state [SERVICE]`, and sluice's `show config`.
+"""HAProxy-compatible statistics on the control socket: `show info [json|typed]`, `show stat
+[json]`, `show servers state [SERVICE]`, and sluice's `show config`.
 
 sluice runs with one listener holding a direct-response route and a route to a service of two
 nginx backends (backends.py). The header of `show stat` must be HAProxy 2.6's field list
 exactly (HAPROXY_26_STAT_FIELDS, copied from haproxy 2.6.12's own `show stat`), counters must
 move by exactly the requests sent, and tools written for HAProxy's socket (socat) must work.
+`show info` must give HAProxy 2.6's info fields in its order, with its tags and types
+(HAPROXY_26_INFO_TYPED, from haproxy 2.6.12's own `show info typed`), then sluice's own.
 """
 
 import csv
@@ -53,6 +55,42 @@ HAPROXY_26_SERVERS_STATE_HEADER = (
     "srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr "
     "srv_agent_port")
 
+
+# haproxy 2.6.12's `show info typed`, "POS.NAME.PROCESS:TAGS:TYPE" for its 72 fields (45, 46 and
+# 51 from a build with zlib and a "description"): the list position is the field's pos.
+HAPROXY_26_INFO_TYPED = [
+    "Name:POS:str", "Version:POS:str", "Release_date:POS:str", "Nbthread:CGS:u32",
+    "Nbproc:CGS:u32", "Process_num:KGP:u32", "Pid:SGP:u32", "Uptime:MDP:str",
+    "Uptime_sec:MDP:u32", "Memmax_MB:CLP:u32", "PoolAlloc_MB:MGP:u32", "PoolUsed_MB:MGP:u32",
+    "PoolFailed:MCP:u32", "Ulimit-n:CLP:u32", "Maxsock:CLP:u32", "Maxconn:CLP:u32",
+    "Hard_maxconn:CLP:u32", "CurrConns:MGP:u32", "CumConns:MCP:u32", "CumReq:MCP:u32",
+    "MaxSslConns:MMP:u32", "CurrSslConns:MGP:u32", "CumSslConns:MCP:u32", "Maxpipes:CLP:u32",
+    "PipesUsed:MGP:u32", "PipesFree:MGP:u32", "ConnRate:MRP:u32", "ConnRateLimit:CLP:u32",
+    "MaxConnRate:MMP:u32", "SessRate:MRP:u32", "SessRateLimit:CLP:u32", "MaxSessRate:MRP:u32",
+    "SslRate:MRP:u32", "SslRateLimit:CLP:u32", "MaxSslRate:MMP:u32",
+    "SslFrontendKeyRate:MGP:u32", "SslFrontendMaxKeyRate:MMP:u32",
+    "SslFrontendSessionReuse_pct:MGP:u32", "SslBackendKeyRate:MRP:u32",
+    "SslBackendMaxKeyRate:MMP:u32", "SslCacheLookups:MCP:u32", "SslCacheMisses:MCP:u32",
+    "CompressBpsIn:MRP:u32", "CompressBpsOut:MRP:u32", "CompressBpsRateLim:CLP:u32",
+    "ZlibMemUsage:MGP:u32", "MaxZlibMemUsage:CLP:u32", "Tasks:MGP:u32", "Run_queue:MGP:u32",
+    "Idle_pct:MaP:u32", "node:COS:str", "description:COS:str", "Stopping:MGP:u32",
+    "Jobs:MGP:u32", "Unstoppable Jobs:MGP:u32", "Listeners:MGP:u32", "ActivePeers:MGP:u32",
+    "ConnectedPeers:MGP:u32", "DroppedLogs:MGP:u32", "BusyPolling:MGP:u32",
+    "FailedResolutions:MGP:u32", "TotalBytesOut:MGP:u64", "TotalSplicdedBytesOut:MGP:u64",
+    "BytesOutRate:MRP:u64", "DebugCommandsIssued:MGP:u32", "CumRecvLogs:MCP:u32",
+    "Build info:POS:str", "Memmax_bytes:CLP:u32", "PoolAlloc_bytes:MGP:u64",
+    "PoolUsed_bytes:MGP:u64", "Start_time_sec:MDP:u32", "Tainted:SGP:str",
+]
+HAPROXY_26_INFO_FIELDS = [t.split(":")[0] for t in HAPROXY_26_INFO_TYPED]
+SLUICE_INFO_FIELDS = ["Workers", "Ports", "Config_file", "Config_epoch", "Rx_frames",
+                      "Tx_frames"]
+# HAProxy's names of the tag letters (origin, nature, scope)
+TAG_NAMES = [
+    {"M": "Metric", "S": "Status", "K": "Key", "C": "Config", "P": "Product"},
+    {"A": "Age", "a": "Avg", "c": "Card", "C": "Counter", "D": "Duration", "G": "Gauge",
+     "L": "Limit", "M": "Max", "m": "Min", "O": "Output", "R": "Rate"},
+    {"P": "Process", "S": "Service", "s": "System", "C": "Cluster"},
+]
 
 def stat_config(lab, socket_path, workers):
     return f"""\
@@ -208,6 +246,111 @@ def test_show_stat_json_matches_csv(st):
         # counters only grow between the two reads
         assert by_name["hrsp_2xx"]["value"]["value"] >= int(r["hrsp_2xx"])
         assert "qcur" not in by_name  # empty columns are left out, as HAProxy does
+
+
+def info(app):
+    """`show info` as [(name, value)] in order."""
+    text = raw(app, "show info")
+    assert text.endswith("\n") and "\n\n" not in text.rstrip("\n"), repr(text)
+    return [tuple(line.split(": ", 1)) for line in text.rstrip("\n").split("\n")]
+
+
+def test_show_info_is_haproxy_26(st):
+    t0 = int(time.time())
+    fields = info(st)
+    t1 = int(time.time())
+    names = [n for n, _ in fields]
+    order = HAPROXY_26_INFO_FIELDS + SLUICE_INFO_FIELDS
+    pos = [order.index(n) for n in names]  # every name is HAProxy's or sluice's
+    assert pos == sorted(pos) and len(set(pos)) == len(pos), names
+    # the first twenty as HAProxy 2.6 (no Release_date: sluice has none, and HAProxy leaves
+    # a field without a value out)
+    assert names[:19] == HAPROXY_26_INFO_FIELDS[:2] + HAPROXY_26_INFO_FIELDS[3:20], names
+    assert names[-6:] == SLUICE_INFO_FIELDS
+    v = dict(fields)
+    assert v["Name"] == "sluice"
+    assert v["Nbthread"] == v["Workers"] == str(st.workers)
+    assert v["Nbproc"] == v["Process_num"] == "1"
+    assert v["Maxconn"] == v["Hard_maxconn"] == str(1024 * st.workers)
+    assert v["Listeners"] == "1" and v["Stopping"] == "0"
+    assert v["BusyPolling"] == "0"  # idle_sleep_us: 50
+    assert 0 <= int(v["Idle_pct"]) <= 100
+    assert t0 <= int(v["Start_time_sec"]) + int(v["Uptime_sec"]) <= t1
+    assert v["Config_file"] == str(st.conf)
+    assert int(v["PoolAlloc_bytes"]) >= int(v["PoolUsed_bytes"]) > 0
+    assert v["Tainted"] == "0"
+
+
+def test_show_info_cumreq_moves_by_exactly_the_requests(st):
+    before = dict(info(st))
+    n_direct, n_proxied = 3, 2
+    for _ in range(n_direct):
+        curl(st, "/direct")
+    for i in range(n_proxied):
+        curl(st, f"/i{i}")
+    n = n_direct + n_proxied
+    deadline = time.monotonic() + 5
+    while True:
+        after = dict(info(st))
+
+        def delta(f):
+            return int(after[f]) - int(before[f])
+
+        if delta("CumReq") >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert delta("CumReq") == n
+    assert delta("CumConns") == n  # curl: one connection per request
+    assert delta("TotalBytesOut") > 0
+    assert delta("Rx_frames") > 0 and delta("Tx_frames") > 0
+
+
+def test_show_info_json_is_haproxys_typed_list(st):
+    text = raw(st, "show info json")
+    assert text.count("\n") == 1, "one line"
+    data = json.loads(text)
+    assert isinstance(data, list)
+    names = [n for n, _ in info(st)]
+    assert [o["field"]["name"] for o in data] == names  # the same fields as the text form
+    for o in data:
+        assert set(o) == {"field", "processNum", "tags", "value"}, o
+        assert set(o["field"]) == {"pos", "name"} and o["processNum"] == 1
+        assert set(o["value"]) == {"type", "value"}
+        pos, name = o["field"]["pos"], o["field"]["name"]
+        if pos < len(HAPROXY_26_INFO_TYPED):
+            hname, tags, typ = HAPROXY_26_INFO_TYPED[pos].split(":")
+            assert name == hname
+            assert o["tags"] == {"origin": TAG_NAMES[0][tags[0]],
+                                 "nature": TAG_NAMES[1][tags[1]],
+                                 "scope": TAG_NAMES[2][tags[2]]}, o
+            assert o["value"]["type"] == typ, o
+        else:
+            assert name == SLUICE_INFO_FIELDS[pos - len(HAPROXY_26_INFO_TYPED)]
+        typ, val = o["value"]["type"], o["value"]["value"]
+        if typ == "str":
+            assert isinstance(val, str)
+        else:
+            assert typ in ("u32", "u64") and isinstance(val, int) and val >= 0
+            assert typ == "u64" or val < 2 ** 32
+    positions = [o["field"]["pos"] for o in data]
+    assert positions == sorted(set(positions))
+    # sluice's own follow HAProxy's 72 at consecutive positions
+    assert positions[-len(SLUICE_INFO_FIELDS):] == list(range(72, 72 + len(SLUICE_INFO_FIELDS)))
+    by_name = {o["field"]["name"]: o["value"]["value"] for o in data}
+    assert by_name["Name"] == "sluice" and by_name["Nbthread"] == st.workers
+    assert by_name["Config_file"] == str(st.conf)
+
+
+def test_show_info_typed(st):
+    lines = raw(st, "show info typed").rstrip("\n").split("\n")
+    names = [n for n, _ in info(st)]
+    assert len(lines) == len(names)
+    for line, name in zip(lines, names):
+        head, tags, typ, _ = line.split(":", 3)  # a value may hold ':'
+        pos, got, proc = head.split(".")
+        assert got == name and proc == "1", line
+        if int(pos) < len(HAPROXY_26_INFO_TYPED):
+            assert f"{name}:{tags}:{typ}" == HAPROXY_26_INFO_TYPED[int(pos)], line
 
 
 def test_servers_state(st):

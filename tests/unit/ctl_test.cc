@@ -184,13 +184,186 @@ TEST(CtlExec, HelpListsCommandsWithUsage)
 	Exec x;
 	std::string out = x.run("help");
 
-	for (const char *cmd : { "help", "prompt", "quit", "show info [json]", "show ports [json]",
-				 "show pools", "shutdown [GRACE_MS]" })
+	for (const char *cmd : { "help", "prompt", "quit", "show info [json|typed]",
+				 "show ports [json]", "show pools", "shutdown [GRACE_MS]" })
 		EXPECT_NE(out.find(cmd), std::string::npos) << cmd << " missing from\n" << out;
 	EXPECT_EQ(answers(out).size(), 1u);
 }
 
-TEST(CtlExec, ShowInfoWithoutDataplane)
+// HAProxy 2.6's info fields in order (positions 0..71), as haproxy 2.6.12's "show info
+// typed" numbers them; 45, 46 and 51 are left out by a haproxy built without zlib and
+// without "description".
+const std::vector<std::string> haproxy26_info = { "Name",
+						  "Version",
+						  "Release_date",
+						  "Nbthread",
+						  "Nbproc",
+						  "Process_num",
+						  "Pid",
+						  "Uptime",
+						  "Uptime_sec",
+						  "Memmax_MB",
+						  "PoolAlloc_MB",
+						  "PoolUsed_MB",
+						  "PoolFailed",
+						  "Ulimit-n",
+						  "Maxsock",
+						  "Maxconn",
+						  "Hard_maxconn",
+						  "CurrConns",
+						  "CumConns",
+						  "CumReq",
+						  "MaxSslConns",
+						  "CurrSslConns",
+						  "CumSslConns",
+						  "Maxpipes",
+						  "PipesUsed",
+						  "PipesFree",
+						  "ConnRate",
+						  "ConnRateLimit",
+						  "MaxConnRate",
+						  "SessRate",
+						  "SessRateLimit",
+						  "MaxSessRate",
+						  "SslRate",
+						  "SslRateLimit",
+						  "MaxSslRate",
+						  "SslFrontendKeyRate",
+						  "SslFrontendMaxKeyRate",
+						  "SslFrontendSessionReuse_pct",
+						  "SslBackendKeyRate",
+						  "SslBackendMaxKeyRate",
+						  "SslCacheLookups",
+						  "SslCacheMisses",
+						  "CompressBpsIn",
+						  "CompressBpsOut",
+						  "CompressBpsRateLim",
+						  "ZlibMemUsage",
+						  "MaxZlibMemUsage",
+						  "Tasks",
+						  "Run_queue",
+						  "Idle_pct",
+						  "node",
+						  "description",
+						  "Stopping",
+						  "Jobs",
+						  "Unstoppable Jobs",
+						  "Listeners",
+						  "ActivePeers",
+						  "ConnectedPeers",
+						  "DroppedLogs",
+						  "BusyPolling",
+						  "FailedResolutions",
+						  "TotalBytesOut",
+						  "TotalSplicdedBytesOut",
+						  "BytesOutRate",
+						  "DebugCommandsIssued",
+						  "CumRecvLogs",
+						  "Build info",
+						  "Memmax_bytes",
+						  "PoolAlloc_bytes",
+						  "PoolUsed_bytes",
+						  "Start_time_sec",
+						  "Tainted" };
+const std::vector<std::string> sluice_info = { "Workers",      "Ports",	    "Config_file",
+					       "Config_epoch", "Rx_frames", "Tx_frames" };
+
+// "Name: value" lines of a show info answer, in order.
+std::vector<std::pair<std::string, std::string>> info_lines(const std::string &out)
+{
+	std::vector<std::pair<std::string, std::string>> v;
+	size_t p = 0, e;
+
+	while ((e = out.find('\n', p)) != std::string::npos && e > p) {
+		std::string line = out.substr(p, e - p);
+		size_t c = line.find(": ");
+		v.emplace_back(line.substr(0, c), c == std::string::npos ? "" : line.substr(c + 2));
+		p = e + 1;
+	}
+	return v;
+}
+
+std::string info_value(const std::string &out, const std::string &name)
+{
+	for (auto &kv : info_lines(out))
+		if (kv.first == name)
+			return kv.second;
+	return "<absent>";
+}
+
+TEST(CtlExec, ShowInfoIsHaproxy26s)
+{
+	Exec x;
+	struct dp_conf conf = {};
+	char file[] = "/etc/sluice/a.yaml";
+
+	conf.file = file;
+	conf.dataplane.workers = 3;
+	conf.dataplane.n_ports = 1;
+	conf.dataplane.max_connections = 100;
+	conf.dataplane.idle_sleep_us = 0;
+	x.env.conf = &conf;
+	x.env.start_time -= 3725;
+
+	std::string out = x.run("show info");
+	ASSERT_EQ(answers(out).size(), 1u) << out;
+	auto lines = info_lines(out);
+	// Every field in HAProxy 2.6's order, then sluice's own in theirs.
+	std::vector<std::string> order(haproxy26_info);
+	order.insert(order.end(), sluice_info.begin(), sluice_info.end());
+	size_t at = 0;
+	for (auto &kv : lines) {
+		size_t i = at;
+		while (i < order.size() && order[i] != kv.first)
+			i++;
+		ASSERT_LT(i, order.size()) << kv.first << " unknown or out of order\n" << out;
+		at = i + 1;
+	}
+	// The first twenty are printed (Release_date: sluice has none, left out as HAProxy
+	// leaves out fields without a value).
+	std::vector<std::string> first;
+	for (size_t i = 0; i < 19; i++)
+		first.push_back(lines[i].first);
+	std::vector<std::string> want(haproxy26_info.begin(), haproxy26_info.begin() + 20);
+	want.erase(want.begin() + 2);
+	EXPECT_EQ(first, want) << out;
+	// Left out: Release_date, ConnRate, MaxConnRate, SessRate, MaxSessRate, ZlibMemUsage,
+	// MaxZlibMemUsage, Tasks, Run_queue, description, BytesOutRate.
+	EXPECT_EQ(lines.size(), 72u - 11u + sluice_info.size()) << out;
+	EXPECT_EQ(lines.back().first, "Tx_frames");
+
+	EXPECT_EQ(info_value(out, "Name"), "sluice");
+	EXPECT_EQ(info_value(out, "Version"), SLUICE_VERSION);
+	EXPECT_EQ(info_value(out, "Release_date"), "<absent>");
+	EXPECT_EQ(info_value(out, "description"), "<absent>");
+	EXPECT_EQ(info_value(out, "ConnRate"), "<absent>"); // not measured
+	EXPECT_EQ(info_value(out, "SslRate"), "0");	    // no TLS: truly 0
+	EXPECT_EQ(info_value(out, "Nbthread"), "3");
+	EXPECT_EQ(info_value(out, "Nbproc"), "1");
+	EXPECT_EQ(info_value(out, "Pid"), std::to_string(getpid()));
+	EXPECT_EQ(info_value(out, "Uptime"), "0d 1h02m05s");
+	EXPECT_EQ(info_value(out, "Uptime_sec"), "3725");
+	EXPECT_EQ(info_value(out, "Start_time_sec"), std::to_string(x.env.start_time));
+	EXPECT_EQ(info_value(out, "Maxconn"), "300");
+	EXPECT_EQ(info_value(out, "Hard_maxconn"), "300");
+	EXPECT_EQ(info_value(out, "CumReq"), "0");
+	EXPECT_EQ(info_value(out, "Idle_pct"), "100");
+	EXPECT_EQ(info_value(out, "BusyPolling"), "1");
+	EXPECT_EQ(info_value(out, "Stopping"), "0");
+	EXPECT_EQ(info_value(out, "Tainted"), "0");
+	EXPECT_EQ(info_value(out, "Workers"), "3");
+	EXPECT_EQ(info_value(out, "Ports"), "1");
+	EXPECT_EQ(info_value(out, "Config_file"), file);
+	EXPECT_EQ(info_value(out, "Config_epoch"), "0");
+
+	x.quit = true; // "shutdown" or a signal: graceful shutdown has begun
+	conf.dataplane.idle_sleep_us = 50;
+	out = x.run("show info");
+	EXPECT_EQ(info_value(out, "Stopping"), "1");
+	EXPECT_EQ(info_value(out, "BusyPolling"), "0");
+}
+
+TEST(CtlExec, ShowInfoJsonAndTyped)
 {
 	Exec x;
 	struct dp_conf conf = {};
@@ -198,29 +371,61 @@ TEST(CtlExec, ShowInfoWithoutDataplane)
 
 	conf.file = file;
 	conf.dataplane.workers = 3;
-	conf.dataplane.n_ports = 1;
 	x.env.conf = &conf;
 	x.env.start_time -= 3725;
 
 	std::string out = x.run("show info");
-	EXPECT_NE(out.find("Version: " SLUICE_VERSION "\n"), std::string::npos) << out;
-	EXPECT_NE(out.find("Pid: " + std::to_string(getpid()) + "\n"), std::string::npos);
-	EXPECT_NE(out.find("Uptime: 0d 1h02m05s\n"), std::string::npos) << out;
-	EXPECT_NE(out.find("Uptime_sec: 3725\n"), std::string::npos);
-	EXPECT_NE(out.find("Workers: 3\n"), std::string::npos);
-	EXPECT_NE(out.find("Ports: 1\n"), std::string::npos);
-	EXPECT_NE(out.find("Config_epoch: 0\n"), std::string::npos);
 	EXPECT_EQ(answers(out).size(), 1u) << "a newline in the file name broke the framing";
 
+	// HAProxy 2.6's typed JSON, byte for byte in shape: one list on one line.
 	out = x.run("show info json");
-	EXPECT_EQ(out.rfind("{\"name\":\"sluice\",\"version\":\"" SLUICE_VERSION "\"", 0), 0u)
+	EXPECT_EQ(out.rfind("[{\"field\":{\"pos\":0,\"name\":\"Name\"},\"processNum\":1,\"tags\":"
+			    "{\"origin\":\"Product\",\"nature\":\"Output\",\"scope\":\"Service\"},"
+			    "\"value\":{\"type\":\"str\",\"value\":\"sluice\"}},"
+			    "{\"field\":{\"pos\":1,\"name\":\"Version\"}",
+			    0),
+		  0u)
 		<< out;
-	EXPECT_NE(out.find("\"config_file\":\"/etc/sluice/a\\\"b\\n\\nc.yaml\""), std::string::npos)
+	EXPECT_NE(out.find(",{\"field\":{\"pos\":8,\"name\":\"Uptime_sec\"},\"processNum\":1,"
+			   "\"tags\":{\"origin\":\"Metric\",\"nature\":\"Duration\",\"scope\":"
+			   "\"Process\"},\"value\":{\"type\":\"u32\",\"value\":3725}},"),
+		  std::string::npos)
 		<< out;
-	EXPECT_NE(out.find("\"workers\":3,"), std::string::npos);
-	EXPECT_EQ(out.substr(out.size() - 3), "}\n\n");
+	EXPECT_NE(out.find("{\"field\":{\"pos\":49,\"name\":\"Idle_pct\"},\"processNum\":1,"
+			   "\"tags\":{\"origin\":\"Metric\",\"nature\":\"Avg\",\"scope\":"
+			   "\"Process\"},\"value\":{\"type\":\"u32\",\"value\":100}}"),
+		  std::string::npos)
+		<< out;
+	EXPECT_NE(out.find("{\"field\":{\"pos\":61,\"name\":\"TotalBytesOut\"},\"processNum\":1,"
+			   "\"tags\":{\"origin\":\"Metric\",\"nature\":\"Gauge\",\"scope\":"
+			   "\"Process\"},\"value\":{\"type\":\"u64\",\"value\":0}}"),
+		  std::string::npos)
+		<< out;
+	EXPECT_EQ(out.find("\"pos\":2,"), std::string::npos) << "Release_date has no value";
+	EXPECT_NE(out.find("{\"field\":{\"pos\":74,\"name\":\"Config_file\"},\"processNum\":1,"
+			   "\"tags\":{\"origin\":\"Config\",\"nature\":\"Output\",\"scope\":"
+			   "\"Service\"},\"value\":{\"type\":\"str\",\"value\":"
+			   "\"/etc/sluice/a\\\"b\\n\\nc.yaml\"}}"),
+		  std::string::npos)
+		<< out;
+	EXPECT_EQ(answers(out).size(), 1u);
+	EXPECT_EQ(out.find('\n'), out.size() - 2);
+	EXPECT_EQ(out.substr(out.size() - 5), "}}]\n\n");
 
-	EXPECT_EQ(x.run("show info xml"), "error: usage: show info [json]\n\n");
+	// HAProxy's "show info typed": POS.NAME.PROCESS:TAGS:TYPE:VALUE
+	out = x.run("show info typed");
+	EXPECT_EQ(out.rfind("0.Name.1:POS:str:sluice\n1.Version.1:POS:str:" SLUICE_VERSION
+			    "\n3.Nbthread.1:CGS:u32:3\n4.Nbproc.1:CGS:u32:1\n",
+			    0),
+		  0u)
+		<< out;
+	EXPECT_NE(out.find("\n8.Uptime_sec.1:MDP:u32:3725\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("\n54.Unstoppable Jobs.1:MGP:u32:0\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("\n71.Tainted.1:SGP:str:0\n72.Workers.1:CGS:u32:3\n"), std::string::npos)
+		<< out;
+
+	EXPECT_EQ(x.run("show info xml"), "error: usage: show info [json|typed]\n\n");
+	EXPECT_EQ(x.run("show info json x"), "error: usage: show info [json|typed]\n\n");
 }
 
 TEST(CtlExec, ShowPortsAndPoolsNeedTheDataplane)
@@ -305,10 +510,11 @@ TEST(CtlExec, ShowPortsPrintsEveryCounterTotalFirst)
 	EXPECT_EQ(lines - 1, 3 * counters);
 
 	out = x.run("show info");
-	EXPECT_NE(out.find("Workers: 2\n"), std::string::npos);
-	EXPECT_NE(out.find("Config_epoch: 7\n"), std::string::npos);
-	EXPECT_NE(out.find("Rx_frames: 123\n"), std::string::npos);
-	EXPECT_NE(out.find("Tx_frames: 5\n"), std::string::npos);
+	EXPECT_EQ(info_value(out, "Workers"), "2");
+	EXPECT_EQ(info_value(out, "Nbthread"), "2");
+	EXPECT_EQ(info_value(out, "Config_epoch"), "7");
+	EXPECT_EQ(info_value(out, "Rx_frames"), "123");
+	EXPECT_EQ(info_value(out, "Tx_frames"), "5");
 
 	out = x.run("show ports json");
 	EXPECT_EQ(answers(out).size(), 1u);
@@ -327,6 +533,47 @@ TEST(CtlExec, ShowPortsPrintsEveryCounterTotalFirst)
 	EXPECT_EQ(out.rfind("{\"pools\":[],\"mem\":{\"tcb_bytes\":", 0), 0u) << out;
 	EXPECT_NE(out.find(",\"workers\":[{\"id\":0,\"tcbs_max\":0,"), std::string::npos) << out;
 	EXPECT_NE(out.find("]}}\n\n"), std::string::npos) << out;
+}
+
+TEST(CtlExec, ShowInfoSumsTheWorkers)
+{
+	Exec x;
+	FakeDp f;
+
+	x.env.dp = f.dp.get();
+	f.workers[0]->px.cnt[PX_CNT_requests] = 5;
+	f.workers[1]->px.cnt[PX_CNT_requests] = (1ull << 32) + 6; // u32, as HAProxy's: wraps
+	f.workers[0]->px.cnt[PX_CNT_conns_accepted] = 2;
+	f.workers[1]->px.cnt[PX_CNT_conns_accepted] = 3;
+	f.workers[0]->px.cnt[PX_CNT_access_log_dropped] = 4;
+	f.workers[1]->px.cnt[PX_CNT_refused_pool_empty] = 1;
+	f.workers[0]->ts.cnt[TCP_CNT_drop_pool_empty] = 2;
+	f.workers[1]->ts.cnt[TCP_CNT_bytes_out] = 1ull << 33; // u64: does not wrap
+	f.workers[0]->cnt[DP_CNT_cycles_busy] = 30;
+	f.workers[0]->cnt[DP_CNT_cycles_idle] = 60;
+	f.workers[1]->cnt[DP_CNT_cycles_busy] = 10;
+	f.workers[1]->cnt[DP_CNT_cycles_idle] = 100;
+
+	std::string out = x.run("show info");
+	EXPECT_EQ(info_value(out, "CumReq"), "11") << out;
+	EXPECT_EQ(info_value(out, "CumConns"), "5");
+	EXPECT_EQ(info_value(out, "CurrConns"), "0");
+	EXPECT_EQ(info_value(out, "DroppedLogs"), "4");
+	EXPECT_EQ(info_value(out, "PoolFailed"), "3");
+	EXPECT_EQ(info_value(out, "TotalBytesOut"), std::to_string(1ull << 33));
+	EXPECT_EQ(info_value(out, "Idle_pct"), "80"); // 160 idle of 200
+	EXPECT_EQ(info_value(out, "Stopping"), "0");
+	EXPECT_NE(x.run("show info json")
+			  .find("\"name\":\"CumReq\"},\"processNum\":1,\"tags\":{"
+				"\"origin\":\"Metric\",\"nature\":\"Counter\","
+				"\"scope\":\"Process\"},\"value\":{\"type\":\"u32\","
+				"\"value\":11}}"),
+		  std::string::npos);
+
+	f.workers[1]->drain = true; // graceful shutdown: workers drain
+	out = x.run("show info");
+	EXPECT_EQ(info_value(out, "Stopping"), "1");
+	EXPECT_EQ(info_value(out, "Listeners"), "0");
 }
 
 TEST(CtlBuf, JsonEscaping)
