@@ -45,7 +45,7 @@ import lab as lablib  # noqa: E402
 PY = "/usr/bin/python3"
 CLIENT = ROOT / "bench" / "idle_client.py"
 PER_SRC = 30000
-BUDGET = 576  # TCB + table share + HTTP session (the TCB + table part alone: 512)
+BUDGET = 512  # TCB + table share + HTTP session (request state is taken per request)
 SLAB_CACHES = ("TCP", "sock_inode_cache", "filp", "dentry", "eventpoll_epi", "eventpoll_pwq")
 
 
@@ -193,6 +193,9 @@ def run_sluice(lab, n, srcs, open_timeout, res):
             "tcb_bytes": held["mem.tcb_bytes"], "session_bytes": held["mem.session_bytes"],
             "hash_bytes": held["worker0.mem.hash_bytes"],
             "idle_conn_bytes": held["mem.idle_conn_bytes"],
+            "req_bytes": held["mem.req_bytes"], "reqs_max": held["worker0.mem.reqs_max"],
+            "reqs_used_idle": held["mem.reqs_used"],
+            "conn_slot_bytes": held["mem.conn_slot_bytes"],
             "tcbs_used": [base["mem.tcbs_used"], held["mem.tcbs_used"], after["mem.tcbs_used"]],
             "sessions_used": [base["mem.sessions_used"], held["mem.sessions_used"],
                               after["mem.sessions_used"]],
@@ -325,7 +328,7 @@ def main():
     report(res)
     s = res["sluice"]
     ok = (s["established"] == n and s["alive_when_checked"] == n
-          and s["idle_conn_bytes"] <= BUDGET
+          and s["idle_conn_bytes"] <= BUDGET and s["reqs_used_idle"] == 0
           and s["mbufs_in_use"][1] <= s["mbufs_in_use"][0]
           and s["tcbs_used"][2] == s["tcbs_used"][0]
           and s["sessions_used"][2] == s["sessions_used"][0]
@@ -342,7 +345,9 @@ def report(res):
     print("| --- | --- | --- | --- |")
     print(f"| sluice | {s['established']} | {s['idle_conn_bytes']} | pool accounting: TCB "
           f"{s['tcb_bytes']} + table {s['hash_bytes']} B / {s['max_connections']} TCBs + session "
-          f"{s['session_bytes']}; mbufs in use {s['mbufs_in_use'][0]} -> {s['mbufs_in_use'][1]};"
+          f"{s['session_bytes']}; request states held {s['reqs_used_idle']} (pool "
+          f"{s['reqs_max']} x {s['req_bytes']} B); reserved per connection slot "
+          f"{s['conn_slot_bytes']} B; mbufs in use {s['mbufs_in_use'][0]} -> {s['mbufs_in_use'][1]};"
           f" RSS delta {s['rss_delta_per_conn']} B/conn (pools preallocated: "
           f"{s['pool_bytes'] // 1024} KiB) |")
     if "nginx" in res:

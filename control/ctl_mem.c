@@ -3,14 +3,19 @@
  * (dataplane/dp_mem.c), and what one idle connection costs.
  *
  * Text lines, after the pool.* (mbuf) lines:
- *   mem.tcb_bytes, mem.session_bytes, mem.upstream_bytes   size of one object
- *   mem.idle_conn_bytes       TCB + connection table share + session (no mbuf is held idle)
+ *   mem.tcb_bytes, mem.session_bytes, mem.upstream_bytes, mem.req_bytes   size of one object
+ *   mem.idle_conn_bytes       TCB + connection table share + session (an idle connection holds
+ *                             no mbuf and no request state)
+ *   mem.conn_slot_bytes       what one connection slot reserves at start: every pool and table
+ *                             of a worker / its max_connections
  *   mem.mbufs_in_use          every mbuf pool summed
- *   mem.tcbs_used, mem.sessions_used, mem.upstreams_used, mem.time_wait, mem.pool_bytes
+ *   mem.tcbs_used, mem.sessions_used, mem.upstreams_used, mem.reqs_used, mem.reqs_waiting,
+ *   mem.time_wait, mem.pool_bytes
  *                             summed over workers (pool_bytes: every connection pool and table)
  *   workerW.mem.tcbs_max, .tcbs_used, .tcbs_hwm, .time_wait, .tcb_pool_bytes, .hash_buckets,
  *   .hash_bytes, .sessions_max, .sessions_used, .session_pool_bytes, .upstreams_max,
- *   .upstreams_used, .upstream_pool_bytes, .ooo_mbufs
+ *   .upstreams_used, .upstream_pool_bytes, .reqs_max, .reqs_used, .reqs_hwm, .reqs_waiting,
+ *   .req_pool_bytes, .ooo_mbufs
  * JSON: ,"mem":{ the mem.* keys ,"workers":[{"id":W, the workerW.mem.* keys}]} appended to the
  * show pools object.
  *
@@ -25,17 +30,11 @@
 
 struct ctl_mem_sum {
 	struct dp_mem first; /* object sizes, table share */
-	uint64_t tcbs_used, sessions_used, upstreams_used, time_wait, pool_bytes;
+	uint64_t tcbs_used, sessions_used, upstreams_used, reqs_used, reqs_waiting, time_wait;
+	uint64_t pool_bytes;
 	uint64_t mbufs_in_use;
 	bool have;
 };
-
-static uint64_t ctl_mem_pool_bytes(const struct dp_mem *m)
-{
-	return (uint64_t)m->tcbs_max * m->tcb_bytes + m->hash_bytes +
-	       (uint64_t)m->sessions_max * m->session_bytes +
-	       (uint64_t)m->upstreams_max * m->upstream_bytes;
-}
 
 static void ctl_mem_worker(unsigned int id, const struct dp_mem *m, bool json, const char *sep,
 			   struct ctl_buf *out)
@@ -57,6 +56,11 @@ static void ctl_mem_worker(unsigned int id, const struct dp_mem *m, bool json, c
 		{ "upstreams_max", m->upstreams_max },
 		{ "upstreams_used", m->upstreams_used },
 		{ "upstream_pool_bytes", (uint64_t)m->upstreams_max * m->upstream_bytes },
+		{ "reqs_max", m->reqs_max },
+		{ "reqs_used", m->reqs_used },
+		{ "reqs_hwm", m->reqs_hwm },
+		{ "reqs_waiting", m->reqs_waiting },
+		{ "req_pool_bytes", (uint64_t)m->reqs_max * m->req_bytes },
 		{ "ooo_mbufs", m->ooo_mbufs },
 	};
 
@@ -92,8 +96,10 @@ void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out)
 		s.tcbs_used += m.tcbs_used;
 		s.sessions_used += m.sessions_used;
 		s.upstreams_used += m.upstreams_used;
+		s.reqs_used += m.reqs_used;
+		s.reqs_waiting += m.reqs_waiting;
 		s.time_wait += m.tcbs_time_wait;
-		s.pool_bytes += ctl_mem_pool_bytes(&m);
+		s.pool_bytes += dp_mem_pool_bytes(&m);
 		ctl_mem_worker(dp->workers[w]->id, &m, json, sep, &wk);
 		sep = ",";
 	}
@@ -104,11 +110,15 @@ void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out)
 		{ "tcb_bytes", s.first.tcb_bytes },
 		{ "session_bytes", s.first.session_bytes },
 		{ "upstream_bytes", s.first.upstream_bytes },
+		{ "req_bytes", s.first.req_bytes },
 		{ "idle_conn_bytes", s.have ? dp_mem_idle_conn_bytes(&s.first) : 0 },
+		{ "conn_slot_bytes", s.have ? dp_mem_slot_bytes(&s.first) : 0 },
 		{ "mbufs_in_use", s.mbufs_in_use },
 		{ "tcbs_used", s.tcbs_used },
 		{ "sessions_used", s.sessions_used },
 		{ "upstreams_used", s.upstreams_used },
+		{ "reqs_used", s.reqs_used },
+		{ "reqs_waiting", s.reqs_waiting },
 		{ "time_wait", s.time_wait },
 		{ "pool_bytes", s.pool_bytes },
 	};

@@ -376,15 +376,23 @@ struct dp_mem {
 	uint32_t sessions_max, sessions_used;
 	size_t upstream_bytes; /* sizeof one upstream connection (reverse proxy) */
 	uint32_t upstreams_max, upstreams_used;
-	uint32_t ooo_mbufs; /* mbufs held in out-of-order queues */
+	size_t req_bytes; /* sizeof one request state (struct px_req), held only mid-request */
+	uint32_t reqs_max, reqs_used, reqs_hwm;
+	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
+	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
 };
 
 /* Fill m from w's pools. Any thread. */
 void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m);
 
 /* What one idle established client connection costs: its TCB, its share of the connection
- * table (rounded up) and its HTTP session. It holds no mbuf. */
+ * table (rounded up) and its HTTP session. It holds no mbuf and no request state. */
 size_t dp_mem_idle_conn_bytes(const struct dp_mem *m);
+/* Every connection pool and table of the worker, allocated at start. */
+uint64_t dp_mem_pool_bytes(const struct dp_mem *m);
+/* What one connection slot (dataplane.max_connections) reserves at start, whether used or
+ * not: dp_mem_pool_bytes / tcbs_max, rounded up. */
+size_t dp_mem_slot_bytes(const struct dp_mem *m);
 
 /* Graceful shutdown. dp_drain: every worker stops accepting (SYNs answered by RST), closes
  * its idle keep-alive connections and closes the others after their current response;

@@ -58,7 +58,8 @@
 	X(listen_failures)            \
 	X(listener_gone)              \
 	X(route_gone)                 \
-	X(access_log_dropped)
+	X(access_log_dropped)         \
+	X(req_pool_empty)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -128,6 +129,16 @@ struct px_worker {
 	uint32_t n_sessions;
 	uint32_t free_head;
 	uint32_t used;
+
+	/* request state (struct px_req) of the requests in progress: pool of n_reqs, free list
+	 * through next_free; sessions with bytes but no px_req wait on wait_head..wait_tail */
+	struct px_req *reqs;
+	uint32_t n_reqs;
+	uint32_t req_free;
+	uint32_t req_used;
+	uint32_t req_hwm;
+	uint32_t wait_head, wait_tail;
+	uint32_t n_waiting;
 
 	struct tcp_wheel wheel;	  /* header and idle timeouts */
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */

@@ -26,6 +26,17 @@ enum px_state {
 
 struct px_upstream;
 
+/* What only a request in progress needs: parser state and timing, from the first byte of a
+ * request head to the end of its response. Taken from the worker's request pool (px_req.c)
+ * on a request's first byte and given back when the session goes idle or ends, so an idle
+ * keep-alive connection holds none (docs/BENCHMARKS.md, "Idle connections"). */
+struct px_req {
+	struct http_msg req;
+	struct http_body body;
+	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
+	uint32_t next_free;    /* while in the pool */
+};
+
 /* Laid out without holes: an idle keep-alive connection costs sizeof(struct px_session) here,
  * plus its TCB (docs/BENCHMARKS.md, "Idle connections"). */
 struct px_session {
@@ -34,7 +45,9 @@ struct px_session {
 	struct rte_mbuf *rx;	/* received bytes not consumed yet, one chain */
 	struct px_upstream *up; /* proxy: the upstream connection serving this request */
 	struct dp_service *svc; /* proxy: the request's service while it has one, else NULL */
+	struct px_req *rq;	/* the request in progress; NULL while idle or waiting for one */
 	uint64_t resp_left;	/* generated body bytes still to queue */
+	uint64_t t_wait; /* TSC of the first byte of a request waiting for a px_req, else 0 */
 	struct tcp_timer timer;
 	union {
 		uint32_t next_free; /* while free (px_request_reset sets route on accept) */
@@ -46,9 +59,8 @@ struct px_session {
 	uint8_t close_after : 1; /* Connection: close once the response is out */
 	uint8_t peer_fin : 1;
 	uint8_t head_sent : 1;
-	struct http_msg req;
-	struct http_body body;
-	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
+	uint8_t waiting : 1;	       /* on the worker's list of sessions waiting for a px_req */
+	uint32_t wait_next, wait_prev; /* that list (session indices, PX_NONE at its ends) */
 };
 
 enum px_up_state {
@@ -77,6 +89,17 @@ struct px_upstream {
 
 #define PX_NONE UINT32_MAX
 
+/* px_req.c: the per-worker request pool. px_req_get gives s a request (s->rq) or, when the
+ * pool is empty, queues s to get one as soon as one comes back (px_req_wake) and returns
+ * false. px_req_put gives s's request back (none: nothing) and takes s off the wait list. */
+int px_req_init(struct dp_worker *w);
+void px_req_fini(struct dp_worker *w);
+bool px_req_get(struct dp_worker *w, struct px_session *s);
+void px_req_put(struct dp_worker *w, struct px_session *s);
+/* Hand requests given back to the sessions waiting for one, oldest first, and run them. Once
+ * per loop (px_timers): never from inside another session's callbacks. */
+void px_req_wake(struct dp_worker *w);
+
 /* px_session.c */
 enum px_end { PX_END_CLOSED_BY_STACK, PX_END_CLOSE, PX_END_ABORT };
 void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how);
@@ -93,7 +116,11 @@ int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status);
 int px_make_pattern(struct dp_worker *w);
 /* Queue more of a generated body while the send queue has room. px_respond.c. */
 int px_send_generated(struct dp_worker *w, struct px_session *s);
+/* The response is complete: s goes back to waiting for a request head, keeping its px_req only
+ * when the next request's bytes are already here (pipelining), else giving it back. */
 void px_request_reset(struct dp_worker *w, struct px_session *s);
+/* Start the request state s->rq (not NULL) for a new request. */
+void px_req_begin(struct dp_worker *w, struct px_session *s);
 /* Stop listening on every listener of the applied snapshot (graceful shutdown). */
 void px_unlisten_all(struct dp_worker *w);
 void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);

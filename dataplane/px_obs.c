@@ -133,7 +133,7 @@ static void seq_marks(const struct px_session *s, uint32_t *in, uint32_t *out)
 
 void px_obs_reset(struct dp_worker *w, struct px_session *s, bool started)
 {
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r = &s->rq->obs;
 
 	RTE_SET_USED(w);
 	r->t_recv = started ? now_tsc() : 0;
@@ -145,8 +145,8 @@ void px_obs_reset(struct dp_worker *w, struct px_session *s, bool started)
 void px_obs_rx(struct dp_worker *w, struct px_session *s)
 {
 	RTE_SET_USED(w);
-	if (s->state == PX_HEAD && s->obs.t_recv == 0)
-		s->obs.t_recv = now_tsc();
+	if (s->rq != NULL && s->state == PX_HEAD && s->rq->obs.t_recv == 0)
+		s->rq->obs.t_recv = now_tsc();
 }
 
 /* Copy span sp of the head (at most cap bytes) into dst; returns the length copied. */
@@ -182,14 +182,14 @@ static struct px_alog_rec *rec_take(struct dp_worker *w, struct px_session *s)
 	strcpy(((struct px_alog_rec *)rec)->svc, "-");
 	strcpy(((struct px_alog_rec *)rec)->ep, "-");
 	((struct px_alog_rec *)rec)->route = -1;
-	s->obs.rec = rec;
+	s->rq->obs.rec = rec;
 	return rec;
 }
 
 void px_obs_head(struct dp_worker *w, struct px_session *s, const struct http_iov *iov,
 		 unsigned int n, int route)
 {
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r = &s->rq->obs;
 	struct px_alog_rec *rec;
 
 	r->t_head = now_tsc();
@@ -199,9 +199,9 @@ void px_obs_head(struct dp_worker *w, struct px_session *s, const struct http_io
 	if (rec == NULL)
 		return;
 	rec->route = route;
-	rec->method_len = copy_span(iov, n, s->req.method_s, rec->method, PX_ALOG_METHOD);
-	rec->host_len = copy_span(iov, n, s->req.host, rec->host, PX_ALOG_HOST);
-	rec->target_len = copy_span(iov, n, s->req.target, rec->target, PX_ALOG_TARGET);
+	rec->method_len = copy_span(iov, n, s->rq->req.method_s, rec->method, PX_ALOG_METHOD);
+	rec->host_len = copy_span(iov, n, s->rq->req.host, rec->host, PX_ALOG_HOST);
+	rec->target_len = copy_span(iov, n, s->rq->req.target, rec->target, PX_ALOG_TARGET);
 }
 
 /* Copy a name into a record field of PX_ALOG_NAME bytes, cut if longer. */
@@ -213,26 +213,26 @@ static void copy_name(char *dst, const char *name)
 void px_obs_forwarded(struct dp_worker *w, struct px_session *s)
 {
 	RTE_SET_USED(w);
-	s->obs.t_fwd = now_tsc();
-	s->obs.ep = s->up != NULL ? s->up->ep : NULL;
-	if (s->obs.rec != NULL && s->obs.ep != NULL)
-		copy_name(s->obs.rec->ep, s->obs.ep->name);
+	s->rq->obs.t_fwd = now_tsc();
+	s->rq->obs.ep = s->up != NULL ? s->up->ep : NULL;
+	if (s->rq->obs.rec != NULL && s->rq->obs.ep != NULL)
+		copy_name(s->rq->obs.rec->ep, s->rq->obs.ep->name);
 }
 
 void px_obs_connected(struct dp_worker *w, struct px_session *s)
 {
 	struct px_obs_req *r;
 
-	if (s == NULL || s->obs.t_fwd == 0)
+	if (s == NULL || s->rq == NULL || s->rq->obs.t_fwd == 0)
 		return;
-	r = &s->obs;
+	r = &s->rq->obs;
 	r->t_conn = now_tsc();
 	obs_record(w, s, r->ep, PX_PH_CONNECT, us_between(w->px.obs, r->t_fwd, r->t_conn));
 }
 
 void px_obs_resp_head(struct dp_worker *w, struct px_session *s)
 {
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r = &s->rq->obs;
 	uint64_t from = r->t_conn > r->t_fwd ? r->t_conn : r->t_fwd;
 
 	r->t_resp = now_tsc();
@@ -254,7 +254,7 @@ static uint32_t phase_us(const struct px_obs *o, uint64_t from, uint64_t to)
 static void obs_log(struct dp_worker *w, struct px_session *s, uint64_t now, bool aborted)
 {
 	struct px_obs *o = w->px.obs;
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r = &s->rq->obs;
 	struct px_alog_rec *rec = r->rec != NULL ? r->rec : rec_take(w, s);
 	uint64_t from = r->t_conn > r->t_fwd ? r->t_conn : r->t_fwd;
 	struct tcp_tuple t;
@@ -287,9 +287,12 @@ static void obs_log(struct dp_worker *w, struct px_session *s, uint64_t now, boo
 
 void px_obs_done(struct dp_worker *w, struct px_session *s)
 {
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r;
 	uint64_t now = now_tsc();
 
+	if (s->rq == NULL)
+		return; /* answered before it had request state (408 while waiting for one) */
+	r = &s->rq->obs;
 	if (r->t_head != 0)
 		obs_record(w, s, r->ep, PX_PH_TOTAL, us_between(w->px.obs, r->t_head, now));
 	if (r->t_recv != 0 || r->rec != NULL)
@@ -299,8 +302,11 @@ void px_obs_done(struct dp_worker *w, struct px_session *s)
 
 void px_obs_end(struct dp_worker *w, struct px_session *s)
 {
-	struct px_obs_req *r = &s->obs;
+	struct px_obs_req *r;
 
+	if (s->rq == NULL)
+		return; /* idle, or waiting for request state: nothing begun to log */
+	r = &s->rq->obs;
 	if (w->px.obs == NULL || (r->t_recv == 0 && r->rec == NULL))
 		return;
 	if (w->stop) { /* torn down after the workers stopped: nobody will read it */

@@ -94,7 +94,7 @@ struct px_alog_rec {
 	char ep[PX_ALOG_NAME];
 };
 
-/* Per request, in its session. */
+/* Per request, in its request state (struct px_req, px_req.c). */
 struct px_obs_req {
 	uint64_t t_recv, t_head, t_fwd, t_conn, t_resp; /* TSC; 0: not (yet) */
 	uint32_t in_mark, out_mark;			/* TCP sequence marks at the start */

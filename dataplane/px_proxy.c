@@ -251,7 +251,7 @@ static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int s
 static int body_precheck(const struct px_session *s, uint32_t head_len)
 {
 	struct http_iov iov[PX_IOV_MAX];
-	struct http_body b = s->body;
+	struct http_body b = s->rq->body;
 	unsigned int n;
 	int k;
 
@@ -284,9 +284,10 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	struct px_worker *px = &w->px;
 	const struct dp_snap_svc *ss = &px->snap->svcs[svc];
 	struct dp_svc_pw *spw = px_svc(w, ss->obj);
-	uint32_t hl = s->req.head_len;
-	bool body = !(s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body));
-	bool upgrade = (s->req.flags & HTTP_F_UPGRADE) && (s->req.flags & HTTP_F_CONN_UPGRADE);
+	uint32_t hl = s->rq->req.head_len;
+	bool body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
+	bool upgrade =
+		(s->rq->req.flags & HTTP_F_UPGRADE) && (s->rq->req.flags & HTTP_F_CONN_UPGRADE);
 	struct dp_endpoint *ep = NULL;
 	struct px_upstream *up;
 	struct rte_mbuf *out;
@@ -333,7 +334,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	up->resp_done = 0;
 	up->keep = 1;
 	up->tunnel = 0;
-	http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->req.method);
+	http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->rq->req.method);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -358,7 +359,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 
 	if (up == NULL)
 		return -EPIPE;
-	while (s->rx != NULL && !http_body_done(&s->body)) {
+	while (s->rx != NULL && !http_body_done(&s->rq->body)) {
 		struct rte_mbuf *chunk;
 		unsigned int n;
 		int k;
@@ -366,7 +367,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		if (tcp_send_space(up->conn) == 0)
 			return -EAGAIN; /* up_on_writable runs the session again */
 		n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
-		k = http_body_skip(&s->body, iov, n);
+		k = http_body_skip(&s->rq->body, iov, n);
 		if (k < 0)
 			return body_refused(w, s, k);
 		if (k == 0)
@@ -381,13 +382,13 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
-	if (!http_body_done(&s->body)) {
+	if (!http_body_done(&s->rq->body)) {
 		int err;
 
 		/* a client that ends its side inside the body will send no more of it */
-		if (s->peer_fin && s->rx == NULL && (err = http_body_eof(&s->body)) < 0)
+		if (s->peer_fin && s->rx == NULL && (err = http_body_eof(&s->rq->body)) < 0)
 			return body_refused(w, s, err);
-		if (!http_body_done(&s->body))
+		if (!http_body_done(&s->rq->body))
 			return -EAGAIN;
 	}
 	s->state = PX_WAIT_RESP;
@@ -483,14 +484,15 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		tcp_recved(up->conn, (uint32_t)rc);
 		if (out != NULL)
 			tcp_send(s->conn, out);
-		http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->req.method);
+		http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->rq->req.method);
 	}
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
 	if (up->resp.body == HTTP_BODY_CLOSE)
 		s->close_after = 1; /* the client learns the end of the body from our close */
 	if (!(up->resp.flags & HTTP_F_KEEP_ALIVE))
 		up->keep = 0;
-	if (head_load(w, up->rx, (uint32_t)rc, true, (enum http_method)s->req.method, &h) != 0 ||
+	if (head_load(w, up->rx, (uint32_t)rc, true, (enum http_method)s->rq->req.method, &h) !=
+		    0 ||
 	    (out = build_response(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		fail_early(w, s, 502);

@@ -186,7 +186,7 @@ int px_send_generated(struct dp_worker *w, struct px_session *s)
 int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
 	const struct dp_listener_conf *l = s->lst->conf;
-	bool head_only = s->req.method == HTTP_M_HEAD;
+	bool head_only = s->rq != NULL && s->rq->req.method == HTTP_M_HEAD;
 	char body[128];
 	int rc;
 

@@ -158,6 +158,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	px_obs_end(w, s);
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
+	px_req_put(w, s); /* the request is over, whatever it was doing */
 	if (how == PX_END_CLOSE && !s->peer_fin && s->state != PX_DONE) {
 		/* Lingering close: data the client is still sending (a body we refused, pipelined
 		 * requests) would draw a RST after tcp_close, and a RST can destroy our answer in
@@ -185,7 +186,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	px->used--;
 }
 
-void px_request_reset(struct dp_worker *w, struct px_session *s)
+void px_req_begin(struct dp_worker *w, struct px_session *s)
 {
 	const struct dp_limits_conf *l = &s->lst->limits;
 	struct http_limits lim = {
@@ -194,14 +195,24 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 		.max_target = HTTP_DEFAULT_MAX_TARGET,
 	};
 
-	http_req_init(&s->req, &lim, NULL);
-	memset(&s->body, 0, sizeof(s->body));
+	http_req_init(&s->rq->req, &lim, NULL);
+	memset(&s->rq->body, 0, sizeof(s->rq->body));
+	px_obs_reset(w, s, true);
+}
+
+void px_request_reset(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_limits_conf *l = &s->lst->limits;
+
 	s->state = PX_HEAD;
 	s->head_sent = 0;
 	s->route = -1;
 	s->svc = NULL;
 	s->resp_left = 0;
-	px_obs_reset(w, s, rx_len(s) > 0);
+	if (rx_len(s) > 0 && s->rq != NULL)
+		px_req_begin(w, s); /* pipelined: the next request is here, it keeps the state */
+	else
+		px_req_put(w, s); /* idle: an idle session holds no px_req */
 	/* Idle until the first byte of the next request, then the header timeout. */
 	arm_timer(w, s, rx_len(s) > 0 ? l->header_timeout_ms : l->idle_timeout_ms);
 }
@@ -277,14 +288,14 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	int rc, route;
 
 	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
-	rc = http_req_parse(&s->req, iov, n);
+	rc = http_req_parse(&s->rq->req, iov, n);
 	if (rc == -EAGAIN)
 		return -EAGAIN;
 	if (rc < 0)
 		return px_refuse(w, s, rc);
 	px->cnt[PX_CNT_requests]++;
 	s->lst->cnt[PX_OBJ_requests]++;
-	if (!(s->req.flags & HTTP_F_KEEP_ALIVE))
+	if (!(s->rq->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
 	if (l == NULL) {
 		/* a reload removed the listener: its connections end with the request they
@@ -295,10 +306,10 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		s->route = -1;
 		return px_respond(w, s, 503);
 	}
-	route = route_match(l, &s->req, iov, n);
+	route = route_match(l, &s->rq->req, iov, n);
 	px_obs_head(w, s, iov, n, route);
 	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
-	if (http_body_init(&s->body, &s->req, l->limits.max_body_bytes) < 0) {
+	if (http_body_init(&s->rq->body, &s->rq->req, l->limits.max_body_bytes) < 0) {
 		px_rx_consume(s, (uint32_t)rc);
 		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
 	}
@@ -314,9 +325,9 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	} else {
 		s->route = route;
 	}
-	if (s->body.kind == HTTP_BODY_NONE || http_body_done(&s->body))
+	if (s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body))
 		return px_respond(w, s, s->status);
-	if (s->req.flags & HTTP_F_EXPECT_CONTINUE) {
+	if (s->rq->req.flags & HTTP_F_EXPECT_CONTINUE) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
@@ -334,10 +345,10 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 {
 	int rc;
 
-	while (s->rx != NULL && !http_body_done(&s->body)) {
+	while (s->rx != NULL && !http_body_done(&s->rq->body)) {
 		struct http_body_data d;
 
-		rc = http_body_parse(&s->body, rte_pktmbuf_mtod(s->rx, const uint8_t *),
+		rc = http_body_parse(&s->rq->body, rte_pktmbuf_mtod(s->rx, const uint8_t *),
 				     rte_pktmbuf_data_len(s->rx), &d);
 
 		if (rc < 0)
@@ -345,11 +356,11 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 		px_of(w)->cnt[PX_CNT_body_bytes_discarded] += d.len;
 		px_rx_consume(s, (uint32_t)rc);
 	}
-	if (!http_body_done(&s->body)) {
+	if (!http_body_done(&s->rq->body)) {
 		/* a client that ends its side inside the body will send no more of it */
-		if (s->peer_fin && s->rx == NULL && (rc = http_body_eof(&s->body)) < 0)
+		if (s->peer_fin && s->rx == NULL && (rc = http_body_eof(&s->rq->body)) < 0)
 			return px_refuse(w, s, rc);
-		if (!http_body_done(&s->body))
+		if (!http_body_done(&s->rq->body))
 			return -EAGAIN;
 	}
 	return px_respond(w, s, s->status);
@@ -372,6 +383,8 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 				return true;
 			}
 			rx_coalesce(w, s);
+			if (!px_req_get(w, s))
+				return true; /* no px_req free: px_req_wake runs it again */
 			rc = start_request(w, s);
 			break;
 		case PX_BODY:
@@ -461,7 +474,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	struct px_session *s = tcp_conn_user(c);
 	struct dp_worker *w = s->lst->w;
 
-	bool first = s->rx == NULL && s->req.scan == 0;
+	bool first = s->rx == NULL && (s->rq == NULL || s->rq->req.scan == 0);
 
 	if (s->state == PX_DONE) { /* lingering: read and drop */
 		tcp_recved(c, rte_pktmbuf_pkt_len(m));
@@ -544,9 +557,12 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 		px_session_free(w, s, PX_END_CLOSE); /* lingering close: the client kept quiet */
 		return;
 	}
-	if (s->state == PX_HEAD && (s->rx != NULL || s->req.pos != 0)) {
-		/* the head did not arrive in time (slowloris): 408 and close */
+	if (s->state == PX_HEAD && (s->rx != NULL || (s->rq != NULL && s->rq->req.pos != 0))) {
+		/* the head did not arrive in time (slowloris), or no px_req came free within the
+		 * header timeout: 408 and close */
 		px->cnt[PX_CNT_header_timeouts]++;
+		if (s->rq == NULL)
+			px_req_put(w, s); /* off the wait list */
 		s->close_after = 1;
 		s->route = -1;
 		if (px_respond(w, s, 408) != 0 || s->resp_left == 0)
@@ -564,6 +580,7 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 void px_timers(struct dp_worker *w)
 {
 	tcp_wheel_run(&px_of(w)->wheel, w->ns.now, px_timer_fire, w, 64);
+	px_req_wake(w);
 }
 
 /* ---- set-up ---- */
@@ -585,6 +602,8 @@ int px_init(struct dp_worker *w)
 	px->free_head = 0;
 	tcp_wheel_init(&px->wheel, rte_rdtsc(), w->dp->hz / 1000);
 	rc = px_make_pattern(w);
+	if (rc == 0)
+		rc = px_req_init(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
 	if (rc == 0)
@@ -699,6 +718,7 @@ void px_fini(struct dp_worker *w)
 			px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 	}
 	px_upstream_fini(w);
+	px_req_fini(w);
 	px_obs_fini(w);
 	rte_free(px->sessions);
 	px->sessions = NULL;

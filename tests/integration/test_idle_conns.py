@@ -2,8 +2,8 @@
 """Idle connections cost what show pools says, hold no mbuf, and are all freed after close.
 
 A smoke version of bench/idle.sh (issue 3: at most 512 bytes per idle established connection,
-TCB + connection table entry, no buffers held while idle; with its HTTP session, request state
-and timing included, at most 576): bench/idle_client.py opens
+TCB + connection table entry + HTTP session, no buffers and no request state held while idle:
+a request's state comes from a per-request pool): bench/idle_client.py opens
 N keep-alive connections from two client addresses, each carries one request and response,
 then they sit idle while the test reads the appliance's own pool accounting.
 """
@@ -27,7 +27,7 @@ PY = "/usr/bin/python3"
 N = 3000
 SRCS = ["198.18.0.100", "198.18.0.101"]
 BUDGET = 512  # TCB + table share
-BUDGET_HTTP = 576  # ... + HTTP session
+BUDGET_HTTP = 512  # ... + HTTP session (request state is not held idle)
 
 
 def idle_config(lab, socket_path, workers):
@@ -108,6 +108,8 @@ def test_idle_connections_cost_and_release(idle_app):
         # Idle connections hold no buffer: mbufs in use are back at the baseline.
         assert held["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"], (base, held)
         assert held["mem.idle_conn_bytes"] <= BUDGET_HTTP
+        # ... and no request state: it went back to the pool with the response.
+        assert held["mem.reqs_used"] == 0 and held["mem.reqs_waiting"] == 0, held
 
         alive = cmd(proc, "check")
         assert alive == {"alive": N, "closed_by_peer": 0}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The per-worker request pool: the state only a request in progress needs (struct px_req:
+ * parser state, body framing, per-request timing and log record), taken on the first byte of
+ * a request and given back when the session goes idle or ends.
+ *
+ * Why a pool of its own: a keep-alive connection is idle most of its life, and an idle one
+ * then costs its TCB, its table share and a small session only (docs/BENCHMARKS.md, "Idle
+ * connections"). nginx allocates its request on the first byte for the same reason.
+ *
+ * Sizing: dataplane.max_connections / 4 per worker, at least PX_REQ_MIN, at most
+ * max_connections (px_req_pool_size). When the pool is empty, a session whose request has
+ * begun waits on a FIFO list with its bytes left in its receive queue (nothing is dropped,
+ * the window closes on the client as usual); counted in http.req_pool_empty. Requests given
+ * back go to the waiting sessions first, oldest first, from the worker loop (px_req_wake), so
+ * a session never runs inside another one's callbacks. The header timeout keeps running
+ * while a session waits: a client whose head is not served within it gets its 408.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include "px_impl.h"
+
+#define PX_REQ_MIN 64	   /* smallest pool, whatever max_connections says */
+#define PX_REQ_DIVISOR 4   /* one px_req per this many sessions */
+#define PX_REQ_WAKE_MAX 64 /* waiting sessions run per px_req_wake call */
+
+/* parser state 112 + body framing 48 + timing 64 + free-list link, rounded up */
+#define PX_REQ_BUDGET 232
+_Static_assert(sizeof(struct px_req) <= PX_REQ_BUDGET, "struct px_req outgrew its budget");
+
+static uint32_t px_req_pool_size(uint32_t max_connections)
+{
+	uint32_t n = max_connections / PX_REQ_DIVISOR;
+
+	if (n < PX_REQ_MIN)
+		n = PX_REQ_MIN;
+	return n < max_connections ? n : max_connections;
+}
+
+int px_req_init(struct dp_worker *w)
+{
+	struct px_worker *px = &w->px;
+	uint32_t n = px_req_pool_size(w->dp->conf->dataplane.max_connections);
+
+	px->reqs = rte_zmalloc_socket("px_reqs", (size_t)n * sizeof(struct px_req),
+				      RTE_CACHE_LINE_SIZE, w->socket);
+	if (px->reqs == NULL)
+		return -ENOMEM;
+	px->n_reqs = n;
+	for (uint32_t i = 0; i < n; i++)
+		px->reqs[i].next_free = i + 1 < n ? i + 1 : PX_NONE;
+	px->req_free = 0;
+	px->req_used = px->req_hwm = 0;
+	px->wait_head = px->wait_tail = PX_NONE;
+	px->n_waiting = 0;
+	return 0;
+}
+
+void px_req_fini(struct dp_worker *w)
+{
+	rte_free(w->px.reqs);
+	w->px.reqs = NULL;
+	w->px.n_reqs = 0;
+}
+
+static inline uint32_t session_index(const struct px_worker *px, const struct px_session *s)
+{
+	return (uint32_t)(s - px->sessions);
+}
+
+static void wait_push(struct px_worker *px, struct px_session *s)
+{
+	uint32_t idx = session_index(px, s);
+
+	s->wait_next = PX_NONE;
+	s->wait_prev = px->wait_tail;
+	if (px->wait_tail != PX_NONE)
+		px->sessions[px->wait_tail].wait_next = idx;
+	else
+		px->wait_head = idx;
+	px->wait_tail = idx;
+	px->n_waiting++;
+	s->waiting = 1;
+}
+
+static void wait_unlink(struct px_worker *px, struct px_session *s)
+{
+	if (s->wait_prev != PX_NONE)
+		px->sessions[s->wait_prev].wait_next = s->wait_next;
+	else
+		px->wait_head = s->wait_next;
+	if (s->wait_next != PX_NONE)
+		px->sessions[s->wait_next].wait_prev = s->wait_prev;
+	else
+		px->wait_tail = s->wait_prev;
+	px->n_waiting--;
+	s->waiting = 0;
+	s->wait_next = s->wait_prev = PX_NONE;
+}
+
+/* Give s the first free request and start it. The caller checked that one is free. */
+static void req_take(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = &w->px;
+	struct px_req *r = &px->reqs[px->req_free];
+
+	px->req_free = r->next_free;
+	px->req_used++;
+	if (px->req_used > px->req_hwm)
+		px->req_hwm = px->req_used;
+	memset(r, 0, sizeof(*r));
+	s->rq = r;
+	px_req_begin(w, s);
+	if (s->t_wait != 0) {
+		/* the request began when its first byte came, not when it got its state */
+		r->obs.t_recv = s->t_wait;
+		s->t_wait = 0;
+	}
+}
+
+bool px_req_get(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = &w->px;
+
+	if (s->rq != NULL)
+		return true;
+	if (s->waiting)
+		return false;
+	/* requests given back go to the sessions already waiting first */
+	if (px->req_free != PX_NONE && px->wait_head == PX_NONE) {
+		req_take(w, s);
+		return true;
+	}
+	px->cnt[PX_CNT_req_pool_empty]++;
+	s->t_wait = rte_rdtsc();
+	wait_push(px, s);
+	return false;
+}
+
+void px_req_put(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = &w->px;
+	struct px_req *r = s->rq;
+
+	if (s->waiting)
+		wait_unlink(px, s);
+	s->t_wait = 0;
+	if (r == NULL)
+		return;
+	s->rq = NULL;
+	r->next_free = px->req_free;
+	px->req_free = (uint32_t)(r - px->reqs);
+	px->req_used--;
+}
+
+void px_req_wake(struct dp_worker *w)
+{
+	struct px_worker *px = &w->px;
+
+	for (unsigned int i = 0; i < PX_REQ_WAKE_MAX; i++) {
+		struct px_session *s;
+
+		if (px->wait_head == PX_NONE || px->req_free == PX_NONE)
+			return;
+		s = &px->sessions[px->wait_head];
+		wait_unlink(px, s);
+		req_take(w, s);
+		px_session_run(w, s);
+	}
+}

@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""More requests in progress than the request pool holds: they wait, none is lost.
+
+A request's state (struct px_req: parser, body framing, timing) comes from a per-worker pool of
+max(64, max_connections / 4) taken on the request's first byte (dataplane/px_req.c). With
+max_connections 256 the pool holds 64 per worker; N client connections each send half a
+request head and stop, so 64 per worker hold a px_req and the rest wait with their bytes in
+their receive queue (show pools: mem.reqs_waiting, counter http.req_pool_empty). A request on
+another listener with a short header timeout waits too and gets its 408 when that timeout ends.
+Then every client sends the rest of its head and a second, pipelined request: every one of the
+2N requests is answered 200 with the right body, and the pool is empty again afterwards.
+"""
+
+import json
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lab as lablib  # noqa: E402
+
+PY = "/usr/bin/python3"
+N = 200
+MAX_CONNS = 256
+POOL = 64  # max(64, MAX_CONNS // 4) per worker
+
+CLIENT = r"""
+import json, socket, sys
+addr, n = sys.argv[1], int(sys.argv[2])
+socks = []
+for i in range(n):
+    s = socket.create_connection((addr, 80), timeout=60)
+    s.sendall(b"GET /a%d HTTP/1.1\r\nHost: web\r\n" % i)
+    socks.append(s)
+print(json.dumps({"open": len(socks)}), flush=True)
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == "short":
+        s = socket.create_connection((addr, 8081), timeout=60)
+        s.sendall(b"GET /s HTTP/1.1\r\nHost: short\r\n\r\n")
+        data = b""
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        s.close()
+        print(json.dumps({"short": data.split(b"\r\n", 1)[0].decode()}), flush=True)
+    elif cmd == "finish":
+        for s in socks:
+            s.sendall(b"\r\nGET /b HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        ok, bad = 0, []
+        for i, s in enumerate(socks):
+            data = b""
+            try:
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    data += d
+            except OSError as e:
+                bad.append([i, repr(e)])
+                continue
+            s.close()
+            if data.count(b"HTTP/1.1 200 OK\r\n") == 2 and data.count(b"\r\n\r\nhello\n") == 2:
+                ok += 1
+            else:
+                bad.append([i, data[:200].decode(errors="replace")])
+        print(json.dumps({"ok": ok, "bad": bad[:5]}), flush=True)
+        break
+"""
+
+
+def config(lab, socket_path, workers):
+    return f"""\
+dataplane:
+  eal: ["--no-huge", "-m", "512", "--no-pci"]
+  workers: {workers}
+  mbufs: 16384
+  max_connections: {MAX_CONNS}
+  idle_sleep_us: 50
+  ports:
+    - name: lan
+      device: "{lab.APP_DEVICE}"
+      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
+listeners:
+  - name: web
+    port: 80
+    limits: {{ header_timeout_ms: 60000, idle_timeout_ms: 60000 }}
+    routes:
+      - match: {{ path_prefix: "/" }}
+        respond: {{ status: 200, body: "hello\\n", content_type: "text/plain" }}
+  - name: short
+    port: 8081
+    limits: {{ header_timeout_ms: 300, idle_timeout_ms: 60000 }}
+    routes:
+      - match: {{ path_prefix: "/" }}
+        respond: {{ status: 200, body: "short\\n" }}
+control:
+  socket: {socket_path}
+"""
+
+
+@pytest.fixture(params=[1, 2], ids=["workers1", "workers2"])
+def app(request):
+    workers = request.param
+    with lablib.running_sluice(workers, config_fn=lambda lab, sock: config(
+            lab, sock, workers)) as a:
+        yield a
+
+
+def pools(app):
+    return lablib.parse_counters(app.ctl("show pools"))
+
+
+def read_line(proc, timeout):
+    r, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert r, f"client gave no answer within {timeout} s"
+    line = proc.stdout.readline()
+    assert line, f"client exited with {proc.wait(5)}"
+    return json.loads(line)
+
+
+def cmd(proc, c, timeout=60):
+    proc.stdin.write(c + "\n")
+    proc.stdin.flush()
+    return read_line(proc, timeout)
+
+
+def test_requests_wait_for_the_pool_and_all_are_answered(app):
+    base = pools(app)
+    for w in range(app.workers):
+        assert base[f"worker{w}.mem.reqs_max"] == POOL, base
+        assert base[f"worker{w}.mem.reqs_used"] == 0, base
+    total = POOL * app.workers
+
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", app.lab.CLI_NS, PY, "-c", CLIENT, app.lab.APP_ADDR, str(N)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert read_line(proc, 60) == {"open": N}
+        # Every half head arrived: the pools are full and the rest wait.
+        deadline = time.monotonic() + 20
+        while True:
+            p = pools(app)
+            if p["mem.reqs_used"] + p["mem.reqs_waiting"] == N or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert p["mem.reqs_used"] + p["mem.reqs_waiting"] == N, p
+        for w in range(app.workers):
+            # N connections over the workers: each gets more than its pool holds
+            assert p[f"worker{w}.mem.reqs_used"] == POOL, p
+            assert p[f"worker{w}.mem.reqs_hwm"] == POOL, p
+        assert p["mem.reqs_waiting"] == N - total, p
+        assert app.counter("http.req_pool_empty") == N - total
+        assert p["mem.sessions_used"] == N, p
+
+        # The header timeout applies while a request waits for its state.
+        assert cmd(proc, "short") == {"short": "HTTP/1.1 408 Request Timeout"}
+        assert app.counter("http.header_timeouts") == 1
+
+        done = cmd(proc, "finish", timeout=120)
+        assert done == {"ok": N, "bad": []}, f"{done}\n{app.log_tail()}"
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+    assert app.counter("http.responses_2xx") == 2 * N
+    deadline = time.monotonic() + 20
+    while True:
+        after = pools(app)
+        if after["mem.sessions_used"] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert after["mem.sessions_used"] == 0, after
+    assert after["mem.reqs_used"] == 0 and after["mem.reqs_waiting"] == 0, after
