@@ -64,6 +64,10 @@ SLUICE=$BUILD/app/sluice
 SLUICECTL=$BUILD/app/sluicectl
 HZ_TICK=$(getconf CLK_TCK)
 BE_PORT=8080
+# Idle upstream connections kept per endpoint, the same for sluice (pool.max_idle_per_endpoint)
+# and nginx (keepalive): more than the 400-connection run needs, as HAProxy's http-reuse always
+# keeps every one. With 64, both close and reopen upstream connections at 400 clients.
+UPSTREAM_IDLE=${UPSTREAM_IDLE:-512}
 CASES=("ka 50" "ka 400" "close 50")
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces): sudo $0 $*" >&2; exit 2; }
@@ -162,6 +166,7 @@ services:
   app:
     endpoints:
       - { name: be1, address: $BE1_ADDR:$BE_PORT }
+    pool: { max_idle_per_endpoint: $UPSTREAM_IDLE }
 control:
   socket: $WORK/sluice.sock
 EOF
@@ -211,7 +216,7 @@ http {
 	scgi_temp_path $WORK/nginx/scgi;
 	keepalive_requests 100000000;
 	keepalive_timeout 300s;
-	upstream app { server $BE1_ADDR:$BE_PORT; keepalive 64; }
+	upstream app { server $BE1_ADDR:$BE_PORT; keepalive $UPSTREAM_IDLE; }
 	server {
 		listen $APP_ADDR:80 backlog=8192;
 		location / {
