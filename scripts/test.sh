@@ -5,11 +5,13 @@
 #
 # Suites, each counted: build, clang-format (one check), unit tests (every googletest case),
 # fuzz smoke (every libFuzzer target for FUZZ_SECONDS, when clang is present), integration
-# tests (every pytest case; they need root for network namespaces). The last line is
+# tests (every pytest case; they need root for network namespaces), bench smoke (every
+# bench/ script once, short: it runs to the end and its tables hold no error). The last line is
 # "N passed, N failed" summing them all; the exit status is non-zero when anything failed.
 #
 # Environment: CI=true (non-interactive), FUZZ_SECONDS (default 20), SLUICE_TEST_SKIP_FUZZ=1
-# and SLUICE_TEST_SKIP_INTEGRATION=1 (for quick local runs; the skipped suite is reported).
+# SLUICE_TEST_SKIP_INTEGRATION=1 and SLUICE_TEST_SKIP_BENCH=1 (for quick local runs; the
+# skipped suite is reported).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -249,6 +251,55 @@ else
 		echo "integration: pytest wrote no report (exit $rc)"
 		record "integration" 0 1
 	fi
+fi
+
+# ---- bench smoke ----
+# Each benchmark once, short (the real runs are minutes long: docs/BENCHMARKS.md): the script
+# must finish with status 0 and every row of its tables must show 0 errors and some traffic.
+bench_rows_ok() { # LOG: every Markdown row with an "errors" column has 0 there, requests/s > 0
+	"$PY" - "$1" <<'PYEOF'
+import sys
+rows = bad = 0
+cols = None
+for line in open(sys.argv[1]):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if not line.startswith("|"):
+        cols = None
+    elif "errors" in cells and "requests/s" in cells:
+        cols = cells
+    elif cols and not set(line) <= set("|-\n "):
+        rows += 1
+        r = dict(zip(cols, cells))
+        if r["errors"] != "0" or float(r["requests/s"]) <= 0:
+            bad += 1
+            print("bench smoke: bad row:", line.strip())
+sys.exit(0 if rows > 0 and bad == 0 else 1)
+PYEOF
+}
+
+step "bench smoke (bench/*.sh, short runs)"
+if [ "${SLUICE_TEST_SKIP_BENCH:-0}" = 1 ]; then
+	echo "bench: skipped (SLUICE_TEST_SKIP_BENCH=1)"
+	record "bench smoke (skipped)" 0 0 1
+elif [ $app_ok -eq 0 ]; then
+	echo "bench: not run, sluice or sluicectl did not build"
+	record "bench smoke" 0 1
+else
+	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
+		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000"; do
+		name=${b%%:*}
+		log=$RESULTS/bench-$name.log
+		# shellcheck disable=SC2086 # the command is word-split on purpose
+		if timeout 300 ${b#*:} >"$log" 2>&1 &&
+			{ [ "$name" = idle ] && grep -q '^result: PASS' "$log" || bench_rows_ok "$log"; }; then
+			echo "bench $name: ok"
+			record "bench $name" 1 0
+		else
+			tail -n 20 "$log"
+			echo "bench $name: FAILED (log: $log)"
+			record "bench $name" 0 1
+		fi
+	done
 fi
 
 finish
