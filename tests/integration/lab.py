@@ -270,6 +270,25 @@ def parse_counters(text):
     return out
 
 
+def stop_ok(app):
+    """SIGTERM sluice; it must exit 0 (a fixture's last check)."""
+    rc = app.stop()
+    assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+
+
+def teardown(lab, app, backends=(), tmpdir=None):
+    """What a fixture started, undone in order: sluice, the backends, the scratch directory,
+    the lab. Each may be None or empty (the fixture failed before starting it)."""
+    if app is not None:
+        app.cleanup()
+    for b in backends:
+        if b is not None:
+            b.cleanup()
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    lab.down()
+
+
 @contextmanager
 def running_sluice(workers=1, config_text=None, config_fn=None):
     """A fresh lab with sluice running in it; on exit SIGTERM (status must be 0) and lab down.
@@ -285,12 +304,9 @@ def running_sluice(workers=1, config_text=None, config_fn=None):
         app = Sluice(lab, workers=workers, config_text=config_text)
         app.start()
         yield app
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        lab.down()
+        teardown(lab, app)
 
 
 def ping(lab, count=3, size=None, interval=0.2, extra=None, timeout=None):

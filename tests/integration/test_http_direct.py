@@ -8,7 +8,6 @@ straight from the appliance's userspace TCP stack; every test runs with `workers
 
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path

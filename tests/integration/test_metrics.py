@@ -60,12 +60,9 @@ def web(request):
                             config_text=metrics_config(lab, sock, request.param))
         app.start()
         yield app
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        lab.down()
+        lablib.teardown(lab, app)
 
 
 # ---- a strict parser of the text exposition format 0.0.4 ----
@@ -321,9 +318,7 @@ def test_bind_failure_exits_2():
         assert lines == ["sluice: control.metrics 192.0.2.1:9190: cannot listen on "
                          "192.0.2.1:9190: Cannot assign requested address"], r.stderr
     finally:
-        if app is not None:
-            app.cleanup()
-        lab.down()
+        lablib.teardown(lab, app)
 
 
 def test_metrics_off_and_log_level():
@@ -344,6 +339,4 @@ def test_metrics_off_and_log_level():
         log = app.log.read_text()
         assert "sluice: running" not in log and "sluice: shutting down" not in log, log
     finally:
-        if app is not None:
-            app.cleanup()
-        lab.down()
+        lablib.teardown(lab, app)

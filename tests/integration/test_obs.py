@@ -79,15 +79,9 @@ def obs(request):
                             config_text=obs_config(lab, sock, request.param, access_log))
         app.start()
         yield Obs(app, nginx, access_log)
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        if nginx is not None:
-            nginx.cleanup()
-        shutil.rmtree(docroot, ignore_errors=True)
-        lab.down()
+        lablib.teardown(lab, app, [nginx], docroot)
 
 
 def metrics(app):

@@ -15,7 +15,6 @@ connections are exact only with one worker.
 
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -153,15 +152,9 @@ def px(request):
             f"{chk.stdout}{chk.stderr}")
         app.start()
         yield Proxy(app, bes, slow, ws, docroot)
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        for b in started:
-            b.cleanup()
-        shutil.rmtree(docroot, ignore_errors=True)
-        lab.down()
+        lablib.teardown(lab, app, started, docroot)
 
 
 def token():

@@ -102,8 +102,7 @@ def fx(request):
                             config_text=faults_config(lab, sock, request.param))
         app.start()
         yield Faults(app, fault, fault_log, nginx)
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
         if app is not None:
             app.cleanup()

@@ -6,7 +6,6 @@ across tests: each test leaves the base configuration (be1, be2) in place when i
 """
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -104,15 +103,9 @@ def px(request):
                             config_text=config(lab, sock, request.param))
         app.start()
         yield Px(app, bes, request.param)
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        for b in started:
-            b.cleanup()
-        shutil.rmtree(docroot, ignore_errors=True)
-        lab.down()
+        lablib.teardown(lab, app, started, docroot)
 
 
 def token():

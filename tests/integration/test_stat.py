@@ -13,7 +13,6 @@ move by exactly the requests sent, and tools written for HAProxy's socket (socat
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -131,15 +130,9 @@ def st(request):
                             config_text=stat_config(lab, sock, request.param))
         app.start()
         yield app
-        rc = app.stop()
-        assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{app.log_tail()}"
+        lablib.stop_ok(app)
     finally:
-        if app is not None:
-            app.cleanup()
-        for b in started:
-            b.cleanup()
-        shutil.rmtree(docroot, ignore_errors=True)
-        lab.down()
+        lablib.teardown(lab, app, started, docroot)
 
 
 def curl(app, path):
