@@ -5,8 +5,10 @@ Names and addresses come from `scripts/lab.sh env PREFIX`, the one source of tru
 scripts/quickstart.sh. Every lab gets its own random prefix, so runs never collide.
 """
 
+import json
 import os
 import re
+import select
 import secrets
 import shutil
 import signal
@@ -319,3 +321,24 @@ def ping(lab, count=3, size=None, interval=0.2, extra=None, timeout=None):
     m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
     assert m, f"unexpected ping output:\n{r.stdout}{r.stderr}"
     return int(m.group(1)), int(m.group(2)), r.stdout
+
+
+def show_pools(app):
+    """show pools as a dict of counters (mem.*, workerW.mem.*, pool.*)."""
+    return parse_counters(app.ctl("show pools"))
+
+
+def json_line(proc, timeout, what="client"):
+    """The next line proc (a line-oriented JSON helper process) writes, parsed."""
+    r, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert r, f"{what} gave no answer within {timeout} s"
+    line = proc.stdout.readline()
+    assert line, f"{what} exited with {proc.wait(5)}"
+    return json.loads(line)
+
+
+def json_cmd(proc, c, timeout=60, what="client"):
+    """Send one command line to such a process and return its JSON answer."""
+    proc.stdin.write(c + "\n")
+    proc.stdin.flush()
+    return json_line(proc, timeout, what)

@@ -8,8 +8,6 @@ N keep-alive connections from two client addresses, each carries one request and
 then they sit idle while the test reads the appliance's own pool accounting.
 """
 
-import json
-import select
 import subprocess
 import sys
 import time
@@ -55,27 +53,9 @@ def idle_app(request):
         yield app
 
 
-def pools(app):
-    return lablib.parse_counters(app.ctl("show pools"))
-
-
-def read_line(proc, timeout):
-    r, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert r, f"idle_client gave no answer within {timeout} s"
-    line = proc.stdout.readline()
-    assert line, f"idle_client exited with {proc.wait(5)}"
-    return json.loads(line)
-
-
-def cmd(proc, c, timeout=30):
-    proc.stdin.write(c + "\n")
-    proc.stdin.flush()
-    return read_line(proc, timeout)
-
-
 def test_idle_connections_cost_and_release(idle_app):
     app = idle_app
-    base = pools(app)
+    base = lablib.show_pools(app)
     # What the accounting says one idle connection costs, and that it adds up.
     share = -(-base["worker0.mem.hash_bytes"] // base["worker0.mem.tcbs_max"])
     assert base["mem.tcb_bytes"] + share <= BUDGET, base
@@ -88,14 +68,14 @@ def test_idle_connections_cost_and_release(idle_app):
          str(N), ",".join(SRCS), "--timeout", "60"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        ready = read_line(proc, 90)
+        ready = lablib.json_line(proc, 90, "idle_client")
         assert ready["established"] == N, f"{ready}\n{app.log_tail()}"
 
         # Every connection has been answered; wait until the last ACKs are in and the
         # appliance holds exactly N sessions and TCBs.
         deadline = time.monotonic() + 10
         while True:
-            held = pools(app)
+            held = lablib.show_pools(app)
             if (held["mem.sessions_used"] - base["mem.sessions_used"] == N
                     and held["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"]) \
                     or time.monotonic() > deadline:
@@ -111,10 +91,10 @@ def test_idle_connections_cost_and_release(idle_app):
         # ... and no request state: it went back to the pool with the response.
         assert held["mem.reqs_used"] == 0 and held["mem.reqs_waiting"] == 0, held
 
-        alive = cmd(proc, "check")
+        alive = lablib.json_cmd(proc, "check", 30, "idle_client")
         assert alive == {"alive": N, "closed_by_peer": 0}
 
-        assert cmd(proc, "close") == {"closed": N}
+        assert lablib.json_cmd(proc, "close", 30, "idle_client") == {"closed": N}
         assert proc.wait(30) == 0
     finally:
         if proc.poll() is None:
@@ -125,7 +105,7 @@ def test_idle_connections_cost_and_release(idle_app):
     # TCB, session and mbuf comes back.
     deadline = time.monotonic() + 20
     while True:
-        after = pools(app)
+        after = lablib.show_pools(app)
         if (after["mem.tcbs_used"] == base["mem.tcbs_used"]
                 and after["mem.sessions_used"] == base["mem.sessions_used"]
                 and after["mem.mbufs_in_use"] <= base["mem.mbufs_in_use"]) \

@@ -11,8 +11,6 @@ Then every client sends the rest of its head and a second, pipelined request: ev
 2N requests is answered 200 with the right body, and the pool is empty again afterwards.
 """
 
-import json
-import select
 import subprocess
 import sys
 import time
@@ -114,26 +112,8 @@ def app(request):
         yield a
 
 
-def pools(app):
-    return lablib.parse_counters(app.ctl("show pools"))
-
-
-def read_line(proc, timeout):
-    r, _, _ = select.select([proc.stdout], [], [], timeout)
-    assert r, f"client gave no answer within {timeout} s"
-    line = proc.stdout.readline()
-    assert line, f"client exited with {proc.wait(5)}"
-    return json.loads(line)
-
-
-def cmd(proc, c, timeout=60):
-    proc.stdin.write(c + "\n")
-    proc.stdin.flush()
-    return read_line(proc, timeout)
-
-
 def test_requests_wait_for_the_pool_and_all_are_answered(app):
-    base = pools(app)
+    base = lablib.show_pools(app)
     for w in range(app.workers):
         assert base[f"worker{w}.mem.reqs_max"] == POOL, base
         assert base[f"worker{w}.mem.reqs_used"] == 0, base
@@ -143,11 +123,11 @@ def test_requests_wait_for_the_pool_and_all_are_answered(app):
         ["ip", "netns", "exec", app.lab.CLI_NS, PY, "-c", CLIENT, app.lab.APP_ADDR, str(N)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert read_line(proc, 60) == {"open": N}
+        assert lablib.json_line(proc, 60, "client") == {"open": N}
         # Every half head arrived: the pools are full and the rest wait.
         deadline = time.monotonic() + 20
         while True:
-            p = pools(app)
+            p = lablib.show_pools(app)
             if p["mem.reqs_used"] + p["mem.reqs_waiting"] == N or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -161,10 +141,10 @@ def test_requests_wait_for_the_pool_and_all_are_answered(app):
         assert p["mem.sessions_used"] == N, p
 
         # The header timeout applies while a request waits for its state.
-        assert cmd(proc, "short") == {"short": "HTTP/1.1 408 Request Timeout"}
+        assert lablib.json_cmd(proc, "short") == {"short": "HTTP/1.1 408 Request Timeout"}
         assert app.counter("http.header_timeouts") == 1
 
-        done = cmd(proc, "finish", timeout=120)
+        done = lablib.json_cmd(proc, "finish", 120)
         assert done == {"ok": N, "bad": []}, f"{done}\n{app.log_tail()}"
         assert proc.wait(30) == 0
     finally:
@@ -175,7 +155,7 @@ def test_requests_wait_for_the_pool_and_all_are_answered(app):
     assert app.counter("http.responses_2xx") == 2 * N
     deadline = time.monotonic() + 20
     while True:
-        after = pools(app)
+        after = lablib.show_pools(app)
         if after["mem.sessions_used"] == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.1)
