@@ -76,17 +76,7 @@ for line in sys.stdin:
 
 def config(lab, socket_path, workers):
     return f"""\
-dataplane:
-  eal: ["--no-huge", "-m", "512", "--no-pci"]
-  workers: {workers}
-  mbufs: 16384
-  max_connections: {MAX_CONNS}
-  idle_sleep_us: 50
-  ports:
-    - name: lan
-      device: "{lab.APP_DEVICE}"
-      address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
-listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, MAX_CONNS)}listeners:
   - name: web
     port: 80
     limits: {{ header_timeout_ms: 60000, idle_timeout_ms: 60000 }}
