@@ -156,8 +156,11 @@ struct px_worker {
 	const struct dp_snapshot *snap;
 	uint8_t *scratch; /* a whole request or response head, to rebuild it */
 	uint32_t scratch_len;
-	struct http_header *hdrs; /* header spans of the head in scratch */
-	uint64_t epoch;		  /* snapshot epoch applied to the balancers (px_apply) */
+	/* header spans of the heads the worker parses (px_head_parse): one array for every
+	 * session, holding the spans of hdrs_msg's head */
+	struct http_header *hdrs;
+	const struct http_msg *hdrs_msg;
+	uint64_t epoch; /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
 	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
 };

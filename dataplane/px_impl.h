@@ -153,6 +153,22 @@ static inline struct dp_svc_pw *px_svc(const struct dp_worker *w, struct dp_serv
 	return &svc->pw[w->id];
 }
 
+/* Call before each parse of head m (request or response) whose header spans go to the
+ * worker's px->hdrs (given to http_req_init / http_resp_init), so that the proxy rebuilds the
+ * head from that parse instead of parsing it again (px_proxy.c head_load). The array is shared
+ * by every session of the worker and holds the spans of the head parsed last (px->hdrs_msg): a
+ * head whose first header lines were parsed before another session's parse overwrote them stops
+ * recording spans (m->headers = NULL; counts and checks go on as before) and head_load parses it
+ * again. Worker only. */
+static inline void px_hdrs_use(struct px_worker *px, struct http_msg *m)
+{
+	if (px->hdrs_msg != m) {
+		if (m->n_headers > 0)
+			m->headers = NULL;
+		px->hdrs_msg = m;
+	}
+}
+
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
 int px_proxy_body(struct dp_worker *w, struct px_session *s);
