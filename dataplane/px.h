@@ -143,7 +143,8 @@ struct px_worker {
 	struct tcp_wheel wheel;	  /* header and idle timeouts */
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */
 	uint64_t date_until;	  /* TSC until which date[] is current */
-	char date[40];		  /* "Date: ..." value, refreshed once a second */
+	char date[40];		  /* "Date: ...\r\n" line, refreshed once a second */
+	uint8_t date_len;
 
 	/* reverse proxy: upstream connections (pool of n_upstreams, free list through next) */
 	struct px_upstream *upstreams;

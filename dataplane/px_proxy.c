@@ -9,7 +9,6 @@
  * closes the fast writer's window.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -145,15 +144,20 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
 	struct tcp_tuple t;
-	char client[INET_ADDRSTRLEN + 64];
+	char client[INET_ADDRSTRLEN], *c = client;
+	uint32_t client_len;
 	bool xff = false;
 	int rc = 0;
 
 	if (out == NULL)
 		return NULL;
 	tcp_conn_tuple(s->conn, &t);
-	snprintf(client, sizeof(client), "%u.%u.%u.%u", ((uint8_t *)&t.raddr)[0],
-		 ((uint8_t *)&t.raddr)[1], ((uint8_t *)&t.raddr)[2], ((uint8_t *)&t.raddr)[3]);
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i > 0)
+			*c++ = '.';
+		c = px_put_u64(c, ((const uint8_t *)&t.raddr)[i]);
+	}
+	client_len = (uint32_t)(c - client);
 	rc |= put_span(w, out, h, m->method_s);
 	rc |= put(w, out, " ", 1);
 	rc |= put_span(w, out, h, m->target);
@@ -170,14 +174,14 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
 			/* append the client to the chain of addresses it came through */
 			rc |= put(w, out, ", ", 2);
-			rc |= put(w, out, client, (uint32_t)strlen(client));
+			rc |= put(w, out, client, client_len);
 			xff = true;
 		}
 		rc |= put(w, out, "\r\n", 2);
 	}
 	if (!xff) {
 		rc |= put(w, out, "X-Forwarded-For: ", 17);
-		rc |= put(w, out, client, (uint32_t)strlen(client));
+		rc |= put(w, out, client, client_len);
 		rc |= put(w, out, "\r\n", 2);
 	}
 	rc |= put(w, out, "X-Forwarded-Proto: http\r\n", 25);
@@ -199,13 +203,16 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 {
 	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
-	char line[32];
+	char line[] = "HTTP/1.1 000 ";
 	int rc = 0;
 
 	if (out == NULL)
 		return NULL;
-	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", m->status);
-	rc |= put(w, out, line, (uint32_t)strlen(line));
+	/* the parser took exactly three digits */
+	line[9] = (char)('0' + m->status / 100);
+	line[10] = (char)('0' + m->status / 10 % 10);
+	line[11] = (char)('0' + m->status % 10);
+	rc |= put(w, out, line, sizeof(line) - 1);
 	rc |= put_span(w, out, h, m->reason);
 	rc |= put(w, out, "\r\n", 2);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
