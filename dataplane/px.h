@@ -143,7 +143,8 @@ struct px_worker {
 	struct tcp_wheel wheel;	  /* header and idle timeouts */
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */
 	uint64_t date_until;	  /* TSC until which date[] is current */
-	char date[40];		  /* "Date: ..." value, refreshed once a second */
+	char date[40];		  /* "Date: ...\r\n" line, refreshed once a second */
+	uint8_t date_len;
 
 	/* reverse proxy: upstream connections (pool of n_upstreams, free list through next) */
 	struct px_upstream *upstreams;
@@ -156,8 +157,11 @@ struct px_worker {
 	const struct dp_snapshot *snap;
 	uint8_t *scratch; /* a whole request or response head, to rebuild it */
 	uint32_t scratch_len;
-	struct http_header *hdrs; /* header spans of the head in scratch */
-	uint64_t epoch;		  /* snapshot epoch applied to the balancers (px_apply) */
+	/* header spans of the heads the worker parses (px_head_parse): one array for every
+	 * session, holding the spans of hdrs_msg's head */
+	struct http_header *hdrs;
+	const struct http_msg *hdrs_msg;
+	uint64_t epoch; /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
 	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
 };

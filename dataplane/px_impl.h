@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dataplane.h"
 #include "http_parse.h"
@@ -151,6 +152,49 @@ static inline struct dp_ep_pw *px_ep(const struct dp_worker *w, struct dp_endpoi
 static inline struct dp_svc_pw *px_svc(const struct dp_worker *w, struct dp_service *svc)
 {
 	return &svc->pw[w->id];
+}
+
+/* Call before each parse of head m (request or response) whose header spans go to the
+ * worker's px->hdrs (given to http_req_init / http_resp_init), so that the proxy rebuilds the
+ * head from that parse instead of parsing it again (px_proxy.c head_load). The array is shared
+ * by every session of the worker and holds the spans of the head parsed last (px->hdrs_msg): a
+ * head whose first header lines were parsed before another session's parse overwrote them stops
+ * recording spans (m->headers = NULL; counts and checks go on as before) and head_load parses it
+ * again. Worker only. */
+static inline void px_hdrs_use(struct px_worker *px, struct http_msg *m)
+{
+	if (px->hdrs_msg != m) {
+		if (m->n_headers > 0)
+			m->headers = NULL;
+		px->hdrs_msg = m;
+	}
+}
+
+/* Appenders for heads sluice writes (instead of snprintf, 2.4 k instructions per response:
+ * docs/BENCHMARKS.md). Each writes at p, returns the end; the caller sized the buffer. */
+static inline char *px_put(char *p, const void *src, size_t len)
+{
+	memcpy(p, src, len);
+	return p + len;
+}
+
+#define PX_PUT_LIT(p, lit) px_put(p, lit, sizeof(lit) - 1)
+
+static inline char *px_put_str(char *p, const char *str)
+{
+	return px_put(p, str, strlen(str));
+}
+
+/* v in decimal, at most 20 digits. */
+static inline char *px_put_u64(char *p, uint64_t v)
+{
+	char tmp[20], *t = tmp + sizeof(tmp);
+
+	do {
+		*--t = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return px_put(p, t, (size_t)(tmp + sizeof(tmp) - t));
 }
 
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */

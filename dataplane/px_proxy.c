@@ -9,7 +9,6 @@
  * closes the fast writer's window.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -20,11 +19,12 @@
 #define PX_IOV_MAX 64
 #define PX_CONN_TOKENS 16
 
-/* One head being rebuilt: the head in contiguous memory, its header spans, and the field
- * names its Connection header lists (hop-by-hop too). */
+/* One head being rebuilt: the head in contiguous memory, the parse that found it (with its
+ * header spans), and the field names its Connection header lists (hop-by-hop too). */
 struct px_head {
 	const uint8_t *base;
-	struct http_msg msg;
+	const struct http_msg *msg; /* the first parse, or again when it kept no spans */
+	struct http_msg again;
 	struct http_span tokens[PX_CONN_TOKENS];
 	uint32_t n_tokens;
 };
@@ -38,7 +38,7 @@ static bool span_is(const uint8_t *base, struct http_span s, const char *name, s
 
 static void collect_tokens(struct px_head *h)
 {
-	const struct http_msg *m = &h->msg;
+	const struct http_msg *m = h->msg;
 
 	for (uint32_t i = 0; i < m->n_headers; i++) {
 		const struct http_header *hd = &m->headers[i];
@@ -85,36 +85,43 @@ static bool hop_by_hop(const struct px_head *h, struct http_span name, bool keep
 	return false;
 }
 
-/* Parse the complete head at the front of chain again, contiguous in the worker's scratch,
- * with header spans this time. Returns 0 or -EINVAL. */
-static int head_load(struct dp_worker *w, struct rte_mbuf *chain, uint32_t len, bool response,
-		     enum http_method method, struct px_head *h)
+/* The complete head m at the front of chain, contiguous in the worker's scratch (or in the
+ * mbuf when it lies in one), with its header spans: m's own when its parse recorded them in
+ * px->hdrs and no other parse has overwritten them since (px_hdrs_use), else from a parse of
+ * the contiguous copy. Spans count from the head's first byte, so they hold for the copy as
+ * they did for the segments m was parsed from. Returns 0 or -EINVAL. */
+static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct http_msg *m,
+		     uint32_t len, bool response, struct px_head *h)
 {
 	struct px_worker *px = &w->px;
-	struct http_limits lim = {
-		.max_header_bytes = len,
-		.max_headers = px->n_hdrs,
-		.max_target = len,
-	};
-	struct http_iov iov;
 
 	if (len > px->scratch_len)
 		return -EINVAL;
 	h->base = rte_pktmbuf_read(chain, 0, len, px->scratch);
 	if (h->base == NULL)
 		return -EINVAL;
-	iov.base = h->base;
-	iov.len = len;
-	if (response) {
-		http_resp_init(&h->msg, &lim, px->hdrs, method);
-		if (http_resp_parse(&h->msg, &iov, 1) != (int)len)
-			return -EINVAL;
-	} else {
-		http_req_init(&h->msg, &lim, px->hdrs);
-		if (http_req_parse(&h->msg, &iov, 1) != (int)len)
-			return -EINVAL;
-	}
 	h->n_tokens = 0;
+	if (m->headers != px->hdrs || px->hdrs_msg != m) {
+		struct http_limits lim = {
+			.max_header_bytes = len,
+			.max_headers = px->n_hdrs,
+			.max_target = len,
+		};
+		struct http_iov iov = { h->base, len };
+
+		if (response) {
+			http_resp_init(&h->again, &lim, px->hdrs, (enum http_method)m->method);
+			if (http_resp_parse(&h->again, &iov, 1) != (int)len)
+				return -EINVAL;
+		} else {
+			http_req_init(&h->again, &lim, px->hdrs);
+			if (http_req_parse(&h->again, &iov, 1) != (int)len)
+				return -EINVAL;
+		}
+		px->hdrs_msg = NULL; /* overwritten: nobody's spans */
+		m = &h->again;
+	}
+	h->msg = m;
 	collect_tokens(h);
 	return 0;
 }
@@ -134,18 +141,23 @@ static int put_span(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 				      const struct px_head *h, bool upgrade)
 {
-	const struct http_msg *m = &h->msg;
+	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
 	struct tcp_tuple t;
-	char client[INET_ADDRSTRLEN + 64];
+	char client[INET_ADDRSTRLEN], *c = client;
+	uint32_t client_len;
 	bool xff = false;
 	int rc = 0;
 
 	if (out == NULL)
 		return NULL;
 	tcp_conn_tuple(s->conn, &t);
-	snprintf(client, sizeof(client), "%u.%u.%u.%u", ((uint8_t *)&t.raddr)[0],
-		 ((uint8_t *)&t.raddr)[1], ((uint8_t *)&t.raddr)[2], ((uint8_t *)&t.raddr)[3]);
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i > 0)
+			*c++ = '.';
+		c = px_put_u64(c, ((const uint8_t *)&t.raddr)[i]);
+	}
+	client_len = (uint32_t)(c - client);
 	rc |= put_span(w, out, h, m->method_s);
 	rc |= put(w, out, " ", 1);
 	rc |= put_span(w, out, h, m->target);
@@ -162,14 +174,14 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
 			/* append the client to the chain of addresses it came through */
 			rc |= put(w, out, ", ", 2);
-			rc |= put(w, out, client, (uint32_t)strlen(client));
+			rc |= put(w, out, client, client_len);
 			xff = true;
 		}
 		rc |= put(w, out, "\r\n", 2);
 	}
 	if (!xff) {
 		rc |= put(w, out, "X-Forwarded-For: ", 17);
-		rc |= put(w, out, client, (uint32_t)strlen(client));
+		rc |= put(w, out, client, client_len);
 		rc |= put(w, out, "\r\n", 2);
 	}
 	rc |= put(w, out, "X-Forwarded-Proto: http\r\n", 25);
@@ -189,15 +201,18 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s,
 				       const struct px_head *h, bool upgrade)
 {
-	const struct http_msg *m = &h->msg;
+	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
-	char line[32];
+	char line[] = "HTTP/1.1 000 ";
 	int rc = 0;
 
 	if (out == NULL)
 		return NULL;
-	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", m->status);
-	rc |= put(w, out, line, (uint32_t)strlen(line));
+	/* the parser took exactly three digits */
+	line[9] = (char)('0' + m->status / 100);
+	line[10] = (char)('0' + m->status / 10 % 10);
+	line[11] = (char)('0' + m->status % 10);
+	rc |= put(w, out, line, sizeof(line) - 1);
 	rc |= put_span(w, out, h, m->reason);
 	rc |= put(w, out, "\r\n", 2);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
@@ -300,7 +315,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
-	if (head_load(w, s->rx, hl, false, HTTP_M_NONE, &h) != 0 ||
+	if (head_load(w, s->rx, &s->rq->req, hl, false, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_rx_consume(s, hl);
@@ -334,7 +349,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	up->resp_done = 0;
 	up->keep = 1;
 	up->tunnel = 0;
-	http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->rq->req.method);
+	http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -467,9 +482,11 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	for (;;) {
 		if (up->rx == NULL)
 			rc = -EAGAIN;
-		else
+		else {
+			px_hdrs_use(px, &up->resp);
 			rc = http_resp_parse(&up->resp, iov,
 					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
+		}
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
 		if (rc < 0) {
@@ -484,15 +501,14 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		tcp_recved(up->conn, (uint32_t)rc);
 		if (out != NULL)
 			tcp_send(s->conn, out);
-		http_resp_init(&up->resp, NULL, NULL, (enum http_method)s->rq->req.method);
+		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
 	}
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
 	if (up->resp.body == HTTP_BODY_CLOSE)
 		s->close_after = 1; /* the client learns the end of the body from our close */
 	if (!(up->resp.flags & HTTP_F_KEEP_ALIVE))
 		up->keep = 0;
-	if (head_load(w, up->rx, (uint32_t)rc, true, (enum http_method)s->rq->req.method, &h) !=
-		    0 ||
+	if (head_load(w, up->rx, &up->resp, (uint32_t)rc, true, &h) != 0 ||
 	    (out = build_response(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		fail_early(w, s, 502);

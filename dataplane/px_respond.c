@@ -4,7 +4,6 @@
  * answers, with their status line, Date, and counters.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,65 +18,76 @@ static inline struct px_worker *px_of(struct dp_worker *w)
 	return &w->px;
 }
 
+/* Statuses with a reason phrase of their own: X(code, reason). */
+#define PX_STATUSES(X)                            \
+	X(100, "Continue")                        \
+	X(200, "OK")                              \
+	X(201, "Created")                         \
+	X(204, "No Content")                      \
+	X(301, "Moved Permanently")               \
+	X(302, "Found")                           \
+	X(304, "Not Modified")                    \
+	X(400, "Bad Request")                     \
+	X(403, "Forbidden")                       \
+	X(404, "Not Found")                       \
+	X(405, "Method Not Allowed")              \
+	X(408, "Request Timeout")                 \
+	X(413, "Content Too Large")               \
+	X(414, "URI Too Long")                    \
+	X(417, "Expectation Failed")              \
+	X(429, "Too Many Requests")               \
+	X(431, "Request Header Fields Too Large") \
+	X(500, "Internal Server Error")           \
+	X(501, "Not Implemented")                 \
+	X(502, "Bad Gateway")                     \
+	X(503, "Service Unavailable")             \
+	X(504, "Gateway Timeout")                 \
+	X(505, "HTTP Version Not Supported")
+
+static const char *class_reason(unsigned int status)
+{
+	return status < 200   ? "Informational"
+	       : status < 300 ? "OK"
+	       : status < 400 ? "Redirection"
+	       : status < 500 ? "Client Error"
+			      : "Server Error";
+}
+
 const char *px_reason(unsigned int status)
 {
 	switch (status) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 304:
-		return "Not Modified";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 413:
-		return "Content Too Large";
-	case 414:
-		return "URI Too Long";
-	case 417:
-		return "Expectation Failed";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 504:
-		return "Gateway Timeout";
-	case 505:
-		return "HTTP Version Not Supported";
+#define PX_REASON_CASE(code, reason) \
+	case code:                   \
+		return reason;
+		PX_STATUSES(PX_REASON_CASE)
+#undef PX_REASON_CASE
 	default:
-		return status < 200   ? "Informational"
-		       : status < 300 ? "OK"
-		       : status < 400 ? "Redirection"
-		       : status < 500 ? "Client Error"
-				      : "Server Error";
+		return class_reason(status);
 	}
 }
 
-static const char *worker_date(struct dp_worker *w)
+/* Append "HTTP/1.1 <status> <reason>\r\n": a string built at compile time for the statuses of
+ * PX_STATUSES, else assembled (configured statuses are 100-599, three digits). */
+static char *put_status_line(char *p, unsigned int status)
+{
+	switch (status) {
+#define PX_LINE_CASE(code, reason)                                    \
+	case code:                                                    \
+		return px_put(p, "HTTP/1.1 " #code " " reason "\r\n", \
+			      sizeof("HTTP/1.1 " #code " " reason "\r\n") - 1);
+		PX_STATUSES(PX_LINE_CASE)
+#undef PX_LINE_CASE
+	default:
+		p = PX_PUT_LIT(p, "HTTP/1.1 ");
+		p = px_put_u64(p, status);
+		*p++ = ' ';
+		p = px_put_str(p, class_reason(status));
+		return PX_PUT_LIT(p, "\r\n");
+	}
+}
+
+/* The "Date: ...\r\n" line, formatted once a second. Sets *len. */
+static const char *worker_date(struct dp_worker *w, uint32_t *len)
 {
 	struct px_worker *px = px_of(w);
 
@@ -87,10 +97,12 @@ static const char *worker_date(struct dp_worker *w)
 
 		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO: no system call */
 		gmtime_r(&ts.tv_sec, &tm);
-		strftime(px->date, sizeof(px->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		px->date_len = (uint8_t)strftime(px->date, sizeof(px->date),
+						 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
 		px->date_until =
 			w->ns.now + w->ns.hz - (uint64_t)ts.tv_nsec * w->ns.hz / 1000000000ull;
 	}
+	*len = px->date_len;
 	return px->date;
 }
 
@@ -105,26 +117,44 @@ void px_count_status(struct px_worker *px, unsigned int status)
 		px->cnt[cls[c - 1]]++;
 }
 
+/* Longest head send_head writes: status line, Server, Date, Content-Type (configured values
+ * are at most 255 bytes), Content-Length, Connection, final CRLF. */
+#define PX_CTYPE_MAX 255
+#define PX_HEAD_MAX (64 + 16 + 40 + 16 + PX_CTYPE_MAX + 2 + 18 + 20 + 2 + 19 + 2)
+
 /* Queue the head (and a configured body) of the response. Returns 0 or -ENOMEM. */
 static int send_head(struct dp_worker *w, struct px_session *s, unsigned int status,
 		     const char *ctype, const char *body, uint64_t body_len, bool head_only)
 {
 	/* 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6, 15.3.5) */
 	bool bodyless = status < 200 || status == 204 || status == 304;
-	char hdr[768], clen[384] = "";
+	char hdr[PX_HEAD_MAX], *p = hdr;
 	struct rte_mbuf *m;
-	int n;
+	const char *date;
+	uint32_t date_len;
 
-	if (bodyless)
+	p = put_status_line(p, status);
+	p = PX_PUT_LIT(p, "Server: sluice\r\n");
+	date = worker_date(w, &date_len);
+	p = px_put(p, date, date_len);
+	if (bodyless) {
 		head_only = true;
-	else
-		snprintf(clen, sizeof(clen), "Content-Type: %s\r\nContent-Length: %lu\r\n", ctype,
-			 (unsigned long)body_len);
-	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %u %s\r\nServer: sluice\r\nDate: %s\r\n%s%s\r\n",
-		     status, px_reason(status), worker_date(w), clen,
-		     s->close_after ? "Connection: close\r\n" : "");
+	} else {
+		size_t ct = strnlen(ctype, PX_CTYPE_MAX + 1);
+
+		if (ct > PX_CTYPE_MAX)
+			ct = PX_CTYPE_MAX; /* the configuration refuses longer ones */
+		p = PX_PUT_LIT(p, "Content-Type: ");
+		p = px_put(p, ctype, ct);
+		p = PX_PUT_LIT(p, "\r\nContent-Length: ");
+		p = px_put_u64(p, body_len);
+		p = PX_PUT_LIT(p, "\r\n");
+	}
+	if (s->close_after)
+		p = PX_PUT_LIT(p, "Connection: close\r\n");
+	p = PX_PUT_LIT(p, "\r\n");
 	m = rte_pktmbuf_alloc(w->pool);
-	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)n) != 0 ||
+	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)(p - hdr)) != 0 ||
 	    (!head_only && body != NULL && px_chain_append(w->pool, m, body, (uint32_t)body_len))) {
 		rte_pktmbuf_free(m);
 		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
@@ -199,9 +229,12 @@ int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 	}
 	s->state = PX_RESPOND;
 	if (s->route < 0) {
-		int n = snprintf(body, sizeof(body), "%u %s\n", status, px_reason(status));
+		char *p = px_put_u64(body, status); /* "404 Not Found\n" */
 
-		return send_head(w, s, status, "text/plain", body, (uint64_t)n, head_only);
+		*p++ = ' ';
+		p = px_put_str(p, px_reason(status)); /* at most 31 bytes */
+		*p++ = '\n';
+		return send_head(w, s, status, "text/plain", body, (uint64_t)(p - body), head_only);
 	}
 	const struct dp_respond_conf *r = &l->routes[s->route].respond;
 

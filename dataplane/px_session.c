@@ -195,7 +195,7 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 		.max_target = HTTP_DEFAULT_MAX_TARGET,
 	};
 
-	http_req_init(&s->rq->req, &lim, NULL);
+	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
 	px_obs_reset(w, s, true);
 }
@@ -288,6 +288,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	int rc, route;
 
 	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
+	px_hdrs_use(px, &s->rq->req);
 	rc = http_req_parse(&s->rq->req, iov, n);
 	if (rc == -EAGAIN)
 		return -EAGAIN;

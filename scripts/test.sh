@@ -286,12 +286,17 @@ elif [ $app_ok -eq 0 ]; then
 	record "bench smoke" 0 1
 else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
-		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000"; do
+		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose
 		if timeout 300 ${b#*:} >"$log" 2>&1 &&
-			{ [ "$name" = idle ] && grep -q '^result: PASS' "$log" || bench_rows_ok "$log"; }; then
+			case $name in
+			idle) grep -q '^result: PASS' "$log" ;;
+			callgrind) grep -q 'non-2xx: 0)' "$log" &&
+				grep -Eq '^instructions/request [1-9][0-9]*$' "$log" ;;
+			*) bench_rows_ok "$log" ;;
+			esac; then
 			echo "bench $name: ok"
 			record "bench $name" 1 0
 		else

@@ -107,6 +107,37 @@ def raw(host, port, payload_hex, read_timeout=3.0):
     return {"response": out.decode("latin1"), "closed": closed}
 
 
+def recv_all(s, read_timeout):
+    out = b""
+    s.settimeout(read_timeout)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return out.decode("latin1")
+
+
+def interleave(host, port, a1_hex, b_hex, a2_hex, read_timeout=5.0):
+    """Connection A sends a1 (the start of a head), connection B then sends b and reads its
+    answer until the server closes, then A sends a2 (the rest of its head) and reads its own:
+    two heads parsed by one worker in between each other."""
+    a = socket.create_connection((host, port), timeout=10)
+    a.sendall(bytes.fromhex(a1_hex))
+    time.sleep(0.3)  # order only: the test holds whichever way the bytes arrive
+    b = socket.create_connection((host, port), timeout=10)
+    b.sendall(bytes.fromhex(b_hex))
+    rb = recv_all(b, read_timeout)
+    b.close()
+    a.sendall(bytes.fromhex(a2_hex))
+    ra = recv_all(a, read_timeout)
+    a.close()
+    return {"a": ra, "b": rb}
+
+
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     args = sys.argv[4:]
@@ -118,6 +149,8 @@ def main():
         res = upload(host, port, args[0], int(args[1]), chunked=len(args) > 2 and args[2] == "chunked")
     elif cmd == "raw":
         res = raw(host, port, args[0], float(args[1]) if len(args) > 1 else 3.0)
+    elif cmd == "interleave":
+        res = interleave(host, port, args[0], args[1], args[2])
     elif cmd == "sha":
         res = {"sha256": pattern_sha256(int(args[0]))}
     else:

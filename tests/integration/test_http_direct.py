@@ -87,6 +87,11 @@ def test_curl_get(web):
     assert head.startswith("HTTP/1.1 200 OK"), head
     assert "Content-Length: 6" in head
     assert "Content-Type: text/plain" in head
+    assert re.search(r"^Server: sluice\r?$", head, re.M), head
+    # IMF-fixdate (RFC 9110 5.6.7)
+    assert re.search(r"^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
+                     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+                     r"\d\d:\d\d:\d\d GMT\r?$", head, re.M), head
     assert body == "hello\n"
 
 

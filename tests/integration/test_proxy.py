@@ -289,6 +289,26 @@ def test_forwarded_headers(px):
     assert [a.strip() for a in xff.split(",")] == ["203.0.113.7", px.lab.CLI_ADDR], xff
 
 
+def test_head_split_around_another_heads_parse_keeps_its_own_fields(px):
+    # A's head is parsed in two calls with B's whole head in between, on one worker when
+    # there is one: the fields forwarded for A are A's (the proxy keeps the header spans of
+    # each head's one parse and parses again only a head whose spans were overwritten).
+    a1 = "GET /echo HTTP/1.1\r\nHost: a.example\r\nX-Forwarded-For: 203.0.113.7\r\n"
+    a2 = "User-Agent: split\r\nConnection: close\r\n\r\n"
+    b = ("GET /echo HTTP/1.1\r\nHost: b.example:8000\r\nX-Forwarded-For: 192.0.2.9\r\n"
+         "Accept: */*\r\nConnection: close\r\n\r\n")
+    res = client(px, "interleave", px.addr, "80", a1.encode().hex(), b.encode().hex(),
+                 a2.encode().hex())
+    for key, xff0, host in (("a", "203.0.113.7", "a.example"),
+                            ("b", "192.0.2.9", "b.example:8000")):
+        head, _, body = res[key].partition("\r\n\r\n")
+        assert head.startswith("HTTP/1.1 200 "), res
+        xff, via, got_host = body.rstrip("\n").split("|")
+        assert [x.strip() for x in xff.split(",")] == [xff0, px.lab.CLI_ADDR], res
+        assert via.startswith("1.1 "), res
+        assert got_host == host, res
+
+
 def test_response_headers_come_from_the_backend(px):
     r = curl(px, "-si", f"http://{px.addr}/hdr-{token()}")
     assert r.returncode == 0, r.stderr

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Instructions per request: sluice under valgrind --tool=callgrind in the lab (docs/BENCHMARKS.md,
+# "What the appliance itself costs per request").
+#
+#   sudo ./bench/callgrind.sh direct|proxy [DURATION_S]       (default 15 s)
+#
+# sluice runs with --no-huge and af_packet under callgrind (slowly: a few thousand requests/s);
+# wrk -t1 -c10 warms it up for 3 s, the counters are zeroed (callgrind_control -z), wrk -t1 -c10
+# runs DURATION_S, the counters are dumped (callgrind_control -d) and divided by wrk's request
+# count. User space only, every thread, idle polls included. Also prints the inclusive cost per
+# request of the HTTP functions the head path calls. SLUICE_BUILD_DIR picks the build (default
+# build/); BENCH_LOG_DIR keeps the callgrind dump and the wrk output.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODE=${1:-}
+DUR=${2:-15}
+[[ $MODE == direct || $MODE == proxy ]] || { echo "usage: $0 direct|proxy [DURATION_S]" >&2; exit 2; }
+[[ $DUR =~ ^[0-9]+$ && $DUR -ge 1 && $DUR -le 600 ]] || { echo "DURATION_S: 1-600" >&2; exit 2; }
+BUILD=${SLUICE_BUILD_DIR:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+SLUICE=$BUILD/app/sluice
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
+[ -x "$SLUICE" ] || { echo "no $SLUICE" >&2; exit 2; }
+for t in valgrind callgrind_control callgrind_annotate wrk nginx; do
+	command -v $t >/dev/null || { echo "$t missing" >&2; exit 2; }
+done
+
+for _ in $(seq 1 50); do
+	P=bc$((RANDOM % 9000 + 1000))
+	[ -e "/run/netns/$P-lab" ] || break
+done
+WORK=$(mktemp -d /tmp/sluice-bench-cg-XXXXXX)
+chmod 755 "$WORK"
+PROXY_PID=
+BACKEND_PID=
+eval "$("$ROOT/scripts/lab.sh" env "$P")"
+BENCH_NAME=callgrind.sh
+BENCH_PIDS="PROXY_PID BACKEND_PID"
+# shellcheck source=bench/common.sh
+. "$ROOT/bench/common.sh"
+bench_traps
+"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+
+if [ "$MODE" = proxy ]; then
+	mkdir -p "$WORK/be"
+	cat >"$WORK/be/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $WORK/be/nginx.pid;
+error_log $WORK/be/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $WORK/be/body;
+	proxy_temp_path $WORK/be/proxy;
+	fastcgi_temp_path $WORK/be/fastcgi;
+	uwsgi_temp_path $WORK/be/uwsgi;
+	scgi_temp_path $WORK/be/scgi;
+	keepalive_requests 100000000;
+	keepalive_timeout 300s;
+	server {
+		listen $BE1_ADDR:8080;
+		location / { default_type text/plain; return 200 "hello\n"; }
+	}
+}
+EOF
+	ip netns exec "$BE1_NS" nginx -e "$WORK/be/error.log" -p "$WORK/be" \
+		-c "$WORK/be/nginx.conf" </dev/null >"$WORK/be/stdout.log" 2>&1 &
+	BACKEND_PID=$!
+	ROUTE="service: app"
+	SERVICES="services:
+  app:
+    endpoints:
+      - { name: be1, address: $BE1_ADDR:8080 }"
+else
+	ROUTE='respond: { status: 200, body: "hello\n", content_type: "text/plain" }'
+	SERVICES=
+fi
+
+cat >"$WORK/sluice.yaml" <<EOF
+dataplane:
+  eal: ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1"]
+  workers: 1
+  mbufs: 16384
+  max_connections: 4096
+  idle_sleep_us: 0
+  ports:
+    - name: lan
+      device: "$APP_DEVICE,framecnt=4096"
+      address: $APP_ADDR/$LAB_PREFIXLEN
+listeners:
+  - name: web
+    port: 80
+    routes:
+      - match: { path_prefix: "/" }
+        $ROUTE
+$SERVICES
+control:
+  socket: $WORK/s.sock
+EOF
+
+ip netns exec "$LAB_NS" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
+	"$SLUICE" -c "$WORK/sluice.yaml" </dev/null >"$WORK/sluice.log" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 1 1200); do
+	[ -S "$WORK/s.sock" ] && break
+	kill -0 "$PROXY_PID" 2>/dev/null || die "sluice exited at start: $(tail -5 "$WORK/sluice.log")"
+	sleep 0.1
+done
+[ -S "$WORK/s.sock" ] || die "sluice: no control socket after 120 s"
+sleep 2
+
+wrk_run() { # SECONDS OUT
+	ip netns exec "$CLI_NS" timeout $(($1 + 60)) wrk -t1 -c10 -d"$1s" "http://$APP_ADDR/" >"$2" 2>&1 ||
+		die "wrk failed: $(tail -3 "$2")"
+}
+wrk_run 3 "$WORK/warmup.wrk"
+callgrind_control -z "$PROXY_PID" >/dev/null
+wrk_run "$DUR" "$WORK/run.wrk"
+callgrind_control -d "$PROXY_PID" >/dev/null
+sleep 1
+DUMP=$(ls -t "$WORK"/cg.out.* | head -1)
+REQS=$(awk '/requests in/ { print $1 }' "$WORK/run.wrk")
+NON2XX=$(awk '/Non-2xx/ { print $NF }' "$WORK/run.wrk")
+FUNCS="start_request px_proxy_start forward_head head_load build_request build_response http_req_parse http_resp_parse send_head snprintf"
+TOTAL=$(awk '/^(summary|totals):/ { print $2 }' "$DUMP" | head -1)
+echo "mode $MODE, $REQS requests (non-2xx: ${NON2XX:-0}), $TOTAL instructions"
+awk -v t="$TOTAL" -v r="$REQS" 'BEGIN { printf "instructions/request %.0f\n", t / r }'
+callgrind_annotate --inclusive=yes "$DUMP" 2>/dev/null |
+	awk -v r="$REQS" -v want="$FUNCS" '
+		BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) f[w[i]] = 1 }
+		/ \[[^]]*\]$/ { fn = $0; sub(/ \[[^]]*\]$/, "", fn); sub(/.*:/, "", fn); gsub(",", "", $1)
+			if (fn in f) printf "  %-24s %7.0f /req (inclusive)\n", fn, $1 / r }'
