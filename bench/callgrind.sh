@@ -52,14 +52,7 @@ pid $WORK/be/nginx.pid;
 error_log $WORK/be/error.log;
 events { worker_connections 1024; }
 http {
-	access_log off;
-	client_body_temp_path $WORK/be/body;
-	proxy_temp_path $WORK/be/proxy;
-	fastcgi_temp_path $WORK/be/fastcgi;
-	uwsgi_temp_path $WORK/be/uwsgi;
-	scgi_temp_path $WORK/be/scgi;
-	keepalive_requests 100000000;
-	keepalive_timeout 300s;
+$(nginx_http_common "$WORK/be")
 	server {
 		listen $BE1_ADDR:8080;
 		location / { default_type text/plain; return 200 "hello\n"; }

@@ -45,3 +45,13 @@ pinned() { # PID CPU: refuse to measure a process that is not where the table sa
 	cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status")
 	[ "$cpus" = "$2" ] || die "$WHO runs on CPUs $cpus, not $2"
 }
+
+# The lines every nginx of the benchmarks has in its http block: no access log, temporary
+# files under DIR (nginx runs unprivileged there), keep-alive connections that outlive a run.
+nginx_http_common() { # DIR
+	printf '\taccess_log off;\n'
+	for t in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s/%s;\n' "$t" "$1" "${t#client_}"
+	done
+	printf '\tkeepalive_requests 100000000;\n\tkeepalive_timeout 300s;\n'
+}

@@ -126,14 +126,7 @@ pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
 events { worker_connections 16384; }
 http {
-	access_log off;
-	client_body_temp_path $WORK/nginx/body;
-	proxy_temp_path $WORK/nginx/proxy;
-	fastcgi_temp_path $WORK/nginx/fastcgi;
-	uwsgi_temp_path $WORK/nginx/uwsgi;
-	scgi_temp_path $WORK/nginx/scgi;
-	keepalive_requests 100000000;
-	keepalive_timeout 300s;
+$(nginx_http_common "$WORK/nginx")
 	server {
 		listen $APP_ADDR:80 backlog=8192;
 		location / { default_type text/plain; return 200 "hello\n"; }
