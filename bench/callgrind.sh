@@ -73,16 +73,7 @@ else
 fi
 
 cat >"$WORK/sluice.yaml" <<EOF
-dataplane:
-  eal: ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1"]
-  workers: 1
-  mbufs: 16384
-  max_connections: 4096
-  idle_sleep_us: 0
-  ports:
-    - name: lan
-      device: "$APP_DEVICE,framecnt=4096"
-      address: $APP_ADDR/$LAB_PREFIXLEN
+$(sluice_dataplane 16384 4096)
 listeners:
   - name: web
     port: 80

@@ -55,3 +55,21 @@ nginx_http_common() { # DIR
 	done
 	printf '\tkeepalive_requests 100000000;\n\tkeepalive_timeout 300s;\n'
 }
+
+# sluice's dataplane section in every benchmark: one worker lcore on CPU 1 (control on CPU 0),
+# busy polling, the lab's port with a large af_packet ring. Needs the lab's variables
+# (scripts/lab.sh env).
+sluice_dataplane() { # MBUFS MAX_CONNECTIONS
+	cat <<DP
+dataplane:
+  eal: ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1"]
+  workers: 1
+  mbufs: $1
+  max_connections: $2
+  idle_sleep_us: 0
+  ports:
+    - name: lan
+      device: "$APP_DEVICE,framecnt=4096"
+      address: $APP_ADDR/$LAB_PREFIXLEN
+DP
+}

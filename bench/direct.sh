@@ -77,16 +77,7 @@ bench_traps
 start_sluice() {
 	ip netns exec "$LAB_NS" ip addr flush dev "$APP_IF"
 	cat >"$WORK/sluice.yaml" <<EOF
-dataplane:
-  eal: ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1"]
-  workers: 1
-  mbufs: 65536
-  max_connections: 8192
-  idle_sleep_us: 0
-  ports:
-    - name: lan
-      device: "$APP_DEVICE,framecnt=4096"
-      address: $APP_ADDR/$LAB_PREFIXLEN
+$(sluice_dataplane 65536 8192)
 listeners:
   - name: web
     port: 80

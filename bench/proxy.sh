@@ -146,16 +146,7 @@ WHO=backend pinned "$BACKEND_PID" 0
 # --- the proxies; each start_X sets PROXY_PID (what to stop) and MEASURE_PIDS ---
 sluice_conf() {
 	cat <<EOF
-dataplane:
-  eal: ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1"]
-  workers: 1
-  mbufs: 65536
-  max_connections: 16384
-  idle_sleep_us: 0
-  ports:
-    - name: lan
-      device: "$APP_DEVICE,framecnt=4096"
-      address: $APP_ADDR/$LAB_PREFIXLEN
+$(sluice_dataplane 65536 16384)
 listeners:
   - name: web
     port: 80
