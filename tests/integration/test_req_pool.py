@@ -8,11 +8,13 @@ request head and stop, so 64 per worker hold a px_req and the rest wait with the
 their receive queue (show pools: mem.reqs_waiting, counter http.req_pool_empty). A request on
 another listener with a short header timeout waits too and gets its 408 when that timeout ends.
 Then every client sends the rest of its head and a second, pipelined request: every one of the
-2N requests is answered 200 with the right body, and the pool is empty again afterwards.
+2N requests is answered 200 with the right body, and the pool is empty again afterwards. The
+same again with listener web proxying to an nginx backend that answers the same body.
 """
 
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,10 +22,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backends  # noqa: E402
 import lab as lablib  # noqa: E402
 
 PY = "/usr/bin/python3"
 N = 200
+N_PROXIED = 180  # + 64 upstream connections stays within MAX_CONNS TCBs on one worker
+BE_PORT = 8080
 MAX_CONNS = 256
 POOL = 64  # max(64, MAX_CONNS // 4) per worker
 
@@ -74,7 +79,16 @@ for line in sys.stdin:
 """
 
 
-def config(lab, socket_path, workers):
+def config(lab, socket_path, workers, proxied):
+    """Listener web answers "hello\\n" itself, or (proxied) through the nginx backend named
+    hello; listener short answers itself with a 300 ms header timeout."""
+    answer = ("service: app" if proxied
+              else 'respond: { status: 200, body: "hello\\n", content_type: "text/plain" }')
+    services = (f"""services:
+  app:
+    endpoints:
+      - {{ name: hello, address: {lab.BE1_ADDR}:{BE_PORT} }}
+""" if proxied else "")
     return f"""\
 {lablib.dataplane_yaml(lab, workers, 16384, MAX_CONNS)}listeners:
   - name: web
@@ -82,24 +96,48 @@ def config(lab, socket_path, workers):
     limits: {{ header_timeout_ms: 60000, idle_timeout_ms: 60000 }}
     routes:
       - match: {{ path_prefix: "/" }}
-        respond: {{ status: 200, body: "hello\\n", content_type: "text/plain" }}
+        {answer}
   - name: short
     port: 8081
     limits: {{ header_timeout_ms: 300, idle_timeout_ms: 60000 }}
     routes:
       - match: {{ path_prefix: "/" }}
         respond: {{ status: 200, body: "short\\n" }}
-control:
+{services}control:
   socket: {socket_path}
 """
 
 
-@pytest.fixture(params=[1, 2], ids=["workers1", "workers2"])
+class App:
+    def __init__(self, app, n):
+        self.app, self.n = app, n
+
+    def __getattr__(self, name):
+        return getattr(self.app, name)
+
+
+@pytest.fixture(params=[(1, False), (2, False), (1, True), (2, True)],
+                ids=["workers1", "workers2", "workers1-proxied", "workers2-proxied"])
 def app(request):
-    workers = request.param
-    with lablib.running_sluice(workers, config_fn=lambda lab, sock: config(
-            lab, sock, workers)) as a:
-        yield a
+    workers, proxied = request.param
+    # Proxied, every request in progress also holds an upstream connection (a TCB of the
+    # same per-worker pool of MAX_CONNS): fewer clients leave room for them.
+    n = N_PROXIED if proxied else N
+    lab = lablib.Lab()
+    lab.up()
+    a = nginx = None
+    docroot = Path(tempfile.mkdtemp(prefix=f"sluice-reqpool-{lab.prefix}-"))
+    try:
+        if proxied:
+            nginx = backends.Nginx(lab.BE1_NS, "hello", lab.BE1_ADDR, BE_PORT, docroot).start()
+        sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
+        a = lablib.Sluice(lab, workers=workers,
+                          config_text=config(lab, sock, workers, proxied))
+        a.start()
+        yield App(a, n)
+        lablib.stop_ok(a)
+    finally:
+        lablib.teardown(lab, a, [nginx], docroot)
 
 
 def test_requests_wait_for_the_pool_and_all_are_answered(app):
@@ -110,39 +148,42 @@ def test_requests_wait_for_the_pool_and_all_are_answered(app):
     total = POOL * app.workers
 
     proc = subprocess.Popen(
-        ["ip", "netns", "exec", app.lab.CLI_NS, PY, "-c", CLIENT, app.lab.APP_ADDR, str(N)],
+        ["ip", "netns", "exec", app.lab.CLI_NS, PY, "-c", CLIENT, app.lab.APP_ADDR,
+         str(app.n)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert lablib.json_line(proc, 60, "client") == {"open": N}
+        assert lablib.json_line(proc, 60, "client") == {"open": app.n}
         # Every half head arrived: the pools are full and the rest wait.
         deadline = time.monotonic() + 20
         while True:
             p = lablib.show_pools(app)
-            if p["mem.reqs_used"] + p["mem.reqs_waiting"] == N or time.monotonic() > deadline:
+            if p["mem.reqs_used"] + p["mem.reqs_waiting"] == app.n or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        assert p["mem.reqs_used"] + p["mem.reqs_waiting"] == N, p
+        assert p["mem.reqs_used"] + p["mem.reqs_waiting"] == app.n, p
         for w in range(app.workers):
-            # N connections over the workers: each gets more than its pool holds
+            # app.n connections over the workers: each gets more than its pool holds
             assert p[f"worker{w}.mem.reqs_used"] == POOL, p
             assert p[f"worker{w}.mem.reqs_hwm"] == POOL, p
-        assert p["mem.reqs_waiting"] == N - total, p
-        assert app.counter("http.req_pool_empty") == N - total
-        assert p["mem.sessions_used"] == N, p
+        assert p["mem.reqs_waiting"] == app.n - total, p
+        assert app.counter("http.req_pool_empty") == app.n - total
+        assert p["mem.sessions_used"] == app.n, p
 
         # The header timeout applies while a request waits for its state.
         assert lablib.json_cmd(proc, "short") == {"short": "HTTP/1.1 408 Request Timeout"}
         assert app.counter("http.header_timeouts") == 1
 
         done = lablib.json_cmd(proc, "finish", 120)
-        assert done == {"ok": N, "bad": []}, f"{done}\n{app.log_tail()}"
+        assert done == {"ok": app.n, "bad": []}, f"{done}\n{app.log_tail()}"
         assert proc.wait(30) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
 
-    assert app.counter("http.responses_2xx") == 2 * N
+    assert app.counter("http.responses_2xx") == 2 * app.n
+    # proxied, every one of them went to the backend (and its answer is the same "hello\n")
+    assert app.counter("http.proxied_requests") == (2 * app.n if app.n == N_PROXIED else 0)
     deadline = time.monotonic() + 20
     while True:
         after = lablib.show_pools(app)
