@@ -120,17 +120,6 @@ static void obs_record(struct dp_worker *w, const struct px_session *s, struct d
 
 /* ---- hooks ---- */
 
-/* TCP sequence numbers just past the bytes consumed from the client and queued to it:
- * their advance over one request is its bytes in and out, whatever path they took. */
-static void seq_marks(const struct px_session *s, uint32_t *in, uint32_t *out)
-{
-	struct tcp_conn_info ci;
-
-	tcp_conn_info(s->conn, &ci);
-	*in = ci.rcv_nxt - ci.rcv_held;
-	*out = ci.snd_una + ci.snd_queued;
-}
-
 void px_obs_reset(struct dp_worker *w, struct px_session *s, bool started)
 {
 	struct px_obs_req *r = &s->rq->obs;
@@ -139,7 +128,8 @@ void px_obs_reset(struct dp_worker *w, struct px_session *s, bool started)
 	r->t_recv = started ? now_tsc() : 0;
 	r->t_head = r->t_fwd = r->t_conn = r->t_resp = 0;
 	r->ep = NULL;
-	seq_marks(s, &r->in_mark, &r->out_mark);
+	r->rec = NULL; /* the last request's record went to control with its line */
+	tcp_conn_marks(s->conn, &r->in_mark, &r->out_mark);
 }
 
 void px_obs_rx(struct dp_worker *w, struct px_session *s)
@@ -264,7 +254,7 @@ static void obs_log(struct dp_worker *w, struct px_session *s, uint64_t now, boo
 	if (rec == NULL)
 		return;
 	tcp_conn_tuple(s->conn, &t);
-	seq_marks(s, &in, &out);
+	tcp_conn_marks(s->conn, &in, &out);
 	rec->tsc = now;
 	rec->bytes_in = (uint32_t)(in - r->in_mark);
 	rec->bytes_out = (uint32_t)(out - r->out_mark);

@@ -16,7 +16,6 @@
  * while a session waits: a client whose head is not served within it gets its 408.
  */
 #include <errno.h>
-#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
@@ -111,9 +110,8 @@ static void req_take(struct dp_worker *w, struct px_session *s)
 	px->req_used++;
 	if (px->req_used > px->req_hwm)
 		px->req_hwm = px->req_used;
-	memset(r, 0, sizeof(*r));
 	s->rq = r;
-	px_req_begin(w, s);
+	px_req_begin(w, s); /* initialises every field a request uses */
 	if (s->t_wait != 0) {
 		/* the request began when its first byte came, not when it got its state */
 		r->obs.t_recv = s->t_wait;

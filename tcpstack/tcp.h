@@ -369,6 +369,12 @@ struct tcp_conn_info {
 };
 void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info);
 
+/* Stream positions of c for counting bytes per request: *in just past the bytes the user has
+ * consumed (tcp_recved), *out just past the bytes it has queued with tcp_send. Their advance
+ * between two calls is what the user read and wrote in between. Worker only; cheap enough for
+ * every request (tcp_conn_info fills a whole snapshot). */
+void tcp_conn_marks(const struct tcp_conn *c, uint32_t *in, uint32_t *out);
+
 /* Call fn for each connection not in CLOSED (bounded by max_connections: control-requested
  * show conns only, not the packet path). Worker only. */
 void tcp_foreach_conn(struct tcp_stack *ts, void (*fn)(struct tcp_conn *c, void *arg), void *arg);

@@ -348,6 +348,12 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info)
 	info->sack_ok = !!(c->flags & TCP_F_SACK);
 }
 
+void tcp_conn_marks(const struct tcp_conn *c, uint32_t *in, uint32_t *out)
+{
+	*in = c->rcv_nxt - c->rcv_held;
+	*out = c->snd_una + c->sq_bytes;
+}
+
 void tcp_foreach_conn(struct tcp_stack *ts, void (*fn)(struct tcp_conn *c, void *arg), void *arg)
 {
 	uint32_t i;
