@@ -10,21 +10,32 @@
  * zero count stays zero; one more grace period covers a worker still finishing the iteration
  * in which it let go.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dataplane.h"
 
-static void *obj_alloc(size_t head, size_t slot, unsigned int n)
+/* A zeroed object of head bytes plus n per-worker slots of slot bytes, cache-line aligned,
+ * with a copy of name in its char * at name_off. NULL when out of memory. */
+static void *obj_new(size_t head, size_t slot, unsigned int n, const char *name, size_t name_off)
 {
 	size_t size = head + slot * n;
+	char *copy = strdup(name);
 	void *p = NULL;
 
-	if (posix_memalign(&p, RTE_CACHE_LINE_SIZE, size) != 0)
+	if (copy == NULL || posix_memalign(&p, RTE_CACHE_LINE_SIZE, size) != 0) {
+		free(copy);
 		return NULL;
+	}
 	memset(p, 0, size);
+	*(char **)((char *)p + name_off) = copy;
 	return p;
 }
+
+#define OBJ_NEW(dp, type, nm)                                                           \
+	((struct type *)obj_new(sizeof(struct type), sizeof(((struct type *)0)->pw[0]), \
+				(dp)->n_workers, (nm), offsetof(struct type, name)))
 
 struct dp_listener *dp_listener_get(struct dp *dp, const char *name)
 {
@@ -33,14 +44,9 @@ struct dp_listener *dp_listener_get(struct dp *dp, const char *name)
 	for (l = dp->objs.lsts; l != NULL; l = l->next)
 		if (strcmp(l->name, name) == 0)
 			return l;
-	l = obj_alloc(sizeof(*l), sizeof(l->pw[0]), dp->n_workers);
+	l = OBJ_NEW(dp, dp_listener, name);
 	if (l == NULL)
 		return NULL;
-	l->name = strdup(name);
-	if (l->name == NULL) {
-		free(l);
-		return NULL;
-	}
 	for (unsigned int w = 0; w < dp->n_workers; w++)
 		l->pw[w].w = dp->workers[w];
 	l->next = dp->objs.lsts;
@@ -55,14 +61,9 @@ struct dp_service *dp_service_get(struct dp *dp, const char *name)
 	for (s = dp->objs.svcs; s != NULL; s = s->next)
 		if (strcmp(s->name, name) == 0)
 			return s;
-	s = obj_alloc(sizeof(*s), sizeof(s->pw[0]), dp->n_workers);
+	s = OBJ_NEW(dp, dp_service, name);
 	if (s == NULL)
 		return NULL;
-	s->name = strdup(name);
-	if (s->name == NULL) {
-		free(s);
-		return NULL;
-	}
 	s->next = dp->objs.svcs;
 	dp->objs.svcs = s;
 	return s;
@@ -80,14 +81,9 @@ struct dp_endpoint *dp_endpoint_get(struct dp *dp, struct dp_service *svc, const
 		if (e->svc == svc && e->addr == addr && e->port == port &&
 		    strcmp(e->name, name) == 0)
 			return e;
-	e = obj_alloc(sizeof(*e), sizeof(e->pw[0]), dp->n_workers);
+	e = OBJ_NEW(dp, dp_endpoint, name);
 	if (e == NULL)
 		return NULL;
-	e->name = strdup(name);
-	if (e->name == NULL) {
-		free(e);
-		return NULL;
-	}
 	e->svc = svc;
 	e->addr = addr;
 	e->port = port;
