@@ -26,21 +26,13 @@ for t in valgrind callgrind_control callgrind_annotate wrk nginx; do
 	command -v $t >/dev/null || { echo "$t missing" >&2; exit 2; }
 done
 
-for _ in $(seq 1 50); do
-	P=bc$((RANDOM % 9000 + 1000))
-	[ -e "/run/netns/$P-lab" ] || break
-done
-WORK=$(mktemp -d /tmp/sluice-bench-cg-XXXXXX)
-chmod 755 "$WORK"
 PROXY_PID=
 BACKEND_PID=
-eval "$("$ROOT/scripts/lab.sh" env "$P")"
 BENCH_NAME=callgrind.sh
 BENCH_PIDS="PROXY_PID BACKEND_PID"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
-bench_traps
-"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+bench_lab_up bc cg
 
 if [ "$MODE" = proxy ]; then
 	mkdir -p "$WORK/be"

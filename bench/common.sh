@@ -73,3 +73,19 @@ dataplane:
       address: $APP_ADDR/$LAB_PREFIXLEN
 DP
 }
+
+# A lab of the benchmark's own: a prefix no other lab on this machine uses (TAG and 4 digits),
+# WORK (/tmp/sluice-bench-NAME-*, readable by nginx's www-data workers), the lab's variables
+# (scripts/lab.sh env), the exit traps, and the lab up. Call at top level after setting
+# BENCH_NAME and BENCH_PIDS.
+bench_lab_up() { # TAG NAME
+	for _ in $(seq 1 50); do
+		P=$1$((RANDOM % 9000 + 1000))
+		[ -e "/run/netns/$P-lab" ] || break
+	done
+	WORK=$(mktemp -d "/tmp/sluice-bench-$2-XXXXXX")
+	chmod 755 "$WORK"
+	eval "$("$ROOT/scripts/lab.sh" env "$P")"
+	bench_traps
+	"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+}

@@ -55,24 +55,13 @@ for t in wrk nginx curl ss taskset; do
 done
 [ "$(nproc --all)" -ge 2 ] || { echo "needs 2 CPUs (0: wrk, 1: server)" >&2; exit 2; }
 
-for _ in $(seq 1 50); do # a prefix no other lab on this machine uses
-	P=bd$((RANDOM % 9000 + 1000))
-	[ -e "/run/netns/$P-lab" ] || break
-done
-WORK=$(mktemp -d /tmp/sluice-bench-direct-XXXXXX)
-chmod 755 "$WORK" # nginx workers run as www-data
 SERVER_PID=
 SERVER=
-
-eval "$("$ROOT/scripts/lab.sh" env "$P")"
-
 BENCH_NAME=direct.sh
 BENCH_PIDS="SERVER_PID"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
-bench_traps
-
-"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+bench_lab_up bd direct
 
 start_sluice() {
 	ip netns exec "$LAB_NS" ip addr flush dev "$APP_IF"

@@ -78,25 +78,13 @@ done
 ulimit -n "$(ulimit -Hn)" # HAProxy sizes its FD limit from maxconn (2 per connection)
 [ "$(nproc --all)" -ge 2 ] || { echo "needs 2 CPUs (0: wrk and backend, 1: proxy)" >&2; exit 2; }
 
-# A prefix no other lab on this machine uses.
-for _ in $(seq 1 50); do
-	P=bp$((RANDOM % 9000 + 1000))
-	[ -e "/run/netns/$P-lab" ] || break
-done
-WORK=$(mktemp -d /tmp/sluice-bench-proxy-XXXXXX)
-chmod 755 "$WORK" # nginx workers run as www-data and write their logs here
 PROXY_PID=
 BACKEND_PID=
-
-eval "$("$ROOT/scripts/lab.sh" env "$P")"
-
 BENCH_NAME=proxy.sh
 BENCH_PIDS="PROXY_PID BACKEND_PID"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
-bench_traps
-
-"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+bench_lab_up bp proxy
 # wrk with "Connection: close" closes each socket itself: let it reuse TIME_WAIT ports.
 ip netns exec "$CLI_NS" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
 	net.ipv4.ip_local_port_range="1024 65535"
