@@ -193,6 +193,19 @@ class Nginx:
         subprocess.run(["rm", "-rf", str(self.dir)], timeout=60)
 
 
+def start_nginxes(lab, n, port, docroot, started):
+    """nginx be1..beN (n <= 3) on the lab's backend namespaces and addresses, all on port;
+    each goes into started before it starts, so a fixture's teardown stops what did start.
+    Returns them in order."""
+    nodes = [(lab.BE1_NS, lab.BE1_ADDR), (lab.BE2_NS, lab.BE2_ADDR), (lab.BE3_NS, lab.BE3_ADDR)]
+    out = []
+    for i, (ns, addr) in enumerate(nodes[:n]):
+        b = Nginx(ns, f"be{i + 1}", addr, port, docroot)
+        started.append(b)
+        out.append(b.start())
+    return out
+
+
 class WsEcho:
     """A WebSocket echo server (this file's ws-server command) in namespace ns."""
 

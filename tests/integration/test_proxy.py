@@ -129,12 +129,7 @@ def px(request):
     docroot = Path(tempfile.mkdtemp(prefix=f"sluice-docroot-{lab.prefix}-"))
     try:
         backends.write_pattern_file(docroot / "big", BIG)
-        bes = []
-        for i, (ns, a) in enumerate([(lab.BE1_NS, lab.BE1_ADDR), (lab.BE2_NS, lab.BE2_ADDR),
-                                     (lab.BE3_NS, lab.BE3_ADDR)]):
-            b = backends.Nginx(ns, f"be{i + 1}", a, PORT, docroot)
-            started.append(b)
-            bes.append(b.start())
+        bes = backends.start_nginxes(lab, 3, PORT, docroot, started)
         slow = backends.Nginx(lab.BE3_NS, "slow", lab.BE3_ADDR, SLOW_PORT, docroot,
                               slow_rate=131072)
         started.append(slow)

@@ -92,12 +92,7 @@ def px(request):
     started = []
     docroot = Path(tempfile.mkdtemp(prefix=f"sluice-docroot-{lab.prefix}-"))
     try:
-        bes = []
-        for i, (ns, a) in enumerate([(lab.BE1_NS, lab.BE1_ADDR), (lab.BE2_NS, lab.BE2_ADDR),
-                                     (lab.BE3_NS, lab.BE3_ADDR)]):
-            b = backends.Nginx(ns, f"be{i + 1}", a, PORT, docroot)
-            started.append(b)
-            bes.append(b.start())
+        bes = backends.start_nginxes(lab, 3, PORT, docroot, started)
         sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
         app = lablib.Sluice(lab, workers=request.param,
                             config_text=config(lab, sock, request.param))

@@ -121,10 +121,7 @@ def st(request):
     started = []
     docroot = Path(tempfile.mkdtemp(prefix=f"sluice-docroot-{lab.prefix}-"))
     try:
-        for name, ns, a in [("be1", lab.BE1_NS, lab.BE1_ADDR), ("be2", lab.BE2_NS, lab.BE2_ADDR)]:
-            b = backends.Nginx(ns, name, a, PORT, docroot)
-            started.append(b)
-            b.start()
+        backends.start_nginxes(lab, 2, PORT, docroot, started)
         sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
         app = lablib.Sluice(lab, workers=request.param,
                             config_text=stat_config(lab, sock, request.param))
