@@ -11,7 +11,6 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dataplane.h"
-#include "px_obs.h"
 
 static inline struct dp_worker *ns_worker(struct net_stack *ns)
 {
@@ -125,10 +124,8 @@ int dp_worker_main(void *arg)
 		unsigned int work = 0;
 		uint64_t t1;
 
-		if (snap != NULL && snap->epoch != w->px.epoch) {
+		if (snap != NULL && snap->epoch != w->px.epoch)
 			px_apply(w, snap);
-			px_obs_apply(w, snap);
-		}
 		w->ns.now = t0;
 		if (w->drain)
 			px_drain_poll(w);

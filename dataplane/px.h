@@ -187,7 +187,8 @@ const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, ui
 /* Apply a new snapshot: listeners opened, closed or moved; per service balancers taken over
  * from the previous snapshot (in-flight counts and rotation follow their endpoints);
  * endpoint states (weights, drain, maintenance); idle connections of endpoints that left
- * the snapshot or take no new requests closed. Worker only, at the top of its loop. */
+ * the snapshot or take no new requests closed; the access log on or off. Worker only, at
+ * the top of its loop. */
 void px_apply(struct dp_worker *w, const struct dp_snapshot *snap);
 
 /* The byte at offset i of a generated body (respond: {bytes: N}): 'a' + i % 26. Tests and

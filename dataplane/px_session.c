@@ -702,6 +702,7 @@ void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
 		forget_routes(w);
 	apply_listeners(w, px->snap, snap);
 	px_apply_services(w, px->snap, snap);
+	px_obs_apply(w, snap);
 	px->snap = snap;
 	px->epoch = snap->epoch;
 }
