@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfg_internal.h"
+#include "http_parse.h"
 
 /* Services (and routes to them) wait for the reverse proxy; listeners with respond routes are
  * served. When the proxy lands, change this to 0 (the unit tests already load services
@@ -147,7 +148,7 @@ static const struct cfg_key limits_keys[] = {
 	{ KEY("max_header_bytes", CFG_U32, 0, struct dp_limits_conf, max_header_bytes),
 	  .def = "16384", .min = 1024, .max = 1048576 },
 	{ KEY("max_headers", CFG_U32, 0, struct dp_limits_conf, max_headers), .def = "100",
-	  .min = 1, .max = 1024 },
+	  .min = 1, .max = HTTP_MAX_HEADERS },
 	{ KEY("max_body_bytes", CFG_U64, 0, struct dp_limits_conf, max_body_bytes), .def = "0",
 	  .min = 0, .max = UINT64_MAX },
 };

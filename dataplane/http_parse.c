@@ -302,6 +302,7 @@ static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
 			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
 		} else {
 			m->te &= ~HTTP_TE_LAST;
+			m->te |= HTTP_TE_OTHER;
 			if (len > sizeof(low) || !http_known_coding(low, len))
 				m->te |= HTTP_TE_UNKNOWN;
 		}
@@ -555,6 +556,11 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 			http_cur_skip(&sc, a);
 		}
 		if (!q) {
+			/* A request line that has not ended may already be hopeless (NUL, a TLS
+			 * ClientHello): say so now, with the error the whole line would get. */
+			if (m->state == HTTP_HS_START && !m->is_resp &&
+			    (rc = http_req_line_early(m, iov, n, stop)) < 0)
+				return http_fail(m, rc);
 			if (total >= lend)
 				return http_fail(m, http_overflow(m, &lc, stop));
 			m->scan = sc.abs;

@@ -24,11 +24,17 @@
  * recipient accept a lone LF as a line end; sluice refuses it, so that it never frames a
  * message differently from a backend that does not), whitespace before the colon or inside a
  * field name, control bytes in names or values (HTAB allowed in values), a request-target
- * that is not RFC 3986 (no raw UTF-8, no fragment, no spaces), lowercase or unknown methods
- * (501), versions other than HTTP/1.0 and HTTP/1.1, Content-Length that is not a list of
- * identical decimal values, Transfer-Encoding with parameters, empty elements, chunked not
- * last, with Content-Length, or in HTTP/1.0, and chunk framing that is not exactly RFC 9112.
- * Empty lines before a request line are skipped (RFC 9112 section 2.2) and count as head.
+ * that is not RFC 3986 (no raw UTF-8, no fragment, no spaces), a registered method in another
+ * case ("get", 501: a backend that folds case would frame a response to "head" differently) or
+ * a method token longer than HTTP_METHOD_MAX (501), versions other than HTTP/1.x, Content-Length
+ * that is not a list of identical decimal values, Transfer-Encoding with parameters, empty
+ * elements, chunked not last, with Content-Length, or in HTTP/1.0, a request transfer coding
+ * other than exactly one "chunked" (501), and chunk framing that is not exactly RFC 9112.
+ * Any other method token is an extension method (HTTP_M_OTHER), as a reverse proxy forwards
+ * it. HTTP/1.2 to HTTP/1.9 are handled as HTTP/1.1 (RFC 9110 2.5). Empty lines before a
+ * request line are skipped (RFC 9112 section 2.2) and count as head. The start of a request
+ * line is checked as its bytes arrive: bytes that can never begin a request (NUL, a TLS
+ * ClientHello) are refused at once, not when the line or the header timeout ends.
  *
  * Everything here is reentrant and allocation-free: any thread, typically the worker that
  * owns the connection.
@@ -68,6 +74,7 @@ struct http_header {
 #define HTTP_ERRORS(X)                                                          \
 	X(BAD_METHOD, 400, "invalid method token")                              \
 	X(METHOD_UNKNOWN, 501, "method not implemented")                        \
+	X(CONNECT, 501, "CONNECT (tunnelling) not supported")                   \
 	X(BAD_REQUEST_LINE, 400, "malformed request line")                      \
 	X(BAD_TARGET, 400, "invalid request-target")                            \
 	X(TARGET_TOO_LONG, 414, "request-target too long")                      \
@@ -130,6 +137,7 @@ enum http_method {
 	HTTP_M_OPTIONS,
 	HTTP_M_TRACE,
 	HTTP_M_PATCH,
+	HTTP_M_OTHER, /* any other method token (WebDAV, PURGE, QUERY...): forwarded as received */
 };
 
 /* Form of the request-target (RFC 9112 section 3.2). */
@@ -173,6 +181,8 @@ struct http_limits {
 #define HTTP_DEFAULT_MAX_HEADER_BYTES 16384
 #define HTTP_DEFAULT_MAX_HEADERS 100
 #define HTTP_DEFAULT_MAX_TARGET 8192
+/* Upper bound of limits.max_headers (the configuration validator's too). */
+#define HTTP_MAX_HEADERS 1024
 
 /* One request or response head: the results, then the parser's private state. */
 struct http_msg {
@@ -180,7 +190,7 @@ struct http_msg {
 	uint32_t flags;		     /* HTTP_F_* */
 	uint32_t head_len;	     /* bytes of the head, empty lines before a request included */
 	uint64_t content_length;     /* when HTTP_F_HAS_CL */
-	uint8_t version;	     /* minor version: 0 (HTTP/1.0) or 1 (HTTP/1.1) */
+	uint8_t version;	     /* minor version: 0 (HTTP/1.0) or 1 (HTTP/1.1 to 1.9) */
 	uint8_t body;		     /* enum http_body_kind */
 	uint8_t method;		     /* enum http_method; for a response, the request's method */
 	uint8_t target_form;	     /* enum http_target_form (request) */
@@ -200,10 +210,12 @@ struct http_msg {
 	uint32_t pos;  /* first byte of the line being parsed */
 	uint32_t scan; /* bytes before this were searched for LF already */
 	int32_t err;   /* sticky error */
-	uint8_t state;
-	uint8_t prev; /* byte at scan - 1 */
-	uint8_t is_resp;
-	uint8_t te; /* HTTP_TE_* bits below */
+	uint8_t prev;  /* byte at scan - 1 */
+	uint8_t te;    /* HTTP_TE_* bits (http_priv.h) */
+	uint8_t state : 2;
+	uint8_t is_resp : 1;
+	uint8_t early : 2; /* request line checked as it arrives: HTTP_EL_* (http_priv.h) */
+	uint8_t pct : 2;   /* hex digits still due after a '%' in that check */
 };
 
 /* Prepare m to parse a request head. lim NULL means the defaults. headers (may be NULL) must

@@ -55,6 +55,15 @@ enum {
 #define HTTP_TE_LAST 0x02    /* the last coding seen so far is chunked */
 #define HTTP_TE_UNKNOWN 0x04 /* a coding we do not know */
 #define HTTP_TE_TWICE 0x08   /* chunked more than once */
+#define HTTP_TE_OTHER 0x10   /* a coding other than chunked, known or not */
+
+/* http_msg.early: where the check of a request line still arriving stands. */
+enum {
+	HTTP_EL_METHOD = 0,   /* in the method token (or before it: empty lines) */
+	HTTP_EL_TARGET_START, /* right after the SP that ends the method */
+	HTTP_EL_TARGET,	      /* in the request-target */
+	HTTP_EL_DONE,	      /* past the target: the complete line is checked when it ends */
+};
 
 /* Longest method token accepted (the longest registered method is shorter). */
 #define HTTP_METHOD_MAX 32
@@ -146,6 +155,10 @@ int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct 
  * http_resp.c. Each line is [c->abs, lim) without its CRLF. */
 int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim);
 int http_req_start_line_overflow(struct http_msg *m, struct http_cur *c, uint32_t lim);
+/* Check the bytes [m->scan, stop) of a request line that has not ended yet, as far as they
+ * already decide its fate: the error the whole line would get once it ended, or 0. */
+int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			uint32_t stop);
 int http_req_finish(struct http_msg *m);
 int http_resp_status_line(struct http_msg *m, struct http_cur *c, uint32_t lim);
 int http_resp_finish(struct http_msg *m);

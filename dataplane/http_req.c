@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_priv.h"
 
@@ -18,15 +19,25 @@ static const struct {
 	{ "PATCH", 5, HTTP_M_PATCH },
 };
 
-/* Methods are case-sensitive (RFC 9110 9.1): "get" is an unknown method, answered 501. */
-static uint8_t http_method_lookup(const char *tok, uint32_t len)
+/* Methods are case-sensitive (RFC 9110 9.1). Any token is a method a reverse proxy forwards
+ * (HTTP_M_OTHER), except a registered one in another case: "head" is not HEAD to us, but a
+ * backend that folds case would answer it without a body and frame the connection differently
+ * from us, so it is refused (HTTP_M_NONE, 501). Too long for tok: HTTP_M_NONE too. */
+static uint8_t http_method_lookup(const char *tok, uint32_t len, uint32_t cap)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++)
-		if (http_methods[i].len == len && memcmp(tok, http_methods[i].name, len) == 0)
+	if (len > cap)
+		return HTTP_M_NONE;
+	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
+		if (http_methods[i].len != len)
+			continue;
+		if (memcmp(tok, http_methods[i].name, len) == 0)
 			return http_methods[i].method;
-	return HTTP_M_NONE;
+		if (strncasecmp(tok, http_methods[i].name, len) == 0)
+			return HTTP_M_NONE;
+	}
+	return HTTP_M_OTHER;
 }
 
 /* Read a method token, keeping its bytes as received (methods are case-sensitive). */
@@ -232,7 +243,7 @@ int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 	if (mlen == 0)
 		return -HTTP_E_BAD_REQUEST_LINE;
 	m->method_s.len = mlen;
-	m->method = mlen <= sizeof(tok) ? http_method_lookup(tok, mlen) : HTTP_M_NONE;
+	m->method = http_method_lookup(tok, mlen, sizeof(tok));
 
 	rc = http_target_scan(c, lim, &t);
 	if (rc < 0)
@@ -256,9 +267,9 @@ int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 	if (memcmp(ver, "HTTP/", 5) != 0 || !http_is(ver[5], HTTP_C_DIGIT) || ver[6] != '.' ||
 	    !http_is(ver[7], HTTP_C_DIGIT))
 		return ver[7] == '\r' || ver[6] == '\r' ? -HTTP_E_BARE_CR : -HTTP_E_BAD_VERSION;
-	if (ver[5] != '1' || (ver[7] != '0' && ver[7] != '1'))
+	if (ver[5] != '1')
 		return -HTTP_E_VERSION_UNSUPPORTED;
-	m->version = (uint8_t)(ver[7] - '0');
+	m->version = ver[7] == '0' ? 0 : 1; /* 1.2 to 1.9 are handled as 1.1 (RFC 9110 2.5) */
 
 	/* The form is decided once the line is known good; the cursor still knows the input. */
 	rc = http_target_form(m, c->iov, c->n, &t);
@@ -266,6 +277,68 @@ int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 		return rc;
 	if (m->method == HTTP_M_NONE)
 		return -HTTP_E_METHOD_UNKNOWN;
+	return 0;
+}
+
+int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			uint32_t stop)
+{
+	struct http_cur c;
+	uint32_t a, i;
+	uint8_t b;
+
+	if (m->early == HTTP_EL_DONE || m->scan >= stop)
+		return 0;
+	/* a CR that ended the bytes of the last call and is not followed by LF */
+	if (m->scan > m->pos && m->prev == '\r')
+		return -HTTP_E_BARE_CR;
+	if (http_cur_seek(&c, iov, n, m->scan) < 0)
+		return 0;
+	while (c.abs < stop) {
+		a = http_cur_avail(&c, stop);
+		for (i = 0; i < a; i++) {
+			b = c.p[i];
+			if (b == '\r') {
+				if (c.abs + i + 1 < stop)
+					return -HTTP_E_BARE_CR; /* no LF in the bytes seen */
+				continue;			/* may end the line: wait */
+			}
+			if (m->early == HTTP_EL_METHOD) {
+				if (http_is(b, HTTP_C_TCHAR))
+					continue;
+				if (b == ' ' && c.abs + i > m->pos) {
+					m->early = HTTP_EL_TARGET_START;
+					continue;
+				}
+				return b == ' ' || b == '\t' ? -HTTP_E_BAD_REQUEST_LINE
+							     : -HTTP_E_BAD_METHOD;
+			}
+			if (m->early == HTTP_EL_TARGET_START) {
+				if (b == ' ')
+					return -HTTP_E_BAD_REQUEST_LINE; /* empty target */
+				m->early = HTTP_EL_TARGET;
+			}
+			if (m->pct) {
+				if (!http_is(b, HTTP_C_HEX))
+					return -HTTP_E_BAD_TARGET;
+				m->pct--;
+				continue;
+			}
+			if (http_is(b, HTTP_C_TARGET) || b == '?' || b == '[' || b == ']')
+				continue;
+			if (b == '%') {
+				m->pct = 2;
+				continue;
+			}
+			if (b == ' ') {
+				m->early =
+					HTTP_EL_DONE; /* the rest is checked when the line ends */
+				return 0;
+			}
+			return b == '\t' ? -HTTP_E_BAD_REQUEST_LINE : -HTTP_E_BAD_TARGET;
+		}
+		http_cur_skip(&c, a);
+	}
 	return 0;
 }
 
@@ -297,7 +370,9 @@ int http_req_finish(struct http_msg *m)
 			return -HTTP_E_TE_HTTP10;
 		if (!(m->te & HTTP_TE_LAST))
 			return -HTTP_E_TE_NOT_CHUNKED_LAST;
-		if (m->te & HTTP_TE_UNKNOWN)
+		/* Only "chunked" itself: a backend that knows no other coding would frame
+		 * "gzip, chunked" differently (nginx and HAProxy refuse it too). */
+		if (m->te & (HTTP_TE_UNKNOWN | HTTP_TE_OTHER))
 			return -HTTP_E_TE_UNKNOWN;
 		m->flags |= HTTP_F_CHUNKED;
 		m->body = HTTP_BODY_CHUNKED;

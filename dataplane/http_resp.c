@@ -20,9 +20,9 @@ int http_resp_status_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 		return -HTTP_E_BAD_STATUS_LINE;
 	for (i = 0; i < 8; i++)
 		ver[i] = (char)http_cur_get(c);
-	if (memcmp(ver, "HTTP/1.", 7) != 0 || (ver[7] != '0' && ver[7] != '1'))
+	if (memcmp(ver, "HTTP/1.", 7) != 0 || !http_is((uint8_t)ver[7], HTTP_C_DIGIT))
 		return -HTTP_E_BAD_STATUS_LINE;
-	m->version = (uint8_t)(ver[7] - '0');
+	m->version = ver[7] == '0' ? 0 : 1; /* 1.2 to 1.9 are handled as 1.1 (RFC 9110 2.5) */
 	if (http_cur_get(c) != ' ')
 		return -HTTP_E_BAD_STATUS_LINE;
 	for (i = 0; i < 3; i++) {

@@ -59,7 +59,12 @@
 	X(listener_gone)              \
 	X(route_gone)                 \
 	X(access_log_dropped)         \
-	X(req_pool_empty)
+	X(req_pool_empty)             \
+	X(conn_token_ignored)         \
+	X(drop_continue)              \
+	X(drop_interim)               \
+	X(interim_withheld)           \
+	X(upstream_not_reused)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,

@@ -82,7 +82,8 @@ struct px_upstream {
 	uint8_t keep;	   /* the upstream may serve another request */
 	uint8_t tunnel;
 	uint8_t fin;		/* the upstream sent FIN */
-	uint8_t resp_done;	/* response complete while the request body is still flowing */
+	uint8_t resp_done;	/* response complete while the request body is still flowing: the
+			    * connection is not reused (the backend may answer the rest too) */
 	struct tcp_timer timer; /* connect, response, or idle timeout */
 	struct http_msg resp;
 	struct http_body body;

@@ -17,16 +17,16 @@
 #include "px_impl.h"
 
 #define PX_IOV_MAX 64
-#define PX_CONN_TOKENS 16
+#define PX_DROP_WORDS ((HTTP_MAX_HEADERS + 63) / 64)
 
 /* One head being rebuilt: the head in contiguous memory, the parse that found it (with its
- * header spans), and the field names its Connection header lists (hop-by-hop too). */
+ * header spans), and which of its fields the Connection header names (hop-by-hop too). */
 struct px_head {
 	const uint8_t *base;
 	const struct http_msg *msg; /* the first parse, or again when it kept no spans */
 	struct http_msg again;
-	struct http_span tokens[PX_CONN_TOKENS];
-	uint32_t n_tokens;
+	bool named;		      /* some bit of drop is set */
+	uint64_t drop[PX_DROP_WORDS]; /* bit i: header i is named by Connection */
 };
 
 static bool span_is(const uint8_t *base, struct http_span s, const char *name, size_t len)
@@ -36,53 +36,83 @@ static bool span_is(const uint8_t *base, struct http_span s, const char *name, s
 
 #define SPAN_IS(base, s, lit) span_is(base, s, lit, sizeof(lit) - 1)
 
-static void collect_tokens(struct px_head *h)
+/* Fields sluice itself frames or routes by. A Connection header may not make them hop-by-hop:
+ * dropping Content-Length while forwarding the body would let the backend run the body as a
+ * request sluice never saw (request smuggling), dropping Host would route it elsewhere, and
+ * dropping Expect would leave a client waiting for a 100 Continue. Such a token is ignored,
+ * the field kept, as nginx and HAProxy do. Upgrade is decided by the tunnel logic. */
+static bool framing_field(const uint8_t *base, struct http_span name)
+{
+	return SPAN_IS(base, name, "content-length") || SPAN_IS(base, name, "transfer-encoding") ||
+	       SPAN_IS(base, name, "host") || SPAN_IS(base, name, "expect") ||
+	       SPAN_IS(base, name, "upgrade");
+}
+
+/* Mark every field that token t of a Connection header names. */
+static void mark_named(struct px_worker *px, struct px_head *h, struct http_span t)
 {
 	const struct http_msg *m = h->msg;
 
+	if (framing_field(h->base, t)) {
+		px->cnt[PX_CNT_conn_token_ignored]++;
+		return;
+	}
+	for (uint32_t j = 0; j < m->n_headers; j++) {
+		struct http_span nm = m->headers[j].name;
+
+		if (nm.len == t.len && strncasecmp((const char *)h->base + nm.off,
+						   (const char *)h->base + t.off, t.len) == 0) {
+			h->drop[j / 64] |= UINT64_C(1) << (j % 64);
+			h->named = true;
+		}
+	}
+}
+
+/* Every token of every Connection header, however many (the head limits bound them). */
+static void collect_named(struct px_worker *px, struct px_head *h)
+{
+	const struct http_msg *m = h->msg;
+
+	h->named = false;
+	if (!(m->flags & HTTP_F_CONN_OTHER))
+		return; /* close, keep-alive and upgrade only: nothing else is named */
+	memset(h->drop, 0, sizeof(h->drop));
 	for (uint32_t i = 0; i < m->n_headers; i++) {
 		const struct http_header *hd = &m->headers[i];
 		uint32_t p = hd->value.off, end = hd->value.off + hd->value.len;
 
 		if (!SPAN_IS(h->base, hd->name, "connection"))
 			continue;
-		while (p < end && h->n_tokens < PX_CONN_TOKENS) {
-			uint32_t q = p;
+		while (p < end) {
+			uint32_t q = p, a, b;
 
 			while (q < end && h->base[q] != ',')
 				q++;
-			uint32_t a = p, b = q;
+			a = p;
+			b = q;
 			while (a < b && (h->base[a] == ' ' || h->base[a] == '\t'))
 				a++;
 			while (b > a && (h->base[b - 1] == ' ' || h->base[b - 1] == '\t'))
 				b--;
 			if (b > a)
-				h->tokens[h->n_tokens++] = (struct http_span){ a, b - a };
+				mark_named(px, h, (struct http_span){ a, b - a });
 			p = q + 1;
 		}
 	}
 }
 
 /* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names. */
-static bool hop_by_hop(const struct px_head *h, struct http_span name, bool keep_upgrade)
+static bool hop_by_hop(const struct px_head *h, uint32_t i, bool keep_upgrade)
 {
+	struct http_span name = h->msg->headers[i].name;
+
 	if (SPAN_IS(h->base, name, "connection") || SPAN_IS(h->base, name, "keep-alive") ||
 	    SPAN_IS(h->base, name, "proxy-connection") || SPAN_IS(h->base, name, "te") ||
 	    SPAN_IS(h->base, name, "trailer"))
 		return true;
 	if (SPAN_IS(h->base, name, "upgrade"))
 		return !keep_upgrade;
-	for (uint32_t i = 0; i < h->n_tokens; i++) {
-		const struct http_span t = h->tokens[i];
-
-		if (t.len == name.len &&
-		    strncasecmp((const char *)h->base + t.off, (const char *)h->base + name.off,
-				t.len) == 0 &&
-		    !SPAN_IS(h->base, name, "upgrade") &&
-		    !SPAN_IS(h->base, name, "transfer-encoding"))
-			return true;
-	}
-	return false;
+	return h->named && (h->drop[i / 64] >> (i % 64)) & 1;
 }
 
 /* The complete head m at the front of chain, contiguous in the worker's scratch (or in the
@@ -100,7 +130,6 @@ static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct h
 	h->base = rte_pktmbuf_read(chain, 0, len, px->scratch);
 	if (h->base == NULL)
 		return -EINVAL;
-	h->n_tokens = 0;
 	if (m->headers != px->hdrs || px->hdrs_msg != m) {
 		struct http_limits lim = {
 			.max_header_bytes = len,
@@ -122,7 +151,7 @@ static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct h
 		m = &h->again;
 	}
 	h->msg = m;
-	collect_tokens(h);
+	collect_named(px, h);
 	return 0;
 }
 
@@ -137,6 +166,63 @@ static int put_span(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 	return put(w, out, h->base + s.off, s.len);
 }
 
+/* addr (network order) as a dotted quad at p; returns the end. */
+static char *put_ip4(char *p, uint32_t addr)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
+		p = px_put_u64(p, ((const uint8_t *)&addr)[i]);
+	}
+	return p;
+}
+
+/* One field as it goes on: name and value as received, except Content-Length, sent once with
+ * its value in plain decimal (the parser made sure every copy agreed: two lines or "5, 5"
+ * become one, so no recipient can pick another). */
+static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+		     const struct http_header *hd, bool *cl_seen)
+{
+	char num[20];
+	int rc;
+
+	if (SPAN_IS(h->base, hd->name, "content-length")) {
+		if (*cl_seen)
+			return 0;
+		*cl_seen = true;
+		rc = put_span(w, out, h, hd->name);
+		rc |= put(w, out, ": ", 2);
+		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
+		return rc | put(w, out, "\r\n", 2);
+	}
+	rc = put_span(w, out, h, hd->name);
+	rc |= put(w, out, ": ", 2);
+	rc |= put_span(w, out, h, hd->value);
+	return rc | put(w, out, "\r\n", 2);
+}
+
+/* Host for a request that has none (HTTP/1.0 may omit it; it goes upstream as 1.1, which must
+ * have one): the absolute-form authority, else the address and port the client connected to,
+ * as the client addressed us. */
+static int put_host(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+		    const struct tcp_tuple *t)
+{
+	char host[INET_ADDRSTRLEN + 6], *p;
+	int rc = put(w, out, "Host: ", 6);
+
+	if (h->msg->host.len > 0) {
+		rc |= put_span(w, out, h, h->msg->host);
+	} else {
+		p = put_ip4(host, t->laddr);
+		if (t->lport != 80) {
+			*p++ = ':';
+			p = px_put_u64(p, t->lport);
+		}
+		rc |= put(w, out, host, (uint32_t)(p - host));
+	}
+	return rc | put(w, out, "\r\n", 2);
+}
+
 /* The request head as it goes upstream. */
 static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 				      const struct px_head *h, bool upgrade)
@@ -144,40 +230,42 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
 	struct tcp_tuple t;
-	char client[INET_ADDRSTRLEN], *c = client;
+	char client[INET_ADDRSTRLEN];
 	uint32_t client_len;
-	bool xff = false;
+	bool xff = false, cl_seen = false;
 	int rc = 0;
 
 	if (out == NULL)
 		return NULL;
 	tcp_conn_tuple(s->conn, &t);
-	for (unsigned int i = 0; i < 4; i++) {
-		if (i > 0)
-			*c++ = '.';
-		c = px_put_u64(c, ((const uint8_t *)&t.raddr)[i]);
-	}
-	client_len = (uint32_t)(c - client);
+	client_len = (uint32_t)(put_ip4(client, t.raddr) - client);
 	rc |= put_span(w, out, h, m->method_s);
 	rc |= put(w, out, " ", 1);
 	rc |= put_span(w, out, h, m->target);
 	rc |= put(w, out, " HTTP/1.1\r\n", 11);
+	if (!(m->flags & HTTP_F_HAS_HOST))
+		rc |= put_host(w, out, h, &t);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
 		const struct http_header *hd = &m->headers[i];
 
-		if (hop_by_hop(h, hd->name, upgrade) ||
-		    SPAN_IS(h->base, hd->name, "x-forwarded-proto"))
+		if (hop_by_hop(h, i, upgrade) || SPAN_IS(h->base, hd->name, "x-forwarded-proto"))
 			continue;
-		rc |= put_span(w, out, h, hd->name);
-		rc |= put(w, out, ": ", 2);
-		rc |= put_span(w, out, h, hd->value);
+		/* RFC 9110 10.1.1: an HTTP/1.0 client's expectation is ignored, and it may get no
+		 * 1xx (15.2), so no backend is asked for one */
+		if (m->version == 0 && SPAN_IS(h->base, hd->name, "expect"))
+			continue;
 		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
 			/* append the client to the chain of addresses it came through */
+			rc |= put_span(w, out, h, hd->name);
+			rc |= put(w, out, ": ", 2);
+			rc |= put_span(w, out, h, hd->value);
 			rc |= put(w, out, ", ", 2);
 			rc |= put(w, out, client, client_len);
+			rc |= put(w, out, "\r\n", 2);
 			xff = true;
+			continue;
 		}
-		rc |= put(w, out, "\r\n", 2);
+		rc |= put_field(w, out, h, hd, &cl_seen);
 	}
 	if (!xff) {
 		rc |= put(w, out, "X-Forwarded-For: ", 17);
@@ -204,6 +292,7 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 	const struct http_msg *m = h->msg;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
 	char line[] = "HTTP/1.1 000 ";
+	bool cl_seen = false;
 	int rc = 0;
 
 	if (out == NULL)
@@ -216,14 +305,8 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 	rc |= put_span(w, out, h, m->reason);
 	rc |= put(w, out, "\r\n", 2);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
-		const struct http_header *hd = &m->headers[i];
-
-		if (hop_by_hop(h, hd->name, upgrade))
-			continue;
-		rc |= put_span(w, out, h, hd->name);
-		rc |= put(w, out, ": ", 2);
-		rc |= put_span(w, out, h, hd->value);
-		rc |= put(w, out, "\r\n", 2);
+		if (!hop_by_hop(h, i, upgrade))
+			rc |= put_field(w, out, h, &m->headers[i], &cl_seen);
 	}
 	rc |= put(w, out, "Via: 1.1 sluice\r\n", 17);
 	if (upgrade)
@@ -446,7 +529,14 @@ int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
  * and the session moves on to the next request (the caller runs it). */
 static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
 {
-	bool reuse = up->keep && !up->fin;
+	/* A connection goes back to the pool only when nothing beyond the response we framed
+	 * can still arrive on it: not after the backend closed, nor when it answered before the
+	 * request body was all sent (it may read the rest of the body as a request of its own
+	 * and answer that too); px_upstream_release also checks that no byte is left over. */
+	bool reuse = up->keep && !up->fin && !up->resp_done;
+
+	if (up->keep && !up->fin && up->resp_done)
+		w->px.cnt[PX_CNT_upstream_not_reused]++;
 
 	s->up = NULL;
 	px_ep_done(w, up->ep);
@@ -496,11 +586,18 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		}
 		if (!(up->resp.flags & HTTP_F_INTERIM))
 			break;
-		/* 100 Continue and friends: pass them on as received, then parse the next */
-		out = px_chain_take(w->pool, &up->rx, (uint32_t)rc);
+		/* 100 Continue and friends: pass them on as received, then parse the next. An
+		 * HTTP/1.0 client may get no 1xx at all (RFC 9110 15.2). */
+		out = NULL;
+		if (s->rq->req.version == 0)
+			px->cnt[PX_CNT_interim_withheld]++;
+		else if ((out = px_chain_take(w->pool, &up->rx, (uint32_t)rc)) == NULL)
+			px->cnt[PX_CNT_drop_interim]++; /* no mbuf: the client misses a 1xx */
+		if (out == NULL)
+			px_chain_drop(&up->rx, (uint32_t)rc);
 		tcp_recved(up->conn, (uint32_t)rc);
-		if (out != NULL)
-			tcp_send(s->conn, out);
+		if (out != NULL && tcp_send(s->conn, out) != 0)
+			px->cnt[PX_CNT_drop_interim]++;
 		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
 	}
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;

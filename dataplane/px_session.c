@@ -298,6 +298,11 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	s->lst->cnt[PX_OBJ_requests]++;
 	if (!(s->rq->req.flags & HTTP_F_KEEP_ALIVE))
 		s->close_after = 1;
+	if (s->rq->req.method == HTTP_M_CONNECT) {
+		/* a reverse proxy: no tunnel to offer, and half of one would hang the client */
+		px_rx_consume(s, (uint32_t)rc);
+		return px_refuse(w, s, -HTTP_E_CONNECT);
+	}
 	if (l == NULL) {
 		/* a reload removed the listener: its connections end with the request they
 		 * carry (503, close) instead of being served by routes it no longer has */
@@ -332,10 +337,12 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
-		if (m != NULL && px_chain_append(w->pool, m, cont, sizeof(cont) - 1) == 0)
-			tcp_send(s->conn, m);
-		else
+		if (m == NULL || px_chain_append(w->pool, m, cont, sizeof(cont) - 1) != 0) {
 			rte_pktmbuf_free(m);
+			px->cnt[PX_CNT_drop_continue]++; /* the client sends its body after a pause */
+		} else if (tcp_send(s->conn, m) != 0) {
+			px->cnt[PX_CNT_drop_continue]++;
+		}
 	}
 	s->state = PX_BODY;
 	return 0;

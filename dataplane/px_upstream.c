@@ -213,9 +213,14 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 
 	up->s = NULL;
 	tcp_wheel_cancel(&px->wheel, &up->timer);
+	if (reuse && up->rx != NULL) {
+		/* bytes beyond the response we framed: nobody asked for them */
+		px->cnt[PX_CNT_upstream_not_reused]++;
+		reuse = false;
+	}
 	/* an endpoint drained, in maintenance or out of the snapshot keeps no idle connection */
-	if (reuse && up->rx == NULL && up->state == PX_UP_BUSY && pw->lb != NULL &&
-	    pw->lb->eps[pw->lb_idx].usable && pw->n_idle < sc->pool_max_idle) {
+	if (reuse && up->state == PX_UP_BUSY && pw->lb != NULL && pw->lb->eps[pw->lb_idx].usable &&
+	    pw->n_idle < sc->pool_max_idle) {
 		idle_push(w, up);
 		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
 		return;
@@ -399,7 +404,7 @@ int px_upstream_init(struct dp_worker *w)
 	max_head = RTE_MAX(max_head, (uint32_t)HTTP_DEFAULT_MAX_HEADER_BYTES);
 	px->scratch = rte_malloc_socket("px_scratch", max_head, 0, w->socket);
 	px->scratch_len = max_head;
-	px->n_hdrs = 1024;
+	px->n_hdrs = HTTP_MAX_HEADERS;
 	px->hdrs = rte_malloc_socket("px_hdrs", px->n_hdrs * sizeof(*px->hdrs), 0, w->socket);
 	if (px->scratch == NULL || px->hdrs == NULL)
 		return -ENOMEM;

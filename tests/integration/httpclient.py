@@ -138,6 +138,19 @@ def interleave(host, port, a1_hex, b_hex, a2_hex, read_timeout=5.0):
     return {"a": ra, "b": rb}
 
 
+def staged(host, port, parts_hex, read_timeout=5.0):
+    """Send each part on one connection with a pause between them (order only, so that the
+    server answers what came before the next part), then read until the server closes."""
+    s = socket.create_connection((host, port), timeout=10)
+    for i, p in enumerate(parts_hex):
+        if i > 0:
+            time.sleep(0.3)
+        s.sendall(bytes.fromhex(p))
+    out = recv_all(s, read_timeout)
+    s.close()
+    return {"response": out, "closed": True}
+
+
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     args = sys.argv[4:]
@@ -149,6 +162,8 @@ def main():
         res = upload(host, port, args[0], int(args[1]), chunked=len(args) > 2 and args[2] == "chunked")
     elif cmd == "raw":
         res = raw(host, port, args[0], float(args[1]) if len(args) > 1 else 3.0)
+    elif cmd == "staged":
+        res = staged(host, port, args)
     elif cmd == "interleave":
         res = interleave(host, port, args[0], args[1], args[2])
     elif cmd == "sha":

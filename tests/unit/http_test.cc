@@ -320,13 +320,18 @@ std::vector<HeadCase> request_cases()
 			.fc(HTTP_F_HAS_CL),
 		Q("te_chunked_case", post("Transfer-Encoding: ChUnKeD\r\n")).bk(HTTP_BODY_CHUNKED),
 		Q("te_name_case", post("transfer-ENCODING: chunked\r\n")).bk(HTTP_BODY_CHUNKED),
+		// a request's coding is exactly "chunked": a backend that honours only chunked
+		// would frame the others differently (issue 8), so they are refused as nginx does
 		Q("te_gzip_chunked", post("Transfer-Encoding: gzip, chunked\r\n"))
-			.bk(HTTP_BODY_CHUNKED),
+			.fail(HTTP_E_TE_UNKNOWN, 501),
 		Q("te_two_lines", post("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"))
-			.bk(HTTP_BODY_CHUNKED),
+			.fail(HTTP_E_TE_UNKNOWN, 501),
 		Q("te_ows", post("Transfer-Encoding: \t chunked \t\r\n")).bk(HTTP_BODY_CHUNKED),
 		Q("te_xgzip", post("Transfer-Encoding: x-gzip,deflate , chunked\r\n"))
-			.bk(HTTP_BODY_CHUNKED),
+			.fail(HTTP_E_TE_UNKNOWN, 501),
+		Q("te_deflate_chunked_lines",
+		  post("Transfer-Encoding: deflate\r\ntransfer-encoding: chunked\r\n"))
+			.fail(HTTP_E_TE_UNKNOWN, 501),
 		Q("expect_continue", post("Expect: 100-continue\r\nContent-Length: 3\r\n"))
 			.fs(HTTP_F_EXPECT_CONTINUE),
 		Q("expect_continue_case", post("expect: 100-Continue\r\n"))
@@ -416,7 +421,21 @@ std::vector<HeadCase> request_cases()
 
 		// ---- request line
 		Q("method_lowercase", req("get / HTTP/1.1", A)).fail(HTTP_E_METHOD_UNKNOWN, 501),
-		Q("method_unknown", req("FOO / HTTP/1.1", A)).fail(HTTP_E_METHOD_UNKNOWN, 501),
+		// extension methods are forwarded (RFC 9110 9.1), as nginx and HAProxy do
+		Q("method_extension", req("FOO / HTTP/1.1", A)).m(HTTP_M_OTHER).bk(HTTP_BODY_NONE),
+		Q("method_propfind", req("PROPFIND /d HTTP/1.1", A + "Depth: 1\r\n"))
+			.m(HTTP_M_OTHER)
+			.t("/d"),
+		Q("method_mkcol", req("MKCOL /d/ HTTP/1.1", A)).m(HTTP_M_OTHER),
+		Q("method_purge", req("PURGE /x HTTP/1.1", A)).m(HTTP_M_OTHER),
+		Q("method_query_body", req("QUERY /q HTTP/1.1", A + "Content-Length: 4\r\n"))
+			.m(HTTP_M_OTHER)
+			.bk(HTTP_BODY_LENGTH)
+			.cl_(4),
+		Q("method_token_chars", req("M-SEARCH * HTTP/1.1", A)).fail(HTTP_E_BAD_TARGET, 400),
+		Q("method_32", req(std::string(32, 'X') + " / HTTP/1.1", A)).m(HTTP_M_OTHER),
+		Q("method_head_lower", req("head / HTTP/1.1", A)).fail(HTTP_E_METHOD_UNKNOWN, 501),
+		Q("method_post_mixed", req("PoSt / HTTP/1.1", A)).fail(HTTP_E_METHOD_UNKNOWN, 501),
 		Q("method_long", req(std::string(40, 'A') + " / HTTP/1.1", A))
 			.fail(HTTP_E_METHOD_UNKNOWN, 501),
 		Q("method_bad_char", req("G(T / HTTP/1.1", A)).fail(HTTP_E_BAD_METHOD, 400),
@@ -434,7 +453,31 @@ std::vector<HeadCase> request_cases()
 		Q("http09", "GET /\r\n\r\n").fail(HTTP_E_BAD_REQUEST_LINE, 400),
 		Q("version_lowercase", req("GET / http/1.1", A)).fail(HTTP_E_BAD_VERSION, 400),
 		Q("version_2", req("GET / HTTP/2.0", A)).fail(HTTP_E_VERSION_UNSUPPORTED, 505),
-		Q("version_1_2", req("GET / HTTP/1.2", A)).fail(HTTP_E_VERSION_UNSUPPORTED, 505),
+		// RFC 9110 2.5: a higher minor version is handled as the highest we know
+		Q("version_1_2", req("GET / HTTP/1.2", A)).v(1).fs(HTTP_F_KEEP_ALIVE),
+		Q("version_1_9", req("GET / HTTP/1.9", A)).v(1),
+		Q("version_1_9_no_host", req("GET / HTTP/1.9", "")).fail(HTTP_E_HOST_MISSING, 400),
+		Q("version_3_0", req("GET / HTTP/3.0", A)).fail(HTTP_E_VERSION_UNSUPPORTED, 505),
+
+		// ---- bytes that can never start a request: refused as they arrive (issue 8)
+		Q("early_nul", std::string("\0", 1)).fail(HTTP_E_BAD_METHOD, 400),
+		Q("early_tls_hello",
+		  std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11))
+			.fail(HTTP_E_BAD_METHOD, 400),
+		Q("early_method_nul", std::string("GE\0", 3)).fail(HTTP_E_BAD_METHOD, 400),
+		Q("early_leading_space", " G").fail(HTTP_E_BAD_REQUEST_LINE, 400),
+		Q("early_tab_after_method", "GET\t/").fail(HTTP_E_BAD_REQUEST_LINE, 400),
+		Q("early_empty_target", "GET  /").fail(HTTP_E_BAD_REQUEST_LINE, 400),
+		Q("early_target_ctl", "GET /a\x01").fail(HTTP_E_BAD_TARGET, 400),
+		Q("early_target_utf8", "GET /caf\xc3").fail(HTTP_E_BAD_TARGET, 400),
+		Q("early_target_bad_pct", "GET /a%zz").fail(HTTP_E_BAD_TARGET, 400),
+		Q("early_bare_cr_method", "GE\rT").fail(HTTP_E_BARE_CR, 400),
+		Q("early_bare_cr_target", "GET /\rx").fail(HTTP_E_BARE_CR, 400),
+		Q("early_ok_prefix", "GET /a%2").again(),
+		Q("early_ok_cr_last", "GET / HTTP/1.1\r").again(),
+		Q("early_ok_version_part", "GET / HTT").again(),
+		Q("early_after_empty_lines", std::string("\r\n\r\n\x16\x03", 6))
+			.fail(HTTP_E_BAD_METHOD, 400),
 		Q("version_0_9", req("GET / HTTP/0.9", A)).fail(HTTP_E_VERSION_UNSUPPORTED, 505),
 		Q("version_1_10", req("GET / HTTP/1.10", A)).fail(HTTP_E_BAD_VERSION, 400),
 		Q("version_short", req("GET / HTTP/1", A)).fail(HTTP_E_BAD_VERSION, 400),
@@ -719,7 +762,10 @@ std::vector<HeadCase> response_cases()
 		  "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
 			.fail(HTTP_E_CONTENT_LENGTH_MISMATCH, 400),
 		S("resp_http2", "HTTP/2 200\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
-		S("resp_version_12", "HTTP/1.2 200 OK\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
+		S("resp_version_12", "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n")
+			.v(1)
+			.bk(HTTP_BODY_LENGTH),
+		S("resp_version_1x", "HTTP/1.x 200 OK\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
 		S("resp_lower", "http/1.1 200 OK\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
 		S("resp_two_digits", "HTTP/1.1 20 OK\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
 		S("resp_status_600", "HTTP/1.1 600 X\r\n\r\n").fail(HTTP_E_BAD_STATUS_LINE, 502),
