@@ -64,7 +64,9 @@
 	X(drop_continue)              \
 	X(drop_interim)               \
 	X(interim_withheld)           \
-	X(upstream_not_reused)
+	X(upstream_not_reused)        \
+	X(runs)                       \
+	X(run_deferred)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -169,6 +171,11 @@ struct px_worker {
 	uint64_t epoch; /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t n_hdrs;
 	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
+
+	/* the run list (px_run.c): posted sessions (index) and upstream connections (index |
+	 * PX_RUN_UP), each at most once, in a ring sized for every object of the worker */
+	uint32_t *runq;
+	uint32_t runq_mask, runq_head, runq_tail;
 };
 
 /* Allocate the session pool. Before the worker starts (it listens when it applies its first

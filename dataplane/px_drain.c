@@ -24,8 +24,8 @@ static void drain_begin(struct dp_worker *w)
 	for (uint32_t i = 0; i < px->n_sessions; i++) {
 		struct px_session *s = &px->sessions[i];
 
-		if (s->conn == NULL || s->state == PX_DONE)
-			continue;
+		if (s->lst == NULL || s->conn == NULL || s->state == PX_DONE)
+			continue; /* free, closed by the stack (its event frees it), lingering */
 		if (s->state == PX_HEAD && s->rx == NULL)
 			px_session_free(w, s, PX_END_CLOSE); /* idle between requests */
 		else
@@ -67,7 +67,7 @@ static bool drain_idle(struct dp_worker *w)
 	for (uint32_t i = 0; i < px->n_sessions; i++) {
 		const struct px_session *s = &px->sessions[i];
 
-		if (s->conn != NULL && s->state != PX_DONE)
+		if (s->lst != NULL && s->state != PX_DONE)
 			return false; /* lingering closes (PX_DONE) only read and drop */
 	}
 	tcp_foreach_conn(&w->ts, drain_tcp_check, &d);

@@ -27,6 +27,31 @@ enum px_state {
 
 struct px_upstream;
 
+/* Posted events (px_run.c). A TCP callback or a timer only records what happened on its own
+ * object (ev) and posts the object on the worker's run list; once per loop, after RX, the
+ * worker runs each posted object's transition function once (px_session_step,
+ * px_upstream_step), for a bounded number of rounds while new events are posted. Timers run
+ * from the loop too (px_timers). That loop is the only place sessions and upstream
+ * connections are freed, and no callback runs another object's state machine: an upstream
+ * connection reports its outcome to its session (px_session.up_ev) and posts it. */
+enum px_ev {
+	PX_EV_CLOSED = 1u << 0,	   /* the stack ended the connection (conn is NULL now) */
+	PX_EV_WRITE = 1u << 1,	   /* send space on its connection */
+	PX_EV_READ = 1u << 2,	   /* upstream: bytes or FIN from the endpoint */
+	PX_EV_CONNECTED = 1u << 3, /* upstream: handshake done */
+	PX_EV_PEER = 1u << 4,	   /* upstream: the client side can take more (send space) */
+};
+
+/* What an upstream connection reports to its session (px_session.up_ev): one at a time. */
+enum px_up_ev {
+	PX_UPEV_NONE = 0,
+	PX_UPEV_DONE,	    /* the response is complete: release the pair, next request */
+	PX_UPEV_FAIL,	    /* nothing reached the client: answer s->status, close after */
+	PX_UPEV_ABORT,	    /* the response was cut after its head: abort the client too */
+	PX_UPEV_TUNNEL,	    /* 101 went out: bytes both ways from now on */
+	PX_UPEV_TUNNEL_END, /* the endpoint closed the tunnel */
+};
+
 /* What only a request in progress needs: parser state and timing, from the first byte of a
  * request head to the end of its response. Taken from the worker's request pool (px_req.c)
  * on a request's first byte and given back when the session goes idle or ends, so an idle
@@ -55,12 +80,15 @@ struct px_session {
 		int32_t route;	    /* index in the listener's routes, -1: error response; a
 				     * reload that replaces the configuration resets it (px_apply) */
 	};
-	uint16_t status; /* response being sent */
-	uint8_t state;
+	uint16_t status;	 /* response being sent (PX_UPEV_FAIL: to send) */
+	uint8_t state : 3;	 /* enum px_state */
 	uint8_t close_after : 1; /* Connection: close once the response is out */
 	uint8_t peer_fin : 1;
 	uint8_t head_sent : 1;
 	uint8_t waiting : 1;	       /* on the worker's list of sessions waiting for a px_req */
+	uint8_t posted : 1;	       /* on the run list (kept across free: px_run.c) */
+	uint8_t ev : 2;		       /* PX_EV_CLOSED, PX_EV_WRITE not run yet */
+	uint8_t up_ev : 3;	       /* enum px_up_ev from its upstream, not run yet */
 	uint32_t wait_next, wait_prev; /* that list (session indices, PX_NONE at its ends) */
 };
 
@@ -78,9 +106,13 @@ struct px_upstream {
 	uint32_t next, prev;	/* free list, or the endpoint's idle list (indices) */
 	struct dp_endpoint *ep; /* counted in ep->pw[worker].conns while set */
 	uint8_t state;
+	uint8_t ev;	   /* enum px_ev not run yet */
+	uint8_t posted;	   /* on the run list (kept across free: px_run.c) */
+	uint8_t reason;	   /* PX_EV_CLOSED: enum tcp_close_reason */
 	uint8_t head_done; /* the response head went to the client */
 	uint8_t keep;	   /* the upstream may serve another request */
 	uint8_t tunnel;
+	uint8_t broken;		/* its receive queue could take no more segments */
 	uint8_t fin;		/* the upstream sent FIN */
 	uint8_t resp_done;	/* response complete while the request body is still flowing: the
 			    * connection is not reused (the backend may answer the rest too) */
@@ -102,9 +134,22 @@ void px_req_put(struct dp_worker *w, struct px_session *s);
  * per loop (px_timers): never from inside another session's callbacks. */
 void px_req_wake(struct dp_worker *w);
 
+/* px_run.c: the run list. post_* record ev on the object and put it on the list once. */
+int px_run_init(struct dp_worker *w);
+void px_run_fini(struct dp_worker *w);
+void px_post_session(struct px_worker *px, struct px_session *s, unsigned int ev);
+void px_post_upstream(struct px_worker *px, struct px_upstream *up, unsigned int ev);
+/* Report outcome uev of s's upstream to s and post s. */
+void px_post_up_ev(struct px_worker *px, struct px_session *s, enum px_up_ev uev);
+/* Run what is posted: bounded rounds while new events come. Worker loop only. */
+void px_run_posted(struct dp_worker *w);
+
 /* px_session.c */
 enum px_end { PX_END_CLOSED_BY_STACK, PX_END_CLOSE, PX_END_ABORT };
 void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how);
+/* The session's transition function: its events (ev), its upstream's report (up_ev), then
+ * its state machine as far as the bytes and the send queue allow. From px_run_posted only. */
+void px_session_step(struct dp_worker *w, struct px_session *s, unsigned int ev);
 bool px_session_run(struct dp_worker *w, struct px_session *s);
 void px_rx_consume(struct px_session *s, uint32_t n);
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status);
@@ -204,6 +249,8 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s);
 int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s);
 void px_proxy_response(struct dp_worker *w, struct px_upstream *up);
 void px_proxy_detach(struct dp_worker *w, struct px_session *s);
+/* The response is complete (PX_UPEV_DONE): release the pair, the upstream to its pool. */
+void px_proxy_done(struct dp_worker *w, struct px_session *s);
 
 /* px_upstream.c */
 int px_upstream_init(struct dp_worker *w);
@@ -215,6 +262,9 @@ void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep);
 void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		       const struct dp_snapshot *snap);
 void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse);
+/* The upstream connection's transition function (px_run_posted only). */
+void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev);
+/* Its timer expired (the worker's timer wheel, in the loop). */
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
 bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);
 

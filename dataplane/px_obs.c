@@ -251,7 +251,7 @@ static void obs_log(struct dp_worker *w, struct px_session *s, uint64_t now, boo
 	uint32_t in, out;
 
 	r->rec = NULL;
-	if (rec == NULL)
+	if (rec == NULL || s->conn == NULL)
 		return;
 	tcp_conn_tuple(s->conn, &t);
 	tcp_conn_marks(s->conn, &in, &out);

@@ -334,13 +334,12 @@ void px_proxy_detach(struct dp_worker *w, struct px_session *s)
 	px_upstream_release(w, up, false, false);
 }
 
-/* Nothing of the response reached the client: answer status and close after it. */
+/* Nothing of the response reached the client: the session is to answer status and close
+ * after it (px_session_step, PX_UPEV_FAIL). */
 static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int status)
 {
-	px_proxy_detach(w, s);
-	s->close_after = 1;
-	px_respond_error(w, s, status);
-	px_session_run(w, s);
+	s->status = (uint16_t)status;
+	px_post_up_ev(&w->px, s, PX_UPEV_FAIL);
 }
 
 /* Check the request body bytes already received, before the head goes anywhere: a chunked
@@ -457,13 +456,15 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 
 	if (up == NULL)
 		return -EPIPE;
+	if (up->conn == NULL)
+		return -EAGAIN; /* closed by the stack: its report is on the way */
 	while (s->rx != NULL && !http_body_done(&s->rq->body)) {
 		struct rte_mbuf *chunk;
 		unsigned int n;
 		int k;
 
 		if (tcp_send_space(up->conn) == 0)
-			return -EAGAIN; /* up_on_writable runs the session again */
+			return -EAGAIN; /* the upstream's writable event posts the session again */
 		n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
 		k = http_body_skip(&s->rq->body, iov, n);
 		if (k < 0)
@@ -506,6 +507,8 @@ int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
 
 	if (up == NULL)
 		return -EPIPE;
+	if (up->conn == NULL)
+		return 0; /* closed by the stack: its report is on the way */
 	while (s->rx != NULL && tcp_send_space(up->conn) > 0) {
 		uint32_t n = rte_pktmbuf_pkt_len(s->rx);
 		struct rte_mbuf *chunk = s->rx;
@@ -546,7 +549,7 @@ static void release_done(struct dp_worker *w, struct px_session *s, struct px_up
 
 /* The response is complete. An upstream may answer before the request body ended (nginx's
  * `return` does): the body is still forwarded to the end so both stay in step, and the pair
- * is released then (px_proxy_body). */
+ * is released then (px_proxy_body). Otherwise the session releases it (PX_UPEV_DONE). */
 static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
 {
 	if (s->state == PX_FWD_BODY) {
@@ -554,8 +557,21 @@ static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream
 		tcp_wheel_cancel(&w->px.wheel, &up->timer); /* nothing more to read */
 		return;
 	}
-	release_done(w, s, up);
-	px_session_run(w, s);
+	px_post_up_ev(&w->px, s, PX_UPEV_DONE);
+}
+
+void px_proxy_done(struct dp_worker *w, struct px_session *s)
+{
+	if (s->up != NULL)
+		release_done(w, s, s->up);
+}
+
+/* Give n bytes back to the endpoint's window, unless the stack already ended the connection
+ * (its PX_EV_CLOSED not run yet). */
+static void up_recved(struct px_upstream *up, uint32_t n)
+{
+	if (up->conn != NULL)
+		tcp_recved(up->conn, n);
 }
 
 /* Parse the response head, send the rebuilt head to the client. Returns 1 when the head
@@ -595,7 +611,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 			px->cnt[PX_CNT_drop_interim]++; /* no mbuf: the client misses a 1xx */
 		if (out == NULL)
 			px_chain_drop(&up->rx, (uint32_t)rc);
-		tcp_recved(up->conn, (uint32_t)rc);
+		up_recved(up, (uint32_t)rc);
 		if (out != NULL && tcp_send(s->conn, out) != 0)
 			px->cnt[PX_CNT_drop_interim]++;
 		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
@@ -612,7 +628,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		return -1;
 	}
 	px_chain_drop(&up->rx, (uint32_t)rc);
-	tcp_recved(up->conn, (uint32_t)rc);
+	up_recved(up, (uint32_t)rc);
 	/* From here response_ms bounds the silence between reads from the upstream (nginx's
 	 * proxy_read_timeout): a backend that sends its head and stalls must not hold the client
 	 * forever. up_on_data re-arms it on every later segment; a tunnel has its own idle bound. */
@@ -628,18 +644,14 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	s->status = up->resp.status;
 	up->head_done = 1;
 	if (tcp_send(s->conn, out) != 0) {
-		px_session_free(w, s, PX_END_ABORT);
+		px_post_up_ev(px, s, PX_UPEV_ABORT);
 		return -1;
 	}
 	if (upgrade) {
 		px->cnt[PX_CNT_tunnels]++;
 		up->tunnel = 1;
 		up->keep = 0;
-		s->state = PX_TUNNEL;
-		px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
-		px_session_run(w, s); /* bytes the client sent after its request */
-		if (s->up != up)
-			return -1;
+		px_post_up_ev(px, s, PX_UPEV_TUNNEL); /* the session forwards the client's bytes */
 	}
 	return 1;
 }
@@ -649,7 +661,9 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 	struct px_session *s = up->s;
 	struct http_iov iov[PX_IOV_MAX];
 
-	if (s == NULL)
+	/* nothing to do while the client connection is gone or an outcome waits for the
+	 * session: it acts first (and may release this connection) */
+	if (s == NULL || s->conn == NULL || s->up_ev != PX_UPEV_NONE)
 		return;
 	if (!up->head_done && forward_head(w, s, up) <= 0)
 		return;
@@ -666,7 +680,7 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 					   http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
 			if (k < 0) {
 				w->px.cnt[PX_CNT_upstream_bad_responses]++;
-				px_session_free(w, s, PX_END_ABORT);
+				px_post_up_ev(&w->px, s, PX_UPEV_ABORT);
 				return;
 			}
 			if (k == 0)
@@ -675,31 +689,28 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 		chunk = px_chain_take(w->pool, &up->rx, (uint32_t)k);
 		if (chunk == NULL) {
 			w->px.cnt[PX_CNT_drop_no_mbuf]++;
-			px_session_free(w, s, PX_END_ABORT);
+			px_post_up_ev(&w->px, s, PX_UPEV_ABORT);
 			return;
 		}
-		tcp_recved(up->conn, (uint32_t)k);
+		up_recved(up, (uint32_t)k);
 		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_in] += (uint32_t)k;
 		s->lst->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
 		if (tcp_send(s->conn, chunk) != 0) {
-			px_session_free(w, s, PX_END_ABORT);
+			px_post_up_ev(&w->px, s, PX_UPEV_ABORT);
 			return;
 		}
 	}
 	if (up->tunnel) {
-		if (up->fin && up->rx == NULL) {
-			px_proxy_detach(w, s);
-			s->close_after = 1;
-			s->state = PX_WAIT_RESP;
-			px_session_run(w, s);
-		}
+		if (up->fin && up->rx == NULL)
+			px_post_up_ev(&w->px, s, PX_UPEV_TUNNEL_END);
 		return;
 	}
 	if (!http_body_done(&up->body)) {
 		if (!up->fin || up->rx != NULL)
 			return; /* more to come, or waiting for the client to take it */
 		if (http_body_eof(&up->body) != 0) {
-			px_session_free(w, s, PX_END_ABORT); /* cut short: so is the client */
+			/* cut short: so is the client */
+			px_post_up_ev(&w->px, s, PX_UPEV_ABORT);
 			return;
 		}
 	}

@@ -11,8 +11,8 @@
  * max_connections (px_req_pool_size). When the pool is empty, a session whose request has
  * begun waits on a FIFO list with its bytes left in its receive queue (nothing is dropped,
  * the window closes on the client as usual); counted in http.req_pool_empty. Requests given
- * back go to the waiting sessions first, oldest first, from the worker loop (px_req_wake), so
- * a session never runs inside another one's callbacks. The header timeout keeps running
+ * back go to the waiting sessions first, oldest first, from the worker loop (px_req_wake,
+ * which posts them on the run list), so a session never runs inside another one's. The header timeout keeps running
  * while a session waits: a client whose head is not served within it gets its 408.
  */
 #include <errno.h>
@@ -166,6 +166,6 @@ void px_req_wake(struct dp_worker *w)
 		s = &px->sessions[px->wait_head];
 		wait_unlink(px, s);
 		req_take(w, s);
-		px_session_run(w, s);
+		px_post_session(px, s, 0);
 	}
 }

@@ -153,12 +153,15 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 {
 	struct px_worker *px = px_of(w);
 	uint32_t idx = (uint32_t)(s - px->sessions);
+	uint8_t posted;
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
 	px_obs_end(w, s);
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
 	px_req_put(w, s); /* the request is over, whatever it was doing */
+	if (s->conn == NULL)
+		how = PX_END_CLOSED_BY_STACK; /* its TCB is gone already */
 	if (how == PX_END_CLOSE && !s->peer_fin && s->state != PX_DONE) {
 		/* Lingering close: data the client is still sending (a body we refused, pipelined
 		 * requests) would draw a RST after tcp_close, and a RST can destroy our answer in
@@ -180,7 +183,9 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	/* the last touch of the listener: control may free it once every worker's count is 0 */
 	__atomic_store_n(&s->lst->conns, s->lst->conns - 1, __ATOMIC_RELEASE);
 	px->cnt[PX_CNT_conns_closed]++;
+	posted = s->posted;
 	memset(s, 0, sizeof(*s));
+	s->posted = posted; /* a stale run-list entry may still name it (px_run.c) */
 	s->next_free = px->free_head;
 	px->free_head = idx;
 	px->used--;
@@ -375,7 +380,7 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 }
 
 /* Run the session as far as the received bytes and the send queue allow. Returns false when
- * the session is gone. */
+ * the session is gone. Its client connection is alive (conn not NULL). */
 bool px_session_run(struct dp_worker *w, struct px_session *s)
 {
 	int rc = 0;
@@ -447,7 +452,64 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 	}
 }
 
-/* ---- TCP callbacks ---- */
+/* What its upstream connection reported (px_proxy.c, px_upstream.c). Returns false when
+ * the session is gone. */
+static bool up_event(struct dp_worker *w, struct px_session *s, enum px_up_ev uev)
+{
+	switch (uev) {
+	case PX_UPEV_NONE:
+		break;
+	case PX_UPEV_DONE:
+		px_proxy_done(w, s);
+		break;
+	case PX_UPEV_FAIL: /* nothing of the response reached the client: say why */
+		px_proxy_detach(w, s);
+		s->close_after = 1;
+		px_respond_error(w, s, s->status);
+		break;
+	case PX_UPEV_ABORT:
+		px_session_free(w, s, PX_END_ABORT);
+		return false;
+	case PX_UPEV_TUNNEL:
+		s->state = PX_TUNNEL;
+		arm_timer(w, s, s->lst->limits.idle_timeout_ms);
+		break;
+	case PX_UPEV_TUNNEL_END: /* either side closing ends the tunnel */
+		px_proxy_detach(w, s);
+		s->close_after = 1;
+		s->state = PX_WAIT_RESP;
+		break;
+	}
+	return true;
+}
+
+void px_session_step(struct dp_worker *w, struct px_session *s, unsigned int ev)
+{
+	enum px_up_ev uev = (enum px_up_ev)s->up_ev;
+
+	if (s->conn == NULL) { /* PX_EV_CLOSED: the stack ended the connection */
+		px_session_free(w, s, PX_END_CLOSED_BY_STACK);
+		return;
+	}
+	s->up_ev = PX_UPEV_NONE;
+	if (!up_event(w, s, uev))
+		return;
+	if (ev & PX_EV_WRITE) {
+		/* the peer acknowledged data: the response is progressing, not idle */
+		if (s->state == PX_RESPOND || s->state == PX_TUNNEL)
+			arm_timer(w, s, s->lst->limits.idle_timeout_ms);
+		/* the response the upstream forwards can move on */
+		if ((s->state == PX_WAIT_RESP || s->state == PX_TUNNEL) && s->up != NULL)
+			px_post_upstream(px_of(w), s->up, PX_EV_PEER);
+	}
+	if (s->state == PX_DONE && s->peer_fin) {
+		px_session_free(w, s, PX_END_CLOSE); /* the lingering close is over */
+		return;
+	}
+	px_session_run(w, s);
+}
+
+/* ---- TCP callbacks: they record what happened and post the session ---- */
 
 static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 {
@@ -493,7 +555,11 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	s->lst->cnt[PX_OBJ_bytes_in] += rte_pktmbuf_pkt_len(m);
 	px_obs_rx(w, s);
 	if (rx_append(s, m) != 0) {
-		px_session_free(w, s, PX_END_ABORT);
+		/* more segments than a chain takes: end it here, the session goes in the loop */
+		px_obs_end(w, s);
+		tcp_abort(c);
+		s->conn = NULL;
+		px_post_session(px_of(w), s, PX_EV_CLOSED);
 		return;
 	}
 	/* The first byte of a request starts its header timeout: the whole head must arrive
@@ -502,34 +568,22 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 		arm_timer(w, s, s->lst->limits.header_timeout_ms);
 	else if (s->state != PX_HEAD && s->state != PX_WAIT_RESP)
 		arm_timer(w, s, s->lst->limits.idle_timeout_ms); /* progress */
-	px_session_run(w, s);
+	px_post_session(px_of(w), s, 0);
 }
 
 static void px_on_writable(struct tcp_conn *c)
 {
 	struct px_session *s = tcp_conn_user(c);
 
-	/* the peer acknowledged data: the response is progressing, not idle */
-	if (s->state == PX_RESPOND || s->state == PX_TUNNEL)
-		arm_timer(s->lst->w, s, s->lst->limits.idle_timeout_ms);
-	if ((s->state == PX_WAIT_RESP || s->state == PX_TUNNEL) && s->up != NULL) {
-		px_proxy_response(s->lst->w, s->up); /* forward what the client could not take */
-		return;
-	}
-	px_session_run(s->lst->w, s);
+	px_post_session(px_of(s->lst->w), s, PX_EV_WRITE);
 }
 
 static void px_on_peer_fin(struct tcp_conn *c)
 {
 	struct px_session *s = tcp_conn_user(c);
 
-	if (s->state == PX_DONE) {
-		s->peer_fin = 1;
-		px_session_free(s->lst->w, s, PX_END_CLOSE); /* the lingering close is over */
-		return;
-	}
 	s->peer_fin = 1;
-	px_session_run(s->lst->w, s);
+	px_post_session(px_of(s->lst->w), s, 0);
 }
 
 static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
@@ -539,7 +593,9 @@ static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
 
 	if (reason != TCP_CLOSE_NORMAL)
 		px_of(w)->cnt[PX_CNT_client_resets]++;
-	px_session_free(w, s, PX_END_CLOSED_BY_STACK);
+	px_obs_end(w, s); /* its log line needs the TCB, which is gone once this returns */
+	s->conn = NULL;
+	px_post_session(px_of(w), s, PX_EV_CLOSED);
 }
 
 static const struct tcp_ops px_ops = {
@@ -550,6 +606,7 @@ static const struct tcp_ops px_ops = {
 	.on_closed = px_on_closed,
 };
 
+/* A session's or upstream connection's timer: from the timer wheel, in the loop. */
 static void px_timer_fire(void *arg, struct tcp_timer *t)
 {
 	struct dp_worker *w = arg;
@@ -561,6 +618,8 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 		px_upstream_timer(w, up);
 		return;
 	}
+	if (s->conn == NULL)
+		return; /* closed by the stack: its posted event frees it */
 	if (s->state == PX_DONE) {
 		px_session_free(w, s, PX_END_CLOSE); /* lingering close: the client kept quiet */
 		return;
@@ -587,8 +646,10 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 
 void px_timers(struct dp_worker *w)
 {
+	px_run_posted(w); /* what RX recorded, before any timer can judge it stale */
 	tcp_wheel_run(&px_of(w)->wheel, w->ns.now, px_timer_fire, w, 64);
 	px_req_wake(w);
+	px_run_posted(w);
 }
 
 /* ---- set-up ---- */
@@ -614,6 +675,8 @@ int px_init(struct dp_worker *w)
 		rc = px_req_init(w);
 	if (rc == 0)
 		rc = px_upstream_init(w);
+	if (rc == 0)
+		rc = px_run_init(w);
 	if (rc == 0)
 		rc = px_obs_init(w);
 	return rc;
@@ -684,7 +747,7 @@ static void forget_routes(struct dp_worker *w)
 	for (uint32_t i = 0; i < px->n_sessions; i++) {
 		struct px_session *s = &px->sessions[i];
 
-		if (s->conn != NULL && s->state == PX_BODY && s->route >= 0) {
+		if (s->lst != NULL && s->state == PX_BODY && s->route >= 0) {
 			s->route = -1;
 			s->status = 503;
 			s->close_after = 1;
@@ -723,10 +786,11 @@ void px_fini(struct dp_worker *w)
 
 		/* the TCP stack is torn down next and frees the connections itself */
 		s->up = NULL;
-		if (s->conn != NULL)
+		if (s->lst != NULL)
 			px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 	}
 	px_upstream_fini(w);
+	px_run_fini(w);
 	px_req_fini(w);
 	px_obs_fini(w);
 	rte_free(px->sessions);

@@ -21,6 +21,7 @@
 #define PX_PORT_TW_SKIPS 8 /* ports found in TIME_WAIT passed over before taking one over */
 
 static const struct tcp_ops up_ops;
+static void idle_drop(struct dp_worker *w, struct px_upstream *up);
 
 static inline uint32_t up_index(const struct px_worker *px, const struct px_upstream *up)
 {
@@ -84,10 +85,13 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 
 	tcp_wheel_cancel(&px->wheel, &up->timer);
 	rte_pktmbuf_free(up->rx);
+	uint8_t posted = up->posted;
+
 	if (up->ep != NULL) /* the last touch: control may free the endpoint once it reads 0 */
 		__atomic_store_n(&px_ep(w, up->ep)->conns, px_ep(w, up->ep)->conns - 1,
 				 __ATOMIC_RELEASE);
 	memset(up, 0, sizeof(*up));
+	up->posted = posted; /* a stale run-list entry may still name it (px_run.c) */
 	tcp_timer_init(&up->timer);
 	up->next = px->up_free;
 	px->up_free = up_index(px, up);
@@ -160,9 +164,14 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 	struct dp_ep_pw *pw = px_ep(w, ep);
 	struct px_upstream *up;
 
-	if (pw->idle_head != PX_NONE) {
+	while (pw->idle_head != PX_NONE) {
 		up = &px->upstreams[pw->idle_head];
 		idle_unlink(w, up);
+		if (up->conn == NULL || up->fin || up->rx != NULL) {
+			/* closed, or bytes came, since it went idle: its event has not run yet */
+			idle_drop(w, up);
+			continue;
+		}
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		up->state = PX_UP_BUSY;
 		px->cnt[PX_CNT_upstream_reused]++;
@@ -225,13 +234,17 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
 		return;
 	}
-	if (complete)
+	if (up->conn == NULL)
+		; /* the stack ended it already */
+	else if (complete)
 		tcp_close(up->conn);
 	else
 		tcp_abort(up->conn);
 	up_free(w, up);
 }
 
+/* The connection's timer (connect, response, or pool idle timeout): from the worker's
+ * timer wheel, in the loop. A session still waiting is told the outcome. */
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 {
 	struct px_worker *px = &w->px;
@@ -240,135 +253,176 @@ void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 	if (up->state == PX_UP_IDLE) {
 		px->cnt[PX_CNT_upstream_idle_closed]++;
 		idle_unlink(w, up);
-		tcp_close(up->conn);
+		if (up->conn != NULL)
+			tcp_close(up->conn);
 		up_free(w, up);
 		return;
 	}
+	if (s != NULL && s->up_ev != PX_UPEV_NONE)
+		return; /* the outcome is decided already: the session acts on it */
 	if (up->state == PX_UP_CONNECTING)
 		px->cnt[PX_CNT_upstream_connect_timeouts]++;
 	else
 		px->cnt[PX_CNT_upstream_response_timeouts]++;
 	if (s == NULL) {
-		tcp_abort(up->conn);
+		if (up->conn != NULL)
+			tcp_abort(up->conn);
 		up_free(w, up);
 		return;
 	}
 	/* 504 while nothing of the response went out; otherwise the client connection cannot
 	 * say anything useful any more and is aborted with the upstream one */
 	if (!up->head_done) {
-		px_proxy_detach(w, s);
-		s->close_after = 1;
-		if (px_respond_error(w, s, 504) != 0 || s->resp_left == 0)
-			px_session_run(w, s);
-		return;
+		s->status = 504;
+		px_post_up_ev(px, s, PX_UPEV_FAIL);
+	} else {
+		px_post_up_ev(px, s, PX_UPEV_ABORT);
 	}
-	px_session_free(w, s, PX_END_ABORT);
 }
 
-/* ---- TCP callbacks of upstream connections ---- */
-
-static void up_on_connected(struct tcp_conn *c)
+/* An idle connection that can serve no more: closed (it said FIN) or aborted (it broke the
+ * protocol, or is gone), and freed. */
+static void idle_drop(struct dp_worker *w, struct px_upstream *up)
 {
-	struct px_upstream *up = tcp_conn_user(c);
-	struct dp_worker *w = container_of(tcp_conn_stack(c), struct dp_worker, ts);
-
-	up->state = PX_UP_BUSY;
-	tcp_wheel_cancel(&w->px.wheel, &up->timer);
-	px_obs_connected(w, up->s);
-	if (up->s != NULL && up->s->state == PX_WAIT_RESP)
-		px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
+	if (up->conn != NULL && up->rx != NULL)
+		w->px.cnt[PX_CNT_upstream_bad_responses]++; /* bytes nobody asked for */
+	if (up->conn == NULL)
+		;
+	else if (up->rx == NULL && up->fin)
+		tcp_close(up->conn);
+	else
+		tcp_abort(up->conn);
+	up_free(w, up);
 }
 
-static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
+/* The stack ended the connection (up->conn is NULL already): what it means for its
+ * session. */
+static void up_closed(struct dp_worker *w, struct px_upstream *up)
 {
-	struct px_upstream *up = tcp_conn_user(c);
-	struct dp_worker *w = container_of(tcp_conn_stack(c), struct dp_worker, ts);
-
-	if (up->state == PX_UP_IDLE || up->s == NULL) {
-		/* bytes on an idle connection: the upstream broke the protocol; drop it */
-		rte_pktmbuf_free(m);
-		w->px.cnt[PX_CNT_upstream_bad_responses]++;
-		if (up->state == PX_UP_IDLE)
-			idle_unlink(w, up);
-		tcp_abort(c);
-		up_free(w, up);
-		return;
-	}
-	if (up->rx == NULL)
-		up->rx = m;
-	else if (rte_pktmbuf_chain(up->rx, m) != 0) {
-		rte_pktmbuf_free(m);
-		px_session_free(w, up->s, PX_END_ABORT);
-		return;
-	}
-	/* progress: a response stalls for response_ms at most, a tunnel idles for the
-	 * listener's idle_timeout_ms */
-	if (up->tunnel)
-		px_arm_timer(w, &up->s->timer, up->s->lst->limits.idle_timeout_ms);
-	else if (up->head_done)
-		px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
-	px_proxy_response(w, up);
-}
-
-static void up_on_writable(struct tcp_conn *c)
-{
-	struct px_upstream *up = tcp_conn_user(c);
-	struct dp_worker *w = container_of(tcp_conn_stack(c), struct dp_worker, ts);
-
-	if (up->s != NULL && (up->s->state == PX_FWD_BODY || up->s->state == PX_TUNNEL))
-		px_session_run(w, up->s);
-}
-
-static void up_on_peer_fin(struct tcp_conn *c)
-{
-	struct px_upstream *up = tcp_conn_user(c);
-	struct dp_worker *w = container_of(tcp_conn_stack(c), struct dp_worker, ts);
-
-	up->keep = 0;
-	up->fin = 1;
-	if (up->state == PX_UP_IDLE) {
-		idle_unlink(w, up);
-		tcp_close(c);
-		up_free(w, up);
-		return;
-	}
-	/* the response may end here (close-delimited body) or be cut short */
-	if (up->s != NULL)
-		px_proxy_response(w, up); /* forwards what is left, then sees the end */
-}
-
-static void up_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
-{
-	struct px_upstream *up = tcp_conn_user(c);
-	struct dp_worker *w = container_of(tcp_conn_stack(c), struct dp_worker, ts);
 	struct px_worker *px = &w->px;
 	struct px_session *s = up->s;
 
-	if (reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING) {
+	if (up->reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING) {
 		px->cnt[PX_CNT_upstream_connect_failures]++;
 		px_ep(w, up->ep)->cnt[PX_OBJ_connect_failures]++;
-	} else if (reason != TCP_CLOSE_NORMAL)
+	} else if (up->reason != TCP_CLOSE_NORMAL) {
 		px->cnt[PX_CNT_upstream_resets]++;
+	}
+	up->keep = 0;
 	if (up->state == PX_UP_IDLE)
 		idle_unlink(w, up);
 	if (s == NULL) {
 		up_free(w, up);
 		return;
 	}
+	if (s->up_ev != PX_UPEV_NONE)
+		return; /* the session acts on its outcome first and releases this one */
 	s->up = NULL;
 	up->s = NULL;
 	px_ep_done(w, up->ep);
 	if (!up->head_done) {
 		/* nothing reached the client yet: a real answer */
-		up_free(w, up);
-		s->close_after = 1;
-		s->state = PX_WAIT_RESP;
-		px_respond_error(w, s, 502);
-		px_session_run(w, s);
-		return;
+		s->status = 502;
+		px_post_up_ev(px, s, PX_UPEV_FAIL);
+	} else {
+		px_post_up_ev(px, s, PX_UPEV_ABORT); /* the response was cut: so is the client */
 	}
 	up_free(w, up);
-	px_session_free(w, s, PX_END_ABORT); /* the response was cut: so must the client be */
+}
+
+void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
+{
+	struct px_worker *px = &w->px;
+	struct px_session *s = up->s;
+
+	if (up->state == PX_UP_IDLE) {
+		if (ev & PX_EV_CLOSED) {
+			up_closed(w, up);
+		} else if (up->fin || up->rx != NULL) {
+			idle_unlink(w, up);
+			idle_drop(w, up);
+		}
+		return;
+	}
+	if (ev & PX_EV_CONNECTED) {
+		up->state = PX_UP_BUSY;
+		tcp_wheel_cancel(&px->wheel, &up->timer);
+		px_obs_connected(w, s);
+		if (s != NULL && s->state == PX_WAIT_RESP)
+			px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
+	}
+	if (up->broken && s != NULL && s->up_ev == PX_UPEV_NONE) {
+		/* its receive queue could take no more segments */
+		if (up->head_done) {
+			px_post_up_ev(px, s, PX_UPEV_ABORT);
+		} else {
+			s->status = 502;
+			px_post_up_ev(px, s, PX_UPEV_FAIL);
+		}
+	}
+	if ((ev & PX_EV_WRITE) && s != NULL && (s->state == PX_FWD_BODY || s->state == PX_TUNNEL))
+		px_post_session(px, s, 0); /* the request body or tunnel can move on */
+	if ((ev & PX_EV_READ) && s != NULL && s->conn != NULL) {
+		/* progress: a response stalls for response_ms at most, a tunnel idles for the
+		 * listener's idle_timeout_ms */
+		if (up->tunnel)
+			px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
+		else if (up->head_done)
+			px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
+	}
+	if (ev & (PX_EV_READ | PX_EV_PEER | PX_EV_CONNECTED))
+		px_proxy_response(w, up); /* the response flows while the client takes it */
+	if (ev & PX_EV_CLOSED)
+		up_closed(w, up);
+}
+
+/* ---- TCP callbacks of upstream connections: they record, the run list acts ---- */
+
+static inline struct px_worker *up_px(struct tcp_conn *c)
+{
+	return &container_of(tcp_conn_stack(c), struct dp_worker, ts)->px;
+}
+
+static void up_on_connected(struct tcp_conn *c)
+{
+	px_post_upstream(up_px(c), tcp_conn_user(c), PX_EV_CONNECTED);
+}
+
+static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	struct px_upstream *up = tcp_conn_user(c);
+
+	if (up->rx == NULL) {
+		up->rx = m;
+	} else if (rte_pktmbuf_chain(up->rx, m) != 0) {
+		rte_pktmbuf_free(m);
+		up->broken = 1;
+	}
+	px_post_upstream(up_px(c), up, PX_EV_READ);
+}
+
+static void up_on_writable(struct tcp_conn *c)
+{
+	px_post_upstream(up_px(c), tcp_conn_user(c), PX_EV_WRITE);
+}
+
+static void up_on_peer_fin(struct tcp_conn *c)
+{
+	struct px_upstream *up = tcp_conn_user(c);
+
+	/* the response may end here (close-delimited body) or be cut short */
+	up->keep = 0;
+	up->fin = 1;
+	px_post_upstream(up_px(c), up, PX_EV_READ);
+}
+
+static void up_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
+{
+	struct px_upstream *up = tcp_conn_user(c);
+
+	up->conn = NULL; /* the TCB is gone once this returns */
+	up->reason = (uint8_t)reason;
+	px_post_upstream(up_px(c), up, PX_EV_CLOSED);
 }
 
 static const struct tcp_ops up_ops = {
@@ -455,7 +509,8 @@ static void close_idle(struct dp_worker *w, struct dp_ep_pw *pw)
 
 		idle_unlink(w, up);
 		px->cnt[PX_CNT_upstream_idle_closed]++;
-		tcp_close(up->conn);
+		if (up->conn != NULL)
+			tcp_close(up->conn);
 		up_free(w, up);
 	}
 }

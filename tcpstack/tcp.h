@@ -308,6 +308,13 @@ void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms);
  * one event share segments. Worker only. */
 int tcp_send(struct tcp_conn *c, struct rte_mbuf *m);
 
+/* Between tcp_batch_begin and tcp_batch_end, what tcp_send and tcp_recved queue is sent at
+ * tcp_batch_end, as from inside a callback of tcp_input: several sends to one connection
+ * share segments. For a user that acts on its connections outside the callbacks (the
+ * proxy's run list). Pairs nest. Worker only. */
+void tcp_batch_begin(struct tcp_stack *ts);
+void tcp_batch_end(struct tcp_stack *ts);
+
 /* Bytes tcp_send would still accept before reaching snd_buf (0: wait for on_writable). */
 uint32_t tcp_send_space(const struct tcp_conn *c);
 

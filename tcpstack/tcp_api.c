@@ -202,6 +202,17 @@ int tcp_send(struct tcp_conn *c, struct rte_mbuf *m)
 	return 0;
 }
 
+void tcp_batch_begin(struct tcp_stack *ts)
+{
+	ts->in_input++;
+}
+
+void tcp_batch_end(struct tcp_stack *ts)
+{
+	if (--ts->in_input == 0)
+		tcp_output_flush(ts);
+}
+
 void tcp_recved(struct tcp_conn *c, uint32_t n)
 {
 	uint32_t before, after;
