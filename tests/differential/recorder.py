@@ -22,6 +22,8 @@ or HTTP/1.0 without keep-alive closes after the answer. A message it cannot fram
 """
 
 import asyncio
+import base64
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import refparser  # noqa: E402
 
 BODY = b"ok\n"
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class Log:
@@ -139,9 +142,12 @@ class Conn:
                                   b"X-Rec: %d/%d/%d\r\n\r\n" % (self.srv.port, self.cid, idx))
                 return "tunnel"
             if r.is_ws_upgrade():
+                key = (r.first("sec-websocket-key") or "").encode()
+                accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
                 self.writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                                  b"Connection: Upgrade\r\nX-Rec: %d/%d/%d\r\n\r\n"
-                                  % (self.srv.port, self.cid, idx))
+                                  b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                                  b"X-Rec: %d/%d/%d\r\n\r\n"
+                                  % (accept, self.srv.port, self.cid, idx))
                 return "tunnel"
             close = not r.keep_alive()
             self.writer.write(answer(self.srv.port, self.cid, idx, r, close))

@@ -292,7 +292,7 @@ def _chunked(buf, pos, req):
         line, pos = r
         m = re.match(rb"[0-9A-Fa-f]*", line)
         size_s, ext = line[:m.end()], line[m.end():]
-        if not HEX.match(size_s):
+        if not size_s or not HEX.match(size_s.lstrip(b"0") or b"0"):
             raise HttpError("invalid chunk size")
         if ext and not _EXT.match(ext):
             raise HttpError("invalid chunk extension")

@@ -183,11 +183,20 @@ def parse_alog(line):
 
 
 def classes(r):
-    """The answers a client got, as status classes: '2xx 4xx', 'none', plus the tunnel."""
+    """The answers a client got, as status classes ('2xx 4xx', 'none'), up to the first
+    refusal (4xx/5xx: what follows it is connection policy, not the answer to the case), plus
+    how a tunnel went."""
     if r.get("error"):
         return "connect-error"
-    finals = [x["status"] for x in r["responses"] if x["status"] >= 200 or x["status"] == 101]
-    v = " ".join(f"{s // 100}xx" if s != 101 else "101" for s in finals) or "none"
+    out = []
+    for x in r["responses"]:
+        s = x["status"]
+        if s < 200 and s != 101:
+            continue
+        out.append(f"{s // 100}xx" if s != 101 else "101")
+        if s >= 400:
+            break
+    v = " ".join(out) or "none"
     if r.get("tunnel_echo") is not None:
         v += " tunnel-ok" if r["tunnel_echo"] else " tunnel-dead"
     return v
@@ -197,7 +206,41 @@ def detail(r):
     if r.get("error"):
         return r["error"]
     st = ",".join(str(x["status"]) for x in r["responses"]) or "-"
-    return f"{st} ({r['end']})"
+    t = ""
+    if r.get("tunnel_echo") is not None:
+        t = ", tunnel echoed" if r["tunnel_echo"] else ", tunnel dead"
+    return f"{st} ({r['end']}{t})"
+
+
+def is_tunnel(x, e):
+    return x["status"] == 101 or (e["method"] == "CONNECT" and 200 <= x["status"] < 300)
+
+
+def rec_of(x):
+    try:
+        port, conn, idx = (int(v) for v in x["x_rec"].split("/"))
+        return port, conn, idx
+    except (ValueError, AttributeError):
+        return None
+
+
+def sluice_view(r):
+    """sluice's own view of what it forwarded: the access-log lines of the client connection
+    naming an endpoint, plus a tunnel its answers show that the log lacks."""
+    alog = [a for a in (parse_alog(x) for x in r["access"]) if a]
+    fwd = [a for a in alog if a["svc"] != "-" and not a["svc"].endswith("/-")]
+    reqs = {(e["conn"], e["idx"]): e for e in r["events"] if e["ev"] == "req"}
+    unlogged = []
+    for x in r["responses"]:
+        k = rec_of(x)
+        e = reqs.get(k[1:]) if k and k[0] == PORTS["sluice"] else None
+        if e is not None and is_tunnel(x, e) and not any(
+                a["method"] == e["method"][:15] and unescape(a["target"]) == e["target"][:128]
+                for a in fwd):
+            unlogged.append({"method": e["method"], "target": e["target"], "host": "-",
+                             "svc": "rec/rec", "end": "unlogged", "bytes_in": "0",
+                             "status": str(x["status"])})
+    return alog, fwd + unlogged, unlogged
 
 
 def framing_check(case, r, client_addr):
@@ -208,10 +251,16 @@ def framing_check(case, r, client_addr):
     ev = r["events"]
     reqs = [e for e in ev if e["ev"] == "req"]
     errs = [e for e in ev if e["ev"] == "error"]
-    alog = [a for a in (parse_alog(x) for x in r["access"]) if a]
-    fwd = [a for a in alog if a["svc"] != "-" and not a["svc"].endswith("/-")]
-    if len(reqs) != len(fwd):
-        fails.append(f"backend framed {len(reqs)} request(s) ({', '.join(e['method'] + ' ' + e['target'][:40] for e in reqs) or '-'}), "
+    err_conns = {e["conn"] for e in errs}
+    # a connection the backend saw close inside a request: sluice forwarded the start of a
+    # request and gave up on it (client gone, body refused); it counts as a forwarded request
+    partial = [e for e in ev if e["ev"] == "close" and e["unframed"] > 0 and
+               e["conn"] not in err_conns]
+    alog, fwd, _ = sluice_view(r)
+    if len(reqs) + len(partial) != len(fwd):
+        framed = ", ".join(e["method"] + " " + e["target"][:40] for e in reqs) or "-"
+        more = f" and {len(partial)} cut short" if partial else ""
+        fails.append(f"backend framed {len(reqs)} request(s) ({framed}){more}, "
                      f"sluice forwarded {len(fwd)}")
     for e in reqs:
         xff = ", ".join(e["xff"])
@@ -235,12 +284,16 @@ def framing_check(case, r, client_addr):
                 fails.append(f"host: sluice routed on {h!r}, backend got {e['host']!r}")
     # body lengths: what sluice read for each request minus its head, against the body the
     # backend framed (sluice forwards bodies as framed, chunked stays chunked)
-    if reqs and len(reqs) == len(fwd) and alog and all(a["end"] == "done" for a in alog):
+    if reqs and not partial and len(reqs) == len(fwd) and alog and \
+            all(a["end"] == "done" for a in alog):
         payload = case.payload()
         start = 0
         by_line = []
         for a in alog:
-            he = payload.find(b"\r\n\r\n", start)
+            p = start
+            while payload[p:p + 2] == b"\r\n":
+                p += 2  # empty lines before a request line count as its head
+            he = payload.find(b"\r\n\r\n", p)
             n = int(a["bytes_in"])
             by_line.append((a, n - (he + 4 - start) if he >= 0 else None))
             start += n
@@ -252,18 +305,16 @@ def framing_check(case, r, client_addr):
     # every answer that came from the backend must belong to a request of this case
     mine = {(e["conn"], e["idx"]): e for e in reqs}
     for x in r["responses"]:
-        rec = x.get("x_rec")
-        if not rec:
+        if not x.get("x_rec"):
             continue
-        try:
-            port, conn, idx = (int(v) for v in rec.split("/"))
-        except ValueError:
-            fails.append(f"unreadable X-Rec {rec!r}")
+        k = rec_of(x)
+        if k is None:
+            fails.append(f"unreadable X-Rec {x['x_rec']!r}")
             continue
-        e = mine.get((conn, idx))
-        if port != PORTS["sluice"] or e is None:
-            fails.append(f"response {x['status']} X-Rec {rec} answers a request of another case "
-                         f"(response desync)")
+        e = mine.get(k[1:])
+        if k[0] != PORTS["sluice"] or e is None:
+            fails.append(f"response {x['status']} X-Rec {x['x_rec']} answers a request of "
+                         f"another case (response desync)")
         elif x.get("x_rec_target") is not None and x["x_rec_target"] != e["target"][:2000]:
             fails.append(f"response for {x['x_rec_target'][:40]} but request was "
                          f"{e['target'][:40]}")
@@ -281,12 +332,19 @@ def notes(case, res):
         if b"HTTP/1.0" in case.payload()[:200] and any(
                 100 <= x["status"] < 200 and x["status"] != 101 for x in s["responses"]):
             out.append("sluice sent a 1xx to an HTTP/1.0 client")
+        if sluice_view(s)[2]:
+            out.append("no access-log line for the tunnelled request while the case ran")
+        p100 = [p for p in PEERS if p in res and any(
+            x["status"] == 100 for x in res[p][case.id].get("responses", []))]
+        if case.wait_100 and p100 and not any(x["status"] == 100 for x in s["responses"]):
+            out.append(f"no 100 Continue from sluice ({' and '.join(p100)} sent one)")
         # hop-by-hop fields the client's Connection named that reached the backend
         named = set()
         for m in re.finditer(rb"(?im)^connection:([^\r\n]*)", case.payload()):
             named |= {t.strip().lower().decode("latin1") for t in m.group(1).split(b",")}
+        # framing fields are checked above; sluice adds X-Forwarded-For, -Proto and Via itself
         named -= {"", "close", "keep-alive", "upgrade", "content-length", "transfer-encoding",
-                  "host"}
+                  "host", "x-forwarded-for", "x-forwarded-proto", "via"}
         for e in s["events"]:
             if e["ev"] == "req":
                 leaked = sorted({k.lower() for k, _ in e["headers"]} & named)
