@@ -171,8 +171,8 @@ def read_from(p, off):
         return f.read()
 
 
-def settle(paths):
-    """Wait until none of paths grew for SETTLE_S (at most SETTLE_MAX_S)."""
+def settle(paths, ready=None):
+    """Wait until ready() holds and none of paths grew for SETTLE_S (at most SETTLE_MAX_S)."""
     sizes = [file_size(p) for p in paths]
     stable_since = time.monotonic()
     deadline = stable_since + SETTLE_MAX_S
@@ -182,7 +182,7 @@ def settle(paths):
         if now_sizes != sizes:
             sizes = now_sizes
             stable_since = time.monotonic()
-        elif time.monotonic() - stable_since >= SETTLE_S:
+        elif time.monotonic() - stable_since >= SETTLE_S and (ready is None or ready()):
             break
 
 
@@ -195,13 +195,24 @@ def run_proxy(px, cases, results):
         ev_off = file_size(events)
         al_off = file_size(alog) if alog else 0
         r = Client((px["addr"], px["port"]), c).run()
-        settle(paths)
+        mine = f" {px.get('client_addr')}:{r['sport']} "
+
+        def access():
+            return [ln for ln in read_from(alog, al_off).decode("latin1").splitlines()
+                    if mine in ln]
+
+        def ready():
+            # sluice logs every request of a connection that sent bytes, at the latest when
+            # the connection ends: at least one line, and one for each answer from the backend
+            # (control writes the log every 10 ms tick, later on a busy machine)
+            backend = len([x for x in r.get("responses", []) if x.get("x_rec")])
+            return len(access()) >= max(1, backend)
+
+        settle(paths, ready if alog and r["sport"] else None)
         r["events"] = [json.loads(line) for line in
                        read_from(events, ev_off).decode().splitlines() if line]
         if alog:
-            lines = read_from(alog, al_off).decode("latin1").splitlines()
-            mine = f" {px['client_addr']}:{r['sport']} "
-            r["access"] = [ln for ln in lines if mine in ln]
+            r["access"] = access()
         out[c.id] = r
     results[px["name"]] = out
 
