@@ -378,9 +378,10 @@ def notes(case, res):
         named = set()
         for m in re.finditer(rb"(?im)^connection:([^\r\n]*)", case.payload()):
             named |= {t.strip().lower().decode("latin1") for t in m.group(1).split(b",")}
-        # framing fields are checked above; sluice adds X-Forwarded-For, -Proto and Via itself
+        # fields sluice frames or routes by are kept on purpose (checked above); sluice adds
+        # X-Forwarded-For, X-Forwarded-Proto and Via itself
         named -= {"", "close", "keep-alive", "upgrade", "content-length", "transfer-encoding",
-                  "host", "x-forwarded-for", "x-forwarded-proto", "via"}
+                  "host", "expect", "x-forwarded-for", "x-forwarded-proto", "via"}
         for e in s["events"]:
             if e["ev"] == "req":
                 leaked = sorted({k.lower() for k, _ in e["headers"]} & named)
