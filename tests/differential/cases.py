@@ -63,7 +63,6 @@ class Case:
 
 def _reqline(out):
     f = "reqline"
-    G = [f"Host: {HOST}"]
 
     def raw(name, line, expect=1, smoke=False, extra=b""):
         out.append(Case(f, name, line + b"\r\nHost: diff.test\r\n\r\n" + extra, expect, smoke))

@@ -433,7 +433,8 @@ def write_report(path, rows, info):
           "before the client gave up after 1 s of silence or the connection closed); the "
           "statuses and how the connection ended follow in parentheses.", ""]
     if diffs:
-        L += ["| case | sluice | nginx | haproxy | known reason |", "| --- | --- | --- | --- | --- |"]
+        L += ["| case | sluice | nginx | haproxy | known reason |",
+              "| --- | --- | --- | --- | --- |"]
         for r in diffs:
             L.append(f"| `{r['case'].id}` | {md(r['d']['sluice'])} | {md(r['d'].get('nginx'))} "
                      f"| {md(r['d'].get('haproxy'))} | {md(KNOWN.get(r['case'].id, ''))} |")
@@ -441,7 +442,8 @@ def write_report(path, rows, info):
         L.append("None.")
     L += ["", "## Every case", "",
           "`reqs`: requests the backend framed behind sluice / nginx / HAProxy.", "",
-          "| case | sluice | nginx | haproxy | reqs | notes |", "| --- | --- | --- | --- | --- | --- |"]
+          "| case | sluice | nginx | haproxy | reqs | notes |",
+          "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         n = "/".join(str(r["n"].get(p, "-")) for p in ("sluice", "nginx", "haproxy"))
         flag = " **FAIL**" if r["fails"] else (" *differs*" if r["differs"] else "")
