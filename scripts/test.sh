@@ -253,6 +253,34 @@ else
 	fi
 fi
 
+# ---- differential ----
+# The smoke subset of tests/differential (58 cases, about a minute): the same requests to
+# sluice, an nginx and an HAProxy reverse proxy in front of one recording backend; a case fails
+# when what the backend framed differs from sluice's own view. The whole suite (426 cases) is
+# the long run `sudo ./tests/differential/run.sh --all` (docs/ROBUSTNESS.md).
+# SLUICE_TEST_SKIP_DIFFERENTIAL=1 skips it (reported).
+step "differential smoke (tests/differential: sluice, nginx, haproxy, one recording backend)"
+if [ "${SLUICE_TEST_SKIP_DIFFERENTIAL:-0}" = 1 ]; then
+	echo "differential: skipped (SLUICE_TEST_SKIP_DIFFERENTIAL=1)"
+	record "differential (skipped)" 0 0 1
+elif [ $app_ok -eq 0 ]; then
+	echo "differential: not run, sluice or sluicectl did not build"
+	record "differential" 0 1
+else
+	xml=$RESULTS/differential.xml
+	rm -f "$xml"
+	timeout 600 ./tests/differential/run.sh --smoke --junit "$xml" \
+		--report "$RESULTS/differential-report.md"
+	rc=$?
+	if [ -s "$xml" ] && read -r p fl sk < <(junit_counts "$xml"); then
+		[ $rc -ne 0 ] && [ "$fl" -eq 0 ] && fl=1
+		record "differential" "$p" "$fl" "$sk"
+	else
+		echo "differential: no report (exit $rc)"
+		record "differential" 0 1
+	fi
+fi
+
 # ---- bench smoke ----
 # Each benchmark once, short (the real runs are minutes long: docs/BENCHMARKS.md): the script
 # must finish with status 0 and every row of its tables must show 0 errors and some traffic.
