@@ -314,7 +314,8 @@ elif [ $app_ok -eq 0 ]; then
 	record "bench smoke" 0 1
 else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
-		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2"; do
+		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2" \
+		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose

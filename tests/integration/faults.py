@@ -10,6 +10,12 @@
       A stalled connection is held (never closed by the server) until the peer ends it; each
       such end prints one line "closed PATH", so a test can tell the proxy gave up on it.
 
+  faults.py slow-heads HOST PORT CONNS INTERVAL_S LIMIT_S
+      Slowloris by hand: CONNS connections each send the start of a request head, then one
+      more header line every INTERVAL_S, never the blank line, until the server answers or
+      closes (or LIMIT_S passes). Prints {"results": [[status or null, seconds from the
+      first byte to the answer or close], ...]} as JSON.
+
   faults.py churn HOST PORT CONNS PER_CONN HOSTHDR
       CONNS concurrent keep-alive client connections, PER_CONN GETs each (a bounded load, not
       a timed one); prints {"statuses": {status: count}, "errors": [...]} as JSON.
@@ -92,12 +98,51 @@ async def _churn(host, port, conns, per_conn, hosthdr):
     return {"statuses": statuses, "errors": errors[:20], "n_errors": len(errors)}
 
 
+async def _slow_head(host, port, interval, limit, out):
+    t0 = None
+    status = None
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        w.write(b"GET /slow-head HTTP/1.1\r\nHost: lab\r\n")
+        await w.drain()
+        read = asyncio.ensure_future(r.read(4096))
+        n = 0
+        while loop.time() - t0 < limit:
+            done, _ = await asyncio.wait([read], timeout=interval)
+            if done:
+                data = read.result()
+                if data.startswith(b"HTTP/1."):
+                    status = int(data.split(b" ", 2)[1])
+                break
+            n += 1
+            w.write(b"X-Slow-%d: %d\r\n" % (n, n))
+            await w.drain()
+        else:
+            read.cancel()
+        out.append([status, round(loop.time() - t0, 3)])
+        w.close()
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        out.append([None, repr(e)])
+
+
+async def _slow_heads(host, port, conns, interval, limit):
+    out = []
+    await asyncio.gather(*(_slow_head(host, port, interval, limit, out) for _ in range(conns)))
+    return {"results": out}
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "server":
         server(args[0], int(args[1]))
     elif cmd == "churn":
         res = asyncio.run(_churn(args[0], int(args[1]), int(args[2]), int(args[3]), args[4]))
+        print(json.dumps(res), flush=True)
+    elif cmd == "slow-heads":
+        res = asyncio.run(_slow_heads(args[0], int(args[1]), int(args[2]), float(args[3]),
+                                      float(args[4])))
         print(json.dumps(res), flush=True)
     else:
         raise SystemExit(f"unknown command {cmd}")

@@ -5,8 +5,14 @@
   closed IFACE HOST PORT          SYN to a port nobody listens on
   rst IFACE HOST PORT             RSTs against a live kernel connection (RFC 5961)
   flood IFACE HOST PORT N RATE    N SYNs at RATE/s from fresh source ports
+  spoof IFACE HOST PORT N RATE DSTMAC SEED
+                                  N SYNs at RATE/s, each from a random source address of
+                                  198.18.1.0-198.19.255.255 (the lab's 198.18.0.0/15 outside
+                                  its own /24, which stays the lab's), sent as raw frames to
+                                  DSTMAC; SYN-ACKs are not waited for
 """
 
+import ipaddress
 import json
 import random
 import socket
@@ -99,6 +105,27 @@ def flood(iface, host, port, n, rate):
     return {"sent": n, "synacks": len(synacks), "seconds": elapsed}
 
 
+LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+def spoof(iface, host, port, n, rate, dstmac, seed):
+    conf.iface = iface
+    rng = random.Random(seed)
+    lo = int(ipaddress.ip_address("198.18.1.0"))
+    hi = int(ipaddress.ip_address("198.19.255.254"))
+    pkts, sources = [], set()
+    for _ in range(n):
+        src = ipaddress.ip_address(rng.randint(lo, hi))
+        assert src in LAB_RANGE  # never a source outside the lab's range
+        sources.add(src)
+        pkts.append(Ether(dst=dstmac) / IP(src=str(src), dst=host)
+                    / TCP(sport=rng.randint(1024, 65535), dport=port, flags="S",
+                          seq=rng.randint(0, 2**32 - 1), options=[("MSS", 1460)]))
+    t0 = time.monotonic()
+    sendp(pkts, iface=iface, inter=1.0 / rate)
+    return {"sent": n, "sources": len(sources), "seconds": time.monotonic() - t0}
+
+
 def main():
     cmd, iface, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     if cmd == "closed":
@@ -107,6 +134,9 @@ def main():
         res = rst(iface, host, port)
     elif cmd == "flood":
         res = flood(iface, host, port, int(sys.argv[5]), float(sys.argv[6]))
+    elif cmd == "spoof":
+        res = spoof(iface, host, port, int(sys.argv[5]), float(sys.argv[6]), sys.argv[7],
+                    int(sys.argv[8]))
     else:
         raise SystemExit(f"unknown command {cmd}")
     print(json.dumps(res))
