@@ -161,8 +161,108 @@ def http_seeds():
     write('http_chunk_fuzz', 'close', bytes([3, 2, 1]) + b'anything at all')
 
 
+# ---- tcp_fuzz records (tests/fuzz/tcp_fuzz.c) ----
+FIN, SYN, RST, PSH, ACK, URG = 1, 2, 4, 8, 16, 32
+
+
+def seg(flags, peer=0, port=0, sel=0, bad=False, opts=True, dseq=0, dack=0, win=65535,
+        plen=0, raw=b'', ts=0, ipf=1):
+    r1 = peer | port << 2 | sel << 4 | (0x40 if bad else 0) | (0x80 if opts else 0)
+    return (bytes([1, flags, r1]) + struct.pack('>hhH', dseq, dack, win) +
+            bytes([plen // 4, len(raw), ts, ipf]) + raw)
+
+
+def tick(arg):
+    return bytes([2 | arg << 3])
+
+
+def user(idx, action, arg=0):
+    return bytes([3 | arg << 3, idx | action << 4])
+
+
+def connect(peer=0, lport=0):
+    return bytes([4 | (lport << 2 | peer) << 3])
+
+
+def cksum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('>%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def eth(payload, ethertype=0x0800, dst=b'\x02\0\0\0\0\x0a'):
+    return dst + b'\x02\0\0\0\0\x02' + struct.pack('>H', ethertype) + payload
+
+
+def ipv4(payload, proto=6, src=bytes([198, 18, 0, 2]), dst=bytes([198, 18, 0, 10])):
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 7, 0x4000, 64, proto, 0,
+                    src, dst)
+    h = h[:10] + struct.pack('>H', cksum(h)) + h[12:]
+    return h + payload
+
+
+def raw(frame, fix=True, nsegs=1, hw=False):
+    arg = (1 if fix else 0) | (nsegs - 1) << 1 | (8 if hw else 0)
+    return bytes([arg << 3]) + struct.pack('>H', len(frame)) + frame
+
+
+def tcp_frames():
+    hs = seg(SYN) + seg(ACK, dack=0)
+    arp_req = eth(struct.pack('>HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 1, b'\x02\0\0\0\0\x02',
+                              bytes([198, 18, 0, 2]), b'\0' * 6, bytes([198, 18, 0, 10])),
+                  0x0806, b'\xff' * 6)
+    icmp = b'\x08\0\0\0\x12\x34\0\x01' + b'ping' * 8
+    icmp = icmp[:2] + struct.pack('>H', cksum(icmp)) + icmp[4:]
+    tcp_syn = struct.pack('>HHIIBBHHH', 40000, 80, 1, 0, 0x60, SYN, 65535, 0, 0) + \
+        b'\x02\x04\x05\xb4'
+    seeds = {
+        'syn': seg(SYN),
+        'syn-noopts': seg(SYN, opts=False, win=1024),
+        'syn-data': seg(SYN, plen=64),
+        'syn-fin': seg(SYN | FIN),
+        'handshake-data-close': hs + seg(ACK | PSH, plen=100) + tick(2) +
+        seg(ACK | FIN) + user(0, 3) + tick(10) + seg(ACK, dack=0) + tick(20),
+        'handshake-user-send': hs + user(0, 0, 10) + seg(ACK, dack=0) + user(0, 1, 31) +
+        seg(ACK, dack=0, win=0) + tick(15) + seg(ACK, dack=0) + user(0, 3),
+        'rst-in-window': hs + seg(RST | ACK, dack=0),
+        'rst-out-of-window': hs + seg(RST, dseq=30000) + seg(RST, dseq=1),
+        'syn-in-established': hs + seg(SYN, dseq=5),
+        'options': seg(SYN, raw=b'\x05\x0a\0\0\0\x01\0\0\0\x02\x03\x03\x0f') +
+        seg(ACK, raw=b'\x05\x0a\0\0\x03\xe8\0\0\x07\xd0') +
+        seg(ACK, raw=b'\x02\x00') + seg(ACK, raw=b'\x08\x0a\x01'),
+        'ooo': hs + seg(ACK, dseq=400, plen=100) + seg(ACK, dseq=200, plen=100) +
+        seg(ACK, plen=200) + tick(3),
+        'hold-window': hs + user(0, 5) + b''.join(seg(ACK | PSH, plen=1020) for _ in range(9)) +
+        user(0, 7) + user(0, 6) + tick(5),
+        'active-open': connect(1, 2) + seg(SYN | ACK, peer=1, port=2, sel=1, dack=0) +
+        user(0, 0, 3) + seg(ACK, peer=1, port=2, sel=1, dack=0) +
+        seg(ACK | FIN, peer=1, port=2, sel=1, dack=0) + user(0, 2) + tick(8),
+        'active-refused': connect(0, 0) + seg(RST | ACK, sel=1, dack=0) + connect(2, 1) +
+        tick(25),
+        'syn-flood': b''.join(seg(SYN, peer=i % 4, port=i // 4 % 4, ts=i) for i in range(12)) +
+        seg(ACK, dack=0),
+        'closed-port': seg(SYN, sel=2) + seg(ACK, sel=2, dack=5),
+        'bad-cksum': seg(SYN, bad=True) + seg(SYN, ipf=0x20, bad=True),
+        'fragment': seg(SYN, ipf=2, plen=40),
+        'chained': seg(SYN, ipf=0x19) + seg(ACK, ipf=0x18, plen=300),
+        'raw-frames': raw(arp_req) + raw(eth(ipv4(icmp, proto=1))) +
+        raw(eth(ipv4(tcp_syn)), nsegs=2) + raw(eth(ipv4(tcp_syn)), fix=False, hw=True) +
+        raw(eth(b'\x46' + b'\0' * 40)),
+        'time-wait-reuse': hs + user(0, 3) + seg(ACK, dack=0) + seg(ACK | FIN, dack=0) +
+        seg(SYN, ts=9) + tick(12),
+        'keepalive': bytes([4]) + hs + tick(20) + tick(20),
+    }
+    for name, body in seeds.items():
+        first = b'' if body[:1] == bytes([4]) and name == 'keepalive' else b'\0'
+        write('tcp_fuzz', name, first + body)
+
+
 def main():
     http_seeds()
+    tcp_frames()
     return 0
 
 
