@@ -260,9 +260,47 @@ def tcp_frames():
         write('tcp_fuzz', name, first + body)
 
 
+# ---- cfg_fuzz: the shipped configurations, the unit-test fixtures, and YAML oddities ----
+CFG_ODD = {
+    'empty': b'',
+    'null': b'~\n',
+    'scalar-top': b'just a string\n',
+    'two-docs': b'dataplane: {workers: 1}\n---\ncontrol: {}\n',
+    'anchors': b'services:\n  a: &s\n    endpoints: [{name: e, address: 198.18.0.2:80}]\n'
+    b'  b: *s\nlisteners:\n  - {name: l, port: 80, routes: [{service: a}]}\n',
+    'merge-key': b'x: &x {workers: 2}\ndataplane:\n  <<: *x\n',
+    'tabs': b'dataplane:\n\tworkers: 1\n',
+    'bad-utf8': b'dataplane:\n  ports:\n    - {name: "\xff\xfe", device: a, address: 1.2.3.4/8}\n',
+    'control-char': b'control:\n  socket: "/run/\x01x"\n',
+    'huge-int': b'dataplane:\n  workers: 99999999999999999999999999\n',
+    'negative': b'dataplane:\n  mbufs: -1\n',
+    'dup-key': b'dataplane:\n  workers: 1\n  workers: 2\n',
+    'unknown-key': b'dataplane:\n  wrokers: 1\n',
+    'newline-key': b'dataplane:\n  "a\\nb": 1\n',
+    'flow-unclosed': b'dataplane: {workers: 1\n',
+    'deep': b'a: ' + b'[' * 200 + b']' * 200 + b'\n',
+    'tag': b'dataplane:\n  workers: !!str 1\n',
+    'bool-forms': b'control:\n  metrics: yes\n',
+}
+
+
+def cfg_seeds():
+    for d in ('configs', 'tests/unit/cfg/valid', 'tests/unit/cfg/invalid'):
+        base = os.path.join(ROOT, d)
+        for name in sorted(os.listdir(base)):
+            if name.endswith('.yaml'):
+                with open(os.path.join(base, name), 'rb') as f:
+                    data = f.read()
+                tag = d.split('/')[-1]
+                write('cfg_fuzz', '%s-%s' % (tag, name[:-5]), data)
+    for name, data in CFG_ODD.items():
+        write('cfg_fuzz', 'odd-' + name, data)
+
+
 def main():
     http_seeds()
     tcp_frames()
+    cfg_seeds()
     return 0
 
 
