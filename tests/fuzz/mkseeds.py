@@ -297,10 +297,40 @@ def cfg_seeds():
         write('cfg_fuzz', 'odd-' + name, data)
 
 
+# ---- ctl_fuzz: one control-socket line each, against configs/proxy-example.yaml ----
+CTL = [
+    b'help', b'prompt', b'quit', b'show info', b'show info json', b'show info typed',
+    b'show ports', b'show ports json', b'show tcp', b'show tcp json', b'show proxy',
+    b'show proxy json', b'show stat', b'show stat json', b'show servers state',
+    b'show servers state api', b'show servers state nope', b'show config', b'show pools',
+    b'show pools json', b'shutdown 2500', b'shutdown abc',
+    b'set server api/a1 weight 5', b'set server api/a1 weight 300',
+    b'set server api/a1 state drain', b'set server api/a1 state maint',
+    b'set server api/198.18.0.22:8080 state ready', b'set server nope/x weight 1',
+    b'disable server api/a1', b'enable server api/a1',
+    b'add server api/n1 198.18.0.23:8080 weight 3; show servers state api',
+    b'add server api/n1 198.18.0.23:8080; del server api/n1',
+    b'add server api/n1 198.18.0.23:8080; enable server api/n1; del server api/n1',
+    b'del server api/a1', b'disable server api/a1; del server api/a1; show stat',
+    b'reload', b'reload configs/example.yaml', b'reload configs/lab.yaml',
+    b'reload tests/unit/cfg/invalid/px_pool_timeouts.yaml', b'reload nonexistent.yaml',
+    b'show info;show stat;show proxy json', b'prompt; show info', b';;;',
+    b'show\tinfo', b'show  info  ', b'SHOW INFO', b'show info \x01\x7f\xff',
+    b'set server api/a1 weight 5; reload; show servers state',
+    b'show servers state ' + b'x' * 200,
+]
+
+
+def ctl_seeds():
+    for i, line in enumerate(CTL):
+        write('ctl_fuzz', 'l%02d' % i, line)
+
+
 def main():
     http_seeds()
     tcp_frames()
     cfg_seeds()
+    ctl_seeds()
     return 0
 
 
