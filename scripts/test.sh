@@ -203,8 +203,12 @@ else
 		echo "fuzz: build FAILED (log: $RESULTS/fuzz-build.log)"
 		record "fuzz build" 0 1
 	else
-		mapfile -t fuzzers < <(find build-fuzz/tests/fuzz -maxdepth 1 -type f -executable \
-			2>/dev/null | sort)
+		# The targets meson.build defines (a stale binary of a removed target is not run).
+		mapfile -t fuzzers < <(meson introspect build-fuzz --targets 2>/dev/null |
+			$PY -c 'import json, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"].endswith("_fuzz"):
+        print(t["filename"][0])' | sort)
 		[ ${#fuzzers[@]} -eq 0 ] && echo "fuzz: no targets built yet"
 		fp=0 ff=0
 		mkdir -p "$RESULTS/fuzz"
@@ -214,7 +218,16 @@ else
 			mkdir -p "$corpus"
 			seeds=()
 			[ -d "tests/fuzz/seeds/$name" ] && seeds=("tests/fuzz/seeds/$name")
-			if timeout $((FUZZ_SECONDS + 60)) "$fz" -max_total_time="$FUZZ_SECONDS" \
+			# Every target carries ASan and UBSan (tests/fuzz/meson.build's fuzz_args).
+			syms=$(nm "$fz" 2>/dev/null | grep -c -E ' (__asan_init|__ubsan_handle_[a-z_]*abort)$')
+			if [ "${syms:-0}" -lt 2 ]; then
+				echo "fuzz $name: FAILED (not built with -fsanitize=address,undefined)"
+				ff=$((ff + 1))
+				continue
+			fi
+			# UBSan findings abort (-fno-sanitize-recover); print where they happened.
+			if UBSAN_OPTIONS=print_stacktrace=1 timeout $((FUZZ_SECONDS + 60)) \
+				"$fz" -max_total_time="$FUZZ_SECONDS" \
 				-rss_limit_mb=2048 -artifact_prefix="$RESULTS/fuzz/$name-" \
 				"$corpus" "${seeds[@]}" >"$RESULTS/fuzz/$name.log" 2>&1; then
 				echo "fuzz $name: ok ($(grep -o 'Done [0-9]* runs' "$RESULTS/fuzz/$name.log" | tail -n 1))"
