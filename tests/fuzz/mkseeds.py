@@ -253,11 +253,11 @@ def tcp_frames():
         raw(eth(b'\x46' + b'\0' * 40)),
         'time-wait-reuse': hs + user(0, 3) + seg(ACK, dack=0) + seg(ACK | FIN, dack=0) +
         seg(SYN, ts=9) + tick(12),
-        'keepalive': bytes([4]) + hs + tick(20) + tick(20),
+        'keepalive': hs + tick(20) + tick(20),
     }
+    config = {'keepalive': 4}  # byte 0: configuration flags (tcp_fuzz.c)
     for name, body in seeds.items():
-        first = b'' if body[:1] == bytes([4]) and name == 'keepalive' else b'\0'
-        write('tcp_fuzz', name, first + body)
+        write('tcp_fuzz', name, bytes([config.get(name, 0)]) + body)
 
 
 # ---- cfg_fuzz: the shipped configurations, the unit-test fixtures, and YAML oddities ----
