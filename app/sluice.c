@@ -98,6 +98,8 @@ static void remove_runtime_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* Start everything, serve until a shutdown, stop everything. Each acquisition has its label
+ * below, in reverse order: a failure jumps to the one that undoes what is held so far. */
 static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 {
 	struct dp dp;
@@ -108,10 +110,10 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	uint64_t stopping_ms = 0; /* CLOCK_MONOTONIC ms when the shutdown began */
 	uint32_t left = 0;
 	struct dp_snapshot *snap;
-	volatile bool quit = false;
+	bool quit = false; /* set by "shutdown", on this thread (ctl_server_poll) */
 	char err[512], runtime_dir[PATH_MAX];
-	int eal_argc, rc;
-	char **eal_argv;
+	char **eal_argv, **argv_copy;
+	int eal_argc, rc, status = EXIT_SYSTEM;
 
 	if (conf->dataplane.n_ports == 0) {
 		fprintf(stderr, "%s: dataplane.ports: at least one port is needed to run\n",
@@ -124,13 +126,14 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	}
 	if (dp_preflight(conf, eal_argc, eal_argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
-		dp_eal_args_free(eal_argc, eal_argv);
-		return EXIT_SYSTEM;
+		goto out_args;
 	}
 	/* EAL permutes and keeps pointers into argv: hand it a copy we never free early. */
-	char **argv_copy = calloc(eal_argc + 1, sizeof(char *));
-	if (argv_copy == NULL)
-		return EXIT_SYSTEM;
+	argv_copy = calloc(eal_argc + 1, sizeof(char *));
+	if (argv_copy == NULL) {
+		fprintf(stderr, "sluice: out of memory\n");
+		goto out_args;
+	}
 	memcpy(argv_copy, eal_argv, eal_argc * sizeof(char *));
 	if (rte_eal_init(eal_argc, argv_copy) < 0) {
 		fprintf(stderr, "sluice: DPDK EAL initialisation failed: %s (EAL arguments:",
@@ -138,9 +141,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		for (int i = 1; i < eal_argc; i++)
 			fprintf(stderr, " %s", eal_argv[i]);
 		fprintf(stderr, ")\n");
-		free(argv_copy);
-		dp_eal_args_free(eal_argc, eal_argv);
-		return EXIT_SYSTEM;
+		goto out_copy;
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	if (met_log_init(conf->control.log_level) < 0)
@@ -148,9 +149,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	rc = dp_init(&dp, conf, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return EXIT_SYSTEM;
+		goto out_eal;
 	}
 	/* From here on log to stderr, as the contract says (EAL's default is stdout and syslog).
 	 * Not earlier: a refusal at start stays one line on stderr, EAL's noise on stdout. */
@@ -158,10 +157,7 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	snap = dp_snapshot_new(&dp, conf, NULL, 1);
 	if (snap == NULL) {
 		fprintf(stderr, "sluice: out of memory\n");
-		dp_stop(&dp);
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return EXIT_SYSTEM;
+		goto out_dp;
 	}
 	dp_publish(&dp, snap);
 
@@ -173,32 +169,20 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 	srv = ctl_server_open(conf->control.socket, &env, err, sizeof(err));
 	if (srv == NULL) {
 		fprintf(stderr, "sluice: control socket %s: %s\n", conf->control.socket, err);
-		dp_stop(&dp);
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return EXIT_SYSTEM;
+		goto out_snap;
 	}
 	if (conf->control.metrics != NULL && conf->control.metrics[0] != '\0') {
 		met = met_prom_open(conf->control.metrics, &env, err, sizeof(err));
 		if (met == NULL) {
 			fprintf(stderr, "sluice: control.metrics %s: %s\n", conf->control.metrics,
 				err);
-			ctl_server_close(srv);
-			dp_stop(&dp);
-			rte_eal_cleanup();
-			remove_runtime_dir(runtime_dir);
-			return EXIT_SYSTEM;
+			goto out_srv;
 		}
 	}
 	alog = met_alog_open(&dp, conf->control.access_log, err, sizeof(err));
 	if (alog == NULL) {
 		fprintf(stderr, "sluice: control.access_log: %s\n", err);
-		met_prom_close(met);
-		ctl_server_close(srv);
-		dp_stop(&dp);
-		rte_eal_cleanup();
-		remove_runtime_dir(runtime_dir);
-		return EXIT_SYSTEM;
+		goto out_met;
 	}
 	env.alog = alog;
 	/* Not fatal: telemetry may be off (--no-telemetry) and sluice works without it. */
@@ -242,22 +226,34 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		}
 		ctl_tick(&env);
 	}
+	if (rc == 0)
+		status = 0;
 	met_alog_poll(alog);
 	met_alog_close(alog);
-	met_prom_close(met);
-	ctl_server_close(srv);
 	met_telemetry_detach();
-	dp_stop(&dp);
+out_met:
+	met_prom_close(met);
+out_srv:
+	ctl_server_close(srv);
+out_snap:
+	dp_stop(&dp); /* workers first: nothing reads the snapshot after this */
 	snap = dp_publish(&dp, NULL);
-	if (snap->conf != conf)
+	if (snap != NULL && snap->conf != conf)
 		cfg_free((struct dp_conf *)snap->conf);
 	dp_snapshot_free(snap);
 	dp_objs_free(&dp);
+	goto out_eal;
+out_dp:
+	dp_stop(&dp);
+	dp_objs_free(&dp); /* what a failed dp_snapshot_new created */
+out_eal:
 	rte_eal_cleanup();
 	remove_runtime_dir(runtime_dir);
+out_copy:
 	free(argv_copy);
+out_args:
 	dp_eal_args_free(eal_argc, eal_argv);
-	return rc == 0 ? 0 : EXIT_SYSTEM;
+	return status;
 }
 
 int main(int argc, char **argv)

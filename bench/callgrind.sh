@@ -9,7 +9,9 @@
 # runs DURATION_S, the counters are dumped (callgrind_control -d) and divided by wrk's request
 # count. User space only, every thread, idle polls included. Also prints the inclusive cost per
 # request of the HTTP functions the head path calls. SLUICE_BUILD_DIR picks the build (default
-# build/); BENCH_LOG_DIR keeps the callgrind dump and the wrk output.
+# build/); BENCH_LOG_DIR keeps the callgrind dump and the wrk output. IDLE_SLEEP_US (default 0)
+# sets dataplane.idle_sleep_us: 500 keeps idle polls rare, so that the whole-process count is
+# repeatable and may be compared between builds (idle polls vary with timing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,7 +67,7 @@ else
 fi
 
 cat >"$WORK/sluice.yaml" <<EOF
-$(sluice_dataplane 16384 4096)
+$(sluice_dataplane 16384 4096 | sed "s/idle_sleep_us: 0/idle_sleep_us: ${IDLE_SLEEP_US:-0}/")
 listeners:
   - name: web
     port: 80
@@ -100,7 +102,7 @@ sleep 1
 DUMP=$(ls -t "$WORK"/cg.out.* | head -1)
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/run.wrk")
 NON2XX=$(awk '/Non-2xx/ { print $NF }' "$WORK/run.wrk")
-FUNCS="start_request px_proxy_start forward_head head_load build_request build_response http_req_parse http_resp_parse send_head snprintf"
+FUNCS="net_rx px_timers px_run_posted start_request px_proxy_start forward_head head_load build_request build_response http_req_parse http_resp_parse send_head snprintf"
 TOTAL=$(awk '/^(summary|totals):/ { print $2 }' "$DUMP" | head -1)
 echo "mode $MODE, $REQS requests (non-2xx: ${NON2XX:-0}), $TOTAL instructions"
 awk -v t="$TOTAL" -v r="$REQS" 'BEGIN { printf "instructions/request %.0f\n", t / r }'

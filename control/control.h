@@ -73,7 +73,7 @@ struct ctl_env {
 	struct dp *dp;		    /* NULL in unit tests without EAL */
 	const struct dp_conf *conf; /* the running configuration */
 	uint64_t start_time;	    /* time(NULL) at start */
-	volatile bool *quit;	    /* set by "shutdown" */
+	bool *quit;		    /* set by "shutdown" (control thread only) */
 	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
 	unsigned int objs_waiting;  /* objects out of the snapshot still referenced by workers */
 	struct met_alog *alog;	    /* the access log, reopened on reload (NULL in tests) */

@@ -568,8 +568,14 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 			return -EAGAIN;
 		}
 		lf = sc.abs - 1;
-		if (lf == m->pos || before != '\r')
+		if (lf == m->pos || before != '\r') {
+			/* what the request line held before its bare LF was judged as it arrived
+			 * when it came in pieces: judge it the same way when it comes whole */
+			if (m->state == HTTP_HS_START && !m->is_resp &&
+			    (rc = http_req_line_early(m, iov, n, lf)) < 0)
+				return http_fail(m, rc);
 			return http_fail(m, -HTTP_E_BARE_LF);
+		}
 		cr = lf - 1;
 		if (m->state == HTTP_HS_START) {
 			if (cr == m->pos && !m->is_resp) {

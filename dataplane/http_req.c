@@ -298,6 +298,12 @@ int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned
 		a = http_cur_avail(&c, stop);
 		for (i = 0; i < a; i++) {
 			b = c.p[i];
+			if (m->pct) { /* a '%' wants two hex digits, whatever follows */
+				if (!http_is(b, HTTP_C_HEX))
+					return -HTTP_E_BAD_TARGET;
+				m->pct--;
+				continue;
+			}
 			if (b == '\r') {
 				if (c.abs + i + 1 < stop)
 					return -HTTP_E_BARE_CR; /* no LF in the bytes seen */
@@ -317,12 +323,6 @@ int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned
 				if (b == ' ')
 					return -HTTP_E_BAD_REQUEST_LINE; /* empty target */
 				m->early = HTTP_EL_TARGET;
-			}
-			if (m->pct) {
-				if (!http_is(b, HTTP_C_HEX))
-					return -HTTP_E_BAD_TARGET;
-				m->pct--;
-				continue;
 			}
 			if (http_is(b, HTTP_C_TARGET) || b == '?' || b == '[' || b == ']')
 				continue;
@@ -381,9 +381,10 @@ int http_req_finish(struct http_msg *m)
 	} else {
 		m->body = HTTP_BODY_NONE;
 	}
-	/* RFC 9110 10.1.1: a 100-continue expectation in HTTP/1.0 is ignored. */
+	/* RFC 9110 10.1.1: a 100-continue expectation in HTTP/1.0 is ignored; so is Upgrade
+	 * (7.8: a server must ignore it in an HTTP/1.0 request). */
 	if (m->version == 0)
-		m->flags &= ~HTTP_F_EXPECT_CONTINUE;
+		m->flags &= ~(HTTP_F_EXPECT_CONTINUE | HTTP_F_UPGRADE | HTTP_F_CONN_UPGRADE);
 	if (m->flags & HTTP_F_CONN_CLOSE)
 		m->flags &= ~HTTP_F_KEEP_ALIVE;
 	else if (m->version == 1 || (m->flags & HTTP_F_CONN_KEEP_ALIVE))

@@ -65,6 +65,7 @@
 	X(drop_interim)               \
 	X(interim_withheld)           \
 	X(upstream_not_reused)        \
+	X(header_evicted)             \
 	X(runs)                       \
 	X(run_deferred)
 
@@ -146,6 +147,10 @@ struct px_worker {
 	uint32_t req_hwm;
 	uint32_t wait_head, wait_tail;
 	uint32_t n_waiting;
+	/* sessions holding a px_req whose head is not complete, oldest first; when sessions
+	 * wait, the oldest of these past PX_EVICT_MIN_MS give theirs up (px_req.c) */
+	uint32_t hd_head, hd_tail;
+	uint32_t n_evicting; /* evictions posted, not run yet */
 
 	struct tcp_wheel wheel;	  /* header and idle timeouts */
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */

@@ -40,6 +40,7 @@ enum px_ev {
 	PX_EV_READ = 1u << 2,	   /* upstream: bytes or FIN from the endpoint */
 	PX_EV_CONNECTED = 1u << 3, /* upstream: handshake done */
 	PX_EV_PEER = 1u << 4,	   /* upstream: the client side can take more (send space) */
+	PX_EV_EVICT = 1u << 2,	   /* session: give its px_req up, 408 (px_req.c) */
 };
 
 /* What an upstream connection reports to its session (px_session.up_ev): one at a time. */
@@ -85,11 +86,14 @@ struct px_session {
 	uint8_t close_after : 1; /* Connection: close once the response is out */
 	uint8_t peer_fin : 1;
 	uint8_t head_sent : 1;
-	uint8_t waiting : 1;	       /* on the worker's list of sessions waiting for a px_req */
-	uint8_t posted : 1;	       /* on the run list (kept across free: px_run.c) */
-	uint8_t ev : 2;		       /* PX_EV_CLOSED, PX_EV_WRITE not run yet */
-	uint8_t up_ev : 3;	       /* enum px_up_ev from its upstream, not run yet */
-	uint32_t wait_next, wait_prev; /* that list (session indices, PX_NONE at its ends) */
+	uint8_t waiting : 1; /* on the worker's list of sessions waiting for a px_req */
+	uint8_t posted : 1;  /* on the run list (kept across free: px_run.c) */
+	uint8_t ev : 3;	     /* PX_EV_CLOSED, _WRITE, _EVICT not run yet */
+	uint8_t up_ev : 3;   /* enum px_up_ev from its upstream, not run yet */
+	uint8_t heading : 1; /* holds a px_req, its head not complete: on the heading list */
+	/* the wait list while waiting, the heading list while heading (never both: a waiting
+	 * session has no px_req); session indices, PX_NONE at the ends */
+	uint32_t wait_next, wait_prev;
 };
 
 enum px_up_state {
@@ -130,6 +134,13 @@ int px_req_init(struct dp_worker *w);
 void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
+/* s's request head has begun (px_req_begin): on the heading list, oldest first. */
+void px_req_heading(struct dp_worker *w, struct px_session *s);
+/* s's head is complete (or refused): off the heading list, never evicted. */
+void px_req_head_done(struct dp_worker *w, struct px_session *s);
+/* A heading session to evict (PX_EV_EVICT) runs: 408 and close if its head is still
+ * incomplete. Returns false when the session is gone. */
+bool px_req_evicted(struct dp_worker *w, struct px_session *s);
 /* Hand requests given back to the sessions waiting for one, oldest first, and run them. Once
  * per loop (px_timers): never from inside another session's callbacks. */
 void px_req_wake(struct dp_worker *w);

@@ -25,6 +25,9 @@
 #define PX_REQ_MIN 64	   /* smallest pool, whatever max_connections says */
 #define PX_REQ_DIVISOR 4   /* one px_req per this many sessions */
 #define PX_REQ_WAKE_MAX 64 /* waiting sessions run per px_req_wake call */
+/* A head in progress for this long may be evicted when complete requests wait: no client on
+ * a working network needs a second to send a head, and a slowloris holds them for minutes. */
+#define PX_EVICT_MIN_MS 1000
 
 /* parser state 112 + body framing 48 + timing 64 + free-list link, rounded up */
 #define PX_REQ_BUDGET 232
@@ -55,6 +58,8 @@ int px_req_init(struct dp_worker *w)
 	px->req_used = px->req_hwm = 0;
 	px->wait_head = px->wait_tail = PX_NONE;
 	px->n_waiting = 0;
+	px->hd_head = px->hd_tail = PX_NONE;
+	px->n_evicting = 0;
 	return 0;
 }
 
@@ -70,34 +75,54 @@ static inline uint32_t session_index(const struct px_worker *px, const struct px
 	return (uint32_t)(s - px->sessions);
 }
 
-static void wait_push(struct px_worker *px, struct px_session *s)
+/* The wait list and the heading list share the sessions' links (a session is on one at
+ * most): head and tail of either are passed in. */
+static void list_push(struct px_worker *px, struct px_session *s, uint32_t *head, uint32_t *tail)
 {
 	uint32_t idx = session_index(px, s);
 
 	s->wait_next = PX_NONE;
-	s->wait_prev = px->wait_tail;
-	if (px->wait_tail != PX_NONE)
-		px->sessions[px->wait_tail].wait_next = idx;
+	s->wait_prev = *tail;
+	if (*tail != PX_NONE)
+		px->sessions[*tail].wait_next = idx;
 	else
-		px->wait_head = idx;
-	px->wait_tail = idx;
+		*head = idx;
+	*tail = idx;
+}
+
+static void list_unlink(struct px_worker *px, struct px_session *s, uint32_t *head, uint32_t *tail)
+{
+	if (s->wait_prev != PX_NONE)
+		px->sessions[s->wait_prev].wait_next = s->wait_next;
+	else
+		*head = s->wait_next;
+	if (s->wait_next != PX_NONE)
+		px->sessions[s->wait_next].wait_prev = s->wait_prev;
+	else
+		*tail = s->wait_prev;
+	s->wait_next = s->wait_prev = PX_NONE;
+}
+
+static void wait_push(struct px_worker *px, struct px_session *s)
+{
+	list_push(px, s, &px->wait_head, &px->wait_tail);
 	px->n_waiting++;
 	s->waiting = 1;
 }
 
 static void wait_unlink(struct px_worker *px, struct px_session *s)
 {
-	if (s->wait_prev != PX_NONE)
-		px->sessions[s->wait_prev].wait_next = s->wait_next;
-	else
-		px->wait_head = s->wait_next;
-	if (s->wait_next != PX_NONE)
-		px->sessions[s->wait_next].wait_prev = s->wait_prev;
-	else
-		px->wait_tail = s->wait_prev;
+	list_unlink(px, s, &px->wait_head, &px->wait_tail);
 	px->n_waiting--;
 	s->waiting = 0;
-	s->wait_next = s->wait_prev = PX_NONE;
+}
+
+void px_req_head_done(struct dp_worker *w, struct px_session *s)
+{
+	if (s->heading) {
+		list_unlink(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
+		s->heading = 0;
+	}
 }
 
 /* Give s the first free request and start it. The caller checked that one is free. */
@@ -111,7 +136,7 @@ static void req_take(struct dp_worker *w, struct px_session *s)
 	if (px->req_used > px->req_hwm)
 		px->req_hwm = px->req_used;
 	s->rq = r;
-	px_req_begin(w, s); /* initialises every field a request uses */
+	px_req_begin(w, s); /* initialises every field a request uses, heading from now */
 	if (s->t_wait != 0) {
 		/* the request began when its first byte came, not when it got its state */
 		r->obs.t_recv = s->t_wait;
@@ -145,6 +170,7 @@ void px_req_put(struct dp_worker *w, struct px_session *s)
 
 	if (s->waiting)
 		wait_unlink(px, s);
+	px_req_head_done(w, s);
 	s->t_wait = 0;
 	if (r == NULL)
 		return;
@@ -154,10 +180,55 @@ void px_req_put(struct dp_worker *w, struct px_session *s)
 	px->req_used--;
 }
 
+void px_req_heading(struct dp_worker *w, struct px_session *s)
+{
+	if (!s->heading) {
+		list_push(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
+		s->heading = 1;
+	}
+}
+
+/* Sessions wait and no px_req is free: the heads in progress for longest give theirs up, one
+ * per waiting session, while they are older than PX_EVICT_MIN_MS (oldest first: the list is
+ * in order of first byte). A slowloris thus cannot starve complete requests by holding every
+ * request state; without one it costs nothing but this check. */
+static void evict_old_heads(struct dp_worker *w)
+{
+	struct px_worker *px = &w->px;
+	const uint64_t min_age = w->dp->hz / 1000 * PX_EVICT_MIN_MS;
+	const uint64_t now = rte_rdtsc();
+
+	while (px->n_evicting < px->n_waiting && px->hd_head != PX_NONE) {
+		struct px_session *v = &px->sessions[px->hd_head];
+
+		if (now - v->rq->obs.t_recv < min_age)
+			return;
+		px_req_head_done(w, v);
+		px->n_evicting++;
+		px_post_session(px, v, PX_EV_EVICT);
+	}
+}
+
+bool px_req_evicted(struct dp_worker *w, struct px_session *s)
+{
+	if (s->state != PX_HEAD || s->rq == NULL)
+		return true; /* its head completed meanwhile: it keeps its request */
+	w->px.cnt[PX_CNT_header_evicted]++;
+	s->close_after = 1;
+	s->route = -1;
+	if (px_respond(w, s, 408) != 0 || s->resp_left == 0) {
+		px_session_free(w, s, PX_END_CLOSE);
+		return false;
+	}
+	return true;
+}
+
 void px_req_wake(struct dp_worker *w)
 {
 	struct px_worker *px = &w->px;
 
+	if (px->wait_head != PX_NONE && px->req_free == PX_NONE)
+		evict_old_heads(w);
 	for (unsigned int i = 0; i < PX_REQ_WAKE_MAX; i++) {
 		struct px_session *s;
 

@@ -157,6 +157,8 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
 	px_obs_end(w, s);
+	if (s->ev & PX_EV_EVICT)
+		px->n_evicting--; /* posted, never to run */
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
 	px_req_put(w, s); /* the request is over, whatever it was doing */
@@ -203,6 +205,7 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
 	px_obs_reset(w, s, true);
+	px_req_heading(w, s);
 }
 
 void px_request_reset(struct dp_worker *w, struct px_session *s)
@@ -297,6 +300,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	rc = http_req_parse(&s->rq->req, iov, n);
 	if (rc == -EAGAIN)
 		return -EAGAIN;
+	px_req_head_done(w, s);
 	if (rc < 0)
 		return px_refuse(w, s, rc);
 	px->cnt[PX_CNT_requests]++;
@@ -487,12 +491,16 @@ void px_session_step(struct dp_worker *w, struct px_session *s, unsigned int ev)
 {
 	enum px_up_ev uev = (enum px_up_ev)s->up_ev;
 
+	if (ev & PX_EV_EVICT)
+		px_of(w)->n_evicting--;
 	if (s->conn == NULL) { /* PX_EV_CLOSED: the stack ended the connection */
 		px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 		return;
 	}
 	s->up_ev = PX_UPEV_NONE;
 	if (!up_event(w, s, uev))
+		return;
+	if ((ev & PX_EV_EVICT) && !px_req_evicted(w, s))
 		return;
 	if (ev & PX_EV_WRITE) {
 		/* the peer acknowledged data: the response is progressing, not idle */

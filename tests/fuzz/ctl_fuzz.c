@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	volatile bool stop = false;
+	bool stop = false;
 	struct ctl_env env = { .dp = NULL, .conf = NULL, .start_time = 0, .quit = &stop };
 	char *line = malloc(size + 1);
 

@@ -2,8 +2,8 @@
  * The invariants every HTTP head parser (request and response) must keep, checked by
  * http_req_fuzz.c and http_resp_fuzz.c on each input:
  *
- *  - the result (bytes consumed, -EAGAIN or the error's status; the error itself with
- *    FUZZ_STRICT_ERRORS=1) and every recorded field are the same
+ *  - the result (bytes consumed, -EAGAIN or the error; only its status with
+ *    FUZZ_STRICT_ERRORS=0) and every recorded field are the same
  *    whether the input comes in one piece, cut into the fuzzer-chosen segments all at once,
  *    one more segment per call (alternating with the same prefix as one piece: callers may
  *    re-segment between calls), or one more byte per call;
@@ -31,11 +31,11 @@ struct fz_head {
 	const struct http_limits *lim; /* NULL: defaults */
 };
 
-/* The same verdict: the same bytes consumed, both -EAGAIN, or errors answered with the same
- * status. With FUZZ_STRICT_ERRORS=1 in the environment errors must be the same error too:
- * main's parser names the first error of a line differently when it checks the start of a
- * request line as bytes arrive (tests/fuzz/crashes/http_req_fuzz/), so that is not the
- * default of the smoke run. */
+/* The same verdict: the same bytes consumed, both -EAGAIN, or the same error. With
+ * FUZZ_STRICT_ERRORS=0 in the environment, errors answered with the same status are enough
+ * (to look past a naming difference while chasing something else). The check of a request
+ * line as its bytes arrive once named some errors differently byte by byte; the inputs that
+ * showed it are seeds now (seeds/http_req_fuzz/regress-*). */
 static inline int fz_same_rc(int a, int b)
 {
 	static int strict = -1;
@@ -43,7 +43,7 @@ static inline int fz_same_rc(int a, int b)
 	if (strict < 0) {
 		const char *e = getenv("FUZZ_STRICT_ERRORS");
 
-		strict = e != NULL && e[0] == '1';
+		strict = e == NULL || e[0] != '0';
 	}
 	if (a == b)
 		return 1;

@@ -29,7 +29,7 @@ namespace
 // ---- ctl_execute_line ----
 
 struct Exec {
-	volatile bool quit = false;
+	bool quit = false;
 	struct ctl_env env = {};
 	bool prompt = false;
 
@@ -130,7 +130,7 @@ TEST(CtlExec, PromptToggles)
 
 TEST(CtlExec, QuitStopsTheLine)
 {
-	volatile bool q = false;
+	bool q = false;
 	struct ctl_env env = {};
 	struct ctl_buf out = {};
 	bool prompt = false, quit = false;
@@ -651,7 +651,7 @@ std::string read_all(int fd, const std::string &until = "")
 struct Server {
 	TmpDir dir;
 	std::string path;
-	volatile bool quit = false;
+	bool quit = false;
 	struct ctl_env env = {};
 	struct ctl_server *srv = nullptr;
 	char err[256] = "";

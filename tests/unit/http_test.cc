@@ -338,6 +338,12 @@ std::vector<HeadCase> request_cases()
 			.fs(HTTP_F_EXPECT_CONTINUE),
 		Q("expect_http10_ignored", req("POST / HTTP/1.0", "Expect: 100-continue\r\n"))
 			.fc(HTTP_F_EXPECT_CONTINUE),
+		// RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored (not tunnelled)
+		Q("upgrade_http10_ignored",
+		  req("GET /ws HTTP/1.0", "Upgrade: websocket\r\nConnection: Upgrade\r\n"))
+			.fc(HTTP_F_UPGRADE | HTTP_F_CONN_UPGRADE),
+		Q("upgrade_http11", get("Upgrade: websocket\r\nConnection: Upgrade\r\n"))
+			.fs(HTTP_F_UPGRADE | HTTP_F_CONN_UPGRADE),
 		Q("upgrade", get("Upgrade: websocket\r\nConnection: Upgrade\r\n"))
 			.fs(HTTP_F_UPGRADE | HTTP_F_CONN_UPGRADE | HTTP_F_KEEP_ALIVE),
 		Q("leading_crlf", "\r\n\r\n" + get("")).t("/").h("a"),
@@ -473,6 +479,9 @@ std::vector<HeadCase> request_cases()
 		Q("early_target_bad_pct", "GET /a%zz").fail(HTTP_E_BAD_TARGET, 400),
 		Q("early_bare_cr_method", "GE\rT").fail(HTTP_E_BARE_CR, 400),
 		Q("early_bare_cr_target", "GET /\rx").fail(HTTP_E_BARE_CR, 400),
+		Q("early_pct_cr", "GET /a%\rb").fail(HTTP_E_BAD_TARGET, 400),
+		Q("early_pct_crlf", req("GET /a% HTTP/1.1", A)).fail(HTTP_E_BAD_TARGET, 400),
+		Q("early_nul_lf", std::string("\0\n\xb9", 3)).fail(HTTP_E_BAD_METHOD, 400),
 		Q("early_ok_prefix", "GET /a%2").again(),
 		Q("early_ok_cr_last", "GET / HTTP/1.1\r").again(),
 		Q("early_ok_version_part", "GET / HTT").again(),
