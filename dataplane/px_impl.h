@@ -134,10 +134,20 @@ int px_req_init(struct dp_worker *w);
 void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
-/* s's request head has begun (px_req_begin): on the heading list, oldest first. */
-void px_req_heading(struct dp_worker *w, struct px_session *s);
+/* s's request head came in pieces: on the heading list, oldest first (once). */
+void px_req_heading_begin(struct dp_worker *w, struct px_session *s);
+void px_req_heading_end(struct dp_worker *w, struct px_session *s);
+static inline void px_req_heading(struct dp_worker *w, struct px_session *s)
+{
+	if (!s->heading)
+		px_req_heading_begin(w, s);
+}
 /* s's head is complete (or refused): off the heading list, never evicted. */
-void px_req_head_done(struct dp_worker *w, struct px_session *s);
+static inline void px_req_head_done(struct dp_worker *w, struct px_session *s)
+{
+	if (s->heading)
+		px_req_heading_end(w, s);
+}
 /* A heading session to evict (PX_EV_EVICT) runs: 408 and close if its head is still
  * incomplete. Returns false when the session is gone. */
 bool px_req_evicted(struct dp_worker *w, struct px_session *s);
@@ -148,10 +158,37 @@ void px_req_wake(struct dp_worker *w);
 /* px_run.c: the run list. post_* record ev on the object and put it on the list once. */
 int px_run_init(struct dp_worker *w);
 void px_run_fini(struct dp_worker *w);
-void px_post_session(struct px_worker *px, struct px_session *s, unsigned int ev);
-void px_post_upstream(struct px_worker *px, struct px_upstream *up, unsigned int ev);
+#define PX_RUN_UP (1u << 31) /* a run-list entry naming an upstream connection */
+
+static inline void px_runq_push(struct px_worker *px, uint32_t e)
+{
+	px->runq[px->runq_tail++ & px->runq_mask] = e;
+}
+
+static inline void px_post_session(struct px_worker *px, struct px_session *s, unsigned int ev)
+{
+	s->ev |= ev;
+	if (!s->posted) {
+		s->posted = 1;
+		px_runq_push(px, (uint32_t)(s - px->sessions));
+	}
+}
+
+static inline void px_post_upstream(struct px_worker *px, struct px_upstream *up, unsigned int ev)
+{
+	up->ev |= ev;
+	if (!up->posted) {
+		up->posted = 1;
+		px_runq_push(px, (uint32_t)(up - px->upstreams) | PX_RUN_UP);
+	}
+}
+
 /* Report outcome uev of s's upstream to s and post s. */
-void px_post_up_ev(struct px_worker *px, struct px_session *s, enum px_up_ev uev);
+static inline void px_post_up_ev(struct px_worker *px, struct px_session *s, enum px_up_ev uev)
+{
+	s->up_ev = uev;
+	px_post_session(px, s, 0);
+}
 /* Run what is posted: bounded rounds while new events come. Worker loop only. */
 void px_run_posted(struct dp_worker *w);
 

@@ -117,12 +117,10 @@ static void wait_unlink(struct px_worker *px, struct px_session *s)
 	s->waiting = 0;
 }
 
-void px_req_head_done(struct dp_worker *w, struct px_session *s)
+void px_req_heading_end(struct dp_worker *w, struct px_session *s)
 {
-	if (s->heading) {
-		list_unlink(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
-		s->heading = 0;
-	}
+	list_unlink(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
+	s->heading = 0;
 }
 
 /* Give s the first free request and start it. The caller checked that one is free. */
@@ -180,17 +178,15 @@ void px_req_put(struct dp_worker *w, struct px_session *s)
 	px->req_used--;
 }
 
-void px_req_heading(struct dp_worker *w, struct px_session *s)
+void px_req_heading_begin(struct dp_worker *w, struct px_session *s)
 {
-	if (!s->heading) {
-		list_push(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
-		s->heading = 1;
-	}
+	list_push(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
+	s->heading = 1;
 }
 
 /* Sessions wait and no px_req is free: the heads in progress for longest give theirs up, one
  * per waiting session, while they are older than PX_EVICT_MIN_MS (oldest first: the list is
- * in order of first byte). A slowloris thus cannot starve complete requests by holding every
+ * in the order their heads were first found incomplete). A slowloris thus cannot starve complete requests by holding every
  * request state; without one it costs nothing but this check. */
 static void evict_old_heads(struct dp_worker *w)
 {

@@ -22,7 +22,6 @@
 
 #include "px_impl.h"
 
-#define PX_RUN_UP (1u << 31)
 #define PX_RUN_ROUNDS 4 /* rounds per loop iteration while new events are posted */
 
 int px_run_init(struct dp_worker *w)
@@ -44,35 +43,6 @@ void px_run_fini(struct dp_worker *w)
 	w->px.runq = NULL;
 }
 
-static inline void runq_push(struct px_worker *px, uint32_t e)
-{
-	px->runq[px->runq_tail++ & px->runq_mask] = e;
-}
-
-void px_post_session(struct px_worker *px, struct px_session *s, unsigned int ev)
-{
-	s->ev |= ev;
-	if (!s->posted) {
-		s->posted = 1;
-		runq_push(px, (uint32_t)(s - px->sessions));
-	}
-}
-
-void px_post_upstream(struct px_worker *px, struct px_upstream *up, unsigned int ev)
-{
-	up->ev |= ev;
-	if (!up->posted) {
-		up->posted = 1;
-		runq_push(px, (uint32_t)(up - px->upstreams) | PX_RUN_UP);
-	}
-}
-
-void px_post_up_ev(struct px_worker *px, struct px_session *s, enum px_up_ev uev)
-{
-	s->up_ev = uev;
-	px_post_session(px, s, 0);
-}
-
 void px_run_posted(struct dp_worker *w)
 {
 	struct px_worker *px = &w->px;
@@ -84,11 +54,11 @@ void px_run_posted(struct dp_worker *w)
 	for (round = 0; round < PX_RUN_ROUNDS && px->runq_head != px->runq_tail; round++) {
 		const uint32_t end = px->runq_tail; /* what this round runs */
 
+		px->cnt[PX_CNT_runs] += end - px->runq_head;
 		while (px->runq_head != end) {
 			uint32_t e = px->runq[px->runq_head++ & px->runq_mask];
 			unsigned int ev;
 
-			px->cnt[PX_CNT_runs]++;
 			if (e & PX_RUN_UP) {
 				struct px_upstream *up = &px->upstreams[e & ~PX_RUN_UP];
 

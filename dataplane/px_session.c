@@ -205,7 +205,6 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
 	px_obs_reset(w, s, true);
-	px_req_heading(w, s);
 }
 
 void px_request_reset(struct dp_worker *w, struct px_session *s)
@@ -298,8 +297,10 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
 	px_hdrs_use(px, &s->rq->req);
 	rc = http_req_parse(&s->rq->req, iov, n);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		px_req_heading(w, s); /* a head in pieces: evictable once old (px_req.c) */
 		return -EAGAIN;
+	}
 	px_req_head_done(w, s);
 	if (rc < 0)
 		return px_refuse(w, s, rc);
@@ -497,9 +498,11 @@ void px_session_step(struct dp_worker *w, struct px_session *s, unsigned int ev)
 		px_session_free(w, s, PX_END_CLOSED_BY_STACK);
 		return;
 	}
-	s->up_ev = PX_UPEV_NONE;
-	if (!up_event(w, s, uev))
-		return;
+	if (uev != PX_UPEV_NONE) {
+		s->up_ev = PX_UPEV_NONE;
+		if (!up_event(w, s, uev))
+			return;
+	}
 	if ((ev & PX_EV_EVICT) && !px_req_evicted(w, s))
 		return;
 	if (ev & PX_EV_WRITE) {

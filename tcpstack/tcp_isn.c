@@ -78,6 +78,35 @@ uint64_t tcp_siphash(const struct tcp_secret *s, const void *data, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+uint64_t tcp_siphash13(const struct tcp_secret *s, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	const uint8_t *end = p + (len & ~(size_t)7);
+	uint64_t v0 = s->k0 ^ UINT64_C(0x736f6d6570736575);
+	uint64_t v1 = s->k1 ^ UINT64_C(0x646f72616e646f6d);
+	uint64_t v2 = s->k0 ^ UINT64_C(0x6c7967656e657261);
+	uint64_t v3 = s->k1 ^ UINT64_C(0x7465646279746573);
+	uint64_t m, b = (uint64_t)len << 56;
+	unsigned i;
+
+	for (; p != end; p += 8) {
+		m = load_le64(p);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (i = 0; i < (len & 7); i++)
+		b |= (uint64_t)p[i] << (8 * i);
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = v >> 24;

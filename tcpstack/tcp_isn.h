@@ -27,6 +27,10 @@ int tcp_secret_init(struct tcp_secret *s);
 /* SipHash-2-4 of data[0..len) keyed with (k0, k1); the key bytes are k0 then k1 in little-endian
  * order, as in the reference implementation. Any thread. */
 uint64_t tcp_siphash(const struct tcp_secret *s, const void *data, size_t len);
+/* SipHash-1-3 (one compression round, three finalisation rounds): for hash tables, where an
+ * attacker must not be able to aim many keys at one bucket but the output is never seen, as
+ * in Python's and Rust's hash tables. ISNs and SYN cookies keep SipHash-2-4. */
+uint64_t tcp_siphash13(const struct tcp_secret *s, const void *data, size_t len);
 
 /* Domain separation for tcp_tuple_hash(): one tag per use of the secret. */
 enum tcp_hash_tag {
