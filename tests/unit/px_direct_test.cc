@@ -172,6 +172,11 @@ struct Refusal {
 	const char *err; // px_error_names without "refused_"
 };
 
+void PrintTo(const Refusal &p, std::ostream *os)
+{
+	*os << p.name;
+}
+
 class PxSessionRefusals : public PxTest, public ::testing::WithParamInterface<Refusal>
 {
 };
