@@ -109,8 +109,9 @@ TEST_F(PxSessionDirect, GeneratedBodyFlowsUnderBackpressure)
 TEST_F(PxSessionDirect, PipelinedRequestsAreAnsweredInOrder)
 {
 	Conf conf;
-	conf.routes.insert(conf.routes.begin(),
-			   "{ match: { path_prefix: \"/two\" }, respond: { status: 201, body: \"2\" } }");
+	conf.routes.insert(
+		conf.routes.begin(),
+		"{ match: { path_prefix: \"/two\" }, respond: { status: 201, body: \"2\" } }");
 	start(conf);
 	PeerConn *c = client();
 	c->send(GET_DIRECT + "GET /two HTTP/1.1\r\nHost: x\r\n\r\n" + GET_DIRECT);
@@ -199,24 +200,25 @@ TEST_P(PxSessionRefusals, AnswersTheStatusAndCloses)
 
 INSTANTIATE_TEST_SUITE_P(
 	Table, PxSessionRefusals,
-	::testing::Values(
-		Refusal{ "ContentLengthAndChunked",
-			 "POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-			 "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-			 400, "CL_AND_TE" },
-		Refusal{ "MissingHost", "GET /direct HTTP/1.1\r\n\r\n", 400, "HOST_MISSING" },
-		Refusal{ "BareLf", "GET /direct HTTP/1.1\nHost: x\n\n", 400, "BARE_LF" },
-		Refusal{ "BodyTooLarge",
-			 "POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
-			 "01234567890",
-			 413, "BODY_TOO_LARGE" },
-		Refusal{ "HeadTooLarge",
-			 "GET /direct HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1100, 'b') +
-				 "\r\n\r\n",
-			 431, "HEADERS_TOO_LARGE" },
-		Refusal{ "Connect", "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501, "CONNECT" },
-		Refusal{ "Http2Version", "GET /direct HTTP/2.0\r\nHost: x\r\n\r\n", 505,
-			 "VERSION_UNSUPPORTED" }),
+	::testing::Values(Refusal{ "ContentLengthAndChunked",
+				   "POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+				   400, "CL_AND_TE" },
+			  Refusal{ "MissingHost", "GET /direct HTTP/1.1\r\n\r\n", 400,
+				   "HOST_MISSING" },
+			  Refusal{ "BareLf", "GET /direct HTTP/1.1\nHost: x\n\n", 400, "BARE_LF" },
+			  Refusal{ "BodyTooLarge",
+				   "POST /direct HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+				   "01234567890",
+				   413, "BODY_TOO_LARGE" },
+			  Refusal{ "HeadTooLarge",
+				   "GET /direct HTTP/1.1\r\nHost: x\r\nX-Big: " +
+					   std::string(1100, 'b') + "\r\n\r\n",
+				   431, "HEADERS_TOO_LARGE" },
+			  Refusal{ "Connect", "CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501,
+				   "CONNECT" },
+			  Refusal{ "Http2Version", "GET /direct HTTP/2.0\r\nHost: x\r\n\r\n", 505,
+				   "VERSION_UNSUPPORTED" }),
 	[](const ::testing::TestParamInfo<Refusal> &i) { return std::string(i.param.name); });
 
 } // namespace

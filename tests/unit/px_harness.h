@@ -55,14 +55,14 @@ constexpr uint16_t LISTEN_PORT = 80, BACKEND_PORT = 8080;
 // ---- HTTP messages as the peers see them (a parser of the harness's own) ----
 
 struct Msg {
-	bool ok = false;     // a complete message was parsed
-	std::string start;   // "GET / HTTP/1.1" or "HTTP/1.1 200 OK"
-	std::string method;  // requests
-	std::string target;  // requests
-	int status = 0;	     // responses
+	bool ok = false;    // a complete message was parsed
+	std::string start;  // "GET / HTTP/1.1" or "HTTP/1.1 200 OK"
+	std::string method; // requests
+	std::string target; // requests
+	int status = 0;	    // responses
 	std::vector<std::pair<std::string, std::string>> headers; // in order, as received
-	std::string body;    // decoded (chunked framing removed)
-	std::string raw;     // the whole message as received
+	std::string body; // decoded (chunked framing removed)
+	std::string raw;  // the whole message as received
 	bool chunked = false;
 
 	// value of the first header called name (case-insensitive), "" when absent
@@ -88,22 +88,23 @@ struct PeerConn {
 	struct tcp_conn *c = nullptr;
 	int id = 0;
 	uint16_t lport = 0, rport = 0;
-	std::string rx;	      // every byte received, in order
-	size_t taken = 0;     // bytes of rx consumed by request() / response() / take()
+	std::string rx;	  // every byte received, in order
+	size_t taken = 0; // bytes of rx consumed by request() / response() / take()
 	bool connected = false;
 	bool peer_fin = false; // sluice sent FIN
 	bool closed = false;   // on_closed seen
 	bool detached = false; // the script closed or aborted it
 	enum tcp_close_reason reason = TCP_CLOSE_NORMAL;
-	bool hold = false;	// do not acknowledge received bytes to the window (slow reader)
-	uint32_t held = 0;	// bytes received and not given back to the window yet
+	bool hold = false; // do not acknowledge received bytes to the window (slow reader)
+	uint32_t held = 0; // bytes received and not given back to the window yet
 
 	// The script's actions; each pumps the wire until it is quiet.
 	void send(const std::string &bytes);
-	void close();  // FIN (graceful)
-	void abort();  // RST
-	void shutdown(); // FIN, still reading
-	void release(); // give held bytes back to the window
+	void send_fin(const std::string &bytes); // the bytes, FIN right behind them
+	void close();				 // FIN (graceful)
+	void abort();				 // RST
+	void shutdown();			 // FIN, still reading
+	void release();				 // give held bytes back to the window
 	// Received bytes not consumed yet.
 	std::string pending() const
 	{
@@ -164,7 +165,8 @@ struct Conf {
 	uint32_t max_header_bytes = 16384;
 	// routes, in order: "- " lines under routes: (each one a YAML flow map)
 	std::vector<std::string> routes = {
-		"{ match: { path_prefix: \"/direct\" }, respond: { status: 200, body: \"hello\\n\" } }",
+		"{ match: { path_prefix: \"/direct\" }, respond: { status: 200, body: \"hello\\n\" "
+		"} }",
 		"{ match: { path_prefix: \"/\" }, service: app }",
 	};
 	// service "app"
@@ -198,8 +200,9 @@ class PxTest : public ::testing::Test
 
 	// ---- peers ----
 	Host *host(uint8_t h);
-	// A client connection to sluice's listener, established (nullptr and a failure if not).
-	PeerConn *client(uint8_t h = CLIENT_HOST, uint16_t port = LISTEN_PORT);
+	// A client connection to sluice's listener, established (a failure if not, unless
+	// must is false: then see its connected and closed fields).
+	PeerConn *client(uint8_t h = CLIENT_HOST, uint16_t port = LISTEN_PORT, bool must = true);
 	// A backend listening on 198.18.0.<h>:port.
 	Backend *backend(uint8_t h = BACKEND_A, uint16_t port = BACKEND_PORT);
 
@@ -228,7 +231,7 @@ class PxTest : public ::testing::Test
 	bool started = false;
 	uint64_t now = 0; // TSC of the fake clock
 	uint64_t applied_epoch = 0;
-	std::vector<struct dp_conf *> confs;	 // every configuration loaded (freed at the end)
+	std::vector<struct dp_conf *> confs;	   // every configuration loaded (freed at the end)
 	std::vector<struct dp_snapshot *> retired; // replaced, freed once a newer one is applied
 	std::map<uint8_t, std::unique_ptr<Host>> hosts;
 	std::vector<std::unique_ptr<Backend>> backends;

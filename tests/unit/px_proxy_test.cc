@@ -37,7 +37,8 @@ TEST_F(ProxyForward, RequestGetsForwardingHeadersAndLosesHopByHopOnes)
 	EXPECT_FALSE(rq.has("Keep-Alive"));
 	EXPECT_FALSE(rq.has("X-Drop")) << "named by Connection: hop-by-hop";
 
-	bc->send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nX-Up: 1\r\n\r\nhi");
+	bc->send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nX-Up: "
+		 "1\r\n\r\nhi");
 	Msg r = c->response();
 	EXPECT_EQ(r.start, "HTTP/1.1 200 OK");
 	EXPECT_EQ(r.body, "hi");
@@ -217,8 +218,8 @@ TEST_F(ProxyForward, ClientHalfCloseStillGetsTheResponse)
 struct UpstreamEnd {
 	const char *name;
 	std::function<void(PeerConn *)> backend; // after it read the request
-	int status;	    // the client's answer, 0: the client is reset instead
-	std::string partial; // bytes of the response the client got before the reset
+	int status;		 // the client's answer, 0: the client is reset instead
+	std::string partial;	 // bytes of the response the client got before the reset
 	enum px_counter counter; // moves by one (PX_CNT_MAX: none in particular)
 };
 
