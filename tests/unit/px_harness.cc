@@ -909,9 +909,6 @@ void PxTest::TearDown()
 	drain_all();
 
 	// Every pool back to empty once every peer has gone.
-	if (getenv("PXT_DEBUG"))
-		printf("teardown at t=%lu ms, baseline %u mbufs, in use %u, tcbs %u\n", now_ms(),
-		       pool_baseline, rte_mempool_in_use_count(pool), mem().tcbs_used);
 	struct dp_mem m = mem();
 	EXPECT_EQ(m.sessions_used, 0u) << "sessions left";
 	EXPECT_EQ(m.reqs_used, 0u) << "px_req left";
