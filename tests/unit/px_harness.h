@@ -256,10 +256,6 @@ class PxTest : public ::testing::Test
 	void drain_all(); // TearDown: close everything, run every timer out
 };
 
-// Test suites whose names say what they test all share the one fixture.
-using PxSessionTest = PxTest;
-using ProxyTest = PxTest;
-
 } // namespace pxt
 
 #endif // SLUICE_PX_HARNESS_H

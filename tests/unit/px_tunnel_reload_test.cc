@@ -63,9 +63,11 @@ TEST_F(ProxyTunnel, BytesFlowBothWaysUntilTheBackendCloses)
 }
 
 // Known bug (reported to the lead, issue 9): a client FIN inside a tunnel aborts the upstream
-// connection (RST instead of FIN: px_proxy_tunnel_up -> px_proxy_detach) and leaves the client
-// session in PX_WAIT_RESP with no upstream, so the client gets its FIN only at the listener's
-// idle timeout. Enable once the tunnel close path is fixed.
+// connection (px_proxy_tunnel_up -> px_proxy_detach -> tcp_abort): the backend gets a RST
+// instead of a FIN, and since the posted events (a6dd2d7) the bytes the client sent just before
+// its FIN are still queued when the abort drops them, so the backend never gets them. The client
+// session is left in PX_WAIT_RESP without an upstream and gets its FIN only at the listener's
+// idle timeout. Enable once the tunnel's close path is fixed.
 TEST_F(ProxyTunnel, DISABLED_ClientFinEndsTheTunnelGracefully)
 {
 	open();
