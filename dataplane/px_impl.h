@@ -297,6 +297,8 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s);
 int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s);
 void px_proxy_response(struct dp_worker *w, struct px_upstream *up);
 void px_proxy_detach(struct dp_worker *w, struct px_session *s);
+/* Give it up gracefully (closed after what is queued): a tunnel that one side ended. */
+void px_proxy_close(struct dp_worker *w, struct px_session *s);
 /* The response is complete (PX_UPEV_DONE): release the pair, the upstream to its pool. */
 void px_proxy_done(struct dp_worker *w, struct px_session *s);
 

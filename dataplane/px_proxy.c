@@ -334,6 +334,19 @@ void px_proxy_detach(struct dp_worker *w, struct px_session *s)
 	px_upstream_release(w, up, false, false);
 }
 
+/* Give up the upstream side of s gracefully: the exchange is over (a tunnel one side ended),
+ * so the connection is closed after what is queued on it, never reused. */
+void px_proxy_close(struct dp_worker *w, struct px_session *s)
+{
+	struct px_upstream *up = s->up;
+
+	if (up == NULL)
+		return;
+	s->up = NULL;
+	px_ep_done(w, up->ep);
+	px_upstream_release(w, up, true, false);
+}
+
 /* Nothing of the response reached the client: the session is to answer status and close
  * after it (px_session_step, PX_UPEV_FAIL). */
 static void fail_early(struct dp_worker *w, struct px_session *s, unsigned int status)
@@ -519,11 +532,10 @@ int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
 			return -EPIPE;
 	}
 	if (s->peer_fin && s->rx == NULL) {
-		/* either side closing ends the tunnel */
-		px_proxy_detach(w, s);
+		/* either side closing ends the tunnel: what was forwarded is delivered first */
+		px_proxy_close(w, s);
 		s->close_after = 1;
-		s->state = PX_WAIT_RESP;
-		return -EAGAIN;
+		s->state = PX_WAIT_RESP; /* the session closes after what is queued */
 	}
 	return 0;
 }

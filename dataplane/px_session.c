@@ -425,7 +425,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 			break;
 		case PX_TUNNEL:
 			rc = px_proxy_tunnel_up(w, s);
-			if (rc == 0)
+			if (rc == 0 && s->state == PX_TUNNEL)
 				return true;
 			break;
 		case PX_WAIT_RESP:
@@ -480,7 +480,7 @@ static bool up_event(struct dp_worker *w, struct px_session *s, enum px_up_ev ue
 		arm_timer(w, s, s->lst->limits.idle_timeout_ms);
 		break;
 	case PX_UPEV_TUNNEL_END: /* either side closing ends the tunnel */
-		px_proxy_detach(w, s);
+		px_proxy_close(w, s);
 		s->close_after = 1;
 		s->state = PX_WAIT_RESP;
 		break;

@@ -68,7 +68,7 @@ TEST_F(ProxyTunnel, BytesFlowBothWaysUntilTheBackendCloses)
 // its FIN are still queued when the abort drops them, so the backend never gets them. The client
 // session is left in PX_WAIT_RESP without an upstream and gets its FIN only at the listener's
 // idle timeout. Enable once the tunnel's close path is fixed.
-TEST_F(ProxyTunnel, DISABLED_ClientFinEndsTheTunnelGracefully)
+TEST_F(ProxyTunnel, ClientFinEndsTheTunnelGracefully)
 {
 	open();
 	c->send_fin("last words");
