@@ -183,6 +183,11 @@ struct px_worker {
 	uint32_t runq_mask, runq_head, runq_tail;
 };
 
+/* "Date: Thu, 03 Dec 2026 14:55:06 GMT\r\n" (RFC 9110 5.6.7 IMF-fixdate) for secs since the
+ * epoch, years 0 to 9999, into out (at least 40 bytes). Returns its length. Any thread: no
+ * lock, no libc time function. */
+size_t px_http_date(char *out, int64_t secs);
+
 /* Allocate the session pool. Before the worker starts (it listens when it applies its first
  * snapshot). Returns 0 or -errno. */
 int px_init(struct dp_worker *w);

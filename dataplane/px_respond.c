@@ -86,19 +86,59 @@ static char *put_status_line(char *p, unsigned int status)
 	}
 }
 
-/* The "Date: ...\r\n" line, formatted once a second. Sets *len. */
+static char *put_2d(char *p, unsigned int v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+size_t px_http_date(char *out, int64_t secs)
+{
+	static const char wday[] = "ThuFriSatSunMonTueWed"; /* 1970-01-01 was a Thursday */
+	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	uint32_t sod = (uint32_t)(secs - days * 86400);
+	/* civil date from days since 1970-01-01 (proleptic Gregorian, H. Hinnant's method) */
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	uint32_t doe = (uint32_t)(z - era * 146097);
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	uint32_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+	uint32_t wd = (uint32_t)(((days % 7) + 7) % 7);
+	char *p = out;
+
+	p = PX_PUT_LIT(p, "Date: ");
+	p = px_put(p, wday + 3 * wd, 3);
+	p = PX_PUT_LIT(p, ", ");
+	p = put_2d(p, d);
+	*p++ = ' ';
+	p = px_put(p, mon + 3 * (m - 1), 3);
+	*p++ = ' ';
+	p = put_2d(p, (unsigned int)(y / 100));
+	p = put_2d(p, (unsigned int)(y % 100));
+	*p++ = ' ';
+	p = put_2d(p, sod / 3600);
+	*p++ = ':';
+	p = put_2d(p, sod / 60 % 60);
+	*p++ = ':';
+	p = put_2d(p, sod % 60);
+	p = PX_PUT_LIT(p, " GMT\r\n");
+	return (size_t)(p - out);
+}
+
+/* The "Date: ...\r\n" line, formatted once a second with arithmetic of our own (gmtime_r
+ * takes glibc's process-wide lock). Sets *len. */
 static const char *worker_date(struct dp_worker *w, uint32_t *len)
 {
 	struct px_worker *px = px_of(w);
 
 	if (w->ns.now >= px->date_until) {
 		struct timespec ts;
-		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts); /* vDSO: no system call */
-		gmtime_r(&ts.tv_sec, &tm);
-		px->date_len = (uint8_t)strftime(px->date, sizeof(px->date),
-						 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		px->date_len = (uint8_t)px_http_date(px->date, (int64_t)ts.tv_sec);
 		px->date_until =
 			w->ns.now + w->ns.hz - (uint64_t)ts.tv_nsec * w->ns.hz / 1000000000ull;
 	}

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // HTTP sessions answered by sluice itself: direct responses, keep-alive, pipelining,
 // 100-continue, HEAD, errors and the request pool (px_harness.h).
+#include <time.h>
+
+#include <string>
+#include <vector>
+
 #include "px_harness.h"
 
 namespace pxt
@@ -223,3 +228,25 @@ INSTANTIATE_TEST_SUITE_P(
 
 } // namespace
 } // namespace pxt
+
+// The Date line without libc's time functions (gmtime_r takes glibc's lock on the worker):
+// the same text as strftime's IMF-fixdate for leap days, century years, both ends of a day,
+// and a day every 97 over 1970..9999.
+TEST(PxSessionDate, SameAsStrftime)
+{
+	std::vector<int64_t> secs = { 0,	  59,	      86399,	   86400,
+				      951782399,  951782400,  951868800,   4107542399,
+				      4107542400, 1796310906, 253402300799 };
+	for (int64_t t = 0; t < 253402300799; t += 97 * 86400 + 3671)
+		secs.push_back(t);
+	for (int64_t t : secs) {
+		char want[64], got[64];
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		size_t n = strftime(want, sizeof(want), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		size_t m = px_http_date(got, t);
+		ASSERT_EQ(std::string(got, m), std::string(want, n)) << "t=" << t;
+	}
+}
