@@ -173,7 +173,8 @@ struct px_worker {
 	 * session, holding the spans of hdrs_msg's head */
 	struct http_header *hdrs;
 	const struct http_msg *hdrs_msg;
-	uint64_t epoch; /* snapshot epoch applied to the balancers (px_apply) */
+	uint64_t epoch;	   /* snapshot epoch applied to the balancers (px_apply) */
+	uint32_t conf_gen; /* configurations applied: a route index holds within one */
 	uint32_t n_hdrs;
 	struct px_obs *obs; /* histograms, access-log ring (px_obs.c) */
 

@@ -61,7 +61,10 @@ struct px_req {
 	struct http_msg req;
 	struct http_body body;
 	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
-	uint32_t next_free;    /* while in the pool */
+	union {
+		uint32_t next_free; /* while in the pool */
+		uint32_t conf_gen;  /* px_worker.conf_gen its route was picked in */
+	};
 };
 
 /* Laid out without holes: an idle keep-alive connection costs sizeof(struct px_session) here,

@@ -260,9 +260,13 @@ int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 	char body[128];
 	int rc;
 
-	if (s->route >= 0 && l == NULL) {
-		/* a reload removed the listener while the request body was read: its routes are
-		 * gone with it */
+	if (s->route >= 0 &&
+	    (l == NULL || (s->rq != NULL && s->rq->conf_gen != px_of(w)->conf_gen))) {
+		/* a reload replaced the configuration (or removed the listener) while the request
+		 * body was read: the route index is one of the old routes, which may be another
+		 * route now. 503 and close rather than serve it. */
+		if (l != NULL)
+			px_of(w)->cnt[PX_CNT_route_gone]++;
 		s->route = -1;
 		s->close_after = 1;
 		status = 503;

@@ -334,6 +334,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		return px_proxy_start(w, s, (uint32_t)l->routes[route].service_idx);
 	}
 	px_rx_consume(s, (uint32_t)rc);
+	s->rq->conf_gen = px->conf_gen;
 	if (route < 0 || !l->routes[route].has_respond) {
 		px->cnt[PX_CNT_no_route]++;
 		s->route = -1;
@@ -748,25 +749,6 @@ static void apply_listeners(struct dp_worker *w, const struct dp_snapshot *old,
 	}
 }
 
-/* A reload replaced the configuration: a session still reading the body of a request routed
- * to a direct response holds a route index into the old one. Answer it 503 and close
- * (px_respond at the end of the body) rather than serve a route that may be another now. */
-static void forget_routes(struct dp_worker *w)
-{
-	struct px_worker *px = px_of(w);
-
-	for (uint32_t i = 0; i < px->n_sessions; i++) {
-		struct px_session *s = &px->sessions[i];
-
-		if (s->lst != NULL && s->state == PX_BODY && s->route >= 0) {
-			s->route = -1;
-			s->status = 503;
-			s->close_after = 1;
-			px->cnt[PX_CNT_route_gone]++;
-		}
-	}
-}
-
 void px_unlisten_all(struct dp_worker *w)
 {
 	const struct dp_snapshot *snap = px_of(w)->snap;
@@ -779,8 +761,9 @@ void px_apply(struct dp_worker *w, const struct dp_snapshot *snap)
 {
 	struct px_worker *px = px_of(w);
 
+	/* a route index picked under the configuration before is no longer one (px_respond) */
 	if (px->snap != NULL && px->snap->conf != snap->conf)
-		forget_routes(w);
+		px->conf_gen++;
 	apply_listeners(w, px->snap, snap);
 	px_apply_services(w, px->snap, snap);
 	px_obs_apply(w, snap);
