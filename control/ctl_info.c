@@ -237,7 +237,7 @@ static bool inf_stopping(const struct ctl_env *env)
 		return true;
 	for (unsigned int w = 0; env->dp != NULL && w < env->dp->n_workers && w < DP_MAX_WORKERS;
 	     w++)
-		if (env->dp->workers[w] != NULL && env->dp->workers[w]->drain)
+		if (env->dp->workers[w] != NULL && dp_flag_get(&env->dp->workers[w]->drain))
 			return true;
 	return false;
 }

@@ -242,16 +242,28 @@ struct dp_worker {
 	struct rte_ring *ring_out[DP_MAX_WORKERS]; /* from this one to worker i (dp: producer) */
 	struct rte_eth_dev_tx_buffer *txb[DP_MAX_PORTS];
 
-	/* dp: ro, ctl: wo */
-	volatile bool stop;
+	/* Flags between control and the worker, each written by one side and read by the other
+	 * with __atomic loads and stores (dp_flag_get/dp_flag_set): no other ordering hangs on
+	 * them. */
+	bool stop; /* dp: ro, ctl: wo */
 
 	/* graceful shutdown (dp_drain.c, px_drain.c): control sets drain; the worker stops
 	 * accepting, closes idle connections, and sets drained once nothing is in flight */
-	volatile bool drain;   /* dp: ro, ctl: wo */
-	volatile bool drained; /* dp: wo, ctl: ro */
-	bool drain_begun;      /* dp: rw */
-	uint64_t drain_next;   /* dp: rw (TSC of the next look) */
+	bool drain;	     /* dp: ro, ctl: wo */
+	bool drained;	     /* dp: wo, ctl: ro */
+	bool drain_begun;    /* dp: rw */
+	uint64_t drain_next; /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
+
+static inline bool dp_flag_get(const bool *f)
+{
+	return __atomic_load_n(f, __ATOMIC_ACQUIRE);
+}
+
+static inline void dp_flag_set(bool *f, bool v)
+{
+	__atomic_store_n(f, v, __ATOMIC_RELEASE);
+}
 
 struct dp_port {
 	uint16_t port_id;

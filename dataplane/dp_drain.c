@@ -10,8 +10,8 @@ void dp_drain(struct dp *dp)
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = dp->workers[i];
 
-		if (w != NULL && !w->drain) {
-			w->drain = true;
+		if (w != NULL && !dp_flag_get(&w->drain)) {
+			dp_flag_set(&w->drain, true);
 			already = false;
 		}
 	}
@@ -33,7 +33,7 @@ bool dp_drained(const struct dp *dp, uint32_t *sessions)
 
 		if (w == NULL)
 			continue;
-		if (!w->drained)
+		if (!dp_flag_get(&w->drained))
 			all = false;
 		n += __atomic_load_n(&w->px.used, __ATOMIC_RELAXED);
 	}

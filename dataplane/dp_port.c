@@ -345,7 +345,7 @@ void dp_stop(struct dp *dp)
 {
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		if (dp->workers[i] != NULL)
-			dp->workers[i]->stop = true;
+			dp_flag_set(&dp->workers[i]->stop, true);
 	rte_eal_mp_wait_lcore();
 
 	for (unsigned int i = 0; i < dp->n_ports; i++) {

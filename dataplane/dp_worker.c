@@ -117,7 +117,7 @@ int dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(dp->qsv, w->id);
 	rte_rcu_qsbr_thread_online(dp->qsv, w->id);
 
-	while (!w->stop) {
+	while (!dp_flag_get(&w->stop)) {
 		/* Loaded once per iteration: a swap takes effect between iterations, and the
 		 * quiescent report below tells control this worker no longer holds the old one. */
 		const struct dp_snapshot *snap = __atomic_load_n(&dp->snapshot, __ATOMIC_ACQUIRE);
@@ -127,7 +127,7 @@ int dp_worker_main(void *arg)
 		if (snap != NULL && snap->epoch != w->px.epoch)
 			px_apply(w, snap);
 		w->ns.now = t0;
-		if (w->drain)
+		if (dp_flag_get(&w->drain))
 			px_drain_poll(w);
 		for (unsigned int p = 0; p < dp->n_ports; p++) {
 			uint16_t n =

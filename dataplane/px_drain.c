@@ -86,5 +86,5 @@ void px_drain_poll(struct dp_worker *w)
 		return;
 	w->drain_next = now + w->dp->hz / 1000 * PX_DRAIN_CHECK_MS;
 	if (drain_idle(w))
-		w->drained = true;
+		dp_flag_set(&w->drained, true);
 }

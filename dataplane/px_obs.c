@@ -299,7 +299,7 @@ void px_obs_end(struct dp_worker *w, struct px_session *s)
 	r = &s->rq->obs;
 	if (w->px.obs == NULL || (r->t_recv == 0 && r->rec == NULL))
 		return;
-	if (w->stop) { /* torn down after the workers stopped: nobody will read it */
+	if (dp_flag_get(&w->stop)) { /* torn down after the workers stopped: nobody will read it */
 		r->rec = NULL;
 		r->t_recv = r->t_head = 0;
 		return;

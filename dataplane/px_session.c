@@ -737,7 +737,7 @@ static void apply_listeners(struct dp_worker *w, const struct dp_snapshot *old,
 		lst->max_conns =
 			(l->limits.max_connections + w->dp->n_workers - 1) / w->dp->n_workers;
 		lst->epoch = snap->epoch;
-		if (lst->listening || w->drain)
+		if (lst->listening || dp_flag_get(&w->drain))
 			continue; /* a graceful shutdown does not listen again */
 		if (tcp_listen(&w->ts, l->addr, (uint16_t)l->port, &px_ops, lst) != 0) {
 			w->px.cnt[PX_CNT_listen_failures]++;
