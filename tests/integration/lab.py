@@ -153,15 +153,15 @@ class Sluice:
             text = _AF_PACKET_ONLY.sub("", text)
         self.skip_reason = _xdp_skip_reason(text)
         self.conf.write_text(text)
+        self.proc = None
+        self.pid = None
+        self.returncode = None
 
     def _skip_if_unsupported(self):
         if self.skip_reason:
             import pytest  # only the test suites start appliances that may be skipped
 
             pytest.skip(self.skip_reason)
-        self.proc = None
-        self.pid = None
-        self.returncode = None
 
     def eal_runtime_dir(self):
         """EAL's runtime directory for this process (sluice derives --file-prefix=sluice-PID)."""
