@@ -87,9 +87,16 @@ class Lab:
         return out.strip().lower()
 
 
+# af_packet ring options (docs/getting-started.md) that af_xdp does not take.
+_AF_PACKET_ONLY = re.compile(r",(?:framecnt|framesz|blocksz|qdisc_bypass)=[0-9]+")
+
+
 def dataplane_yaml(lab, workers, mbufs, max_connections, device=None):
     """The dataplane section the HTTP suites share, as YAML text inside an f-string: no huge
     pages, one port on the lab's veth, idle back-off (throughput is not measured there)."""
+    device = device or lab.APP_DEVICE
+    if "net_af_xdp" in device:  # here too, so that a reload's text matches the start's
+        device = _AF_PACKET_ONLY.sub("", device)
     return f"""\
 dataplane:
   eal: ["--no-huge", "-m", "512", "--no-pci"]
@@ -99,7 +106,7 @@ dataplane:
   idle_sleep_us: 50
   ports:
     - name: lan
-      device: "{device or lab.APP_DEVICE}"
+      device: "{device}"
       address: {lab.APP_ADDR}/{lab.LAB_PREFIXLEN}
 """
 
@@ -122,10 +129,6 @@ dataplane:
 control:
   socket: {socket_path}
 """
-
-
-# af_packet ring options (docs/getting-started.md) that af_xdp does not take.
-_AF_PACKET_ONLY = re.compile(r",(?:framecnt|framesz|blocksz|qdisc_bypass)=[0-9]+")
 
 
 def _xdp_skip_reason(text):
