@@ -160,13 +160,22 @@ static uint64_t ctl_port_field(const struct dp_port_stats *st, unsigned int f)
 
 /* ---- help ---- */
 
+/* Length of a usage's syntax: up to its first ": " (a syntax may hold a colon, as in
+ * ADDRESS:PORT). */
+static size_t ctl_usage_syntax_len(const char *u)
+{
+	const char *sep = strstr(u, ": ");
+
+	return sep != NULL ? (size_t)(sep - u) : strlen(u);
+}
+
 static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
 {
 	size_t w = 0, n;
 	unsigned int i;
 
 	for (i = 0; i < CTL_N_CMDS; i++) {
-		n = strcspn(ctl_cmds[i].usage, ":");
+		n = ctl_usage_syntax_len(ctl_cmds[i].usage);
 		if (n > w)
 			w = n;
 	}
@@ -174,7 +183,7 @@ static int ctl_cmd_help(struct ctl_env *env, int argc, char **argv, struct ctl_b
 	for (i = 0; i < CTL_N_CMDS; i++) {
 		const char *u = ctl_cmds[i].usage;
 
-		n = strcspn(u, ":");
+		n = ctl_usage_syntax_len(u);
 		ctl_printf(out, "  %-*.*s :%s\n", (int)w, (int)n, u, u[n] ? u + n + 1 : "");
 	}
 	return 0;

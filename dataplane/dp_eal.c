@@ -4,13 +4,18 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "dataplane.h"
@@ -92,6 +97,11 @@ static bool is_af_packet(const char *dev)
 	return strncmp(dev, "net_af_packet", 13) == 0 || strncmp(dev, "eth_af_packet", 13) == 0;
 }
 
+static bool is_af_xdp(const char *dev)
+{
+	return strncmp(dev, "net_af_xdp", 10) == 0 || strncmp(dev, "eth_af_xdp", 10) == 0;
+}
+
 /* Control lcore 0 on the first usable CPU; worker i on the CPU after, wrapping round, so
  * workers get CPUs of their own while there are enough and share them otherwise. */
 static int add_lcore_map(struct argv_builder *b, unsigned int workers, char *err, size_t errlen)
@@ -146,6 +156,27 @@ static int add_devices(struct argv_builder *b, const struct dp_conf *conf, char 
 			} else {
 				add_arg(b, "--vdev=%s,qpairs=%u", pc->device, dpc->workers);
 			}
+			continue;
+		}
+		if (is_af_xdp(pc->device)) {
+			bool has_sq = vdev_arg(pc->device, "start_queue", qp, sizeof(qp));
+			bool has_qc = vdev_arg(pc->device, "queue_count", qp, sizeof(qp));
+
+			if (has_qc && (uint32_t)atoi(qp) != dpc->workers) {
+				snprintf(
+					err, errlen,
+					"port %s: queue_count=%s in \"%s\" differs from "
+					"dataplane.workers: %u (leave queue_count out, sluice sets "
+					"it)",
+					pc->name, qp, pc->device, dpc->workers);
+				return -EINVAL;
+			}
+			if (has_qc)
+				add_arg(b, "--vdev=%s%s", pc->device,
+					has_sq ? "" : ",start_queue=0");
+			else
+				add_arg(b, "--vdev=%s%s,queue_count=%u", pc->device,
+					has_sq ? "" : ",start_queue=0", dpc->workers);
 			continue;
 		}
 		add_arg(b, "--vdev=%s", pc->device);
@@ -246,6 +277,91 @@ static unsigned long free_hugepages(void)
 	return n;
 }
 
+/* RX queues the kernel gives interface ifname (its /sys/class/net/IF/queues/rx-N); 0 when
+ * unknown (no sysfs for this network namespace). */
+static unsigned int kernel_rx_queues(const char *ifname)
+{
+	char path[64 + IF_NAMESIZE];
+	struct dirent *e;
+	unsigned int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "rx-", 3) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Combined channels of ifname (ETHTOOL_GCHANNELS): what DPDK 22.11's af_xdp PMD takes for
+ * the interface's queues. false when the interface has none (a veth has RX and TX channels
+ * only) or does not say: the PMD then opens queue 0 only. */
+static bool combined_channels(const char *ifname, unsigned int *cur)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	*cur = 1;
+	if (fd < 0)
+		return false;
+	memcpy(ifr.ifr_name, ifname, strnlen(ifname, sizeof(ifr.ifr_name) - 1));
+	ifr.ifr_data = (void *)&ch;
+	ok = ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.max_combined > 0;
+	close(fd);
+	*cur = ok ? ch.combined_count : 1;
+	return ok;
+}
+
+/* af_xdp reads queues start_queue .. start_queue + workers - 1 of the interface, and XDP hands
+ * the packets of every other queue to the kernel: with too few queues the PMD fails with a
+ * line of its own log, with more (from queue 0) some connections silently never reach
+ * sluice. */
+static int check_xdp_queues(const struct dp_dataplane_conf *dpc, const struct dp_port_conf *pc,
+			    const char *ifname, char *err, size_t errlen)
+{
+	unsigned int nrx = kernel_rx_queues(ifname), start = 0, combined, need;
+	char v[32];
+
+	if (vdev_arg(pc->device, "start_queue", v, sizeof(v)))
+		start = (unsigned int)atoi(v);
+	need = start + dpc->workers;
+	if (!combined_channels(ifname, &combined) && need > 1) {
+		snprintf(err, errlen,
+			 "port %s: interface %s has no combined channels (a veth, or another "
+			 "virtual device): DPDK 22.11's af_xdp then opens its queue 0 only, and "
+			 "dataplane.workers: %u%s needs %u: use workers: 1, or af_packet",
+			 pc->name, ifname, dpc->workers, start > 0 ? " from start_queue" : "",
+			 need);
+		return -EINVAL;
+	}
+	if (combined < need) {
+		snprintf(err, errlen,
+			 "port %s: interface %s has %u combined channel(s); af_xdp on queues "
+			 "%u..%u (dataplane.workers: %u) needs %u: ethtool -L %s combined %u",
+			 pc->name, ifname, combined, start, need - 1, dpc->workers, need, ifname,
+			 need);
+		return -EINVAL;
+	}
+	if (nrx > dpc->workers && start == 0 &&
+	    !vdev_arg(pc->device, "queue_count", v, sizeof(v))) {
+		snprintf(err, errlen,
+			 "port %s: interface %s has %u RX queues but dataplane.workers: %u reads "
+			 "%u: packets on the others would never reach sluice. ethtool -L %s "
+			 "combined %u (a veth: rx %u tx %u, its peer tx %u), or, when traffic is "
+			 "steered to the first %u, say so with queue_count=%u",
+			 pc->name, ifname, nrx, dpc->workers, dpc->workers, ifname, dpc->workers,
+			 dpc->workers, dpc->workers, dpc->workers, dpc->workers, dpc->workers);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int dp_preflight(const struct dp_conf *conf, int eal_argc, char *const *eal_argv, char *err,
 		 size_t errlen)
 {
@@ -282,6 +398,8 @@ int dp_preflight(const struct dp_conf *conf, int eal_argc, char *const *eal_argv
 				 pc->name, pc->device, ifname);
 			return -ENODEV;
 		}
+		if (is_af_xdp(pc->device) && check_xdp_queues(dpc, pc, ifname, err, errlen) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }

@@ -184,9 +184,14 @@ static int setup_port(struct dp *dp, unsigned int idx, char *err, size_t errlen)
 	} else {
 		p->rss_hf = 0;
 	}
-	/* Checksum offloads the device does are used; the stack computes the rest. */
+	/* Offloads the device does are used; the stack does the rest: TCP checksums in
+	 * software, and a chain (headers in one mbuf, payload references after) is copied into
+	 * one buffer for a device that cannot send chains (af_xdp advertises nothing, and its
+	 * transmit reads pkt_len bytes from the first segment). Many NIC drivers pick a transmit
+	 * path that ignores chains unless MULTI_SEGS is requested: it is. */
 	p->tx_offloads = info.tx_offload_capa &
-			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+			 (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			  RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	ec.txmode.offloads = p->tx_offloads;
 	rc = rte_eth_dev_configure(p->port_id, dp->n_workers, dp->n_workers, &ec);
 	if (rc != 0) {

@@ -5,6 +5,11 @@
 #   lab.sh down [PREFIX]   kill what runs in it and remove it; idempotent
 #   lab.sh env  [PREFIX]   print the lab's names and addresses as shell variables
 #
+# LAB_DEVICE picks the DPDK driver sluice opens the appliance's veth with, printed as
+# APP_DEVICE by `env`: af_packet (default) or af_xdp. af_xdp attaches an XDP program to <P>app
+# (native XDP: veth has it) and reads its queue 0 only: DPDK 22.11's af_xdp counts combined
+# channels, and a veth has none, so af_xdp here means `dataplane.workers: 1`.
+#
 # Every name derives from PREFIX (default "sl"), so several labs can exist side by side
 # (the integration tests use a random prefix per run). Addresses are the same in every lab:
 # each lab is its own set of namespaces.
@@ -16,7 +21,7 @@
 #                                                              not configured in the kernel)
 #
 # sluice runs inside <P>-lab (`ip netns exec <P>-lab build/app/sluice -c ...`) with the
-# device "net_af_packet0,iface=<P>app".
+# device "net_af_packet0,iface=<P>app" (LAB_DEVICE=af_xdp: "net_af_xdp0,iface=<P>app").
 set -euo pipefail
 
 usage() {
@@ -27,6 +32,15 @@ usage() {
 [ $# -ge 1 ] || usage
 CMD=$1
 P=${2:-sl}
+
+LAB_DEVICE=${LAB_DEVICE:-af_packet}
+case "$LAB_DEVICE" in
+af_packet | af_xdp) ;;
+*)
+	echo "lab: LAB_DEVICE must be af_packet or af_xdp, not '$LAB_DEVICE'" >&2
+	exit 2
+	;;
+esac
 
 # Longest derived interface name is "<P>appb": the kernel allows 15 characters.
 if ! [[ $P =~ ^[a-z][a-z0-9]{0,10}$ ]]; then
@@ -74,7 +88,8 @@ CLI_ADDR=$CLI_ADDR
 BE1_ADDR=${BE_ADDR[0]}
 BE2_ADDR=${BE_ADDR[1]}
 BE3_ADDR=${BE_ADDR[2]}
-APP_DEVICE=net_af_packet0,iface=$APP_IF
+LAB_DEVICE=$LAB_DEVICE
+APP_DEVICE=net_${LAB_DEVICE}0,iface=$APP_IF
 EOF
 }
 
@@ -161,12 +176,18 @@ lab_up() {
 	nsx "$LAB_NS" ip link set dev "$BR_IF" up
 
 	# The appliance's end: both ends live in the lab namespace, sluice opens APP_IF with
-	# af_packet. No address on it: sluice owns 198.18.0.10.
+	# af_packet or af_xdp. No address on it: sluice owns 198.18.0.10. One queue each way:
+	# af_xdp reads queue 0 only, and XDP would hand what arrives on another queue to the
+	# kernel (sluice refuses to start on an interface with more).
 	if ! link_exists "$LAB_NS" "$APP_IF" || ! link_exists "$LAB_NS" "$APP_PEER"; then
 		nsx "$LAB_NS" ip link del "$APP_IF" >/dev/null 2>&1 || true
 		nsx "$LAB_NS" ip link del "$APP_PEER" >/dev/null 2>&1 || true
-		nsx "$LAB_NS" ip link add "$APP_IF" type veth peer name "$APP_PEER"
+		nsx "$LAB_NS" ip link add "$APP_IF" numtxqueues 1 numrxqueues 1 type veth \
+			peer name "$APP_PEER" numtxqueues 1 numrxqueues 1
 	fi
+	# An XDP program a killed sluice left on APP_IF would keep the next af_xdp start from
+	# attaching its own.
+	nsx "$LAB_NS" ip link set dev "$APP_IF" xdp off >/dev/null 2>&1 || true
 	tune_if "$LAB_NS" "$APP_IF"
 	tune_if "$LAB_NS" "$APP_PEER"
 	nsx "$LAB_NS" ip link set dev "$APP_IF" promisc off

@@ -6,12 +6,15 @@
 #   sudo ./scripts/quickstart.sh down     stop sluice and remove the lab
 #
 # SLUICE_LAB_PREFIX picks another lab prefix (default "sl", see scripts/lab.sh).
+# SLUICE_LAB_DEVICE=af_xdp runs sluice on DPDK's af_xdp instead of af_packet.
+# Run it again at any time: it stops the sluice and the backends of the previous run first.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 P=${SLUICE_LAB_PREFIX:-sl}
+export LAB_DEVICE=${SLUICE_LAB_DEVICE:-af_packet}
 RUN=/run/sluice
 CONFDIR=/run/sluice-$P
 CONF=$CONFDIR/lab.yaml
@@ -66,10 +69,46 @@ stop_sluice() {
 	kill -0 "$pid" 2>/dev/null || rm -rf "/var/run/dpdk/sluice-$pid"
 }
 
+# The nginx backends of an earlier run (each writes CONFDIR/beN/nginx.pid): stopped, so that
+# this run can bind their addresses again. Whatever still holds a backend's port after that
+# (an nginx whose pid file is gone) is stopped with everything else in that namespace, which
+# belongs to this lab.
+stop_backends() {
+	local i pid ns_var addr_var
+	for i in 1 2 3; do
+		pid=$(cat "$CONFDIR/be$i/nginx.pid" 2>/dev/null || true)
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			step "stopping nginx be$i (pid $pid)"
+			kill -TERM "$pid" 2>/dev/null || true
+			for _ in $(seq 1 50); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		rm -f "$CONFDIR/be$i/nginx.pid"
+	done
+	[ -n "${BE1_NS:-}" ] || return 0
+	for i in 1 2 3; do
+		ns_var=BE${i}_NS addr_var=BE${i}_ADDR
+		[ -e "/run/netns/${!ns_var}" ] || continue
+		if ip netns exec "${!ns_var}" ss -Hltn "src ${!addr_var}:8080" 2>/dev/null | grep -q .; then
+			step "something still listens on ${!addr_var}:8080 in ${!ns_var}: stopping it"
+			# shellcheck disable=SC2046
+			kill -TERM $(ip netns pids "${!ns_var}") 2>/dev/null || true
+			sleep 0.5
+			# shellcheck disable=SC2046
+			kill -KILL $(ip netns pids "${!ns_var}") 2>/dev/null || true
+		fi
+	done
+}
+
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, af_packet): sudo $0 $*"
 
 if [ "${1:-}" = "down" ]; then
 	stop_sluice
+	eval "$("$ROOT/scripts/lab.sh" env "$P")"
+	stop_backends
 	step "removing the lab ($P)"
 	"$ROOT/scripts/lab.sh" down "$P"
 	rm -rf "$CONFDIR"
@@ -98,14 +137,15 @@ meson compile -C build >/dev/null || {
 [ -x "$SLUICE" ] && [ -x "$SLUICECTL" ] || die "build produced no $SLUICE / $SLUICECTL"
 
 stop_sluice
+eval "$("$ROOT/scripts/lab.sh" env "$P")"
+stop_backends
 
 step "bringing up the lab (scripts/lab.sh up $P)"
 "$ROOT/scripts/lab.sh" up "$P" || die "lab.sh up failed"
-eval "$("$ROOT/scripts/lab.sh" env "$P")"
 
 step "writing $CONF"
 mkdir -p "$CONFDIR" "$RUN"
-sed -e "s/iface=slapp\"/iface=$APP_IF\"/" -e "s|socket: .*|socket: $SOCK|" \
+sed -e "s|\"net_af_packet0,iface=slapp\"|\"$APP_DEVICE\"|" -e "s|socket: .*|socket: $SOCK|" \
 	"$ROOT/configs/lab.yaml" >"$CONF"
 "$SLUICE" --check -c "$CONF" || die "the generated configuration is invalid (see above)"
 

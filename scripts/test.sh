@@ -11,7 +11,9 @@
 #
 # Environment: CI=true (non-interactive), FUZZ_SECONDS (default 20), SLUICE_TEST_SKIP_FUZZ=1
 # SLUICE_TEST_SKIP_INTEGRATION=1 and SLUICE_TEST_SKIP_BENCH=1 (for quick local runs; the
-# skipped suite is reported).
+# skipped suite is reported). The integration suite includes a short af_xdp smoke
+# (test_af_xdp.py); SLUICE_TEST_AF_XDP=1 also runs the whole integration suite again with sluice
+# on af_xdp (SLUICE_LAB_DEVICE=af_xdp), recorded as "integration af_xdp".
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -291,6 +293,24 @@ else
 	else
 		echo "differential: no report (exit $rc)"
 		record "differential" 0 1
+	fi
+fi
+
+# ---- the whole integration suite on af_xdp (opt-in) ----
+if [ "${SLUICE_TEST_AF_XDP:-0}" = 1 ] && [ "${SLUICE_TEST_SKIP_INTEGRATION:-0}" != 1 ] &&
+	[ $app_ok -eq 1 ]; then
+	step "integration tests on af_xdp (SLUICE_TEST_AF_XDP=1)"
+	xml=$RESULTS/integration-af_xdp.xml
+	rm -f "$xml"
+	SLUICE_LAB_DEVICE=af_xdp timeout 1800 "$PY" -m pytest -q -p no:cacheprovider \
+		--junitxml="$xml" tests/integration
+	rc=$?
+	if [ -s "$xml" ] && read -r p fl sk < <(junit_counts "$xml"); then
+		[ $rc -ne 0 ] && [ "$fl" -eq 0 ] && fl=1
+		record "integration af_xdp" "$p" "$fl" "$sk"
+	else
+		echo "integration af_xdp: pytest wrote no report (exit $rc)"
+		record "integration af_xdp" 0 1
 	fi
 fi
 

@@ -59,7 +59,9 @@
 	X(icmp_drop_type)        \
 	X(icmp_echo_replies)     \
 	X(tx_drop_no_mbuf)       \
-	X(tx_drop_full)
+	X(tx_drop_full)          \
+	X(tx_linearized)         \
+	X(tx_drop_linearize_no_mbuf)
 
 enum net_counter {
 #define NET_CNT_ENUM(name) NET_CNT_##name,

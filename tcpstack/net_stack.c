@@ -6,6 +6,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -129,8 +130,48 @@ int net_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_
 	return 0;
 }
 
+/* m as one segment, for a port that cannot transmit a chain (af_xdp in DPDK 22.11 sends
+ * pkt_len bytes from the first segment's buffer: the head's headers followed by whatever lies
+ * after them). In place when the head is ours alone and has the room (a fresh header mbuf
+ * followed by payload references, the usual case), else copied into a new buffer. Returns
+ * NULL when m was dropped (counted). */
+static struct rte_mbuf *tx_linearize(struct net_stack *ns, struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct rte_mbuf *n = NULL;
+	const void *src;
+	char *dst = NULL;
+
+	ns->cnt[NET_CNT_tx_linearized]++;
+	if (RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 && rte_pktmbuf_linearize(m) == 0)
+		return m;
+	if (len <= UINT16_MAX)
+		n = rte_pktmbuf_alloc(ns->pool);
+	if (n != NULL)
+		dst = rte_pktmbuf_append(n, (uint16_t)len);
+	if (dst == NULL) {
+		ns->cnt[NET_CNT_tx_drop_linearize_no_mbuf]++;
+		rte_pktmbuf_free(n);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	src = rte_pktmbuf_read(m, 0, len, dst); /* copies unless the bytes are contiguous */
+	if (src != dst)
+		memcpy(dst, src, len);
+	n->port = m->port;
+	n->ol_flags = m->ol_flags;
+	n->tx_offload = m->tx_offload;
+	rte_pktmbuf_free(m);
+	return n;
+}
+
 void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m)
 {
+	if (m->nb_segs > 1 && !(ns->ifs[ifindex].tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		m = tx_linearize(ns, m);
+		if (m == NULL)
+			return;
+	}
 	ns->cnt[NET_CNT_tx_frames]++;
 	ns->cnt[NET_CNT_tx_bytes] += rte_pktmbuf_pkt_len(m);
 	ns->hooks.tx(ns, ns->ifs[ifindex].port_id, m);

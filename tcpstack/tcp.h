@@ -93,7 +93,8 @@ extern "C" {
 	X(drop_no_mbuf)           \
 	X(drop_duplicate)         \
 	X(drop_listen_ack)        \
-	X(rsts_rate_limited)
+	X(rsts_rate_limited)      \
+	X(tx_sw_cksum)
 
 enum tcp_counter {
 #define TCP_CNT_ENUM(name) TCP_CNT_##name,

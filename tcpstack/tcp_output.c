@@ -167,6 +167,7 @@ static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint3
 		th->cksum = rte_ipv4_phdr_cksum(ip, h->ol_flags);
 	} else {
 		th->cksum = tcp_cksum(h, ip, sizeof(*ip));
+		tcp_count(ts, TCP_CNT_tx_sw_cksum);
 	}
 	tcp_count(ts, TCP_CNT_segs_out);
 	ts->cnt[TCP_CNT_bytes_out] += paylen;

@@ -190,6 +190,32 @@ TEST(CtlExec, HelpListsCommandsWithUsage)
 	EXPECT_EQ(answers(out).size(), 1u);
 }
 
+// Two columns, syntax then " : " and what it does, the separator at the same place on every
+// line: a colon inside a syntax (ADDRESS:PORT) does not split it.
+TEST(CtlExec, HelpAlignsSyntaxAndMeaning)
+{
+	Exec x;
+	std::string out = x.run("help");
+	std::vector<std::string> lines;
+	size_t col = std::string::npos;
+
+	for (size_t p = 0, e; (e = out.find('\n', p)) != std::string::npos; p = e + 1)
+		lines.push_back(out.substr(p, e - p));
+	ASSERT_GT(lines.size(), 3u);
+	for (size_t i = 1; i < lines.size() && !lines[i].empty(); i++) {
+		size_t c = lines[i].find(" : ");
+		ASSERT_NE(c, std::string::npos) << lines[i];
+		if (col == std::string::npos)
+			col = c;
+		EXPECT_EQ(c, col) << "misaligned: " << lines[i];
+	}
+	EXPECT_NE(out.find("  add server SERVICE/NAME ADDRESS:PORT [weight N] "), std::string::npos)
+		<< out;
+	EXPECT_NE(out.find(" : new endpoint, in maintenance until enable server"),
+		  std::string::npos)
+		<< out;
+}
+
 // HAProxy 2.6's info fields in order (positions 0..71), as haproxy 2.6.12's "show info
 // typed" numbers them; 45, 46 and 51 are left out by a haproxy built without zlib and
 // without "description".

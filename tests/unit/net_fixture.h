@@ -21,6 +21,7 @@
 #include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_ether.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -314,6 +315,7 @@ class NetTest : public ::testing::Test
 		ifc.addr = kOurIp;
 		ifc.mask = kMask;
 		ifc.gateway = kGwIp;
+		ifc.tx_offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS; // a port that sends chains
 		ASSERT_EQ(net_stack_add_if(ns.get(), &ifc), 0);
 		mark();
 	}

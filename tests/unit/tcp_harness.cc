@@ -8,6 +8,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
@@ -282,6 +283,7 @@ void TcpTest::start()
 	ifp.mac = LOCAL_MAC;
 	ifp.addr = net_addr(LOCAL_HOST);
 	ifp.mask = rte_cpu_to_be_32(0xffffff00u);
+	ifp.tx_offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS; /* a port that sends chains */
 	ASSERT_EQ(net_stack_add_if(&ns, &ifp), 0);
 	refresh_arp();
 	ASSERT_EQ(tcp_stack_init(&ts, &ns, &conf, &secret), 0);
