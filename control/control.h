@@ -154,6 +154,9 @@ int ctl_cmd_reload(struct ctl_env *env, int argc, char **argv, struct ctl_buf *o
 int ctl_cmd_add_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_del_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 
+/* show conns [N] [json] (ctl_conns.c): asks every worker over its ring, waits 500 ms at most. */
+int ctl_cmd_show_conns(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
+
 /* show info [json|typed] in HAProxy 2.6's format (ctl_info.c). */
 int ctl_cmd_show_info(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 

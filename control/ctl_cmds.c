@@ -86,6 +86,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "show config: the running configuration as YAML (every key, defaults included)" },
 	{ "show pools", ctl_cmd_show_pools,
 	  "show pools [json]: mbuf pools, per-worker connection pools, bytes per idle connection" },
+	{ "show conns", ctl_cmd_show_conns,
+	  "show conns [N] [json]: up to N client connections (default 100), each worker's answer" },
 	{ "shutdown", ctl_cmd_shutdown,
 	  "shutdown [GRACE_MS]: stop accepting, let requests finish within GRACE_MS, exit" },
 };

@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "dp_conf.h"
+#include "dp_ctl.h"
 #include "net.h"
 #include "lb.h"
 #include "px.h"
@@ -241,6 +242,7 @@ struct dp_worker {
 	struct rte_ring *ring_in[DP_MAX_WORKERS];  /* from worker i to this one (dp: consumer) */
 	struct rte_ring *ring_out[DP_MAX_WORKERS]; /* from this one to worker i (dp: producer) */
 	struct rte_eth_dev_tx_buffer *txb[DP_MAX_PORTS];
+	struct dp_ctl_pw ctl; /* requests from control and replies (dp_ctl.h: who owns what) */
 
 	/* Flags between control and the worker, each written by one side and read by the other
 	 * with __atomic loads and stores (dp_flag_get/dp_flag_set): no other ordering hangs on

@@ -374,6 +374,7 @@ struct tcp_conn_info {
 	uint16_t ooo_segments;
 	uint8_t snd_wscale, rcv_wscale;
 	bool ts_ok, sack_ok;
+	uint32_t idle_ms; /* since the last segment received (as of the stack's last clock tick) */
 };
 void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info);
 

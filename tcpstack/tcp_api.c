@@ -357,6 +357,7 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info)
 	info->rcv_wscale = c->rcv_wscale;
 	info->ts_ok = !!(c->flags & TCP_F_TS);
 	info->sack_ok = !!(c->flags & TCP_F_SACK);
+	info->idle_ms = c->ts->now_ms - c->last_rcv_ms;
 }
 
 void tcp_conn_marks(const struct tcp_conn *c, uint32_t *in, uint32_t *out)
