@@ -30,15 +30,16 @@
 #define DP_RING_SIZE 1024 /* per ordered pair of workers */
 
 /* Per-worker counters of the dataplane itself (the loop, rings, idle back-off). */
-#define DP_COUNTERS(X)    \
-	X(polls_busy)     \
-	X(polls_idle)     \
-	X(cycles_busy)    \
-	X(cycles_idle)    \
-	X(ring_msgs_in)   \
-	X(ring_drop_full) \
-	X(redirects)      \
-	X(redirect_drop_full)
+#define DP_COUNTERS(X)        \
+	X(polls_busy)         \
+	X(polls_idle)         \
+	X(cycles_busy)        \
+	X(cycles_idle)        \
+	X(ring_msgs_in)       \
+	X(ring_drop_full)     \
+	X(redirects)          \
+	X(redirect_drop_full) \
+	X(frag_redirects)
 
 enum dp_counter {
 #define DP_CNT_ENUM(name) DP_CNT_##name,
@@ -210,6 +211,7 @@ void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
 enum dp_msg_type {
 	DP_MSG_ARP_LEARN = 1, /* a neighbour the sender learnt */
 	DP_MSG_TCP,	      /* a TCP segment (data at the IPv4 header) the receiver owns */
+	DP_MSG_FRAG,	      /* an IPv4 fragment the receiver reassembles (ifindex: local if) */
 };
 
 struct dp_msg {
@@ -364,6 +366,11 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
 void dp_tcp_fini(struct dp_worker *w);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
+/* Which worker reassembles the IPv4 datagram a fragment belongs to: a function of (source,
+ * destination, protocol, id) alone, the fields every fragment of it carries (addresses and id
+ * as in the header, network order). Any thread. */
+unsigned int dp_frag_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			   uint16_t id);
 
 /* Memory held by one worker's connection pools (dp_mem.c). Sizes in bytes; counts read
  * relaxed, so a gauge may be one update behind. */
@@ -378,8 +385,11 @@ struct dp_mem {
 	uint32_t upstreams_max, upstreams_used;
 	size_t req_bytes; /* sizeof one request state (struct px_req), held only mid-request */
 	uint32_t reqs_max, reqs_used, reqs_hwm;
-	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
-	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
+	uint32_t reqs_waiting;	     /* sessions whose request waits for a px_req (pool empty) */
+	uint32_t ooo_mbufs;	     /* mbufs held in out-of-order queues */
+	uint32_t frag_datagrams_max; /* IPv4 reassembly table: datagrams in progress at most */
+	uint32_t frag_mbufs_max;     /* ... mbufs it may hold (budget), held now, high-water */
+	uint32_t frag_mbufs, frag_mbufs_hwm;
 };
 
 /* Fill m from w's pools. Any thread. */
