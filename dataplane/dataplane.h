@@ -30,16 +30,16 @@
 #define DP_RING_SIZE 1024 /* per ordered pair of workers */
 
 /* Per-worker counters of the dataplane itself (the loop, rings, idle back-off). */
-#define DP_COUNTERS(X)        \
-	X(polls_busy)         \
-	X(polls_idle)         \
-	X(cycles_busy)        \
-	X(cycles_idle)        \
-	X(ring_msgs_in)       \
-	X(ring_drop_full)     \
-	X(redirects)          \
-	X(redirect_drop_full) \
-	X(frag_redirects)
+#define DP_COUNTERS(X)    \
+	X(polls_busy)     \
+	X(polls_idle)     \
+	X(cycles_busy)    \
+	X(cycles_idle)    \
+	X(ring_msgs_in)   \
+	X(ring_drop_full) \
+	X(redirects)      \
+	X(frag_redirects) \
+	X(redirect_drop_full)
 
 enum dp_counter {
 #define DP_CNT_ENUM(name) DP_CNT_##name,
@@ -385,11 +385,12 @@ struct dp_mem {
 	uint32_t upstreams_max, upstreams_used;
 	size_t req_bytes; /* sizeof one request state (struct px_req), held only mid-request */
 	uint32_t reqs_max, reqs_used, reqs_hwm;
-	uint32_t reqs_waiting;	     /* sessions whose request waits for a px_req (pool empty) */
-	uint32_t ooo_mbufs;	     /* mbufs held in out-of-order queues */
-	uint32_t frag_datagrams_max; /* IPv4 reassembly table: datagrams in progress at most */
-	uint32_t frag_mbufs_max;     /* ... mbufs it may hold (budget), held now, high-water */
-	uint32_t frag_mbufs, frag_mbufs_hwm;
+	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
+	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
+
+	/* IPv4 reassembly: datagrams in progress at most, mbufs it may hold (the budget),
+	 * mbufs held now, their high-water mark */
+	uint32_t frag_datagrams_max, frag_mbufs_max, frag_mbufs, frag_mbufs_hwm;
 };
 
 /* Fill m from w's pools. Any thread. */

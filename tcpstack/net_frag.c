@@ -20,8 +20,8 @@
  * The death row is freed once per loop (net_timer), or at once when nearly full.
  *
  * A duplicate of a fragment that arrives before its datagram is complete makes the library
- * discard the whole datagram (ip_frag_drop_bad); one that arrives after it waits in a new
- * entry until the timeout (ip_frag_drop_timeout). The sender's retransmission recovers.
+ * discard the whole datagram (frag_drop_bad); one that arrives after it waits in a new
+ * entry until the timeout (frag_drop_timeout). The sender's retransmission recovers.
  */
 #define ALLOW_EXPERIMENTAL_API /* rte_ip_frag_table_del_expired_entries */
 
