@@ -121,17 +121,17 @@ static void frag_classify(struct net_stack *ns, uint32_t from, const struct rte_
 		if ((fo & RTE_IPV4_HDR_MF_FLAG) && (fo & RTE_IPV4_HDR_OFFSET_MASK))
 			middle++;
 	}
-	ns->cnt[NET_CNT_ip_frag_drop_timeout] += other;
+	ns->cnt[NET_CNT_frag_drop_timeout] += other;
 	if (!m_dropped) {
 		/* m is held, or the datagram completed; its own earlier fragments counted
 		 * above as "same" can only be an expired entry the library reused for it. */
-		ns->cnt[NET_CNT_ip_frag_drop_timeout] += same;
+		ns->cnt[NET_CNT_frag_drop_timeout] += same;
 	} else if (same == 1) {
-		ns->cnt[NET_CNT_ip_frag_drop_table_full]++;
+		ns->cnt[NET_CNT_frag_drop_table_full]++;
 	} else if (middle > FRAG_MAX_MIDDLE) {
-		ns->cnt[NET_CNT_ip_frag_drop_too_many] += same;
+		ns->cnt[NET_CNT_frag_drop_too_many] += same;
 	} else {
-		ns->cnt[NET_CNT_ip_frag_drop_bad] += same;
+		ns->cnt[NET_CNT_frag_drop_bad] += same;
 	}
 }
 
@@ -169,7 +169,7 @@ void net_frag_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 	struct rte_mbuf *done;
 	uint32_t from;
 
-	ns->cnt[NET_CNT_ip_frag_rx]++;
+	ns->cnt[NET_CNT_frag_rx]++;
 	if (f->tbl == NULL) {
 		net_drop(ns, m, NET_CNT_ip_drop_fragment);
 		return;
@@ -178,11 +178,11 @@ void net_frag_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 	 * past 65535 bytes, and an empty one means nothing. */
 	if (len == 0 || ((fo & RTE_IPV4_HDR_MF_FLAG) && (len & 7) != 0) ||
 	    off + len + hlen > UINT16_MAX) {
-		net_drop(ns, m, NET_CNT_ip_frag_drop_bad);
+		net_drop(ns, m, NET_CNT_frag_drop_bad);
 		return;
 	}
 	if (f->mbufs + segs > f->max_mbufs) {
-		net_drop(ns, m, NET_CNT_ip_frag_drop_budget);
+		net_drop(ns, m, NET_CNT_frag_drop_budget);
 		return;
 	}
 	if (f->dr->cnt > RTE_IP_FRAG_DEATH_ROW_MBUF_LEN - FRAG_DR_SLACK)
@@ -200,7 +200,7 @@ void net_frag_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 	if (done == NULL)
 		return;
 	frag_unhold(f, done->nb_segs);
-	ns->cnt[NET_CNT_ip_frag_reassembled]++;
+	ns->cnt[NET_CNT_frag_reassembled]++;
 	frag_finish(done);
 	ip = rte_pktmbuf_mtod(done, struct rte_ipv4_hdr *);
 	ip4_local_deliver(ns, done, ifindex, rte_ipv4_hdr_len(ip));
@@ -309,9 +309,9 @@ int ip4_frag_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, 
 			break;
 		}
 	}
-	ns->cnt[NET_CNT_ip_frag_tx_fragments] += n;
+	ns->cnt[NET_CNT_frag_tx_fragments] += n;
 	if (rc == 0)
-		ns->cnt[NET_CNT_ip_frag_tx_datagrams]++;
+		ns->cnt[NET_CNT_frag_tx_datagrams]++;
 	rte_pktmbuf_free(m);
 	return rc;
 }

@@ -118,14 +118,14 @@ TEST_F(NetFragTest, InOrderEchoReassembledAndReplyFragmented)
 	for (const auto &f : frames)
 		rx(f);
 	expect_no_drop();
-	EXPECT_EQ(moved(NET_CNT_ip_frag_rx), 3u);
-	EXPECT_EQ(moved(NET_CNT_ip_frag_reassembled), 1u);
+	EXPECT_EQ(moved(NET_CNT_frag_rx), 3u);
+	EXPECT_EQ(moved(NET_CNT_frag_reassembled), 1u);
 	EXPECT_EQ(moved(NET_CNT_icmp_echo_replies), 1u);
 	// The 3028-byte reply leaves as three fragments of at most 1500 bytes, each a frame in
 	// one segment, and they put together the echo of the request.
 	ASSERT_EQ(sent.size(), 3u);
-	EXPECT_EQ(moved(NET_CNT_ip_frag_tx_datagrams), 1u);
-	EXPECT_EQ(moved(NET_CNT_ip_frag_tx_fragments), 3u);
+	EXPECT_EQ(moved(NET_CNT_frag_tx_datagrams), 1u);
+	EXPECT_EQ(moved(NET_CNT_frag_tx_fragments), 3u);
 	for (size_t i = 0; i < sent.size(); i++) {
 		const Bytes &d = sent[i].data;
 		SCOPED_TRACE(i);
@@ -162,7 +162,7 @@ TEST_F(NetFragTest, OutOfOrderDeliveredWhole)
 		}
 	}
 	expect_no_drop();
-	EXPECT_EQ(moved(NET_CNT_ip_frag_reassembled), 1u);
+	EXPECT_EQ(moved(NET_CNT_frag_reassembled), 1u);
 	ASSERT_EQ(delivered.size(), 1u);
 	const Bytes &d = delivered[0].data;
 	ASSERT_EQ(d.size(), 20 + payload.size());
@@ -214,7 +214,7 @@ TEST_F(NetFragTest, DuplicateBeforeCompletionDropsTheDatagram)
 	rx(frames[1]); // duplicate middle: rte_ip_frag counts its bytes twice
 	rx(frames[2]);
 	EXPECT_TRUE(delivered.empty());
-	expect_drop(NET_CNT_ip_frag_drop_bad, 4);
+	expect_drop(NET_CNT_frag_drop_bad, 4);
 	EXPECT_EQ(ns->frag.mbufs, 0u);
 	expect_baseline();
 }
@@ -230,7 +230,7 @@ TEST_F(NetFragTest, DuplicateAfterCompletionWaitsForTheTimeout)
 	expect_no_drop();
 	EXPECT_EQ(ns->frag.mbufs, 1u);
 	advance_ms(kTimeoutMs + 1);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 1);
+	expect_drop(NET_CNT_frag_drop_timeout, 1);
 	expect_baseline();
 }
 
@@ -242,7 +242,7 @@ TEST_F(NetFragTest, OverlappingFragmentsDropTheDatagram)
 	rx(frag_frame(s, payload, 800, 800, true)); // overlaps the first by 400 bytes
 	rx(frag_frame(s, payload, 1600, 800, false));
 	EXPECT_TRUE(delivered.empty());
-	expect_drop(NET_CNT_ip_frag_drop_bad, 3);
+	expect_drop(NET_CNT_frag_drop_bad, 3);
 	expect_baseline();
 }
 
@@ -256,7 +256,7 @@ TEST_F(NetFragTest, HoleWithMatchingSizeDropsTheDatagram)
 	rx(frag_frame(s, payload, 400, 800, true));
 	rx(frag_frame(s, payload, 1600, 800, false));
 	EXPECT_TRUE(delivered.empty());
-	expect_drop(NET_CNT_ip_frag_drop_bad, 3);
+	expect_drop(NET_CNT_frag_drop_bad, 3);
 	expect_baseline();
 }
 
@@ -271,19 +271,19 @@ TEST_F(NetFragTest, MalformedFragmentsDroppedAsBad)
 			return t;
 		}(),
 		pattern(100)));
-	expect_drop(NET_CNT_ip_frag_drop_bad);
+	expect_drop(NET_CNT_frag_drop_bad);
 	// Offset 65528 plus 16 bytes ends past 65535.
 	mark();
 	IpSpec far = s;
 	far.frag = 0x1fff;
 	rx(frame_ip(far, pattern(16)));
-	expect_drop(NET_CNT_ip_frag_drop_bad);
+	expect_drop(NET_CNT_frag_drop_bad);
 	// An empty fragment.
 	mark();
 	IpSpec empty = s;
 	empty.frag = 0x2001;
 	rx(frame_ip(empty, {}));
-	expect_drop(NET_CNT_ip_frag_drop_bad);
+	expect_drop(NET_CNT_frag_drop_bad);
 	EXPECT_EQ(ns->frag.mbufs, 0u);
 	expect_baseline();
 }
@@ -299,14 +299,14 @@ TEST_F(NetFragTest, TimeoutDropsAnIncompleteDatagram)
 	advance_ms(kTimeoutMs / 2);
 	expect_no_drop();
 	advance_ms(kTimeoutMs / 2 + 1);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 2);
+	expect_drop(NET_CNT_frag_drop_timeout, 2);
 	EXPECT_EQ(ns->frag.mbufs, 0u);
 	// The missing middle, late, starts a new datagram that times out in turn.
 	mark();
 	rx(frames[1]);
 	EXPECT_TRUE(delivered.empty());
 	advance_ms(kTimeoutMs + 1);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 1);
+	expect_drop(NET_CNT_frag_drop_timeout, 1);
 	expect_baseline();
 }
 
@@ -319,7 +319,7 @@ TEST_F(NetFragTest, ExpiredEntryReusedByItsOwnNextFragment)
 	rx(frames[0]);
 	ns->now += (kTimeoutMs + 1) * kHz / 1000;
 	rx(frames[1]);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 1);
+	expect_drop(NET_CNT_frag_drop_timeout, 1);
 	EXPECT_TRUE(delivered.empty());
 	EXPECT_EQ(ns->frag.mbufs, 1u);
 	expect_baseline();
@@ -338,7 +338,7 @@ TEST_F(NetFragTest, TableFullDropsTheNewDatagram)
 	extra.id = 100;
 	auto fx = cut(extra, payload, 800);
 	rx(fx[0]);
-	expect_drop(NET_CNT_ip_frag_drop_table_full);
+	expect_drop(NET_CNT_frag_drop_table_full);
 	// A datagram already in the table still completes.
 	mark();
 	IpSpec first;
@@ -373,7 +373,7 @@ TEST_F(NetFragTest, TooManyFragmentsDropTheDatagram)
 	for (size_t i = 0; i < 8;
 	     i++) // the first and 7 middle ones: the 7th middle is one too many
 		rx(frames[i]);
-	expect_drop(NET_CNT_ip_frag_drop_too_many, 8);
+	expect_drop(NET_CNT_frag_drop_too_many, 8);
 	EXPECT_EQ(ns->frag.mbufs, 0u);
 	// What follows of it starts a new entry, which only times out.
 	mark();
@@ -381,7 +381,7 @@ TEST_F(NetFragTest, TooManyFragmentsDropTheDatagram)
 	rx(frames[9]);
 	EXPECT_TRUE(delivered.empty());
 	advance_ms(kTimeoutMs + 1);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 2);
+	expect_drop(NET_CNT_frag_drop_timeout, 2);
 	expect_baseline();
 }
 
@@ -401,18 +401,18 @@ TEST_F(NetFragTest, BudgetBoundsTheMbufsHeld)
 	IpSpec s4;
 	s4.id = 4;
 	rx(cut(s4, payload, 800)[0]);
-	expect_drop(NET_CNT_ip_frag_drop_budget);
+	expect_drop(NET_CNT_frag_drop_budget);
 	// A fragment whose datagram is in the table is refused too: the budget is the bound.
 	mark();
 	IpSpec s1;
 	s1.id = 1;
 	rx(cut(s1, payload, 800)[1]);
-	expect_drop(NET_CNT_ip_frag_drop_budget);
+	expect_drop(NET_CNT_frag_drop_budget);
 	EXPECT_EQ(ns->frag.mbufs, 3u);
 	EXPECT_EQ(ns->frag.mbufs_hwm, 3u);
 	mark();
 	advance_ms(kTimeoutMs + 1);
-	expect_drop(NET_CNT_ip_frag_drop_timeout, 3);
+	expect_drop(NET_CNT_frag_drop_timeout, 3);
 	EXPECT_EQ(ns->frag.mbufs, 0u);
 	// Then room again: a whole datagram passes.
 	mark();
@@ -509,7 +509,7 @@ TEST_F(NetFragTest, OutputAboveMtuWithDfDroppedAndCounted)
 	EXPECT_EQ(ip4_output(ns.get(), mk(ip_packet(s, pattern(1480)))), 0);
 	expect_no_drop();
 	ASSERT_EQ(sent.size(), 1u);
-	EXPECT_EQ(moved(NET_CNT_ip_frag_tx_datagrams), 0u);
+	EXPECT_EQ(moved(NET_CNT_frag_tx_datagrams), 0u);
 	expect_baseline();
 }
 
