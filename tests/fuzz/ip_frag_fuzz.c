@@ -74,7 +74,8 @@ static void hook_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifin
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 
 	/* A delivered datagram is whole and consistent with its header. */
-	CHECK(!rte_ipv4_frag_pkt_is_fragmented(ip));
+	CHECK((ip->fragment_offset &
+	       rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) == 0);
 	CHECK(rte_be_to_cpu_16(ip->total_length) == rte_pktmbuf_pkt_len(m));
 	CHECK(rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xffff);
 	rte_pktmbuf_free(m);
