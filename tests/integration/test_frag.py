@@ -68,45 +68,55 @@ ECHO_SCRIPT = textwrap.dedent("""\
                            sendp, srp1, ARP)
     conf.verb = 0
     iface, cli, app, size, order, mode = sys.argv[1:7]
+    # Optional: a second interface that carries every fragment but the first, and how many
+    # datagrams (ids 0x4242, 0x4243, ...) to send.
+    iface2 = sys.argv[7] if len(sys.argv) > 7 else iface
+    count = int(sys.argv[8]) if len(sys.argv) > 8 else 1
     conf.iface = iface
     cli_mac = open(f"/sys/class/net/{iface}/address").read().strip()
     arp = srp1(Ether(dst="ff:ff:ff:ff:ff:ff", src=cli_mac) / ARP(psrc=cli, pdst=app),
                iface=iface, timeout=2)
     app_mac = arp[ARP].hwsrc
     data = bytes((i * 7 + 3) & 0xff for i in range(int(size)))
-    pkt = IP(src=cli, dst=app, id=0x4242) / ICMP(id=0x77, seq=1) / data
-    frags = fragment(pkt, fragsize=1000)
-    if mode == "overlap":
-        # A second copy of the middle fragment, shifted by 8 bytes into the first one.
-        f = frags[1].copy()
-        f.frag -= 1
-        frags.insert(2, f)
-    elif mode == "duplicate":
-        frags.insert(2, frags[1].copy())
-    idx = [int(i) for i in order.split(",")] if order else list(range(len(frags)))
     sn = AsyncSniffer(iface=iface, filter=f"icmp and src host {app}", store=True)
     sn.start()
     time.sleep(0.3)
-    for i in idx:
-        sendp(Ether(src=cli_mac, dst=app_mac) / frags[i], iface=iface)
+    sent = 0
+    for n in range(count):
+        pkt = IP(src=cli, dst=app, id=0x4242 + n) / ICMP(id=0x77, seq=n) / data
+        frags = fragment(pkt, fragsize=1000)
+        if mode == "overlap":
+            # A second copy of the middle fragment, shifted by 8 bytes into the first one.
+            f = frags[1].copy()
+            f.frag -= 1
+            frags.insert(2, f)
+        elif mode == "duplicate":
+            frags.insert(2, frags[1].copy())
+        idx = [int(i) for i in order.split(",")] if order else list(range(len(frags)))
+        for i in idx:
+            out = iface if frags[i].frag == 0 else iface2
+            sendp(Ether(src=cli_mac, dst=app_mac) / frags[i], iface=out)
+            sent += 1
     time.sleep(1.0)
     got = sn.stop()
     replies = [p for p in got if IP in p and p[IP].src == app]
     whole = defragment([p[IP] for p in replies])
     echo = [p for p in whole if ICMP in p and p[ICMP].type == 0]
     print(json.dumps({
-        "sent": len(idx),
+        "sent": sent,
         "reply_frames": len(replies),
         "reply_frame_sizes": [len(p) for p in replies],
-        "echo_ok": len(echo) == 1 and raw(echo[0][ICMP].payload) == data,
+        "echoes": len(echo),
+        "echo_ok": len(echo) == count and all(raw(e[ICMP].payload) == data for e in echo),
     }))
 """)
 
 
-def send_echo(app, size, order="", mode="plain"):
+def send_echo(app, size, order="", mode="plain", iface2=None, count=1):
     lab = app.lab
     r = lab.ns_exec(lab.CLI_NS, ["/usr/bin/python3", "-c", ECHO_SCRIPT, lab.CLI_IF,
-                                 lab.CLI_ADDR, lab.APP_ADDR, str(size), order, mode],
+                                 lab.CLI_ADDR, lab.APP_ADDR, str(size), order, mode,
+                                 iface2 or lab.CLI_IF, str(count)],
                     timeout=60)
     assert r.returncode == 0, f"scapy failed:\n{r.stdout}{r.stderr}"
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -178,14 +188,14 @@ TCP_SCRIPT = textwrap.dedent("""\
     import json, sys, time
     from scapy.all import ARP, IP, TCP, AsyncSniffer, Ether, conf, fragment, raw, sendp, srp1
     conf.verb = 0
-    iface, src, app, host = sys.argv[1:5]
+    iface, src, app, host, iface2, sport = sys.argv[1:7]
+    sport = int(sport)
     conf.iface = iface
     mac = open(f"/sys/class/net/{iface}/address").read().strip()
     arp = srp1(Ether(dst="ff:ff:ff:ff:ff:ff", src=mac) / ARP(hwsrc=mac, psrc=src, pdst=app),
                iface=iface, timeout=2)
     app_mac = arp[ARP].hwsrc
     eth = Ether(src=mac, dst=app_mac)
-    sport = 41000 + int(time.time()) % 1000
     seen = []
     sn = AsyncSniffer(iface=iface, filter=f"tcp and src host {app} and dst port {sport}",
                       prn=seen.append, store=False)
@@ -212,8 +222,8 @@ TCP_SCRIPT = textwrap.dedent("""\
     seg = IP(src=src, dst=app, id=0x5151) / TCP(sport=sport, dport=80, flags="PA", seq=1001,
                                                ack=ack) / head
     frags = fragment(seg, fragsize=1000)
-    for f in reversed(frags):
-        sendp(eth / f, iface=iface)
+    for f in reversed(frags):  # every fragment but the first through iface2
+        sendp(eth / f, iface=iface if f.frag == 0 else iface2)
     time.sleep(1.0)
     sn.stop()
     def tcp_data(p):  # the segment's bytes without Ethernet padding
@@ -226,24 +236,110 @@ TCP_SCRIPT = textwrap.dedent("""\
 """)
 
 
-def test_fragmented_http_request_on_tcp(pcap_app):
-    app = pcap_app
+def fragmented_http_request(app, sport, iface2=None):
+    """One scapy-driven connection whose request head arrives in 3 fragments; returns the
+    response text."""
     lab = app.lab
-    before = app.counters()
     # 198.18.0.77: in the lab's subnet, configured nowhere.
     r = lab.ns_exec(lab.CLI_NS, ["/usr/bin/python3", "-c", TCP_SCRIPT, lab.CLI_IF,
-                                 "198.18.0.77", lab.APP_ADDR, REQ_HOST], timeout=60)
+                                 "198.18.0.77", lab.APP_ADDR, REQ_HOST, iface2 or lab.CLI_IF,
+                                 str(sport)], timeout=60)
     assert r.returncode == 0, f"scapy failed:\n{r.stdout}{r.stderr}"
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert "error" not in res, res
     assert res["fragments"] == 3, res
-    assert res["response"].startswith("HTTP/1.1 200"), res
-    assert res["response"].endswith("reassembled\n"), res
+    return res["response"]
+
+
+def net_drops(before, after):
+    """Drops of the L2/L3 layers (the TCP ones of scapy's crude closes are not the point)."""
+    return {k: v for k, v in drops_moved(before, after).items() if not k.startswith("drop_")}
+
+
+def test_fragmented_http_request_on_tcp(pcap_app):
+    app = pcap_app
+    before = app.counters()
+    resp = fragmented_http_request(app, 41001)
+    assert resp.startswith("HTTP/1.1 200"), resp
+    assert resp.endswith("reassembled\n"), resp
     after = app.counters()
     assert moved(before, after, "frag_rx", "frag_reassembled") == {
         "frag_rx": 3, "frag_reassembled": 1}
-    assert {k: v for k, v in drops_moved(before, after).items()
-            if not k.startswith("drop_")} == {}, drops_moved(before, after)
+    assert net_drops(before, after) == {}
+
+
+# ---- two workers: fragments of one datagram received by different workers ----
+
+def add_second_path(lab):
+    """A second veth pair, client namespace to lab namespace, outside the bridge: what the
+    client sends on it reaches sluice only through its second RX queue. Returns the names
+    (client end, lab end); lab.down() removes them with the namespaces."""
+    cli_end, lab_end = f"{lab.prefix}fc", f"{lab.prefix}fa"
+    r = lablib.run(["ip", "link", "add", cli_end, "netns", lab.CLI_NS, "type", "veth", "peer",
+                    "name", lab_end, "netns", lab.LAB_NS])
+    assert r.returncode == 0, r.stderr
+    for ns, ifname in ((lab.CLI_NS, cli_end), (lab.LAB_NS, lab_end)):
+        lab.ns_exec(ns, ["sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1"], check=True)
+        lab.ns_exec(ns, ["ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off",
+                         "gro", "off"])
+        lab.ns_exec(ns, ["ip", "link", "set", "dev", ifname, "mtu", "1500", "up"], check=True)
+    return cli_end, lab_end
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    lab = lablib.Lab()
+    lab.up()
+    app = None
+    try:
+        cli_end, lab_end = add_second_path(lab)
+        sock = lablib.Path(f"/run/sluice-{lab.prefix}/sluice.sock")
+        # Queue 0 reads the lab's veth, queue 1 the second path, incoming frames only (a
+        # pcap handle would also see what the other queue sends); both send on the lab's veth.
+        device = (f"net_pcap0,rx_iface_in={lab.APP_IF},rx_iface_in={lab_end},"
+                  f"tx_iface={lab.APP_IF},tx_iface={lab.APP_IF}")
+        text = pcap_config(lab, sock).replace("workers: 1", "workers: 2").replace(
+            f"net_pcap0,iface={lab.APP_IF}", device)
+        app = lablib.Sluice(lab, workers=2, config_text=text)
+        app.start()
+        app.cli_end = cli_end
+        yield app
+        lablib.stop_ok(app)
+    finally:
+        lablib.teardown(lab, app)
+
+
+def test_fragments_split_over_workers_steered_and_reassembled(two_workers):
+    app = two_workers
+    before = app.counters()
+    count = 8
+    # First fragments reach worker 0, the others worker 1: whichever worker a datagram's
+    # (source, destination, protocol, id) names, some of its fragments change worker.
+    res = send_echo(app, 2500, "", "plain", iface2=app.cli_end, count=count)
+    after = app.counters()
+    assert res["echo_ok"], res
+    d = moved(before, after, "frag_rx", "frag_reassembled", "frag_redirects",
+              "worker0.net.frag_rx", "worker1.net.frag_rx", "redirect_drop_full")
+    assert d["frag_rx"] == 3 * count and d["frag_reassembled"] == count, d
+    # One redirect (the first fragment) or two (the others) per datagram.
+    assert count <= d["frag_redirects"] <= 2 * count, d
+    assert d["redirect_drop_full"] == 0, d
+    assert drops_moved(before, after) == {}
+
+
+def test_fragmented_http_requests_over_workers(two_workers):
+    # Reassembled on the worker the datagram's id names, then handed to the worker that owns
+    # the connection's 4-tuple when that is the other one (a second redirect).
+    app = two_workers
+    before = app.counters()
+    for sport in range(42001, 42005):
+        resp = fragmented_http_request(app, sport, iface2=app.cli_end)
+        assert resp.startswith("HTTP/1.1 200") and resp.endswith("reassembled\n"), resp
+    after = app.counters()
+    d = moved(before, after, "frag_rx", "frag_reassembled", "frag_redirects")
+    assert d["frag_rx"] == 12 and d["frag_reassembled"] == 4, d
+    assert d["frag_redirects"] >= 4, d
+    assert net_drops(before, after) == {}
 
 
 # ---- af_packet: what the lab's default device delivers ----
