@@ -38,6 +38,8 @@
 #define POOL_SIZE 1023
 #define MAX_PAYLOAD 1480
 #define HZ 1000000000ull
+/* 198.18.0.d in host order (RTE_IPV4 shifts a signed int past its range for 198) */
+#define LAB_IP(d) ((198u << 24) | (18u << 16) | (uint32_t)(d))
 
 static struct rte_mempool *pool;
 static const struct rte_ether_addr our_mac = { { 0x02, 0, 0, 0, 0, 0x0a } };
@@ -131,8 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.port_id = 0,
 		.mtu = 1500,
 		.mac = our_mac,
-		.addr = RTE_BE32(RTE_IPV4(198, 18, 0, 10)),
-		.mask = RTE_BE32(0xffffff00),
+		.addr = rte_cpu_to_be_32(LAB_IP(10)),
+		.mask = rte_cpu_to_be_32(0xffffff00),
 	};
 	size_t pos = 0;
 
@@ -140,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ns.now = 1000 * HZ;
 	CHECK(net_stack_add_if(&ns, &ifc) == 0);
 	CHECK(net_frag_init(&ns, &fc, SOCKET_ID_ANY) == 0);
-	arp_learn(&ns, RTE_BE32(RTE_IPV4(198, 18, 0, 20)), &peer_mac, 0);
+	arp_learn(&ns, rte_cpu_to_be_32(LAB_IP(20)), &peer_mac, 0);
 
 	while (pos + 8 <= size) {
 		const uint8_t *h = data + pos;
@@ -178,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ip->fragment_offset = rte_cpu_to_be_16(fo & 0x7fff); /* evil bit clear */
 		ip->time_to_live = 64;
 		ip->next_proto_id = (h[4] & 1) ? IPPROTO_ICMP : IPPROTO_UDP;
-		ip->src_addr = RTE_BE32(RTE_IPV4(198, 18, 0, 20));
+		ip->src_addr = rte_cpu_to_be_32(LAB_IP(20));
 		ip->dst_addr = ifc.addr;
 		memcpy(ip + 1, data + pos, len);
 		pos += len;
