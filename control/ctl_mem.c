@@ -15,7 +15,8 @@
  *   workerW.mem.tcbs_max, .tcbs_used, .tcbs_hwm, .time_wait, .tcb_pool_bytes, .hash_buckets,
  *   .hash_bytes, .sessions_max, .sessions_used, .session_pool_bytes, .upstreams_max,
  *   .upstreams_used, .upstream_pool_bytes, .reqs_max, .reqs_used, .reqs_hwm, .reqs_waiting,
- *   .req_pool_bytes, .ooo_mbufs
+ *   .req_pool_bytes, .ooo_mbufs, .frag_datagrams_max, .frag_mbufs_max, .frag_mbufs,
+ *   .frag_mbufs_hwm (IPv4 reassembly: its table size, its mbuf budget, mbufs held now)
  * JSON: ,"mem":{ the mem.* keys ,"workers":[{"id":W, the workerW.mem.* keys}]} appended to the
  * show pools object.
  *
@@ -62,6 +63,10 @@ static void ctl_mem_worker(unsigned int id, const struct dp_mem *m, bool json, c
 		{ "reqs_waiting", m->reqs_waiting },
 		{ "req_pool_bytes", (uint64_t)m->reqs_max * m->req_bytes },
 		{ "ooo_mbufs", m->ooo_mbufs },
+		{ "frag_datagrams_max", m->frag_datagrams_max },
+		{ "frag_mbufs_max", m->frag_mbufs_max },
+		{ "frag_mbufs", m->frag_mbufs },
+		{ "frag_mbufs_hwm", m->frag_mbufs_hwm },
 	};
 
 	if (json)

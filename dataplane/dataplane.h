@@ -39,6 +39,7 @@
 	X(ring_msgs_in)   \
 	X(ring_drop_full) \
 	X(redirects)      \
+	X(frag_redirects) \
 	X(redirect_drop_full)
 
 enum dp_counter {
@@ -211,6 +212,7 @@ void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
 enum dp_msg_type {
 	DP_MSG_ARP_LEARN = 1, /* a neighbour the sender learnt */
 	DP_MSG_TCP,	      /* a TCP segment (data at the IPv4 header) the receiver owns */
+	DP_MSG_FRAG,	      /* an IPv4 fragment the receiver reassembles (ifindex: local if) */
 };
 
 struct dp_msg {
@@ -378,6 +380,11 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
 void dp_tcp_fini(struct dp_worker *w);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
+/* Which worker reassembles the IPv4 datagram a fragment belongs to: a function of (source,
+ * destination, protocol, id) alone, the fields every fragment of it carries (addresses and id
+ * as in the header, network order). Any thread. */
+unsigned int dp_frag_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			   uint16_t id);
 
 /* Memory held by one worker's connection pools (dp_mem.c). Sizes in bytes; counts read
  * relaxed, so a gauge may be one update behind. */
@@ -394,6 +401,10 @@ struct dp_mem {
 	uint32_t reqs_max, reqs_used, reqs_hwm;
 	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
 	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
+
+	/* IPv4 reassembly: datagrams in progress at most, mbufs it may hold (the budget),
+	 * mbufs held now, their high-water mark */
+	uint32_t frag_datagrams_max, frag_mbufs_max, frag_mbufs, frag_mbufs_hwm;
 };
 
 /* Fill m from w's pools. Any thread. */

@@ -49,6 +49,10 @@ void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m)
 	m->reqs_hwm = __atomic_load_n(&px->req_hwm, __ATOMIC_RELAXED);
 	m->reqs_waiting = __atomic_load_n(&px->n_waiting, __ATOMIC_RELAXED);
 	m->ooo_mbufs = __atomic_load_n(&ts->ooo_mbufs, __ATOMIC_RELAXED);
+	m->frag_datagrams_max = w->ns.frag.max_datagrams;
+	m->frag_mbufs_max = w->ns.frag.max_mbufs;
+	m->frag_mbufs = __atomic_load_n(&w->ns.frag.mbufs, __ATOMIC_RELAXED);
+	m->frag_mbufs_hwm = __atomic_load_n(&w->ns.frag.mbufs_hwm, __ATOMIC_RELAXED);
 }
 
 size_t dp_mem_idle_conn_bytes(const struct dp_mem *m)

@@ -35,6 +35,40 @@ unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, u
 	return dport % dp->n_workers;
 }
 
+unsigned int dp_frag_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint8_t proto,
+			   uint16_t id)
+{
+	if (dp->n_workers == 1)
+		return 0;
+	return rte_jhash_3words(saddr, daddr, (uint32_t)proto << 16 | id, 0xf7a9) % dp->n_workers;
+}
+
+/* net_hooks.frag_steer: fragments of one datagram may arrive on different queues (af_packet
+ * rolls over, RSS hashes fragments on addresses only, since only the first carries ports),
+ * so each goes to the worker its datagram's identity names; that worker reassembles it and
+ * hands the datagram to its connection's owner like any segment (a second redirect). */
+static bool worker_frag_steer(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
+{
+	struct dp_worker *w = container_of(ns, struct dp_worker, ns);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	struct dp_msg msg = { .type = DP_MSG_FRAG, .ifindex = ifindex };
+	unsigned int owner;
+
+	if (w->dp->n_workers == 1)
+		return false;
+	owner = dp_frag_owner(w->dp, ip->src_addr, ip->dst_addr, ip->next_proto_id, ip->packet_id);
+	if (owner == w->id)
+		return false;
+	msg.m = m;
+	if (rte_ring_sp_enqueue_elem(w->ring_out[owner], &msg, sizeof(msg)) != 0) {
+		w->cnt[DP_CNT_redirect_drop_full]++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	w->cnt[DP_CNT_frag_redirects]++;
+	return true;
+}
+
 /* net_hooks.ip_deliver: TCP to its owner, anything else dropped and counted. */
 static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 {
@@ -70,6 +104,11 @@ static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t
 	w->cnt[DP_CNT_redirects]++;
 }
 
+/* IPv4 reassembly budget: fragments may pin at most an eighth of the mbufs, shared equally
+ * among the workers (at least two full-size datagrams' worth each). */
+#define DP_FRAG_POOL_SHARE 8
+#define DP_FRAG_MIN_MBUFS (2 * RTE_LIBRTE_IP_FRAG_MAX_FRAG)
+
 int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 {
 	const struct dp_conf *conf = w->dp->conf;
@@ -77,9 +116,24 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 		.max_connections = conf->dataplane.max_connections,
 		.socket_id = w->socket,
 	};
+	struct net_frag_conf fc = {
+		.max_datagrams = NET_FRAG_MAX_DATAGRAMS,
+		.max_mbufs = RTE_MAX((uint32_t)DP_FRAG_MIN_MBUFS,
+				     conf->dataplane.mbufs / DP_FRAG_POOL_SHARE / w->dp->n_workers),
+		.timeout_ms = NET_FRAG_TIMEOUT_MS,
+	};
 	int rc;
 
 	w->ns.hooks.ip_deliver = worker_ip_deliver;
+	w->ns.hooks.frag_steer = worker_frag_steer;
+	rc = net_frag_init(&w->ns, &fc, w->socket);
+	if (rc != 0) {
+		snprintf(err, errlen,
+			 "worker %u: cannot allocate the IPv4 reassembly table: %s (give EAL more "
+			 "memory with -m)",
+			 w->id, strerror(-rc));
+		return rc;
+	}
 	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &w->dp->secret);
 	if (rc != 0) {
 		snprintf(err, errlen,

@@ -83,6 +83,9 @@ static unsigned int drain_rings(struct dp_worker *w)
 			case DP_MSG_TCP:
 				tcp_input(&w->ts, msgs[k].m);
 				break;
+			case DP_MSG_FRAG:
+				net_frag_input(&w->ns, msgs[k].m, msgs[k].ifindex);
+				break;
 			}
 		}
 		w->cnt[DP_CNT_ring_msgs_in] += n;
@@ -99,7 +102,7 @@ void dp_worker_fini(struct dp_worker *w)
 		if (w->ring_in[i] == NULL)
 			continue;
 		while (rte_ring_sc_dequeue_elem(w->ring_in[i], &msg, sizeof(msg)) == 0)
-			if (msg.type == DP_MSG_TCP)
+			if (msg.type == DP_MSG_TCP || msg.type == DP_MSG_FRAG)
 				rte_pktmbuf_free(msg.m);
 	}
 	dp_tcp_fini(w);

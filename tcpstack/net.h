@@ -58,6 +58,16 @@
 	X(icmp_drop_bad_cksum)   \
 	X(icmp_drop_type)        \
 	X(icmp_echo_replies)     \
+	X(frag_rx)               \
+	X(frag_reassembled)      \
+	X(frag_drop_table_full)  \
+	X(frag_drop_timeout)     \
+	X(frag_drop_too_many)    \
+	X(frag_drop_bad)         \
+	X(frag_drop_budget)      \
+	X(frag_tx_datagrams)     \
+	X(frag_tx_fragments)     \
+	X(ip_drop_df_too_big)    \
 	X(tx_drop_no_mbuf)       \
 	X(tx_drop_full)          \
 	X(tx_linearized)         \
@@ -77,7 +87,7 @@ extern const char *const net_counter_names[NET_CNT_MAX];
  * read-only afterwards. Addresses are in network byte order. */
 struct net_if {
 	uint16_t port_id;
-	uint16_t mtu;
+	uint16_t mtu; /* what we send above it is fragmented; 0: no limit (tests) */
 	struct rte_ether_addr mac;
 	uint32_t addr;
 	uint32_t mask;
@@ -116,6 +126,31 @@ struct arp_pending {
 	uint16_t ifindex;
 };
 
+/* IPv4 reassembly (net_frag.c), one bounded table per worker built on DPDK's rte_ip_frag.
+ * Sizes are fixed when the table is created (net_frag_init); without a table, fragments are
+ * dropped as ip_drop_fragment. */
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
+
+struct net_frag_conf {
+	uint32_t max_datagrams; /* datagrams being reassembled at once, per worker */
+	uint32_t max_mbufs;	/* mbufs the table may hold (the memory budget), per worker */
+	uint32_t timeout_ms;	/* a datagram not complete after this is dropped */
+};
+
+#define NET_FRAG_MAX_DATAGRAMS 512 /* default per worker */
+#define NET_FRAG_TIMEOUT_MS 5000   /* default; RFC 1122 suggests 60-120 s, Linux uses 30 s */
+
+struct net_frag {
+	struct rte_ip_frag_tbl *tbl; /* NULL: no reassembly */
+	struct rte_ip_frag_death_row *dr;
+	uint64_t timeout_tsc;
+	uint32_t max_datagrams;
+	uint32_t max_mbufs;
+	uint32_t mbufs;	    /* mbufs the table holds now (dp: rw, ctl: ro relaxed) */
+	uint32_t mbufs_hwm; /* highest value of mbufs (dp: rw, ctl: ro relaxed) */
+};
+
 struct net_stack;
 
 /* Hooks the layer above provides. tx() takes ownership of m in every case (it frees it when
@@ -129,6 +164,10 @@ struct net_hooks {
 	 * layer is attached). NULL: dropped as ip_drop_proto. Takes ownership of m; m's data
 	 * starts at the IPv4 header. */
 	void (*ip_deliver)(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex);
+	/* A validated fragment addressed to us, before reassembly: returns true when the hook
+	 * took m (handed to the worker that reassembles this datagram, which calls
+	 * net_frag_input), false to reassemble here. NULL: always here. */
+	bool (*frag_steer)(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex);
 };
 
 /* Per-worker stack state. Owned and written by one worker only; control reads the counters. */
@@ -145,6 +184,8 @@ struct net_stack {
 
 	uint16_t n_ifs;
 	struct net_if ifs[NET_MAX_IFS];
+
+	struct net_frag frag;
 
 	uint32_t arp_scan_pos;
 	uint16_t n_pending;
@@ -167,7 +208,8 @@ int net_stack_add_if(struct net_stack *ns, const struct net_if *ifp);
  * delivered upward, or dropped and counted. m->port names the receiving port. Worker only. */
 void net_rx(struct net_stack *ns, struct rte_mbuf *m);
 
-/* Periodic work (ARP retries and ageing); cheap when nothing is due. Call once per loop. */
+/* Periodic work (ARP retries and ageing, reassembly timeouts, freeing the fragments dropped
+ * since the last call); cheap when nothing is due. Call once per loop. */
 void net_timer(struct net_stack *ns);
 
 /* Send an IPv4 packet whose data starts at the IPv4 header (header complete, checksum filled
@@ -179,6 +221,16 @@ int ip4_output(struct net_stack *ns, struct rte_mbuf *m);
 /* Record a neighbour learnt by another worker. Does not call hooks.arp_learnt. Worker only. */
 void arp_learn(struct net_stack *ns, uint32_t ip, const struct rte_ether_addr *mac,
 	       uint16_t ifindex);
+
+/* Create the reassembly table of ns on NUMA socket socket_id (any thread, before the worker
+ * starts). Returns 0, -EINVAL for a zero size, or -ENOMEM. net_stack_fini releases it. */
+int net_frag_init(struct net_stack *ns, const struct net_frag_conf *conf, int socket_id);
+
+/* Reassemble the fragment m (data at its IPv4 header, validated and trimmed by ip4_input,
+ * addressed to interface ifindex): m is held, dropped and counted, or completes a datagram
+ * that is then delivered like any packet received whole (ICMP here, the rest to
+ * hooks.ip_deliver). Takes ownership of m. Worker only (the one owning ns). */
+void net_frag_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex);
 
 /* Look up the interface owning local address ip (network order); -1 when none. */
 int net_if_by_addr(const struct net_stack *ns, uint32_t ip);

@@ -2,7 +2,9 @@
  * sluice tcpstack: IPv4 input validation and output (routing, Ethernet, next-hop resolution).
  *
  * We are an end host, not a router: every accepted packet is addressed to one of our
- * interfaces, nothing is forwarded and fragments are refused (our peers do PMTU discovery).
+ * interfaces and nothing is forwarded. Fragments go to reassembly (net_frag.c, after the
+ * dataplane's hook has had a chance to hand them to the worker that reassembles their
+ * datagram); what we send above the MTU leaves in fragments unless DF is set.
  */
 #include <errno.h>
 
@@ -107,25 +109,16 @@ void ip4_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 		why = NET_CNT_ip_drop_bad_cksum;
 		goto drop;
 	}
+	/* A datagram larger than the link's MTU is accepted: a kernel in front of us may have
+	 * reassembled it (af_packet's fanout group defragments), and what we answer above the
+	 * MTU leaves in fragments. */
 	tlen = rte_be_to_cpu_16(ip->total_length);
-	if (tlen > ns->ifs[ifindex].mtu) {
-		/* Larger than the link allows: a datagram the kernel reassembled before handing
-		 * it over (af_packet's fanout group defragments), i.e. fragments. Answering would
-		 * send a frame above the MTU. */
-		why = NET_CNT_ip_drop_fragment;
-		goto drop;
-	}
 	if (tlen < hlen || tlen > plen) {
 		why = NET_CNT_ip_drop_bad_len;
 		goto drop;
 	}
 	if (ip->time_to_live == 0) {
 		why = NET_CNT_ip_drop_ttl;
-		goto drop;
-	}
-	frag = rte_be_to_cpu_16(ip->fragment_offset);
-	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
-		why = NET_CNT_ip_drop_fragment;
 		goto drop;
 	}
 	if (hlen > sizeof(*ip) && !ip4_options_ok((const uint8_t *)(ip + 1), hlen - sizeof(*ip))) {
@@ -144,18 +137,36 @@ void ip4_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 	if (tlen < plen)
 		ip4_trim(m, tlen); /* Ethernet padding of short frames */
 
-	if (ip->next_proto_id == IPPROTO_ICMP) {
-		icmp_input(ns, m, local, hlen);
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		if (ns->frag.tbl == NULL) {
+			why = NET_CNT_ip_drop_fragment; /* no reassembly table */
+			goto drop;
+		}
+		if (ns->hooks.frag_steer != NULL && ns->hooks.frag_steer(ns, m, local))
+			return;
+		net_frag_input(ns, m, local);
 		return;
 	}
-	if (ns->hooks.ip_deliver == NULL) {
-		why = NET_CNT_ip_drop_proto;
-		goto drop;
-	}
-	ns->hooks.ip_deliver(ns, m, local);
+	ip4_local_deliver(ns, m, local, hlen);
 	return;
 drop:
 	net_drop(ns, m, why);
+}
+
+void ip4_local_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint16_t hlen)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		icmp_input(ns, m, ifindex, hlen);
+		return;
+	}
+	if (ns->hooks.ip_deliver == NULL) {
+		net_drop(ns, m, NET_CNT_ip_drop_proto);
+		return;
+	}
+	ns->hooks.ip_deliver(ns, m, ifindex);
 }
 
 int ip4_output(struct net_stack *ns, struct rte_mbuf *m)
@@ -174,6 +185,14 @@ int ip4_output(struct net_stack *ns, struct rte_mbuf *m)
 	if (ifindex < 0 || nexthop == 0) {
 		net_drop(ns, m, NET_CNT_ip_drop_no_route);
 		return -ENETUNREACH;
+	}
+	if (ns->ifs[ifindex].mtu != 0 && rte_pktmbuf_pkt_len(m) > ns->ifs[ifindex].mtu) {
+		/* Our TCP sets DF and never exceeds its MSS; DF asks us not to fragment. */
+		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+			net_drop(ns, m, NET_CNT_ip_drop_df_too_big);
+			return -EMSGSIZE;
+		}
+		return ip4_frag_output(ns, m, ifindex, nexthop);
 	}
 	/* Every mbuf we send was received or allocated with headroom; lacking it is a bug of
 	 * the caller, counted as a buffer we could not get. */

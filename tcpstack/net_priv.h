@@ -56,6 +56,21 @@ void arp_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex);
 void ip4_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex);
 void icmp_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint16_t hlen);
 
+/* Deliver a complete datagram addressed to interface ifindex (validated, trimmed, not a
+ * fragment, header hlen bytes and contiguous): ICMP here, anything else to hooks.ip_deliver.
+ * Takes ownership of m. */
+void ip4_local_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint16_t hlen);
+
+/* Send m (data at its IPv4 header, larger than the MTU of ifindex, DF clear) as fragments of
+ * at most that MTU, each a fresh single-segment mbuf, to nexthop. Takes ownership of m;
+ * returns 0 or a negative errno when it was dropped (counted). */
+int ip4_frag_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop);
+
+/* Reassembly upkeep, from net_timer(): expire old datagrams, free the death row. */
+void net_frag_timer(struct net_stack *ns);
+/* Release the reassembly table and every mbuf it holds. */
+void net_frag_fini(struct net_stack *ns);
+
 /* Send m (data at a filled Ethernet header whose destination is left to fill) to nexthop on
  * ifindex: now if the neighbour is known, else queued while ARP resolves. Takes ownership;
  * returns 0 or a negative errno when m was dropped (counted). */

@@ -38,6 +38,7 @@ void net_stack_fini(struct net_stack *ns)
 		ns->pending[i].m = NULL;
 	}
 	ns->n_pending = 0;
+	net_frag_fini(ns);
 }
 
 int net_stack_add_if(struct net_stack *ns, const struct net_if *ifp)
@@ -179,6 +180,7 @@ void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m)
 
 void net_timer(struct net_stack *ns)
 {
+	net_frag_timer(ns);
 	if (ns->now < ns->next_arp_scan)
 		return;
 	ns->next_arp_scan = ns->now + net_ms_to_tsc(ns, NET_ARP_SCAN_MS);

@@ -57,24 +57,7 @@ def drops_moved(before, after, except_counter):
             and after[k] != before.get(k, 0)}
 
 
-@pytest.mark.parametrize("size", [2000, 1600], ids=["truncated_by_ring", "fits_ring"])
-def test_fragments_dropped_and_counted(app, size):
-    # IP fragments are not reassembled: they are dropped and counted as ip_drop_fragment.
-    # A 2000- or 1600-byte echo leaves the client's kernel as two fragments. On a NIC sluice
-    # sees both (2 drops per echo); on af_packet the kernel reassembles them first (DPDK's
-    # PMD joins a fanout group with PACKET_FANOUT_FLAG_DEFRAG), so sluice sees one datagram
-    # larger than the port's MTU (possibly truncated to the ring's frame size) and must drop
-    # it the same way (1 drop per echo), never answer it with a reply above the MTU.
-    count = 3
-    before = app.counters()
-    sent, received, out = lablib.ping(app.lab, count=count, size=size)
-    assert received == 0, out
-    app.wait_counter("ip_drop_fragment", before["ip_drop_fragment"] + count)
-    time.sleep(0.2)
-    after = app.counters()
-    assert after["ip_drop_fragment"] - before["ip_drop_fragment"] in (count, 2 * count)
-    assert drops_moved(before, after, "ip_drop_fragment") == {}
-    assert after["icmp_echo_replies"] == before["icmp_echo_replies"]
+# Fragments and datagrams above the MTU: tests/integration/test_frag.py.
 
 
 def test_frame_counters_agree_with_port_stats(app):
