@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice tcpstack: SipHash-2-4 and RFC 6528 initial sequence numbers (see tcp_isn.h).
+ * sluice tcpstack: SipHash-2-4 (and 1-3 for hash tables) and RFC 6528 initial sequence
+ * numbers (see tcp_isn.h).
  *
  * SipHash rather than MD5 (RFC 6528's example) or a CRC: it is a PRF designed for short inputs
  * under a secret key, costs about as much as a few cache misses for the 24 bytes hashed here,
@@ -45,7 +46,10 @@ static inline uint64_t load_le64(const uint8_t *p)
 		v2 = rotl64(v2, 32); \
 	} while (0)
 
-uint64_t tcp_siphash(const struct tcp_secret *s, const void *data, size_t len)
+/* SipHash-c-d: c compression rounds per 8-byte block, d finalisation rounds. Inlined into its
+ * two users with constant c and d, so the round loops unroll. */
+static inline uint64_t siphash_cd(const struct tcp_secret *s, const void *data, size_t len,
+				  unsigned int c, unsigned int d)
 {
 	const uint8_t *p = data;
 	const uint8_t *end = p + (len & ~(size_t)7);
@@ -54,57 +58,36 @@ uint64_t tcp_siphash(const struct tcp_secret *s, const void *data, size_t len)
 	uint64_t v2 = s->k0 ^ UINT64_C(0x6c7967656e657261);
 	uint64_t v3 = s->k1 ^ UINT64_C(0x7465646279746573);
 	uint64_t m, b = (uint64_t)len << 56;
-	unsigned i;
+	unsigned int i;
 
 	for (; p != end; p += 8) {
 		m = load_le64(p);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
+		for (i = 0; i < c; i++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	/* last 0..7 bytes, little-endian, under the length byte */
 	for (i = 0; i < (len & 7); i++)
 		b |= (uint64_t)p[i] << (8 * i);
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (i = 0; i < c; i++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (i = 0; i < d; i++)
+		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t tcp_siphash(const struct tcp_secret *s, const void *data, size_t len)
+{
+	return siphash_cd(s, data, len, 2, 4);
 }
 
 uint64_t tcp_siphash13(const struct tcp_secret *s, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-	const uint8_t *end = p + (len & ~(size_t)7);
-	uint64_t v0 = s->k0 ^ UINT64_C(0x736f6d6570736575);
-	uint64_t v1 = s->k1 ^ UINT64_C(0x646f72616e646f6d);
-	uint64_t v2 = s->k0 ^ UINT64_C(0x6c7967656e657261);
-	uint64_t v3 = s->k1 ^ UINT64_C(0x7465646279746573);
-	uint64_t m, b = (uint64_t)len << 56;
-	unsigned i;
-
-	for (; p != end; p += 8) {
-		m = load_le64(p);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (i = 0; i < (len & 7); i++)
-		b |= (uint64_t)p[i] << (8 * i);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	return siphash_cd(s, data, len, 1, 3);
 }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
