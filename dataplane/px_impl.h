@@ -202,7 +202,6 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
  * its state machine as far as the bytes and the send queue allow. From px_run_posted only. */
 void px_session_step(struct dp_worker *w, struct px_session *s, unsigned int ev);
 bool px_session_run(struct dp_worker *w, struct px_session *s);
-void px_rx_consume(struct px_session *s, uint32_t n);
 int px_respond_error(struct dp_worker *w, struct px_session *s, unsigned int status);
 /* Refuse the current request for parser error err (-HTTP_E_*): counted in http_err, answered
  * with its status, the connection closed after the answer. */
@@ -221,7 +220,6 @@ void px_request_reset(struct dp_worker *w, struct px_session *s);
 void px_req_begin(struct dp_worker *w, struct px_session *s);
 /* Stop listening on every listener of the applied snapshot (graceful shutdown). */
 void px_unlisten_all(struct dp_worker *w);
-void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms);
 const char *px_reason(unsigned int status);
 void px_count_status(struct px_worker *px, unsigned int status);
 /* Count a response by class in an object's counters. */
@@ -240,6 +238,26 @@ struct rte_mbuf *px_chain_take(struct rte_mempool *pool, struct rte_mbuf **chain
 void px_chain_drop(struct rte_mbuf **chain, uint32_t n);
 int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
 		    uint32_t len);
+
+/* Drop n bytes from the front of s's receive queue and give them back to the window. */
+static inline void px_rx_consume(struct px_session *s, uint32_t n)
+{
+	px_chain_drop(&s->rx, n);
+	tcp_recved(s->conn, n);
+}
+
+/* Arm t to fire in ms on the worker's proxy wheel; 0 cancels it. Shared by sessions and
+ * upstream connections (header, idle, connect, response, pool timeouts). */
+static inline void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms)
+{
+	struct tcp_wheel *wh = &w->px.wheel;
+
+	if (ms == 0) {
+		tcp_wheel_cancel(wh, t);
+		return;
+	}
+	tcp_wheel_arm(wh, t, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
+}
 
 /* The state of stable objects as this worker sees them. */
 static inline struct dp_ep_pw *px_ep(const struct dp_worker *w, struct dp_endpoint *ep)

@@ -69,13 +69,6 @@ static int rx_append(struct px_session *s, struct rte_mbuf *m)
 	return 0;
 }
 
-/* Drop n bytes from the front of the receive queue and give them back to the window. */
-void px_rx_consume(struct px_session *s, uint32_t n)
-{
-	px_chain_drop(&s->rx, n);
-	tcp_recved(s->conn, n);
-}
-
 /* Many small segments pin many buffers and slow the head parser: copy them into as few
  * full mbufs as needed (DESIGN.md, Memory). */
 static void rx_coalesce(struct dp_worker *w, struct px_session *s)
@@ -115,17 +108,6 @@ static void rx_coalesce(struct dp_worker *w, struct px_session *s)
 }
 
 /* ---- timers ---- */
-
-void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms)
-{
-	struct tcp_wheel *wh = &px_of(w)->wheel;
-
-	if (ms == 0) {
-		tcp_wheel_cancel(wh, t);
-		return;
-	}
-	tcp_wheel_arm(wh, t, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
-}
 
 static void arm_timer(struct dp_worker *w, struct px_session *s, uint32_t ms)
 {

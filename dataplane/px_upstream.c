@@ -234,12 +234,12 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
 		return;
 	}
-	if (up->conn == NULL)
-		; /* the stack ended it already */
-	else if (complete)
-		tcp_close(up->conn);
-	else
-		tcp_abort(up->conn);
+	if (up->conn != NULL) { /* NULL: the stack ended it already */
+		if (complete)
+			tcp_close(up->conn);
+		else
+			tcp_abort(up->conn);
+	}
 	up_free(w, up);
 }
 
@@ -286,12 +286,12 @@ static void idle_drop(struct dp_worker *w, struct px_upstream *up)
 {
 	if (up->conn != NULL && up->rx != NULL)
 		w->px.cnt[PX_CNT_upstream_bad_responses]++; /* bytes nobody asked for */
-	if (up->conn == NULL)
-		;
-	else if (up->rx == NULL && up->fin)
-		tcp_close(up->conn);
-	else
-		tcp_abort(up->conn);
+	if (up->conn != NULL) {
+		if (up->rx == NULL && up->fin)
+			tcp_close(up->conn);
+		else
+			tcp_abort(up->conn);
+	}
 	up_free(w, up);
 }
 
