@@ -217,7 +217,7 @@ bool met_alog_active(const struct met_alog *a);
  * without another met_alog_poll. */
 void met_alog_close(struct met_alog *a);
 
-/* ---- latency (met_lat.c): the workers' histograms summed (dataplane/px_obs.h) ---- */
+/* ---- latency (met_lat.c): the workers' histograms summed (dataplane/proxy/px_obs.h) ---- */
 
 struct px_hist;
 

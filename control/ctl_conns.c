@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice control: show conns [N] [json]. Control asks every worker, over its request ring
- * (dataplane/dp_ctl.h), for at most N of its client sessions, waits for the answers at most
+ * (dataplane/core/dp_ctl.h), for at most N of its client sessions, waits for the answers at most
  * CTL_CONNS_WAIT_MS in all, and prints what came back: a header line per worker (its totals,
  * or why it did not answer) and a line per connection, at most N over all workers, in worker
  * order. Formats: docs/control.md, "show conns".

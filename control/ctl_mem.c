@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice control: the memory part of show pools: per worker, what the connection pools hold
- * (dataplane/dp_mem.c), and what one idle connection costs.
+ * (dataplane/core/dp_mem.c), and what one idle connection costs.
  *
  * Text lines, after the pool.* (mbuf) lines:
  *   mem.tcb_bytes, mem.session_bytes, mem.upstream_bytes, mem.req_bytes   size of one object

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice control: the access log (control.access_log), one line per request.
  *
- * Workers never touch files: each queues fixed-size records (dataplane/px_obs.h) on its own
+ * Workers never touch files: each queues fixed-size records (dataplane/proxy/px_obs.h) on its own
  * single-producer/single-consumer ring; the control loop drains every ring on each tick
  * (10 ms while the log is on), writes the lines through one stdio buffer and flushes it once
  * per tick. Format (docs/observability.md, "Access log"), fields separated by one space:

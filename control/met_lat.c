@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice control: latency per service and endpoint, summed over workers (dataplane/px_obs.h):
+ * sluice control: latency per service and endpoint, summed over workers (dataplane/proxy/px_obs.h):
  * Prometheus histograms for GET /metrics, and the averages and maxima of show stat.
  *
  * Prometheus buckets: the workers' histograms have 124 log-linear buckets; the exposition

@@ -20,7 +20,7 @@
 #include "tcp_impl.h"
 
 /* Issue 3's budget: an idle established connection costs at most 512 bytes, TCB + table
- * share (at most 8 bytes: fewer than 2 buckets per TCB) + HTTP session (dataplane/dp_mem.c).
+ * share (at most 8 bytes: fewer than 2 buckets per TCB) + HTTP session (dataplane/core/dp_mem.c).
  * A TCB that grows past its share fails the build, not a benchmark run months later. */
 #define TCP_CONN_BUDGET 264
 _Static_assert(sizeof(struct tcp_conn) <= TCP_CONN_BUDGET,

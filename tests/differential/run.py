@@ -56,12 +56,12 @@ for _ids, _why in [
      "RFC 9112 3: the request line is split on single SP; parsing on runs of whitespace is a "
      "MAY that sluice does not take"),
     (["reqline/target-backslash", "reqline/target-quote", "reqline/target-brace"],
-     "sluice accepts RFC 3986 characters only in a request-target (dataplane/http_parse.h)"),
+     "sluice accepts RFC 3986 characters only in a request-target (dataplane/http/http_parse.h)"),
     (["reqline/lowercase-method", "method/lowercase", "method/mixed-case"],
      "a registered method in another case (get, Get) is refused 501: a backend could read it "
-     "as GET while sluice routed an unknown method (dataplane/http_req.c)"),
+     "as GET while sluice routed an unknown method (dataplane/http/http_req.c)"),
     (["method/long-token"],
-     "a method token longer than HTTP_METHOD_MAX (32) is refused 501 (dataplane/http_parse.h)"),
+     "a method token longer than HTTP_METHOD_MAX (32) is refused 501 (dataplane/http/http_parse.h)"),
     (["te/two-lines-gzip-chunked", "te/gzip-chunked", "clte/plain+tab", "clte/leading-zeros+tab"],
      "refused by sluice and by at least one peer, with another status (a coding other than "
      "exactly chunked: 501; Content-Length with Transfer-Encoding: 400)"),
@@ -71,7 +71,7 @@ for _ids, _why in [
      "RFC 9112 7.1.1 chunk-ext grammar taken exactly: whitespace only around ';' and '=', "
      "names tokens, values tokens or quoted strings; the peers skip extensions unread"),
     (["chunk/ext-long"],
-     "a chunk line is bounded (HTTP_CHUNK_LINE_MAX, 4096 bytes in dataplane/http_chunk.c), "
+     "a chunk line is bounded (HTTP_CHUNK_LINE_MAX, 4096 bytes in dataplane/http/http_chunk.c), "
      "so chunk extensions cannot hold a connection's memory"),
     (["chunk/trailer-obs-fold"], "obs-fold is refused in trailers as in heads (RFC 9112 5.2)"),
     (["expect/unknown", "expect/list", "expect/with-param"],
@@ -86,7 +86,7 @@ for _ids, _why in [
     (["absolute/http-port"],
      "Host and an absolute-form authority must be equal byte for byte (diff.test vs "
      "diff.test:80 is refused): two hosts in one request are how routing and backends are "
-     "made to disagree (dataplane/http_parse.c)"),
+     "made to disagree (dataplane/http/http_parse.c)"),
     (["limit/header-value-16000"],
      "sluice's max_header_bytes (16384 by default) is larger than nginx's 8 KiB line buffers "
      "and HAProxy's 16 KiB buffer with its own overhead"),

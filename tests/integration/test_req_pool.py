@@ -2,7 +2,7 @@
 """More requests in progress than the request pool holds: they wait, none is lost.
 
 A request's state (struct px_req: parser, body framing, timing) comes from a per-worker pool of
-max(64, max_connections / 4) taken on the request's first byte (dataplane/px_req.c). With
+max(64, max_connections / 4) taken on the request's first byte (dataplane/proxy/px_req.c). With
 max_connections 256 the pool holds 64 per worker; N client connections each send half a
 request head and stop, so 64 per worker hold a px_req and the rest wait with their bytes in
 their receive queue (show pools: mem.reqs_waiting, counter http.req_pool_empty). A request on

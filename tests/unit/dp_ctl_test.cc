@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Control-to-worker requests (dataplane/dp_ctl.h) and show conns (control/ctl_conns.c) on a
+// Control-to-worker requests (dataplane/core/dp_ctl.h) and show conns (control/ctl_conns.c) on a
 // dataplane of two workers with real rings (in-process EAL, test_main.cc) and a session pool
 // of free slots: what the worker walk costs in loop iterations, that a worker that does not
 // answer is reported and never hangs control, and that its late answer is collected.

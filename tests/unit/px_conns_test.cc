@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// show conns, worker side (dataplane/px_conns.c): what px_conns_fill says of real sessions in
+// show conns, worker side (dataplane/proxy/px_conns.c): what px_conns_fill says of real sessions in
 // each state, driven through the proxy harness (px_harness.h).
 #include <map>
 

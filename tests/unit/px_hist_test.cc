@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Log-linear latency histograms (dataplane/px_hist.c): bucket index and bounds, merge,
+// Log-linear latency histograms (dataplane/lib/px_hist.c): bucket index and bounds, merge,
 // cumulative counts at powers of two, quantiles. Plain C under test, no EAL.
 #include <gtest/gtest.h>
 
