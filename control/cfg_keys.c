@@ -28,7 +28,7 @@
 
 /* Bounds on lists. Besides sizing the dataplane's tables they keep a file of YAML aliases
  * (a list of a thousand references to a list of a thousand...) from blowing up the walk. */
-#define CFG_MAX_LISTENERS 32 /* PX_MAX_LISTENERS (dataplane/px.h) */
+#define CFG_MAX_LISTENERS 32 /* PX_MAX_LISTENERS (dataplane/proxy/px.h) */
 #define CFG_MAX_ROUTES 1024  /* per listener */
 #define CFG_MAX_SERVICES 1024
 #define CFG_MAX_ENDPOINTS 1024 /* per service */

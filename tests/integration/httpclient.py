@@ -2,7 +2,7 @@
 """HTTP clients for the integration tests, run inside the client namespace
 (`ip netns exec NS /usr/bin/python3 httpclient.py ...`). Each prints one JSON object.
 
-Generated bodies (respond: {bytes: N}) hold byte 'a' + i % 26 at offset i (dataplane/px.h).
+Generated bodies (respond: {bytes: N}) hold byte 'a' + i % 26 at offset i (dataplane/proxy/px.h).
 """
 
 import hashlib
