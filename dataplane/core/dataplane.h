@@ -73,10 +73,11 @@ struct dp_ep_pw {
 	uint32_t conns;	    /* upstream connections (any state) that point at the endpoint */
 	uint32_t idle_head; /* most recently idled upstream connection, UINT32_MAX none */
 	uint32_t n_idle;
-	struct lb_state *lb;  /* balancer of the applied snapshot holding it; NULL: none */
-	int32_t lb_idx;	      /* its index there */
-	uint64_t epoch;	      /* last snapshot epoch that had it, as this worker applied it */
-	struct px_obs_ep obs; /* phase sums for show stat's ctime/rtime/ttime */
+	struct lb_state *lb;	  /* balancer of the applied snapshot holding it; NULL: none */
+	int32_t lb_idx;		  /* its index there */
+	uint64_t epoch;		  /* last snapshot epoch that had it, as this worker applied it */
+	struct px_obs_ep obs;	  /* phase sums for show stat's ctime/rtime/ttime */
+	struct dp_ep_passive pas; /* outcomes of real traffic's tries (dp_health.h) */
 } __rte_cache_aligned;
 
 struct dp_service;
@@ -145,6 +146,8 @@ struct dp_ep_state {
 	uint32_t weight;
 	uint32_t admin;	  /* enum dp_ep_admin */
 	uint64_t changed; /* time(NULL) of the last change */
+	uint8_t health;	  /* enum dp_ep_health, as control decided it */
+	bool ejected;	  /* by outlier detection, until control says otherwise */
 };
 
 struct dp_snap_svc {
@@ -244,7 +247,8 @@ struct dp_worker {
 	struct rte_ring *ring_in[DP_MAX_WORKERS];  /* from worker i to this one (dp: consumer) */
 	struct rte_ring *ring_out[DP_MAX_WORKERS]; /* from this one to worker i (dp: producer) */
 	struct rte_eth_dev_tx_buffer *txb[DP_MAX_PORTS];
-	struct dp_ctl_pw ctl; /* requests from control and replies (dp_ctl.h: who owns what) */
+	struct dp_ctl_pw ctl;	  /* requests from control and replies (dp_ctl.h: who owns what) */
+	struct dp_probe_pw probe; /* health probes from control and results (dp_health.h) */
 
 	/* Flags between control and the worker, each written by one side and read by the other
 	 * with __atomic loads and stores (dp_flag_get/dp_flag_set): no other ordering hangs on

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dp_health.h"
+
 struct dp_port_conf {
 	char *name;
 	char *device; /* vdev spec ("net_af_packet0,iface=x") or PCI address */
@@ -81,6 +83,51 @@ struct dp_endpoint_conf {
 	uint32_t weight;
 };
 
+/* services.X.health_check (INTERFACES.md); enabled false when the key is absent. */
+struct dp_health_conf {
+	bool enabled;
+	uint32_t type; /* enum dp_check_type */
+	char *path;    /* http: request target, default "/" */
+	char *host;    /* http: Host; "" = the endpoint's address */
+	struct dp_status_range expect[DP_PROBE_EXPECT_MAX]; /* default one range 200-399 */
+	uint32_t n_expect;
+	char *expect_body; /* "" = any */
+	uint32_t interval_ms, fast_interval_ms, down_interval_ms, timeout_ms;
+	uint32_t rise, fall;
+	uint32_t port; /* 0 = the endpoint's */
+};
+
+/* services.X.outlier_detection: on with these defaults when absent. */
+struct dp_outlier_conf {
+	uint32_t consecutive_5xx;	      /* 0 disables */
+	uint32_t consecutive_gateway_failure; /* 0 disables */
+	uint32_t base_ejection_ms;
+	uint32_t max_ejection_ms;
+	uint32_t max_ejection_percent;
+};
+
+/* services.X.retries.on, as bits */
+enum dp_retry_on {
+	DP_RETRY_CONNECT_FAILURE = 1u << 0,
+	DP_RETRY_EMPTY_RESPONSE = 1u << 1,
+	DP_RETRY_RESET = 1u << 2,
+	DP_RETRY_RESPONSE_TIMEOUT = 1u << 3,
+	DP_RETRY_500 = 1u << 4,
+	DP_RETRY_502 = 1u << 5,
+	DP_RETRY_503 = 1u << 6,
+	DP_RETRY_504 = 1u << 7,
+};
+
+/* services.X.retries */
+struct dp_retry_conf {
+	uint32_t count;		   /* retries after the first try, default 2 */
+	uint32_t on;		   /* enum dp_retry_on bits; default connect-failure|empty|reset */
+	uint32_t budget_percent;   /* retries in flight at most this share of active (min 3) */
+	uint64_t max_body_bytes;   /* a request body above it is not held for a retry */
+	char **idempotent_methods; /* beyond GET HEAD OPTIONS TRACE PUT DELETE */
+	uint32_t n_idempotent_methods;
+};
+
 struct dp_service_conf {
 	char *name;
 	uint32_t balance; /* enum dp_balance */
@@ -90,6 +137,11 @@ struct dp_service_conf {
 	uint32_t pool_idle_timeout_ms;
 	uint32_t connect_ms;
 	uint32_t response_ms;
+	uint32_t per_try_ms; /* 0: none */
+	struct dp_health_conf health;
+	struct dp_outlier_conf outlier;
+	uint32_t panic_threshold_percent; /* default 50; 0 = off */
+	struct dp_retry_conf retries;
 };
 
 enum dp_log_level {
