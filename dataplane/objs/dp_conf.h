@@ -83,6 +83,12 @@ struct dp_endpoint_conf {
 	uint32_t weight;
 };
 
+/* Bytes of DP_PROBE_REQ_MAX kept for everything of an HTTP probe request but its path and
+ * Host value ("GET ", " HTTP/1.1\r\nHost: ", "\r\nConnection: close\r\n\r\n" and room for a
+ * User-Agent): the loader refuses a path and host longer together than DP_PROBE_REQ_MAX minus
+ * this, host "" counting as the 21 of "255.255.255.255:65535". */
+#define DP_PROBE_REQ_OVERHEAD 128
+
 /* services.X.health_check (INTERFACES.md); enabled false when the key is absent. */
 struct dp_health_conf {
 	bool enabled;
