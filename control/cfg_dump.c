@@ -212,7 +212,8 @@ static void dump_flags(struct dump_ctx *d, const struct cfg_key *k, const void *
 	for (const struct cfg_enum *e = k->enums; e->name; e++) {
 		if ((v & e->value) != e->value || e->value == 0)
 			continue;
-		ctl_buf_append(d->out, first ? "" : ", ", first ? 0 : 2);
+		if (!first)
+			ctl_buf_append(d->out, ", ", 2);
 		yaml_str(d->out, e->name);
 		first = false;
 	}

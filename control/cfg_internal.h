@@ -74,7 +74,7 @@ struct cfg_key {
 	const char *def; /* default as YAML text ("1", "info", "1.2.3.4:80"); NULL: zero/NULL */
 	uint64_t min;	 /* integers: range; CFG_PREFIX: prefix length; CFG_STR: length; */
 	uint64_t max;	 /* lists and dicts: entries. max 0 on a string or list: no limit */
-	const struct cfg_enum *enums; /* CFG_ENUM: ends with a NULL name */
+	const struct cfg_enum *enums; /* CFG_ENUM, CFG_FLAGS: ends with a NULL name */
 	const struct cfg_table *sub;  /* CFG_MAP, CFG_LIST, CFG_DICT */
 	size_t elem_size;	      /* CFG_LIST, CFG_DICT */
 };
