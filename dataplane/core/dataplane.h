@@ -192,8 +192,9 @@ struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
 				    const struct dp_snapshot *prev, uint64_t epoch);
 /* Derive what depends on the endpoint states of snap, once they are final and before it is
  * published: each endpoint's since_ms (now when it is eligible in snap and was not, or was
- * absent, in prev; prev's value when it was eligible there too; prev NULL: 0, no ramp) and
- * the Maglev tables (rebuilt only when the eligible set or a weight changed). dp_snapshot_new
+ * absent, in prev, unless a seal against the same prev stamped it already; prev's value when
+ * it was eligible there too; prev NULL: 0, no ramp) and the Maglev tables (rebuilt only when
+ * the eligible set or a weight changed). Sealing twice changes nothing. dp_snapshot_new
  * calls it; call it again after changing a state in a built snapshot (ctl_snapshot_publish
  * does, against the snapshot it replaces). 0, or -ENOMEM (a table kept its previous value).
  * Control only. */

@@ -139,8 +139,9 @@ int dp_snapshot_seal(struct dp *dp, struct dp_snapshot *s, const struct dp_snaps
 				st->since_ms = 0; /* the first snapshot: nothing to ramp against */
 			else if (p != NULL && dp_ep_eligible(p))
 				st->since_ms = p->since_ms;
-			else
+			else if (st->since_ms == 0)
 				st->since_ms = now; /* came (back) up, or was added */
+			/* else: stamped by an earlier seal of this snapshot against the same prev */
 		}
 		if (sc->balance == DP_BALANCE_MAGLEV && seal_maglev(s, ss, sc) != 0)
 			rc = -ENOMEM;
