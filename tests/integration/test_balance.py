@@ -56,6 +56,19 @@ CLIENT = textwrap.dedent('''\
                 c.close()
             out[src] = got
         print(json.dumps(out))
+    elif mode == "keyed":  # keyed HOST PATH N HEADER VALUE...: N connections per VALUE
+        path, n, hdr, values = sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6:]
+        out = {}
+        for v in values:
+            got = []
+            for _ in range(n):
+                c = http.client.HTTPConnection(host, 80, timeout=10)
+                c.request("GET", path, headers={hdr: v})
+                r = c.getresponse()
+                got.append(r.read().decode().split()[0])
+                c.close()
+            out[v] = got
+        print(json.dumps(out))
     else:  # load HOST PATH THREADS N: THREADS keep-alive connections, N requests each
         path, threads, n = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
         cnt, errs, lock = Counter(), [], threading.Lock()
@@ -137,6 +150,10 @@ def config(lab, sock):
         service: p2c
       - match: {{ path_prefix: "/ss" }}
         service: ss
+      - match: {{ path_prefix: "/hdr" }}
+        service: hdr
+      - match: {{ path_prefix: "/cookie" }}
+        service: cookie
 services:
   mg:
     balance: maglev
@@ -155,6 +172,16 @@ services:
     endpoints:
       - {{ name: be1, address: {lab.BE1_ADDR}:{PORT} }}
       - {{ name: be2, address: {lab.BE2_ADDR}:{PORT} }}
+  hdr:
+    balance: maglev
+    hash_key: "header:X-User"
+    endpoints:
+{nginxes}
+  cookie:
+    balance: maglev
+    hash_key: cookie:sid
+    endpoints:
+{nginxes}
 control:
   socket: {sock}
 """
@@ -278,3 +305,15 @@ def test_slow_start_ramps_an_endpoint_back_from_maint(env):
     time.sleep(max(0.0, SLOW_START_MS / 1000 + 0.3 - (time.monotonic() - t0)))
     done = batch()
     assert abs(done["be2"] - 20) <= 1, done  # the ramp is over: its full half
+
+
+def test_maglev_on_a_header_and_on_a_cookie(env):
+    """hash_key header:X-User and cookie:sid: one value, one endpoint, from one client address
+    (so it is the key, not the address, that spreads them), and the same value gives the same
+    endpoint in both services (same endpoint names: same table, same key hash)."""
+    users = [f"user-{i}" for i in range(24)]
+    by_hdr = one_each(env.run("keyed", env.lab.APP_ADDR, "/hdr", "3", "X-User", *users))
+    assert len(set(by_hdr.values())) == 3, by_hdr
+    cookies = [f"theme=dark; sid={u}; lang=en" for u in users]
+    by_cookie = one_each(env.run("keyed", env.lab.APP_ADDR, "/cookie", "3", "Cookie", *cookies))
+    assert [by_cookie[c] for c in cookies] == [by_hdr[u] for u in users]
