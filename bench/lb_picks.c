@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Instructions per balancer pick, under callgrind (docs/BENCHMARKS.md, "Balancers"):
- *   gcc -O2 -std=gnu11 -Idataplane/lb -Idataplane/objs bench/lb_picks.c dataplane/lb/*.c \
+ *   gcc -O2 -std=gnu11 -Idataplane/lb -Idataplane/objs bench/lb_picks.c dataplane/lb/lb*.c \
  *       -o /tmp/lb_picks
  *   valgrind --tool=callgrind --collect-atstart=no --toggle-collect=bench_loop \
  *       /tmp/lb_picks ALGO N
