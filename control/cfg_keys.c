@@ -605,15 +605,63 @@ static const struct cfg_enum balance_names[] = {
 	{ "round_robin", DP_BALANCE_ROUND_ROBIN, false },
 	{ "weighted_round_robin", DP_BALANCE_WEIGHTED_ROUND_ROBIN, false },
 	{ "least_connections", DP_BALANCE_LEAST_CONNECTIONS, false },
-	{ "random_two", DP_BALANCE_RANDOM_TWO, true },
-	{ "maglev", DP_BALANCE_MAGLEV, true },
+	{ "random_two", DP_BALANCE_RANDOM_TWO, false },
+	{ "maglev", DP_BALANCE_MAGLEV, false },
 	{ NULL, 0, false },
 };
+
+/* ---- services: balancing (balance, hash_key, slow_start_ms) ---- */
+
+/* hash_key: client_ip | header:NAME | cookie:NAME, maglev only (another balance would ignore
+ * it, which is a mistake worth saying). */
+static void service_balance_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	struct dp_service_conf *sc = rec->obj;
+	const char *k = sc->hash_key;
+	const char *name = NULL;
+
+	sc->hash_kind = DP_HASH_CLIENT_IP;
+	sc->hash_name_off = 0;
+	sc->hash_name_len = 0;
+	if (k == NULL || !cfg_rec_ok(rec, "hash_key"))
+		return;
+	/* (a refused balance holds the default: judge only a balance given and accepted, or
+	 * not given) */
+	if (sc->balance != DP_BALANCE_MAGLEV &&
+	    (!cfg_rec_has(rec, "balance") || cfg_rec_ok(rec, "balance"))) {
+		cfg_rec_error(ctx, rec, "hash_key", "only with balance: maglev");
+		return;
+	}
+	if (strcmp(k, "client_ip") == 0)
+		return;
+	if (strncmp(k, "header:", 7) == 0) {
+		sc->hash_kind = DP_HASH_HEADER;
+		name = k + 7;
+	} else if (strncmp(k, "cookie:", 7) == 0) {
+		sc->hash_kind = DP_HASH_COOKIE;
+		name = k + 7;
+	}
+	if (name == NULL || name[0] == '\0' || strpbrk(name, " \t:;=,\"") != NULL) {
+		cfg_rec_error(ctx, rec, "hash_key",
+			      "expected client_ip, header:NAME or cookie:NAME, got \"%s\"", k);
+		sc->hash_kind = DP_HASH_CLIENT_IP;
+		return;
+	}
+	sc->hash_name_off = (uint32_t)(name - k);
+	sc->hash_name_len = (uint32_t)strlen(name);
+}
+
+#define SERVICE_BALANCE_KEYS                                                                     \
+	{ KEY("hash_key", CFG_STR, 0, struct dp_service_conf, hash_key), .min = 1, .max = 200 }, \
+	{                                                                                        \
+		KEY("slow_start_ms", CFG_U32, 0, struct dp_service_conf, slow_start_ms),         \
+			.def = "0", .min = 0, .max = 3600000                                     \
+	}
 
 static const struct cfg_key service_keys[] = {
 	{ KEY("balance", CFG_ENUM, 0, struct dp_service_conf, balance), .def = "round_robin",
 	  .enums = balance_names },
-	PLANNED("hash_key"),
+	SERVICE_BALANCE_KEYS,
 	{ KEY("endpoints", CFG_LIST, 0, struct dp_service_conf, endpoints),
 	  .off2 = offsetof(struct dp_service_conf, n_endpoints), .max = CFG_MAX_ENDPOINTS,
 	  .sub = &endpoint_table, .elem_size = sizeof(struct dp_endpoint_conf) },
@@ -636,6 +684,7 @@ static const struct cfg_table service_table = {
 	.keys = service_keys,
 	.n_keys = NKEYS(service_keys),
 	.name_off = offsetof(struct dp_service_conf, name),
+	.check = service_balance_check,
 };
 
 /* ---- control ---- */

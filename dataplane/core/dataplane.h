@@ -148,13 +148,28 @@ struct dp_ep_state {
 	uint64_t changed; /* time(NULL) of the last change */
 	uint8_t health;	  /* enum dp_ep_health, as control decided it */
 	bool ejected;	  /* by outlier detection, until control says otherwise */
+	/* dp_clock_ms when it last became eligible (dp_ep_eligible) while the service ran, for
+	 * slow start; 0: eligible since the first snapshot, or not eligible. Set by
+	 * dp_snapshot_seal, copied to the balancers' lb_endpoint.since_ms. */
+	uint64_t since_ms;
 };
+
+/* Whether the balancers may send new requests to it: ready, weight > 0, health UP (not DOWN,
+ * not stopping) and not ejected. Maglev tables hold exactly these endpoints. Any thread. */
+static inline bool dp_ep_eligible(const struct dp_ep_state *st)
+{
+	return st->admin == DP_EP_READY && st->weight > 0 && st->health == DP_HEALTH_UP &&
+	       !st->ejected;
+}
 
 struct dp_snap_svc {
 	struct dp_service *obj;
 	struct dp_ep_state *eps; /* conf->services[v].endpoints order */
 	uint32_t n_eps;
 	struct lb_state **lb; /* one per worker */
+	/* balance maglev: the table of the endpoints eligible in this snapshot, shared by every
+	 * worker's lb (lb_state.shared); NULL otherwise. Owned by the snapshot. */
+	struct lb_maglev *maglev;
 };
 
 struct dp_snapshot {
@@ -175,6 +190,18 @@ struct dp;
  * of memory. Control only. */
 struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
 				    const struct dp_snapshot *prev, uint64_t epoch);
+/* Derive what depends on the endpoint states of snap, once they are final and before it is
+ * published: each endpoint's since_ms (now when it is eligible in snap and was not, or was
+ * absent, in prev, unless a seal against the same prev stamped it already; prev's value when
+ * it was eligible there too; prev NULL: 0, no ramp) and the Maglev tables (rebuilt only when
+ * the eligible set or a weight changed). Sealing twice changes nothing. dp_snapshot_new
+ * calls it; call it again after changing a state in a built snapshot (ctl_snapshot_publish
+ * does, against the snapshot it replaces). 0, or -ENOMEM (a table kept its previous value).
+ * Control only. */
+int dp_snapshot_seal(struct dp *dp, struct dp_snapshot *snap, const struct dp_snapshot *prev);
+/* Milliseconds since the dataplane started, from the TSC, never 0: the clock of since_ms and
+ * of slow start. Any thread. */
+uint64_t dp_clock_ms(const struct dp *dp);
 /* Free a snapshot (not its conf, not its objects). Only after no worker can see it
  * (dp_wait_quiescent). */
 void dp_snapshot_free(struct dp_snapshot *snap);

@@ -312,6 +312,11 @@ static inline char *px_put_u64(char *p, uint64_t v)
 	return px_put(p, t, (size_t)(tmp + sizeof(tmp) - t));
 }
 
+/* px_lbkey.c: lb_pick of service svc's balancer for the request whose head lies at base,
+ * parsed as m: sets the time for slow start, hashes the key for maglev. */
+int px_lb_pick(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *base,
+	       const struct http_msg *m);
+
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
 int px_proxy_body(struct dp_worker *w, struct px_session *s);

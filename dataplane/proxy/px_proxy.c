@@ -418,7 +418,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 503);
 	}
 	px_rx_consume(s, hl);
-	i = lb_pick(ss->lb[w->id]);
+	i = px_lb_pick(w, s, svc, h.base, h.msg);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;
 		px_ep(w, ep)->active++;

@@ -547,6 +547,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			lb->eps[e].weight = st->weight;
 			lb->eps[e].usable = st->admin == DP_EP_READY;
 			lb->eps[e].active = pw->active;
+			lb->eps[e].since_ms = st->since_ms;
 			pw->lb = lb;
 			pw->lb_idx = (int32_t)e;
 			pw->epoch = snap->epoch;

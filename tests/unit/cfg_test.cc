@@ -369,6 +369,33 @@ TEST(CfgValid, LogLevelsMapToRteLogValues)
 	}
 }
 
+TEST(CfgValid, BalancersHashKeyAndSlowStart)
+{
+	ProxyOverride px;
+	Loaded l(kCfgDir + "/valid/balance.yaml");
+	ASSERT_NE(l.conf, nullptr) << joined(l.errs);
+	const dp_conf *c = l.conf;
+	ASSERT_EQ(c->n_services, 5u);
+	auto name = [](const dp_service_conf &s) {
+		return std::string(s.hash_key + s.hash_name_off, s.hash_name_len);
+	};
+
+	EXPECT_EQ(c->services[0].balance, (uint32_t)DP_BALANCE_RANDOM_TWO);
+	EXPECT_EQ(c->services[0].slow_start_ms, 30000u);
+	EXPECT_EQ(c->services[0].hash_key, nullptr);
+	EXPECT_EQ(c->services[0].hash_kind, (uint32_t)DP_HASH_CLIENT_IP);
+	EXPECT_EQ(c->services[1].balance, (uint32_t)DP_BALANCE_MAGLEV);
+	EXPECT_EQ(c->services[1].hash_kind, (uint32_t)DP_HASH_CLIENT_IP); // the default
+	EXPECT_EQ(c->services[1].slow_start_ms, 0u);
+	EXPECT_EQ(c->services[2].hash_kind, (uint32_t)DP_HASH_HEADER);
+	EXPECT_EQ(name(c->services[2]), "X-User");
+	EXPECT_EQ(c->services[3].hash_kind, (uint32_t)DP_HASH_COOKIE);
+	EXPECT_EQ(name(c->services[3]), "session");
+	EXPECT_EQ(c->services[3].slow_start_ms, 5000u);
+	EXPECT_EQ(c->services[4].hash_kind, (uint32_t)DP_HASH_CLIENT_IP);
+	EXPECT_STREQ(c->services[4].hash_key, "client_ip");
+}
+
 TEST(CfgValid, ProxyListenersRoutesAndServices)
 {
 	ProxyOverride px;
