@@ -138,19 +138,9 @@ void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
 /* s's request head came in pieces: on the heading list, oldest first (once). */
-void px_req_heading_begin(struct dp_worker *w, struct px_session *s);
-void px_req_heading_end(struct dp_worker *w, struct px_session *s);
-static inline void px_req_heading(struct dp_worker *w, struct px_session *s)
-{
-	if (!s->heading)
-		px_req_heading_begin(w, s);
-}
+void px_req_heading(struct dp_worker *w, struct px_session *s);
 /* s's head is complete (or refused): off the heading list, never evicted. */
-static inline void px_req_head_done(struct dp_worker *w, struct px_session *s)
-{
-	if (s->heading)
-		px_req_heading_end(w, s);
-}
+void px_req_head_done(struct dp_worker *w, struct px_session *s);
 /* A heading session to evict (PX_EV_EVICT) runs: 408 and close if its head is still
  * incomplete. Returns false when the session is gone. */
 bool px_req_evicted(struct dp_worker *w, struct px_session *s);

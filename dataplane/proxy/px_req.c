@@ -117,8 +117,10 @@ static void wait_unlink(struct px_worker *px, struct px_session *s)
 	s->waiting = 0;
 }
 
-void px_req_heading_end(struct dp_worker *w, struct px_session *s)
+void px_req_head_done(struct dp_worker *w, struct px_session *s)
 {
+	if (!s->heading)
+		return;
 	list_unlink(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
 	s->heading = 0;
 }
@@ -192,8 +194,10 @@ void px_req_put(struct dp_worker *w, struct px_session *s)
 	px->req_used--;
 }
 
-void px_req_heading_begin(struct dp_worker *w, struct px_session *s)
+void px_req_heading(struct dp_worker *w, struct px_session *s)
 {
+	if (s->heading)
+		return;
 	list_push(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
 	s->heading = 1;
 }
