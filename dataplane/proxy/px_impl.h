@@ -323,8 +323,15 @@ void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep);
 void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		       const struct dp_snapshot *snap);
 void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse);
-/* The upstream connection's transition function (px_run_posted only). */
+/* The upstream connection's transition function (px_run_posted only): an idle one's events
+ * are the pool's (px_upstream_idle_step, px_upstream.c), a busy one's the proxy's
+ * (px_proxy.c). */
 void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev);
+/* up is idle: its events handled (closed or unusable: dropped); false when it is not idle. */
+bool px_upstream_idle_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev);
+/* The stack ended the connection (up->conn is NULL already): counted, and what it means for
+ * its session posted to it; up is freed. */
+void px_upstream_closed(struct dp_worker *w, struct px_upstream *up);
 /* Its timer expired (the worker's timer wheel, in the loop). */
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
 bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);

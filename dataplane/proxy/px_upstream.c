@@ -295,9 +295,7 @@ static void idle_drop(struct dp_worker *w, struct px_upstream *up)
 	up_free(w, up);
 }
 
-/* The stack ended the connection (up->conn is NULL already): what it means for its
- * session. */
-static void up_closed(struct dp_worker *w, struct px_upstream *up)
+void px_upstream_closed(struct dp_worker *w, struct px_upstream *up)
 {
 	struct px_worker *px = &w->px;
 	struct px_session *s = up->s;
@@ -330,26 +328,32 @@ static void up_closed(struct dp_worker *w, struct px_upstream *up)
 	up_free(w, up);
 }
 
+bool px_upstream_idle_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
+{
+	if (up->state != PX_UP_IDLE)
+		return false;
+	if (ev & PX_EV_CLOSED) {
+		px_upstream_closed(w, up);
+	} else if (up->fin || up->rx != NULL) {
+		idle_unlink(w, up);
+		idle_drop(w, up);
+	}
+	return true;
+}
+
 void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
 {
 	struct px_worker *px = &w->px;
 	struct px_session *s = up->s;
 
-	if (up->state == PX_UP_IDLE) {
-		if (ev & PX_EV_CLOSED) {
-			up_closed(w, up);
-		} else if (up->fin || up->rx != NULL) {
-			idle_unlink(w, up);
-			idle_drop(w, up);
-		}
+	if (px_upstream_idle_step(w, up, ev))
 		return;
-	}
 	if (ev & PX_EV_CONNECTED) {
 		up->state = PX_UP_BUSY;
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)
-			px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
+			px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
 	}
 	if (up->broken && s != NULL && s->up_ev == PX_UPEV_NONE) {
 		/* its receive queue could take no more segments */
@@ -368,12 +372,12 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 		if (up->tunnel)
 			px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
 		else if (up->head_done)
-			px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
+			px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
 	}
 	if (ev & (PX_EV_READ | PX_EV_PEER | PX_EV_CONNECTED))
 		px_proxy_response(w, up); /* the response flows while the client takes it */
 	if (ev & PX_EV_CLOSED)
-		up_closed(w, up);
+		px_upstream_closed(w, up);
 }
 
 /* ---- TCP callbacks of upstream connections: they record, the run list acts ---- */
