@@ -233,11 +233,6 @@ uint64_t dp_lst_sum(const struct dp *dp, const struct dp_listener *l, unsigned i
 uint32_t dp_ep_active(const struct dp *dp, const struct dp_endpoint *ep);
 uint32_t dp_lst_conns(const struct dp *dp, const struct dp_listener *l);
 
-/* Set the listen_ports bits of conf's listener ports (bits are never cleared: connections
- * a removed listener accepted stay owned by the same worker until they end). Control only,
- * before publishing a snapshot of conf. */
-void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
-
 /* Messages between workers, over one single-producer/single-consumer ring per ordered pair. */
 enum dp_msg_type {
 	DP_MSG_ARP_LEARN = 1, /* a neighbour the sender learnt */
@@ -411,6 +406,10 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
 void dp_tcp_fini(struct dp_worker *w);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
+/* Set the listen_ports bits of conf's listener ports (bits are never cleared: connections
+ * a removed listener accepted stay owned by the same worker until they end). Control only,
+ * before publishing a snapshot of conf. */
+void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
 /* Which worker reassembles the IPv4 datagram a fragment belongs to: a function of (source,
  * destination, protocol, id) alone, the fields every fragment of it carries (addresses and id
  * as in the header, network order). Any thread. */

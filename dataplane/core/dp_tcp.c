@@ -22,6 +22,16 @@ static inline bool is_listen_port(const struct dp *dp, uint16_t port)
 	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
 }
 
+void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf)
+{
+	for (uint32_t i = 0; i < conf->n_listeners; i++) {
+		uint16_t port = (uint16_t)conf->listeners[i].port;
+
+		__atomic_fetch_or(&dp->listen_ports[port / 64], UINT64_C(1) << (port % 64),
+				  __ATOMIC_RELEASE);
+	}
+}
+
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport)
 {
