@@ -74,6 +74,10 @@ struct hc_slot {
 	uint8_t fail[DP_PROBE_NEEDLE_MAX]; /* KMP failure function of the needle */
 };
 
+/* 1023 slots (the largest reserve) stay within half a megabyte per worker. */
+#define HC_SLOT_BUDGET 512
+_Static_assert(sizeof(struct hc_slot) <= HC_SLOT_BUDGET, "struct hc_slot outgrew its budget");
+
 const char *const hc_counter_names[HC_CNT_MAX] = {
 #define HC_CNT_NAME(name) #name,
 	HC_COUNTERS(HC_CNT_NAME)
