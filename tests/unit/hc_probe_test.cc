@@ -526,6 +526,9 @@ TEST_F(HcTest, FullTrafficPoolDoesNotStopProbes)
 		hogs.push_back(h);
 	}
 	ASSERT_EQ(mem().tcbs_used, w->ts.conf.max_connections);
+	EXPECT_EQ(tcp_connect(&w->ts, 0, 39999, addr(BACKEND_B), 9, &none, nullptr), nullptr)
+		<< "traffic took a reserve TCB";
+	EXPECT_EQ(w->ts.rsv_used, 0u);
 
 	send(tcp_probe());
 	struct dp_probe *p = answer();
@@ -534,6 +537,33 @@ TEST_F(HcTest, FullTrafficPoolDoesNotStopProbes)
 	EXPECT_EQ(b->n_conns(), 1u);
 	for (auto *h : hogs)
 		tcp_abort(h);
+}
+
+TEST_F(HcTest, SourcePortsSteerBackToTheWorker)
+{
+	start_probes();
+	Backend *b = backend();
+	// pose as worker 2 of 3: replies must come to a port that dp_tcp_owner gives worker 2
+	d.n_workers = 3;
+	w->id = 2;
+	for (int i = 0; i < 8; i++) {
+		send(tcp_probe());
+		struct dp_probe *p = answer();
+		ASSERT_NE(p, nullptr);
+		EXPECT_EQ(p->status, DP_CHK_L4OK) << p->detail;
+		EXPECT_EQ(p->worker, 2u);
+	}
+	ASSERT_EQ(b->n_conns(), 8u);
+	for (size_t i = 0; i < b->n_conns(); i++) {
+		uint16_t port = b->conn(i)->rport;
+		EXPECT_EQ(dp_tcp_owner(&d, addr(BACKEND_A), addr(SLUICE_HOST), BACKEND_PORT, port),
+			  2u)
+			<< port;
+		EXPECT_TRUE(port >= 16384 && port <= 32767) << port;
+		EXPECT_NE(port, LISTEN_PORT);
+	}
+	d.n_workers = 1;
+	w->id = 0;
 }
 
 TEST_F(HcTest, ProbeCountersAreInTheRegistry)
