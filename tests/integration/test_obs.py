@@ -228,6 +228,8 @@ def test_probe_counters_and_reserve_are_visible(obs):
         assert pools[f"worker{w}.mem.probe_tcb_pool_bytes"] == 16 * pools["mem.tcb_bytes"]
     fams = metrics(obs.app)
     assert "sluice_probe_l4ok_total" in fams and "sluice_probe_sockerr_total" in fams
+    reserve = {lbl["worker"]: v for lbl, v in fams["sluice_tcp_probe_conns_max"]["samples"]}
+    assert reserve == {str(w): 16 for w in range(obs.app.workers)}
 
 
 # ---- graceful shutdown ----
