@@ -19,6 +19,8 @@
 
 #include "dp_conf.h"
 #include "dp_ctl.h"
+#include "dp_health.h"
+#include "hc.h"
 #include "net.h"
 #include "lb.h"
 #include "px.h"
@@ -257,6 +259,7 @@ struct dp_worker {
 	struct net_stack ns;
 	struct tcp_stack ts;
 	struct px_worker px;
+	struct hc_worker hc; /* health probes in flight (hc.h) */
 	uint64_t cnt[DP_CNT_MAX];
 
 	/* set before launch, read-only afterwards */
@@ -284,6 +287,22 @@ struct dp_worker {
 	bool drain_begun;    /* dp: rw */
 	uint64_t drain_next; /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
+
+/* ---- health probes (dp_probe.c; the types and ownership rules are dp_health.h's) ---- */
+
+/* Create every worker's two probe rings (DP_PROBE_RING_SIZE, single producer and single
+ * consumer). 0, or -ENOMEM with one line in err. Control only, before the workers start. */
+int dp_probe_init(struct dp *dp, char *err, size_t errlen);
+/* Free w's probe rings and every probe still on them (free()). After the worker stopped. */
+void dp_probe_fini(struct dp_worker *w);
+
+/* Hand probe p to worker w. 0: w owns p until dp_probe_recv gives it back, answered.
+ * -ENOBUFS: DP_PROBE_RING_SIZE - 1 probes in flight on w already, or the ring is full;
+ * -ENODEV: w has no probe rings. On any error p stays the caller's. Control only. */
+int dp_probe_send(struct dp_worker *w, struct dp_probe *p);
+/* The next probe w answered (its result part filled; ownership back to the caller), NULL when
+ * there is none. Control only. */
+struct dp_probe *dp_probe_recv(struct dp_worker *w);
 
 static inline bool dp_flag_get(const bool *f)
 {
@@ -431,6 +450,12 @@ struct dp_mem {
 	uint32_t reqs_max, reqs_used, reqs_hwm;
 	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
 	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
+
+	/* health probes (dataplane/check): their TCB reserve, apart from tcbs_*, and their
+	 * slots (one probe in flight each); neither is in dp_mem_pool_bytes */
+	uint32_t probe_tcbs_max, probe_tcbs_used, probe_tcbs_hwm;
+	size_t probe_slot_bytes;
+	uint32_t probe_slots_max, probe_slots_used, probe_slots_hwm;
 
 	/* IPv4 reassembly: datagrams in progress at most, mbufs it may hold (the budget),
 	 * mbufs held now, their high-water mark */

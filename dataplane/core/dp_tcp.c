@@ -124,6 +124,7 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 	const struct dp_conf *conf = w->dp->conf;
 	struct tcp_conf tc = {
 		.max_connections = conf->dataplane.max_connections,
+		.reserve_connections = hc_reserve_size(conf->dataplane.max_connections),
 		.socket_id = w->socket,
 	};
 	struct net_frag_conf fc = {
@@ -152,6 +153,12 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 			 w->id, tc.max_connections, strerror(-rc));
 		return rc;
 	}
+	rc = hc_init(w);
+	if (rc != 0) {
+		snprintf(err, errlen, "worker %u: cannot allocate %u probe slots: %s", w->id,
+			 tc.reserve_connections, strerror(-rc));
+		return rc;
+	}
 	rc = px_init(w);
 	if (rc != 0)
 		snprintf(err, errlen, "worker %u: cannot set up HTTP listeners: %s", w->id,
@@ -161,6 +168,7 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 
 void dp_tcp_fini(struct dp_worker *w)
 {
+	hc_fini(w);
 	px_fini(w);
 	if (w->ts.conns != NULL)
 		tcp_stack_fini(&w->ts);

@@ -142,6 +142,7 @@ int dp_worker_main(void *arg)
 		}
 		work += drain_rings(w);
 		work += dp_ctl_poll(w);
+		work += hc_poll(w);
 		net_timer(&w->ns);
 		tcp_timers(&w->ts);
 		px_timers(w);

@@ -555,6 +555,7 @@ void PxTest::loop_once()
 		}
 		net_rx(&w->ns, m);
 	}
+	hc_poll(w); // health probes, where dp_worker_main runs them (no rings: nothing to do)
 	net_timer(&w->ns);
 	tcp_timers(&w->ts);
 	px_timers(w);
@@ -926,7 +927,8 @@ void PxTest::TearDown()
 	EXPECT_EQ(rte_mempool_in_use_count(pool), pool_baseline)
 		<< "sluice mbufs held with no connection left";
 
-	dp_worker_fini(w); // px_fini, the TCP stack, the net stack
+	dp_worker_fini(w); // px_fini, the probes, the TCP stack, the net stack
+	dp_probe_fini(w);  // the probe rings, when a test created them
 	rte_free(w);
 	w = nullptr;
 	for (auto *s : retired)
