@@ -43,7 +43,7 @@ void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m)
 	m->upstream_bytes = sizeof(struct px_upstream);
 	m->upstreams_max = px->n_upstreams;
 	m->upstreams_used = __atomic_load_n(&px->up_used, __ATOMIC_RELAXED);
-	m->req_bytes = sizeof(struct px_req);
+	m->req_bytes = sizeof(struct px_req) + (size_t)px->n_hdrs * sizeof(struct http_header);
 	m->reqs_max = px->n_reqs;
 	m->reqs_used = __atomic_load_n(&px->req_used, __ATOMIC_RELAXED);
 	m->reqs_hwm = __atomic_load_n(&px->req_hwm, __ATOMIC_RELAXED);

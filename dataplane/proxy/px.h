@@ -169,10 +169,8 @@ struct px_worker {
 	const struct dp_snapshot *snap;
 	uint8_t *scratch; /* a whole request or response head, to rebuild it */
 	uint32_t scratch_len;
-	/* header spans of the heads the worker parses (px_head_parse): one array for every
-	 * session, holding the spans of hdrs_msg's head */
-	struct http_header *hdrs;
-	const struct http_msg *hdrs_msg;
+	/* the header spans of the px_reqs (px_req.c): n_hdrs per request, one array */
+	struct http_header *req_hdrs;
 	uint64_t epoch;	   /* snapshot epoch applied to the balancers (px_apply) */
 	uint32_t conf_gen; /* configurations applied: a route index holds within one */
 	uint32_t n_hdrs;

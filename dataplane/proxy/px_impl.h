@@ -59,6 +59,9 @@ enum px_up_ev {
  * keep-alive connection holds none (docs/BENCHMARKS.md, "Idle connections"). */
 struct px_req {
 	struct http_msg req;
+	/* px->n_hdrs header spans, this request's own (px_req.c): the request head's, then,
+	 * once that head went upstream rebuilt (its spans are dead then), the response head's */
+	struct http_header *hdrs;
 	struct http_body body;
 	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
 	union {
@@ -134,6 +137,9 @@ struct px_upstream {
  * pool is empty, queues s to get one as soon as one comes back (px_req_wake) and returns
  * false. px_req_put gives s's request back (none: nothing) and takes s off the wait list. */
 int px_req_init(struct dp_worker *w);
+/* Header spans per px_req for configuration conf: its largest max_headers, at least a
+ * response head's HTTP_DEFAULT_MAX_HEADERS. Any thread. */
+uint32_t px_req_hdrs(const struct dp_conf *conf);
 void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
@@ -257,22 +263,6 @@ static inline struct dp_ep_pw *px_ep(const struct dp_worker *w, struct dp_endpoi
 static inline struct dp_svc_pw *px_svc(const struct dp_worker *w, struct dp_service *svc)
 {
 	return &svc->pw[w->id];
-}
-
-/* Call before each parse of head m (request or response) whose header spans go to the
- * worker's px->hdrs (given to http_req_init / http_resp_init), so that the proxy rebuilds the
- * head from that parse instead of parsing it again (px_proxy.c head_load). The array is shared
- * by every session of the worker and holds the spans of the head parsed last (px->hdrs_msg): a
- * head whose first header lines were parsed before another session's parse overwrote them stops
- * recording spans (m->headers = NULL; counts and checks go on as before) and head_load parses it
- * again. Worker only. */
-static inline void px_hdrs_use(struct px_worker *px, struct http_msg *m)
-{
-	if (px->hdrs_msg != m) {
-		if (m->n_headers > 0)
-			m->headers = NULL;
-		px->hdrs_msg = m;
-	}
 }
 
 /* Appenders for heads sluice writes (instead of snprintf, 2.4 k instructions per response:

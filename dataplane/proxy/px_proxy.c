@@ -23,8 +23,7 @@
  * header spans), and which of its fields the Connection header names (hop-by-hop too). */
 struct px_head {
 	const uint8_t *base;
-	const struct http_msg *msg; /* the first parse, or again when it kept no spans */
-	struct http_msg again;
+	const struct http_msg *msg;   /* its parse, with the spans of its request's px_req */
 	bool named;		      /* some bit of drop is set */
 	uint64_t drop[PX_DROP_WORDS]; /* bit i: header i is named by Connection */
 };
@@ -116,40 +115,20 @@ static bool hop_by_hop(const struct px_head *h, uint32_t i, bool keep_upgrade)
 }
 
 /* The complete head m at the front of chain, contiguous in the worker's scratch (or in the
- * mbuf when it lies in one), with its header spans: m's own when its parse recorded them in
- * px->hdrs and no other parse has overwritten them since (px_hdrs_use), else from a parse of
- * the contiguous copy. Spans count from the head's first byte, so they hold for the copy as
- * they did for the segments m was parsed from. Returns 0 or -EINVAL. */
+ * mbuf when it lies in one), with the header spans its parse recorded in its request's own
+ * array (px_req.hdrs: no other session's parse touches them). Spans count from the head's
+ * first byte, so they hold for the copy as they did for the segments m was parsed from.
+ * Returns 0 or -EINVAL. */
 static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct http_msg *m,
-		     uint32_t len, bool response, struct px_head *h)
+		     uint32_t len, struct px_head *h)
 {
 	struct px_worker *px = &w->px;
 
-	if (len > px->scratch_len)
+	if (len > px->scratch_len || m->headers == NULL)
 		return -EINVAL;
 	h->base = rte_pktmbuf_read(chain, 0, len, px->scratch);
 	if (h->base == NULL)
 		return -EINVAL;
-	if (m->headers != px->hdrs || px->hdrs_msg != m) {
-		struct http_limits lim = {
-			.max_header_bytes = len,
-			.max_headers = px->n_hdrs,
-			.max_target = len,
-		};
-		struct http_iov iov = { h->base, len };
-
-		if (response) {
-			http_resp_init(&h->again, &lim, px->hdrs, (enum http_method)m->method);
-			if (http_resp_parse(&h->again, &iov, 1) != (int)len)
-				return -EINVAL;
-		} else {
-			http_req_init(&h->again, &lim, px->hdrs);
-			if (http_req_parse(&h->again, &iov, 1) != (int)len)
-				return -EINVAL;
-		}
-		px->hdrs_msg = NULL; /* overwritten: nobody's spans */
-		m = &h->again;
-	}
 	h->msg = m;
 	collect_named(px, h);
 	return 0;
@@ -410,7 +389,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
-	if (head_load(w, s->rx, &s->rq->req, hl, false, &h) != 0 ||
+	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_rx_consume(s, hl);
@@ -444,7 +423,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	up->resp_done = 0;
 	up->keep = 1;
 	up->tunnel = 0;
-	http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
+	/* the request's spans are dead from here (its head is rebuilt in out): the response's */
+	http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -600,11 +580,9 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	for (;;) {
 		if (up->rx == NULL)
 			rc = -EAGAIN;
-		else {
-			px_hdrs_use(px, &up->resp);
+		else
 			rc = http_resp_parse(&up->resp, iov,
 					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
-		}
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
 		if (rc < 0) {
@@ -626,14 +604,14 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		up_recved(up, (uint32_t)rc);
 		if (out != NULL && tcp_send(s->conn, out) != 0)
 			px->cnt[PX_CNT_drop_interim]++;
-		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
+		http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 	}
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
 	if (up->resp.body == HTTP_BODY_CLOSE)
 		s->close_after = 1; /* the client learns the end of the body from our close */
 	if (!(up->resp.flags & HTTP_F_KEEP_ALIVE))
 		up->keep = 0;
-	if (head_load(w, up->rx, &up->resp, (uint32_t)rc, true, &h) != 0 ||
+	if (head_load(w, up->rx, &up->resp, (uint32_t)rc, &h) != 0 ||
 	    (out = build_response(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		fail_early(w, s, 502);

@@ -250,7 +250,6 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	int rc, route;
 
 	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
-	px_hdrs_use(px, &s->rq->req);
 	rc = http_req_parse(&s->rq->req, iov, n);
 	if (rc == -EAGAIN) {
 		px_req_heading(w, s); /* a head in pieces: evictable once old (px_req.c) */

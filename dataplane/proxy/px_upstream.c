@@ -423,9 +423,7 @@ int px_upstream_init(struct dp_worker *w)
 	max_head = RTE_MAX(max_head, (uint32_t)HTTP_DEFAULT_MAX_HEADER_BYTES);
 	px->scratch = rte_malloc_socket("px_scratch", max_head, 0, w->socket);
 	px->scratch_len = max_head;
-	px->n_hdrs = HTTP_MAX_HEADERS;
-	px->hdrs = rte_malloc_socket("px_hdrs", px->n_hdrs * sizeof(*px->hdrs), 0, w->socket);
-	if (px->scratch == NULL || px->hdrs == NULL)
+	if (px->scratch == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -439,9 +437,7 @@ void px_upstream_fini(struct dp_worker *w)
 	rte_free(px->upstreams);
 	px->upstreams = NULL;
 	rte_free(px->scratch);
-	rte_free(px->hdrs);
 	px->scratch = NULL;
-	px->hdrs = NULL;
 }
 
 const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l)
