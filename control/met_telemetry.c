@@ -125,7 +125,7 @@ int met_telemetry_register(const struct dp *dp, uint64_t start_time)
 		rc = rte_telemetry_register_cmd(
 			"/sluice/stats", met_tel_stats,
 			"sluice: counters summed over workers, as group/name. Parameters: "
-			"optional group (dp, net, tcp, http, http_err)");
+			"optional group (dp, net, tcp, http, http_err, http_state, probe)");
 	met_tel_registered = rc == 0;
 	return rc;
 }

@@ -102,6 +102,30 @@ enum px_obj_counter {
 
 extern const char *const px_obj_counter_names[PX_OBJ_MAX];
 
+/* Entries into each state of the two state machines (docs/session-engine.md), a debug table
+ * of one increment per state change (px_session_enter, px_up_enter): the session's states in
+ * enum px_state's order, then the upstream connection's (enum px_up_state, from CONNECTING). */
+#define PX_STATE_COUNTERS(X) \
+	X(head)              \
+	X(body)              \
+	X(respond)           \
+	X(done)              \
+	X(fwd_body)          \
+	X(wait_resp)         \
+	X(tunnel)            \
+	X(up_connecting)     \
+	X(up_busy)           \
+	X(up_idle)
+
+enum px_state_counter {
+#define PX_ST_ENUM(name) PX_ST_##name,
+	PX_STATE_COUNTERS(PX_ST_ENUM)
+#undef PX_ST_ENUM
+		PX_ST_MAX
+};
+
+extern const char *const px_state_names[PX_ST_MAX];
+
 #define PX_ERR_MAX (HTTP_E_END - HTTP_E_BASE - 1)
 
 extern const char *const px_counter_names[PX_CNT_MAX];
@@ -132,6 +156,7 @@ struct px_listener {
 struct px_worker {
 	uint64_t cnt[PX_CNT_MAX];
 	uint64_t err[PX_ERR_MAX]; /* requests refused, by parser error */
+	uint64_t st[PX_ST_MAX];	  /* states entered (px_session_enter, px_up_enter) */
 
 	struct px_session *sessions; /* pool of n_sessions, free list through next_free */
 	uint32_t n_sessions;

@@ -133,6 +133,26 @@ struct px_upstream {
 
 #define PX_NONE UINT32_MAX
 
+_Static_assert(PX_ST_head == PX_HEAD && PX_ST_tunnel == PX_TUNNEL &&
+		       PX_ST_up_idle - PX_ST_up_connecting == PX_UP_IDLE - PX_UP_CONNECTING,
+	       "PX_STATE_COUNTERS follows enum px_state and enum px_up_state");
+
+/* Every state change of a session goes through here (docs/session-engine.md's table), counted
+ * by the state entered (http_state counters; entering the state it is in counts too). */
+static inline void px_session_enter(struct dp_worker *w, struct px_session *s, enum px_state st)
+{
+	w->px.st[st]++;
+	s->state = st;
+}
+
+/* Every state change of an upstream connection but its free (the pool's memset) goes through
+ * here, counted like px_session_enter's. */
+static inline void px_up_enter(struct dp_worker *w, struct px_upstream *up, enum px_up_state st)
+{
+	w->px.st[PX_ST_up_connecting + (st - PX_UP_CONNECTING)]++;
+	up->state = st;
+}
+
 /* px_req.c: the per-worker request pool. px_req_get gives s a request (s->rq) or, when the
  * pool is empty, queues s to get one as soon as one comes back (px_req_wake) and returns
  * false. px_req_put gives s's request back (none: nothing) and takes s off the wait list. */

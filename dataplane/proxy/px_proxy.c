@@ -432,7 +432,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 502);
 	}
 	px_obs_forwarded(w, s);
-	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
@@ -483,7 +483,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		if (!http_body_done(&s->rq->body))
 			return -EAGAIN;
 	}
-	s->state = PX_WAIT_RESP;
+	px_session_enter(w, s, PX_WAIT_RESP);
 	px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (up->resp_done) {
 		release_done(w, s, up);
@@ -515,7 +515,7 @@ int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
 		/* either side closing ends the tunnel: what was forwarded is delivered first */
 		px_proxy_close(w, s);
 		s->close_after = 1;
-		s->state = PX_WAIT_RESP; /* the session closes after what is queued */
+		px_session_enter(w, s, PX_WAIT_RESP); /* the session closes after what is queued */
 	}
 	return 0;
 }
@@ -536,7 +536,7 @@ static void release_done(struct dp_worker *w, struct px_session *s, struct px_up
 	s->up = NULL;
 	px_ep_done(w, up->ep);
 	px_upstream_release(w, up, true, reuse);
-	s->state = PX_WAIT_RESP;
+	px_session_enter(w, s, PX_WAIT_RESP);
 }
 
 /* The response is complete. An upstream may answer before the request body ended (nginx's
@@ -715,7 +715,7 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 	if (px_upstream_idle_step(w, up, ev))
 		return;
 	if (ev & PX_EV_CONNECTED) {
-		up->state = PX_UP_BUSY;
+		px_up_enter(w, up, PX_UP_BUSY);
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)

@@ -59,7 +59,7 @@ static void idle_push(struct dp_worker *w, struct px_upstream *up)
 		px->upstreams[up->next].prev = idx;
 	pw->idle_head = idx;
 	pw->n_idle++;
-	up->state = PX_UP_IDLE;
+	px_up_enter(w, up, PX_UP_IDLE);
 }
 
 static void idle_unlink(struct dp_worker *w, struct px_upstream *up)
@@ -173,7 +173,7 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 			continue;
 		}
 		tcp_wheel_cancel(&px->wheel, &up->timer);
-		up->state = PX_UP_BUSY;
+		px_up_enter(w, up, PX_UP_BUSY);
 		px->cnt[PX_CNT_upstream_reused]++;
 		pw->cnt[PX_OBJ_conns_reused]++;
 		return up;
@@ -194,7 +194,7 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 	/* a lost SYN or SYN-ACK must not cost the request: SYNs at 0, 1/4 and 3/4 of connect_ms */
 	tcp_conn_set_syn_rto(up->conn, up_service(w, up)->connect_ms / 4);
-	up->state = PX_UP_CONNECTING;
+	px_up_enter(w, up, PX_UP_CONNECTING);
 	px->cnt[PX_CNT_upstream_connects]++;
 	pw->cnt[PX_OBJ_conns]++;
 	px_arm_timer(w, &up->timer, up_service(w, up)->connect_ms);
