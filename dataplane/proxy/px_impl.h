@@ -133,8 +133,9 @@ struct px_upstream {
 
 #define PX_NONE UINT32_MAX
 
-_Static_assert(PX_ST_head == PX_HEAD && PX_ST_tunnel == PX_TUNNEL &&
-		       PX_ST_up_idle - PX_ST_up_connecting == PX_UP_IDLE - PX_UP_CONNECTING,
+_Static_assert((int)PX_ST_head == (int)PX_HEAD && (int)PX_ST_tunnel == (int)PX_TUNNEL &&
+		       (int)PX_ST_up_idle - (int)PX_ST_up_connecting ==
+			       (int)PX_UP_IDLE - (int)PX_UP_CONNECTING,
 	       "PX_STATE_COUNTERS follows enum px_state and enum px_up_state");
 
 /* Every state change of a session goes through here (docs/session-engine.md's table), counted

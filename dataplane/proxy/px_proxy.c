@@ -134,8 +134,18 @@ static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct h
 	return 0;
 }
 
-static int put(struct dp_worker *w, struct rte_mbuf *out, const void *p, uint32_t len)
+/* Append to a head being built. Inline for the common case, a head that still fits its first
+ * segment: the literals' copies then compile to a few moves, and a call with its walk to the
+ * last segment is saved (about 40 calls per proxied request: docs/BENCHMARKS.md). */
+static inline __attribute__((always_inline)) int put(struct dp_worker *w, struct rte_mbuf *out,
+						     const void *p, uint32_t len)
 {
+	if (likely(out->next == NULL && rte_pktmbuf_tailroom(out) >= len)) {
+		memcpy(rte_pktmbuf_mtod_offset(out, uint8_t *, out->data_len), p, len);
+		out->data_len = (uint16_t)(out->data_len + len);
+		out->pkt_len += len;
+		return 0;
+	}
 	return px_chain_append(w->pool, out, p, len);
 }
 
