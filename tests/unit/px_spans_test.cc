@@ -220,6 +220,7 @@ TEST_F(PxSessionSpans, StateEntriesAreCounted)
 	bc->send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	EXPECT_EQ(c->response().status, 200);
 	EXPECT_EQ(st(PX_ST_up_idle), 1u) << "back to its pool";
+	EXPECT_EQ(st(PX_ST_wait_resp), 2u) << "request sent, then response done";
 	EXPECT_EQ(st(PX_ST_head), 2u) << "the next request";
 	EXPECT_EQ(st(PX_ST_fwd_body), 0u);
 
