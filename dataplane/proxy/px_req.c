@@ -157,12 +157,11 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 	const struct dp_limits_conf *l = &s->lst->limits;
 	struct http_limits lim = {
 		.max_header_bytes = l->max_header_bytes,
-		.max_headers = l->max_headers,
+		.max_headers = RTE_MIN(l->max_headers, w->px.n_hdrs), /* never past the spans */
 		.max_target = HTTP_DEFAULT_MAX_TARGET,
 	};
 
-	/* max_headers <= px->n_hdrs: a reload cannot raise it above every one at start
-	 * (cfg_diff_live) */
+	/* a reload cannot raise max_headers above every one at start (cfg_diff_live) */
 	http_req_init(&s->rq->req, &lim, s->rq->hdrs);
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
 	px_obs_reset(w, s, true);
