@@ -119,13 +119,14 @@ int met_telemetry_register(const struct dp *dp, uint64_t start_time)
 	__atomic_store_n(&met_tel_dp, dp, __ATOMIC_SEQ_CST);
 	if (met_tel_registered)
 		return 0;
+	/* help texts stay under RTE_TEL_MAX_STRING_LEN (128), or registering fails */
 	rc = rte_telemetry_register_cmd("/sluice/info", met_tel_info,
 					"sluice: version, pid, uptime, workers, ports, pool use");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd(
 			"/sluice/stats", met_tel_stats,
-			"sluice: counters summed over workers, as group/name. Parameters: "
-			"optional group (dp, net, tcp, http, http_err, http_state, probe)");
+			"sluice: counters summed over workers, as group/name. Parameter: "
+			"optional group (dp, net, tcp, http, ...)");
 	met_tel_registered = rc == 0;
 	return rc;
 }
