@@ -67,6 +67,7 @@ SERVICES = {
     "rest": (8106, ["r1", "r2", "r3"]),
     "rate": (8107, ["p1"]),
     "rel": (8108, ["e1", "e2", "e3"]),
+    "ctl": (8109, ["c1", "c2", "c3"]),
 }
 
 NO_OUTLIER = "{ consecutive_5xx: 0, consecutive_gateway_failure: 0 }"
@@ -88,7 +89,7 @@ SERVICE_KEYS = {
     "kill": [f"health_check: {tcp_check()}", f"outlier_detection: {NO_OUTLIER}",
              "timeouts: { connect_ms: 1000, response_ms: 5000 }"],
     "bh": [f"health_check: {tcp_check()}", f"outlier_detection: {NO_OUTLIER}",
-           f"timeouts: {{ connect_ms: {CONNECT_MS}, response_ms: 5000, "
+           f"timeouts: {{ connect_ms: {CONNECT_MS}, response_ms: 3000, "
            f"per_try_ms: {PER_TRY_MS} }}",
            "retries: { count: 2, on: [connect-failure, empty-response, reset, "
            "response-timeout] }"],
@@ -102,6 +103,7 @@ SERVICE_KEYS = {
     "rest": [f"health_check: {tcp_check()}", f"outlier_detection: {NO_OUTLIER}"],
     "rate": [f"health_check: {http_check('/hc-rate', RATE_INTERVAL_MS)}"],
     "rel": [f"health_check: {tcp_check()}", f"outlier_detection: {NO_OUTLIER}"],
+    "ctl": [f"health_check: {tcp_check()}", f"outlier_detection: {NO_OUTLIER}"],
 }
 
 
@@ -208,16 +210,20 @@ def now():
     return time.monotonic(), time.time()
 
 
-def wait_stat(app, service, ep, pred, timeout, what):
+def wait_stat(app, service, ep, pred, timeout, what, last_false=None):
     """Poll show stat until pred(row) holds; returns (monotonic, wall, row) when it first did.
-    Fails with the last row and show health after timeout seconds."""
+    Fails with the last row and show health after timeout seconds. last_false, a list, gets
+    the monotonic time at which the last poll that still saw pred false began."""
     deadline = time.monotonic() + timeout
     row = None
     while True:
+        t_poll = time.monotonic()
         row = stat_row(app, service, ep)
         if pred(row):
             m, w = now()
             return m, w, row
+        if last_false is not None:
+            last_false[:] = [t_poll]
         if time.monotonic() > deadline:
             detail = app.ctl_run(["show", "health", f"{service}/{ep}"])
             raise AssertionError(
@@ -434,9 +440,12 @@ def test_all_backends_down_answers_503_at_once(hc):
         assert res["requests"] >= 20, res["requests"]
         assert res["statuses"] == {"503": res["requests"]}, failures(res)
         lat = sorted(res["latencies"])
-        bound = ALLD_CONNECT_MS / 1000 / 4
-        assert lat[-1] < bound, f"slowest 503 took {lat[-1]:.3f} s (connect_ms {ALLD_CONNECT_MS})"
-        assert lat[len(lat) // 2] < 0.05, f"median 503 took {lat[len(lat) // 2]:.3f} s"
+        # none waited a connect timeout; nearly all came at once (a 503 from sluice itself
+        # takes about a millisecond; the bounds leave room for a busy shared machine)
+        assert lat[-1] < ALLD_CONNECT_MS / 1000 * 0.75, (
+            f"slowest 503 took {lat[-1]:.3f} s (connect_ms {ALLD_CONNECT_MS})")
+        assert lat[len(lat) * 99 // 100] < 0.25, f"p99 {lat[len(lat) * 99 // 100]:.3f} s"
+        assert lat[len(lat) // 2] < 0.1, f"median 503 took {lat[len(lat) // 2]:.3f} s"
     finally:
         hc.restore("a1")
         hc.restore("a2")
@@ -456,7 +465,8 @@ def test_restored_backend_is_up_after_rise_checks(hc):
             wait_stat(hc.app, svc, "r2", is_down, DOWN_BOUND_S, "DOWN")
             time.sleep(0.5)
             down_row = stat_row(hc.app, svc, "r2")
-            r2.start()  # returns once it accepts
+            t_start, _ = now()  # before it listens
+            r2.start()  # returns once it accepts (polled: up to ~0.1 s after it does)
             t_listen, w_listen = now()
             t_up, w_up, row = wait_stat(hc.app, svc, "r2", is_up, UP_BOUND_S, "UP")
             deadline = t_up + SNAPSHOT_S + SLACK_S
@@ -467,9 +477,10 @@ def test_restored_backend_is_up_after_rise_checks(hc):
         res = load.result
         assert_no_failure(res)
         assert t_up - t_listen <= UP_BOUND_S
-        # not before rise checks passed: rise intervals at the least, minus their jitter
-        assert t_up - t_listen >= (RISE - 1) * INTERVAL_MS * (1 - JITTER) / 1000 - POLL_S, (
-            f"UP {t_up - t_listen:.2f} s after the restart: before {RISE} checks")
+        # not before rise checks passed: rise - 1 intervals at the least (minus their jitter)
+        # after it could first accept
+        assert t_up - t_start >= (RISE - 1) * INTERVAL_MS * (1 - JITTER) / 1000, (
+            f"UP {t_up - t_start:.2f} s after the restart: before {RISE} checks passed")
         assert served_in(res, "r2", t_up + SNAPSHOT_S + 0.1) > 0
         assert row["check_status"] == "L4OK", row
         assert down_row["check_status"] == "L4CON", down_row
@@ -544,3 +555,42 @@ def test_health_state_survives_a_reload_that_keeps_the_endpoint(hc):
         app.conf.write_text(config(hc.lab, app.socket, hc.workers))
         app.ctl_run(["reload"])
         hc.restore("e2")
+
+
+# ---- set server health, disable/enable health ----
+
+def test_set_server_health_and_disable_enable_health(hc):
+    svc, eps = "ctl", SERVICES["ctl"][1]
+    app = hc.app
+    try:
+        with hc.load(svc) as load:
+            warm(hc, svc, eps)
+            # forced down: DOWN at once and out of the picks; the checks, still passing, bring
+            # it back after rise of them (as in HAProxy)
+            app.ctl("set server ctl/c1 health down")
+            t_forced, _, _ = wait_stat(app, svc, "c1", is_down, SNAPSHOT_S + SLACK_S, "DOWN")
+            still_down = []
+            wait_stat(app, svc, "c1", is_up, UP_BOUND_S, "UP again", last_false=still_down)
+            # checks off: a killed c2 is not noticed by them (retries hide it from clients)
+            app.ctl("disable health ctl/c2")
+            hc.bes["c2"].kill()
+            t_kill = time.monotonic()
+            while time.monotonic() < t_kill + DOWN_BOUND_S:
+                assert not stat_row(app, svc, "c2")["status"].startswith("DOWN"), (
+                    "c2 went DOWN with its checks disabled")
+                time.sleep(POLL_S)
+            # checks on again: DOWN within the usual bound
+            t_en, _ = now()
+            app.ctl("enable health ctl/c2")
+            t_down, _, _ = wait_stat(app, svc, "c2", is_down, DOWN_BOUND_S, "DOWN")
+            time.sleep(0.3)
+        res = load.result
+        assert_no_failure(res)
+        assert still_down, "c1 was UP again at the first poll"
+        assert served_in(res, "c1", t_forced + SNAPSHOT_S + 0.1, still_down[0]) == 0, (
+            "c1 served while forced DOWN")
+        assert served_in(res, "c2", t_down + SNAPSHOT_S + 0.1) == 0
+        assert t_down - t_en <= DOWN_BOUND_S
+    finally:
+        app.ctl_run(["enable", "health", "ctl/c2"])
+        hc.restore("c2")
