@@ -234,6 +234,20 @@ def wait_stat(app, service, ep, pred, timeout, what, last_false=None):
         time.sleep(POLL_S)
 
 
+def servers_state(app, service):
+    """`show servers state SERVICE` (HAProxy 2.6: a version line, a '# field ...' header,
+    space-separated rows) as {srv_name: {field: value}}."""
+    lines = app.ctl(f"show servers state {service}").splitlines()
+    head = next(ln for ln in lines if ln.startswith("# "))[2:].split()
+    out = {}
+    for ln in lines:
+        if not ln.strip() or ln.startswith("#") or ln.strip() == "1":
+            continue
+        row = dict(zip(head, ln.split()))
+        out[row.get("srv_name")] = row
+    return out
+
+
 def is_down(row):
     return row["status"] == "DOWN"
 
@@ -300,6 +314,10 @@ def test_killed_backend_no_failed_request_down_in_time_and_why(hc):
         assert took <= DOWN_BOUND_S, f"DOWN {took:.2f} s after the kill"
         why = hc.health(svc, "k2")
         assert re.search(r"connection refused", why, re.I), why
+        assert "k2" in hc.app.ctl(f"show health {svc}")  # the service's form names it too
+        # show servers state (HAProxy 2.6): srv_op_state 0 is down
+        assert servers_state(hc.app, svc)["k2"]["srv_op_state"] == "0"
+        assert servers_state(hc.app, svc)["k1"]["srv_op_state"] == "2"
         assert served_in(res, "k2", t_down + SNAPSHOT_S + 0.1) == 0, "k2 served when DOWN"
         # (h) the transition, in HAProxy's words
         wait_log(hc.app, r'Server kill/k2 is DOWN, reason: Layer4 connection problem, '
