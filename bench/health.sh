@@ -31,7 +31,8 @@
 #                   worker busy-polls, so its utime is always ~100 % and tells nothing
 #   us/probe        (control + worker busy CPU, checks on minus off) / probes: the cost of one
 #   DOWN            endpoints of `many` not UP in show stat at the end of the phase (an
-#                   overloaded appliance must not mark healthy backends down)
+#                   overloaded appliance must not mark healthy backends down; any at the end
+#                   of the idle phase with checks on fails the run)
 #   probe counters  every `show ports` total.* counter whose name holds "probe" or "check",
 #                   per second (sluice's own count of what it sent, skipped, failed)
 set -euo pipefail
@@ -297,6 +298,10 @@ for checks in $RUNS; do
 	SLUICE_PID=
 done
 
+# With checks on and no traffic, every endpoint (all healthy) must be UP.
+if [ -f "$WORK/on-idle.row" ] && [ "$(val on-idle down)" != 0 ]; then
+	die "checks on, idle: $(val on-idle down) of $NEP healthy endpoints not UP"
+fi
 # With checks on the backends must have seen about one probe per endpoint per second.
 if [ "$CHECK_TYPE" = http ] && [ -f "$WORK/on-idle.row" ]; then
 	awk -v got="$(val on-idle probes_s)" -v want="$NEP" -v ms="$INTERVAL_MS" 'BEGIN {
