@@ -339,16 +339,18 @@ for checks in $RUNS; do
 		"$(val "$checks-wrk" down)"
 done
 echo
-[ "$RUNS" = "off on" ] && awk -v c1="$(val on-idle control_pct)" -v c0="$(val off-idle control_pct)" \
-	-v b1="$(val on-idle busy_pct)" -v b0="$(val off-idle busy_pct)" \
-	-v p="$(val on-idle probes_s)" -v r1="$(val on-wrk rps)" -v r0="$(val off-wrk rps)" 'BEGIN {
-	if (p > 0)
-		printf "per probe (idle, on minus off): control %.1f us, worker %.1f us\n", \
-			(c1 - c0) / 100 * 1e6 / p, (b1 - b0) / 100 * 1e6 / p
-	else
-		print "per probe: no probes logged at the backends (CHECK_TYPE=tcp: see the counters)"
-	if (r0 > 0)
-		printf "throughput with checks: %.1f %% of without\n", r1 / r0 * 100
-}'
+if [ "$RUNS" = "off on" ]; then
+	awk -v c1="$(val on-idle control_pct)" -v c0="$(val off-idle control_pct)" \
+		-v b1="$(val on-idle busy_pct)" -v b0="$(val off-idle busy_pct)" \
+		-v p="$(val on-idle probes_s)" -v r1="$(val on-wrk rps)" -v r0="$(val off-wrk rps)" 'BEGIN {
+		if (p > 0)
+			printf "per probe (idle, on minus off): control %.1f us, worker %.1f us\n", \
+				(c1 - c0) / 100 * 1e6 / p, (b1 - b0) / 100 * 1e6 / p
+		else
+			print "per probe: no probes logged at the backends (CHECK_TYPE=tcp: see the counters)"
+		if (r0 > 0)
+			printf "throughput with checks: %.1f %% of without\n", r1 / r0 * 100
+	}'
+fi
 echo
 echo "Reproduce: sudo ./bench/health.sh $DUR $NEP"
