@@ -534,6 +534,11 @@ def test_probe_rate_at_the_backend_is_one_per_interval(hc):
         assert e["connection"].lower() == "close", e
         assert e["host"].startswith(p1.addr), e  # host "" = the endpoint's address
         assert e["status"] == 200, e
+    # a probe closes with RST once it has its verdict: the backend keeps no TIME_WAIT
+    r = lablib.run(["ip", "netns", "exec", p1.ns, "ss", "-Htan", "state", "time-wait",
+                    f"( sport = :{p1.port} )"], timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "", f"TIME_WAIT left by probes at the backend:\n{r.stdout}"
     # probes never count as traffic
     row = stat_row(hc.app, svc, "p1")
     assert int(row["stot"] or 0) == 0, row
