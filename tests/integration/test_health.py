@@ -8,7 +8,10 @@ nginx backends (hclab.HcNginx, one process per endpoint, in the lab's three back
 namespaces, one port per service) so that breaking one scenario's backend touches no other.
 Every scenario but the probe-rate one runs under hclab.Load: several keep-alive connections
 plus threads opening a new connection per request, bounded in time and count, counting every
-failed request (any status but 200, any exception, a keep-alive connection sluice closed).
+failed request (any status but 200, any exception or timeout) and which backend answered each.
+The kill scenario relies on the default retries (connect-failure, empty-response, reset, and
+the keep-alive race); the blackhole one adds response-timeout with a per_try_ms, the outlier
+one 503.
 
 Breaking a backend: kill (SIGKILL its nginx: FIN/RST on its connections, RST to new SYNs),
 blackhole (an iptables DROP for its port in its namespace: packets vanish, no RST), a failing
