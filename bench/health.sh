@@ -274,7 +274,7 @@ phase() {
 			print "wall", w
 			pc = ""
 			for (k in d)
-				if (k ~ /probe|check/ && d[k] != 0)
+				if (k ~ /probe|check/ && k != "probes_logged" && d[k] != 0)
 					pc = pc sprintf("%s%s %.0f/s", pc == "" ? "" : ", ", k, d[k] / w)
 			print "counters", (pc == "" ? "-" : pc)
 		}' "$WORK/$tag.wrk" "$WORK/$tag.before" "$WORK/$tag.after" "$WORK/$tag.extra" \
