@@ -205,6 +205,22 @@ start_sluice() { # CHECKS
 	WHO="sluice control" pinned "$SLUICE_PID" 0
 }
 
+# SIGTERM, and the exit status must be 0 (INTERFACES.md: a clean shutdown), probes in flight
+# or not.
+stop_sluice() { # CHECKS
+	local rc=0
+	kill "$SLUICE_PID"
+	for _ in $(seq 1 150); do
+		kill -0 "$SLUICE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$SLUICE_PID" 2>/dev/null && die "checks $1: sluice still running 15 s after SIGTERM"
+	wait "$SLUICE_PID" || rc=$?
+	SLUICE_PID=
+	[ "$rc" -eq 0 ] ||
+		die "checks $1: sluice exited with status $rc after SIGTERM: $(tail -2 "$WORK/sluice.log")"
+}
+
 # snapshot FILE: "key value" lines.
 snapshot() {
 	local t
@@ -294,8 +310,7 @@ for checks in $RUNS; do
 		>/dev/null 2>&1 || true # warm up: connections, ARP, pools
 	phase "$checks" idle
 	phase "$checks" wrk
-	stop_pid "$SLUICE_PID"
-	SLUICE_PID=
+	stop_sluice "$checks"
 done
 
 # With checks on and no traffic, every endpoint (all healthy) must be UP.
