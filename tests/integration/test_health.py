@@ -634,14 +634,15 @@ def test_set_server_health_and_disable_enable_health(hc):
 
 def test_shutdown_with_probes_in_flight_exits_0(hc):
     # Runs last for its appliance (pytest runs a module fixture's tests in file order): it
-    # stops it. Every bh endpoint blackholed, so probes are out (each waits its timeout_ms)
-    # when SIGTERM comes: the shutdown must still be clean (INTERFACES.md: exit status 0).
-    for e in SERVICES["bh"][1]:
+    # stops it. Every endpoint blackholed, so probes are out (each waits its timeout_ms, two
+    # thirds of each interval) when SIGTERM comes: the shutdown must still be clean
+    # (INTERFACES.md: exit status 0).
+    for e in hc.bes:
         hc.blackhole(e)
     try:
         time.sleep(INTERVAL_MS / 1000 + 0.1)
         rc = hc.app.stop()
         assert rc == 0, f"sluice exited with status {rc} after SIGTERM:\n{hc.app.log_tail()}"
     finally:
-        for e in SERVICES["bh"][1]:
+        for e in hc.bes:
             hc.restore(e)
