@@ -296,7 +296,9 @@ static void st_checks(struct st_row *r, const struct hc_ep *h)
 	st_u64(r, ST_F_chkfail, h->chkfail);
 	st_u64(r, ST_F_chkdown, h->chkdown);
 	st_u64(r, ST_F_downtime,
-	       (h->downtime_ms + (h->down_since_ms ? mono - h->down_since_ms : 0)) / 1000);
+	       (h->downtime_ms +
+		(h->down_since_ms && mono > h->down_since_ms ? mono - h->down_since_ms : 0)) /
+		       1000);
 	st_str(r, ST_F_check_status, hc_check_status_name(h->last.status));
 	if (h->last.status >= DP_CHK_L7OK && h->last.status <= DP_CHK_L7STS && h->last.code)
 		st_u32(r, ST_F_check_code, h->last.code);

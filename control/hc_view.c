@@ -105,7 +105,7 @@ static void text_endpoint(const struct ctl_env *env, uint32_t v, uint32_t e, str
 	const struct dp_ep_state *st = &snap->svcs[v].eps[e];
 	const struct hc_ep *r = hc_find(env->hc, st->obj);
 	uint64_t now = wall_now_ms(), mono = hc_mono_ms();
-	char ip[INET_ADDRSTRLEN], t1[32], t2[32], status[24];
+	char ip[INET_ADDRSTRLEN], t1[48], t2[48], status[24];
 	struct in_addr a = { .s_addr = ec->addr };
 	struct hc_passive ps;
 
@@ -142,7 +142,9 @@ static void text_endpoint(const struct ctl_env *env, uint32_t v, uint32_t e, str
 			   " skipped %" PRIu64 " chkfail %" PRIu64 " chkdown %" PRIu64
 			   " downtime %" PRIu64 " s\n",
 			   r->sent, r->passed, r->failed, r->skipped, r->chkfail, r->chkdown,
-			   (r->downtime_ms + (r->down_since_ms ? mono - r->down_since_ms : 0)) /
+			   (r->downtime_ms + (r->down_since_ms && mono > r->down_since_ms
+						      ? mono - r->down_since_ms
+						      : 0)) /
 				   1000);
 		if (r->inflight)
 			ctl_printf(out, "  probe out: since %" PRIu64 " ms\n", mono - r->sent_ms);
@@ -215,7 +217,9 @@ static void json_endpoint(const struct ctl_env *env, uint32_t v, uint32_t e, str
 			   r->checks ? "true" : "false", r->disabled ? "true" : "false", r->health,
 			   r->rise, r->fall, r->sent, r->passed, r->failed, r->skipped, r->chkfail,
 			   r->chkdown,
-			   r->downtime_ms + (r->down_since_ms ? mono - r->down_since_ms : 0));
+			   r->downtime_ms + (r->down_since_ms && mono > r->down_since_ms
+						     ? mono - r->down_since_ms
+						     : 0));
 		for (uint64_t i = 0; i < HC_HISTORY && i < r->n_results; i++) {
 			const struct hc_result *h = &r->hist[(r->n_results - 1 - i) % HC_HISTORY];
 
@@ -470,7 +474,9 @@ void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 					break;
 				case 5:
 					x = (r->downtime_ms +
-					     (r->down_since_ms ? mono - r->down_since_ms : 0)) /
+					     (r->down_since_ms && mono > r->down_since_ms
+						      ? mono - r->down_since_ms
+						      : 0)) /
 					    1000;
 					break;
 				case 6:
