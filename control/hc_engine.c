@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,12 +514,10 @@ static void take_result(struct hc *hc, const struct dp *dp, struct hc_ep *r, str
 	r->next_ms = r->sent_ms + jittered(hc, cur_interval(r));
 }
 
-static struct hc_ep *owner(struct hc *hc, const struct dp_probe *p)
+/* Every probe out is the one embedded in its record (kept until the probe is back). */
+static struct hc_ep *owner(struct dp_probe *p)
 {
-	for (struct hc_ep *r = hc->eps; r != NULL; r = r->next)
-		if (&r->probe == p)
-			return r;
-	return NULL;
+	return (struct hc_ep *)((char *)p - offsetof(struct hc_ep, probe));
 }
 
 static void collect(struct hc *hc, const struct dp *dp, const struct hc_clock *clk)
@@ -527,12 +526,9 @@ static void collect(struct hc *hc, const struct dp *dp, const struct hc_clock *c
 		struct dp_probe *p;
 
 		while ((p = hc->exec.recv(hc->exec.ctx, w)) != NULL) {
-			struct hc_ep *r = owner(hc, p);
-
 			if (hc->inflight[w] > 0)
 				hc->inflight[w]--;
-			if (r != NULL)
-				take_result(hc, dp, r, p, clk);
+			take_result(hc, dp, owner(p), p, clk);
 		}
 	}
 }

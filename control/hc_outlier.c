@@ -129,14 +129,16 @@ void hc_outlier_run(struct hc *hc, const struct dp *dp, const struct hc_clock *c
 			continue;
 		runs(r, nw, false);
 		if (r->ejected) {
-			if (r->wait_check || clk->mono_ms < r->eject_until_ms)
+			if (clk->mono_ms < r->eject_until_ms)
 				continue;
 			if (r->checks && !r->disabled) {
-				r->wait_check = true; /* hc_engine.c's verdict lets it in */
-				if (!r->inflight)
+				if (!r->wait_check && !r->inflight)
 					r->next_ms = clk->mono_ms;
+				r->wait_check = true; /* hc_engine.c's verdict lets it in */
 				continue;
 			}
+			/* no check (or checks disabled meanwhile): back after its time */
+			r->wait_check = false;
 			r->ejected = false;
 			r->return_wall_ms = clk->wall_ms;
 			hc->dirty = true;

@@ -639,3 +639,28 @@ TEST_F(Engine, OperatorViewsSayWhy)
 }
 
 } // namespace
+
+namespace
+{
+
+TEST_F(Engine, EjectedEndpointWhoseChecksAreDisabledReturnsAfterItsTime)
+{
+	dp_conf *c = make_conf({ "a" });
+	set_checks(c);
+	set_outlier(c, 2, 0, 100);
+	load(c, true);
+	rec(0)->next_ms = now + 1000000;
+	pas(0, 0).run_5xx = 2;
+	EXPECT_TRUE(tick(10));
+	tick(1000);
+	EXPECT_TRUE(rec(0)->wait_check);
+	answer(DP_CHK_SKIPPED); // its check could not start: it stays out
+	tick();
+	EXPECT_TRUE(st(0)->ejected);
+	EXPECT_EQ(run("disable health app/a"), "\n");
+	EXPECT_TRUE(tick(10)) << "no check will come: back after its time";
+	EXPECT_FALSE(st(0)->ejected);
+	EXPECT_NE(run("show info").find("Outlier_ejections: 1"), std::string::npos);
+}
+
+} // namespace
