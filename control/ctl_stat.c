@@ -306,6 +306,7 @@ static void st_checks(struct st_row *r, const struct hc_ep *h)
 		st_u64(r, ST_F_check_duration, h->last.duration_us / 1000);
 	snprintf(detail, sizeof(detail), "%.*s", (int)sizeof(detail) - 1, h->last.detail);
 	st_str(r, ST_F_last_chk, detail);
+	st_str(r, ST_F_check_desc, hc_check_desc(h->last.status));
 	st_u32(r, ST_F_check_rise, h->rise);
 	st_u32(r, ST_F_check_fall, h->fall);
 	st_u32(r, ST_F_check_health, h->health);
@@ -478,6 +479,11 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 			uint64_t now = (uint64_t)time(NULL);
 			unsigned int op, chk_status = 1, chk_result = 0, chk_health = 2;
 			unsigned int chk_state = 0, chk_port = 0;
+			/* the last live change: admin (set server) or health */
+			uint64_t changed = st.changed;
+
+			if (h != NULL && h->lastchg_wall_ms / 1000 > changed && st.changed != 0)
+				changed = h->lastchg_wall_ms / 1000;
 
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
 			/* op_state HAProxy's cur_state: 0 stopped (DOWN, or maintenance), 2
@@ -509,7 +515,7 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 				   : st.admin == DP_EP_DRAIN ? 8u
 							     : 0u,
 				   st.weight, ec->weight,
-				   st.changed != 0 && now >= st.changed ? now - st.changed : since,
+				   changed != 0 && now >= changed ? now - changed : since,
 				   chk_status, chk_result, chk_health, chk_state, ec->port,
 				   chk_port);
 		}

@@ -143,6 +143,7 @@ void hc_outlier_run(struct hc *hc, const struct dp *dp, const struct hc_clock *c
 /* HAProxy's texts and codes. */
 const char *hc_check_status_name(uint8_t status); /* "L4OK", ... */
 unsigned int hc_haproxy_status(uint8_t status);	  /* HCHK_STATUS_* value */
+const char *hc_check_desc(uint8_t status);	  /* "Layer4 connection problem", ... */
 /* show stat's status of a checked endpoint: "UP", "UP 1/3", "DOWN", "DOWN 1/2", "NOLB" */
 void hc_status_text(const struct hc_ep *r, char *buf, size_t len);
 

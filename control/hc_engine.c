@@ -329,7 +329,7 @@ unsigned int hc_haproxy_status(uint8_t status)
 }
 
 /* HAProxy's get_check_status_description */
-static const char *reason_words(uint8_t status)
+const char *hc_check_desc(uint8_t status)
 {
 	switch (status) {
 	case DP_CHK_L4OK:
@@ -414,7 +414,7 @@ static void log_transition(struct hc *hc, const struct dp *dp, struct hc_ep *r, 
 		    r->last.status != DP_CHK_L4OK)
 			snprintf(info, sizeof(info), ", info: \"%s\"", r->last.detail);
 		snprintf(why, sizeof(why), "reason: %s%s%s, check duration: %" PRIu32 "ms",
-			 reason_words(r->last.status), code, info, r->last.duration_us / 1000);
+			 hc_check_desc(r->last.status), code, info, r->last.duration_us / 1000);
 	}
 	n = snprintf(r->why, sizeof(r->why), "%s", why);
 	(void)n;

@@ -609,6 +609,7 @@ TEST_F(Engine, OperatorViewsSayWhy)
 	EXPECT_EQ(col("check_code"), "");
 	EXPECT_EQ(col("check_duration"), "1");
 	EXPECT_EQ(col("last_chk"), "Connection refused");
+	EXPECT_EQ(col("check_desc"), "Layer4 connection problem");
 	EXPECT_EQ(col("check_rise"), "2");
 	EXPECT_EQ(col("check_fall"), "3");
 	EXPECT_EQ(col("check_health"), "0");
