@@ -410,6 +410,35 @@ static void sample(struct ctl_buf *b, const char *name, const char *svc, const c
 	ctl_printf(b, "\"} %s\n", value);
 }
 
+/* HAProxy exporter's haproxy_server_status: one sample per state, 1 for the current one. */
+static void prom_status(const struct dp_snapshot *snap, struct ctl_buf *b)
+{
+	static const char *const names[] = { "DOWN", "UP", "MAINT", "DRAIN", "NOLB" };
+
+	ctl_printf(b, "# HELP sluice_server_status Current state of the endpoint, one sample per "
+		      "state (1: current)\n# TYPE sluice_server_status gauge\n");
+	for (uint32_t v = 0; v < snap->n_svcs; v++) {
+		const struct dp_service_conf *sc = &snap->conf->services[v];
+
+		for (uint32_t e = 0; e < snap->svcs[v].n_eps; e++) {
+			const struct dp_ep_state *st = &snap->svcs[v].eps[e];
+			unsigned int cur = 1;
+
+			if (st->admin == DP_EP_MAINT)
+				cur = 2;
+			else if (st->health == DP_HEALTH_DOWN)
+				cur = 0;
+			else if (st->health == DP_HEALTH_STOPPING)
+				cur = 4;
+			else if (st->admin == DP_EP_DRAIN || st->weight == 0)
+				cur = 3;
+			for (unsigned int s = 0; s < RTE_DIM(names); s++)
+				sample(b, "sluice_server_status", sc->name, sc->endpoints[e].name,
+				       names[s], s == cur ? "1" : "0");
+		}
+	}
+}
+
 void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 {
 	static const struct {
@@ -438,6 +467,7 @@ void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 
 	if (hc == NULL || snap == NULL)
 		return;
+	prom_status(snap, b);
 	for (unsigned int f = 0; f < RTE_DIM(fam); f++) {
 		ctl_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name,
 			   fam[f].type);

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -566,6 +567,8 @@ TEST_F(Engine, OperatorViewsSayWhy)
 	pas(0, 1).last_fail = DP_OUT_connect_refused;
 	pas(0, 1).last_fail_ms = 1700000000000ull;
 	std::string s = run("show health app/a");
+	if (getenv("HC_SHOW") != nullptr) // a look at the answer: HC_SHOW=1 hc_test
+		printf("%s%s", s.c_str(), run("show health app/a json").c_str());
 	EXPECT_NE(s.find("endpoint app/a 198.18.0.21:80"), std::string::npos) << s;
 	EXPECT_NE(s.find("state: DOWN since"), std::string::npos) << s;
 	EXPECT_NE(s.find("serving: no: DOWN"), std::string::npos) << s;
@@ -636,6 +639,10 @@ TEST_F(Engine, OperatorViewsSayWhy)
 	EXPECT_NE(m.find("sluice_server_downtime_seconds_total{service=\"app\",endpoint=\"a\"} "),
 		  std::string::npos);
 	EXPECT_NE(m.find("sluice_server_ejections_total{service=\"app\",endpoint=\"b\"} 0"),
+		  std::string::npos);
+	EXPECT_NE(m.find("sluice_server_status{service=\"app\",endpoint=\"a\",state=\"DOWN\"} 1"),
+		  std::string::npos);
+	EXPECT_NE(m.find("sluice_server_status{service=\"app\",endpoint=\"a\",state=\"UP\"} 0"),
 		  std::string::npos);
 }
 
