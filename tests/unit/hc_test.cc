@@ -672,3 +672,27 @@ TEST_F(Engine, EjectedEndpointWhoseChecksAreDisabledReturnsAfterItsTime)
 }
 
 } // namespace
+
+namespace
+{
+
+// The control loop's own tick (ctl_tick, real clock) runs the engine and publishes.
+TEST_F(Engine, CtlTickPublishesTheEnginesDecision)
+{
+	dp_conf *c = make_conf({ "a", "b" });
+	set_outlier(c, 0, 4, 50);
+	load(c, true);
+	uint64_t epoch = d->snapshot->epoch;
+	ctl_tick(&env);
+	EXPECT_EQ(d->snapshot->epoch, epoch) << "nothing changed: no new snapshot";
+	pas(1, 0).run_gw = 4;
+	ctl_tick(&env);
+	EXPECT_EQ(d->snapshot->epoch, epoch + 1);
+	EXPECT_TRUE(st(1)->ejected);
+	EXPECT_FALSE(st(0)->ejected);
+	EXPECT_TRUE(hc_wanted(d->snapshot->conf));
+	set_outlier((dp_conf *)d->snapshot->conf, 0, 0, 50);
+	EXPECT_FALSE(hc_wanted(d->snapshot->conf)) << "no checks, no outlier detection";
+}
+
+} // namespace
