@@ -94,8 +94,10 @@ struct hc_ep {
 	uint64_t eject_wall_ms, return_wall_ms;
 	uint8_t eject_reason; /* enum hc_eject_reason */
 
-	struct dp_probe tmpl;  /* the request part, built at sync */
-	struct dp_probe probe; /* the one out (the worker's while inflight) */
+	struct dp_probe tmpl; /* the request part, built at sync */
+	/* The probe block, malloc'ed (dp_health.h: one block of control's, which the dataplane
+	 * frees if it still holds it when the workers stop). Control's except while inflight. */
+	struct dp_probe *probe;
 };
 
 struct hc {
@@ -113,7 +115,8 @@ struct hc {
 /* A new engine sending over exec (copied), or over the workers' rings of dp when exec is
  * NULL. NULL when out of memory. */
 struct hc *hc_new(const struct hc_exec *exec, struct dp *dp);
-/* Free it; probes still out are forgotten (only after the workers stopped). NULL is fine. */
+/* Free it, after the workers stopped. Probes still out are the dataplane's (dp_probe_fini
+ * frees those its rings hold). NULL is fine. */
 void hc_free(struct hc *hc);
 
 /* Learn snap's endpoints (new ones start as HAProxy starts a server: UP, health at rise),

@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,8 +93,11 @@ struct hc *hc_new(const struct hc_exec *exec, struct dp *dp)
 	return hc;
 }
 
+/* A probe still out belongs to the dataplane (dp_probe_fini frees what its rings hold). */
 static void rec_free(struct hc_ep *r)
 {
+	if (!r->inflight)
+		free(r->probe);
 	free(r->svc);
 	free(r->name);
 	free(r);
@@ -222,7 +224,8 @@ static struct hc_ep *rec_get(struct hc *hc, const struct dp_endpoint *obj,
 			return NULL;
 		r->svc = strdup(sc->name);
 		r->name = strdup(ec->name);
-		if (r->svc == NULL || r->name == NULL) {
+		r->probe = malloc(sizeof(*r->probe));
+		if (r->svc == NULL || r->name == NULL || r->probe == NULL) {
 			rec_free(r);
 			return NULL;
 		}
@@ -514,10 +517,13 @@ static void take_result(struct hc *hc, const struct dp *dp, struct hc_ep *r, str
 	r->next_ms = r->sent_ms + jittered(hc, cur_interval(r));
 }
 
-/* Every probe out is the one embedded in its record (kept until the probe is back). */
-static struct hc_ep *owner(struct dp_probe *p)
+/* The record whose probe p is (a record stays while its probe is out); NULL: not ours. */
+static struct hc_ep *owner(struct hc *hc, const struct dp_probe *p)
 {
-	return (struct hc_ep *)((char *)p - offsetof(struct hc_ep, probe));
+	for (struct hc_ep *r = hc->eps; r != NULL; r = r->next)
+		if (r->probe == p)
+			return r;
+	return NULL;
 }
 
 static void collect(struct hc *hc, const struct dp *dp, const struct hc_clock *clk)
@@ -528,7 +534,10 @@ static void collect(struct hc *hc, const struct dp *dp, const struct hc_clock *c
 		while ((p = hc->exec.recv(hc->exec.ctx, w)) != NULL) {
 			if (hc->inflight[w] > 0)
 				hc->inflight[w]--;
-			take_result(hc, dp, owner(p), p, clk);
+			struct hc_ep *r = owner(hc, p);
+
+			if (r != NULL && r->inflight)
+				take_result(hc, dp, r, p, clk);
 		}
 	}
 }
@@ -540,15 +549,15 @@ static bool send_probe(struct hc *hc, struct hc_ep *r, uint64_t sched_ms,
 	uint64_t late_ms = sched_ms + cur_interval(r) / 2;
 	uint64_t ahead = late_ms > clk->mono_ms ? late_ms - clk->mono_ms : 0;
 
-	r->probe = r->tmpl;
-	r->probe.seq = ++hc->seq;
-	r->probe.late_tsc = clk->tsc + ahead * clk->hz / 1000;
+	*r->probe = r->tmpl;
+	r->probe->seq = ++hc->seq;
+	r->probe->late_tsc = clk->tsc + ahead * clk->hz / 1000;
 	for (uint16_t i = 0; i < hc->n_workers; i++) {
 		uint16_t w = (uint16_t)((hc->next_worker + i) % hc->n_workers);
 
 		if (hc->inflight[w] >= DP_PROBE_RING_SIZE - 1)
 			continue;
-		if (hc->exec.send(hc->exec.ctx, w, &r->probe) != 0)
+		if (hc->exec.send(hc->exec.ctx, w, r->probe) != 0)
 			continue;
 		hc->inflight[w]++;
 		hc->next_worker = (uint16_t)((w + 1) % hc->n_workers);

@@ -131,6 +131,13 @@ struct Engine : ::testing::Test {
 		dp_snapshot_free(s);
 		cfg_free((dp_conf *)d->conf);
 		hc_free(h);
+		// what is still out is the executor's to free, as dp_probe_fini does
+		for (unsigned w = 0; w < DP_MAX_WORKERS; w++) {
+			for (dp_probe *p : fake.out[w])
+				free(p);
+			for (dp_probe *p : fake.rep[w])
+				free(p);
+		}
 		dp_objs_free(d.get());
 	}
 	// Start with c (owned from here on), or reload to it.
