@@ -20,7 +20,7 @@
 #include <rte_errno.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 #define EXIT_CONFIG 1
 #define EXIT_SYSTEM 2

@@ -77,7 +77,7 @@ struct ctl_env {
 	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
 	unsigned int objs_waiting;  /* objects out of the snapshot still referenced by workers */
 	struct met_alog *alog;	    /* the access log, reopened on reload (NULL in tests) */
-	struct hc *hc;		    /* the health engine (hc.h); NULL: no health checks */
+	struct hc *hc;		    /* the health engine (hc_ctl.h); NULL: no health checks */
 };
 
 /* A command handler: argv[0..argc) are the words of the command (after the matched prefix

@@ -37,7 +37,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 #define CTL_MAX_WORDS 64
 #define CTL_SHOWN_MAX 64 /* bytes of an unknown command echoed back */

@@ -31,7 +31,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 enum inf_type { INF_EMPTY = 0, INF_U32, INF_U64, INF_STR };
 
@@ -337,7 +337,7 @@ static void inf_fill(const struct ctl_env *env, struct inf_vals *v, char *uptime
 	inf_u(v, INF_CONFIG_EPOCH, epoch);
 	inf_u(v, INF_RX_FRAMES, inf_sum(dp, "net", NET_CNT_rx_frames));
 	inf_u(v, INF_TX_FRAMES, inf_sum(dp, "net", NET_CNT_tx_frames));
-	/* health (hc.h): probes the engine sent, skipped (neither success nor failure) */
+	/* health (hc_ctl.h): probes the engine sent, skipped (neither success nor failure) */
 	inf_u(v, INF_HEALTH_PROBES_SENT, env->hc != NULL ? env->hc->sent : 0);
 	inf_u(v, INF_HEALTH_PROBES_SKIPPED, hc_skipped(env->hc));
 	inf_u(v, INF_OUTLIER_EJECTIONS, env->hc != NULL ? env->hc->ejections : 0);

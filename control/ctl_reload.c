@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 struct dp_snapshot *ctl_snapshot_build(struct ctl_env *env, const struct dp_conf *conf, bool keep)
 {

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 static const char *const admin_names[] = { "ready", "drain", "maint" };
 

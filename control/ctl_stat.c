@@ -38,7 +38,7 @@
 #include <arpa/inet.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 /* HAProxy 2.6's stats fields, in ST_F_* order (copied from haproxy 2.6.12's own header). */
 /* clang-format off */

@@ -34,7 +34,7 @@
 #include <rte_cycles.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 uint64_t hc_mono_ms(void)
 {

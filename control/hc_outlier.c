@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 static uint64_t ld64(const uint64_t *p)
 {

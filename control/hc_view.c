@@ -2,7 +2,7 @@
  * What operators see of health: "show health [SERVICE[/ENDPOINT]] [json]", "enable health"
  * and "disable health SERVICE/ENDPOINT", and the Prometheus families of checks and
  * ejections. show stat and show servers state fill their check columns in ctl_stat.c from
- * the same records (hc.h).
+ * the same records (hc_ctl.h).
  *
  * show health answers "why is it down": per endpoint its state as the balancers use it
  * (serving, or why not), the last transition in the log's words, the check's settings and
@@ -22,7 +22,7 @@
 #include <arpa/inet.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 static const char *const outcome_names[DP_OUT_MAX] = {
 #define HC_OUT_NAME(n) #n,

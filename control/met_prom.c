@@ -29,7 +29,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 
 #define MET_REQ_MAX 4096   /* request head, request line and headers */
 #define MET_MAX_CLIENTS 16 /* more wait in the listen backlog */

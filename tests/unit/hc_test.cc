@@ -19,7 +19,7 @@
 
 extern "C" {
 #include "control.h"
-#include "hc.h"
+#include "hc_ctl.h"
 }
 
 namespace

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * sluice control: the health engine (module hc_). Active checks scheduled by control and
- * executed by the workers, HAProxy's rise/fall, passive outlier detection, and what
- * operators see of them (show health, show stat and show servers state columns, Prometheus,
+ * sluice control: the health engine (module hc_, control side; dataplane/check/hc.h is the
+ * workers' side). Active checks scheduled by control and executed by the workers, HAProxy's
+ * rise/fall, passive outlier detection, and what operators see of them (show health, show stat and show servers state columns, Prometheus,
  * the transition log line). docs/health.md says what it does and why.
  *
  * The engine keeps one record per endpoint object (struct hc_ep, a control table keyed by the
@@ -13,8 +13,8 @@
  *
  * Everything here is control only.
  */
-#ifndef SLUICE_HC_H
-#define SLUICE_HC_H
+#ifndef SLUICE_HC_CTL_H
+#define SLUICE_HC_CTL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -165,4 +165,4 @@ int hc_cmd_disable_health(struct ctl_env *env, int argc, char **argv, struct ctl
 /* The Prometheus families of checks and ejections. */
 void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b);
 
-#endif /* SLUICE_HC_H */
+#endif /* SLUICE_HC_CTL_H */
