@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice control: the health engine (module hc_, control side; dataplane/check/hc.h is the
  * workers' side). Active checks scheduled by control and executed by the workers, HAProxy's
- * rise/fall, passive outlier detection, and what operators see of them (show health, show stat and show servers state columns, Prometheus,
- * the transition log line). docs/health.md says what it does and why.
+ * rise/fall, passive outlier detection, and what operators see of them (show health, show
+ * stat and show servers state columns, Prometheus, the transition log line). docs/health.md
+ * says what it does and why.
  *
  * The engine keeps one record per endpoint object (struct hc_ep, a control table keyed by the
  * stable dp_endpoint), so health survives every snapshot rebuild and every reload that keeps
