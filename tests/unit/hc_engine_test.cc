@@ -574,7 +574,7 @@ TEST_F(Engine, OperatorViewsSayWhy)
 	pas(0, 1).last_fail = DP_OUT_connect_refused;
 	pas(0, 1).last_fail_ms = 1700000000000ull;
 	std::string s = run("show health app/a");
-	if (getenv("HC_SHOW") != nullptr) // a look at the answer: HC_SHOW=1 hc_test
+	if (getenv("HC_SHOW") != nullptr) // a look at the answer: HC_SHOW=1 hc_engine_test
 		printf("%s%s", s.c_str(), run("show health app/a json").c_str());
 	EXPECT_NE(s.find("endpoint app/a 198.18.0.21:80"), std::string::npos) << s;
 	EXPECT_NE(s.find("state: DOWN since"), std::string::npos) << s;
