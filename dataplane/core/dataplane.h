@@ -212,6 +212,24 @@ const struct dp_ep_state *dp_snapshot_ep(const struct dp_snapshot *snap, uint32_
 /* Index of the service called name in snap, -1 when none. */
 int dp_snapshot_service(const struct dp_snapshot *snap, const char *name);
 
+/* An endpoint takes new requests as far as health goes: admin ready and not stopping. */
+static inline bool dp_ep_serving(const struct dp_ep_state *st)
+{
+	return st->admin == DP_EP_READY && st->health != DP_HEALTH_STOPPING;
+}
+
+/* Serving, UP and not ejected. */
+static inline bool dp_ep_healthy(const struct dp_ep_state *st)
+{
+	return dp_ep_serving(st) && st->health == DP_HEALTH_UP && !st->ejected;
+}
+
+/* Panic of service svc (panic_threshold_percent): fewer healthy endpoints than that share of
+ * the serving ones, but at least one healthy. In panic the balancer takes every serving
+ * endpoint, DOWN and ejected ones included, rather than pile everything onto the few left;
+ * with none healthy it takes none (the proxy answers 503 at once). Any thread. */
+bool dp_snapshot_panic(const struct dp_snapshot *snap, uint32_t svc);
+
 /* Find the object called name, or create it (NULL when out of memory). Control only. */
 struct dp_listener *dp_listener_get(struct dp *dp, const char *name);
 struct dp_service *dp_service_get(struct dp *dp, const char *name);

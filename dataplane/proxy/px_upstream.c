@@ -498,6 +498,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		struct dp_svc_pw *spw = px_svc(w, ss->obj);
 		struct lb_state *lb = ss->lb[id];
 		struct lb_state *old_lb = old != NULL && spw->epoch == old->epoch ? spw->lb : NULL;
+		bool panic;
 
 		for (uint32_t e = 0; e < ss->n_eps; e++) {
 			const struct dp_ep_pw *pw = px_ep(w, ss->eps[e].obj);
@@ -505,12 +506,14 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			map[e] = old_lb != NULL && pw->lb == old_lb ? pw->lb_idx : -1;
 		}
 		lb_carry(lb, old_lb, map);
+		/* healthy endpoints only; in panic every serving one (dp_snapshot_panic) */
+		panic = dp_snapshot_panic(snap, v);
 		for (uint32_t e = 0; e < ss->n_eps; e++) {
 			const struct dp_ep_state *st = &ss->eps[e];
 			struct dp_ep_pw *pw = px_ep(w, st->obj);
 
 			lb->eps[e].weight = st->weight;
-			lb->eps[e].usable = st->admin == DP_EP_READY;
+			lb->eps[e].usable = panic ? dp_ep_serving(st) : dp_ep_healthy(st);
 			lb->eps[e].active = pw->active;
 			lb->eps[e].since_ms = st->since_ms;
 			pw->lb = lb;
