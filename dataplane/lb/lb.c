@@ -100,6 +100,12 @@ int lb_pick(struct lb_state *st)
 	return i;
 }
 
+void lb_take(struct lb_state *st, int i)
+{
+	if (i >= 0 && (uint32_t)i < st->n)
+		st->eps[i].active++;
+}
+
 void lb_release(struct lb_state *st, int i)
 {
 	if (i < 0 || (uint32_t)i >= st->n)

@@ -79,6 +79,10 @@ void lb_carry_cursor(struct lb_state *to, const struct lb_state *from, const int
 /* Pick an endpoint and count a request in flight on it; -1 when none is usable. Worker. */
 int lb_pick(struct lb_state *st);
 
+/* Count a request in flight on endpoint i, chosen by the caller instead of lb_pick (a retry
+ * that skips endpoints already tried). Worker. */
+void lb_take(struct lb_state *st, int i);
+
 /* The request picked on endpoint i is over (i < 0 or out of range is ignored, so a failed
  * pick's -1 may be passed back). Worker. */
 void lb_release(struct lb_state *st, int i);

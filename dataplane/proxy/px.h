@@ -67,7 +67,13 @@
 	X(upstream_not_reused)        \
 	X(header_evicted)             \
 	X(runs)                       \
-	X(run_deferred)
+	X(run_deferred)               \
+	X(retries)                    \
+	X(retry_redispatches)         \
+	X(retry_keepalive_race)       \
+	X(retry_budget_exhausted)     \
+	X(retry_body_not_held)        \
+	X(retry_no_endpoint)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -91,7 +97,9 @@ enum px_counter {
 	X(conns_reused)     \
 	X(connect_failures) \
 	X(no_endpoint)      \
-	X(refused)
+	X(refused)          \
+	X(retries)          \
+	X(redispatches)
 
 enum px_obj_counter {
 #define PX_OBJ_ENUM(name) PX_OBJ_##name,

@@ -418,6 +418,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 503);
 	}
 	px_rx_consume(s, hl);
+	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
 	i = lb_pick(ss->lb[w->id]);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;
@@ -438,13 +439,9 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	px->cnt[PX_CNT_proxied_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
-	s->up = up;
-	up->s = s;
-	up->head_done = 0;
-	up->resp_done = 0;
-	up->keep = 1;
-	up->tunnel = 0;
-	http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
+	s->rq->rt.tried[0] = ep;
+	px_proxy_attach(w, s, up);
+	px_retry_hold(w, s, out, false);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -456,8 +453,21 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
-		px_arm_timer(w, &up->timer, spw->response_ms);
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;
+}
+
+void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	s->up = up;
+	up->s = s;
+	up->head_done = 0;
+	up->resp_done = 0;
+	up->keep = 1;
+	up->tunnel = 0;
+	up->rx_any = 0;
+	up->try_done = 0;
+	http_resp_init(&up->resp, NULL, w->px.hdrs, (enum http_method)s->rq->req.method);
 }
 
 static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
@@ -491,6 +501,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		}
 		tcp_recved(s->conn, (uint32_t)k);
 		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
+		px_retry_hold(w, s, chunk, true);
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -510,7 +521,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		return 0;
 	}
 	if (up->state == PX_UP_BUSY && !up->head_done)
-		px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;
 }
 
@@ -586,6 +597,33 @@ static void up_recved(struct px_upstream *up, uint32_t n)
 		tcp_recved(up->conn, n);
 }
 
+/* The response head of the try on up is here: its outcome is recorded, and a 5xx that
+ * retries.on lists is retried (PX_UPEV_RETRY, returns false) when the request may be; else
+ * the try is over and the request it held is let go. Decided at the head, so a retried 5xx
+ * never reaches the client; its connection is aborted with what is left of it. */
+static bool head_outcome(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	unsigned int st = up->resp.status;
+	uint32_t cond = st == 500   ? DP_RETRY_500
+			: st == 502 ? DP_RETRY_502
+			: st == 503 ? DP_RETRY_503
+			: st == 504 ? DP_RETRY_504
+				    : 0;
+	enum dp_outcome o = st < 500		     ? DP_OUT_ok
+			    : st >= 502 && st <= 504 ? DP_OUT_status_gateway
+						     : DP_OUT_status_5xx;
+
+	if (cond != 0 && px_retry_allowed(w, s, up, cond)) {
+		px_try_end(w, up, o);
+		s->status = (uint16_t)st;
+		px_post_up_ev(&w->px, s, PX_UPEV_RETRY);
+		return false;
+	}
+	px_try_end(w, up, o);
+	px_retry_head(w, s);
+	return true;
+}
+
 /* Parse the response head, send the rebuilt head to the client. Returns 1 when the head
  * went out, 0 when more bytes are needed, -1 when the session is gone or answered. */
 static int forward_head(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
@@ -607,9 +645,15 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		}
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
+		if (rc < 0 && !up->rx_any) {
+			/* FIN before any byte of a response: an empty response */
+			px->cnt[PX_CNT_upstream_bad_responses]++;
+			px_try_fail(w, up, DP_OUT_empty_response, DP_RETRY_EMPTY_RESPONSE, 502);
+			return -1;
+		}
 		if (rc < 0) {
 			px->cnt[PX_CNT_upstream_bad_responses]++;
-			fail_early(w, s, 502);
+			px_try_fail(w, up, DP_OUT_status_gateway, 0, 502);
 			return -1;
 		}
 		if (!(up->resp.flags & HTTP_F_INTERIM))
@@ -628,6 +672,8 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 			px->cnt[PX_CNT_drop_interim]++;
 		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
 	}
+	if (!head_outcome(w, s, up))
+		return -1; /* a 5xx to retry: it never reaches the client */
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
 	if (up->resp.body == HTTP_BODY_CLOSE)
 		s->close_after = 1; /* the client learns the end of the body from our close */

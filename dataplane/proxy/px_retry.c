@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Retries of the reverse proxy (services.X.retries, timeouts.per_try_ms; docs/configuration.md,
+ * "Retries"; docs/session-engine.md for the states).
+ *
+ * A try ends in px_try_end (px_upstream.c), which records its outcome; a failed try that
+ * nothing of reached the client reports PX_UPEV_RETRY when px_retry_allowed says so, and the
+ * session, in PX_RETRY, starts the next try here with the request it held: the rebuilt head and
+ * the body sent so far, as clones of the mbufs that went upstream (no copy). What may be retried:
+ * - a connect failure (nothing was sent) whatever the method;
+ * - an idempotent request on the other conditions `on` lists;
+ * - an idempotent request whose try on a reused pooled connection got FIN or RST before any
+ *   response byte (the keep-alive race): once, on a fresh connection to the same endpoint,
+ *   whatever `on`, count and the budget say. A non-idempotent one is not retried once its
+ *   bytes went out (HAProxy's rule): the backend may have acted on it.
+ * In every case only while the whole request is held (its body within max_body_bytes), with
+ * retries.count retries at most, and while the service's retries in flight on this worker stay
+ * within budget_percent of its active requests (at least 3). Per worker: no counter crosses
+ * cores.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "px_impl.h"
+
+#define PX_RETRY_BUDGET_MIN 3
+
+static bool method_idempotent(const struct dp_retry_conf *rc, unsigned int method,
+			      const uint8_t *name, uint32_t len)
+{
+	switch (method) {
+	case HTTP_M_GET:
+	case HTTP_M_HEAD:
+	case HTTP_M_OPTIONS:
+	case HTTP_M_TRACE:
+	case HTTP_M_PUT:
+	case HTTP_M_DELETE:
+		return true;
+	default:
+		break;
+	}
+	for (uint32_t i = 0; name != NULL && i < rc->n_idempotent_methods; i++) {
+		const char *m = rc->idempotent_methods[i];
+
+		if (strlen(m) == len && memcmp(m, name, len) == 0)
+			return true; /* method tokens are case-sensitive (RFC 9110 9.1) */
+	}
+	return false;
+}
+
+void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *method,
+		    uint32_t len)
+{
+	const struct dp_service_conf *sc = &w->px.snap->conf->services[svc];
+	struct dp_svc_pw *spw = px_svc(w, s->svc);
+	struct px_retry *rt = &s->rq->rt;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->svc_idx = svc;
+	rt->idempotent = method_idempotent(&sc->retries, s->rq->req.method, method, len);
+	/* nothing to hold when no retry can ever happen: no count, and the keep-alive race
+	 * retry is for idempotent requests only */
+	rt->holding = spw->retry_count > 0 || rt->idempotent;
+	rt->counted = 1;
+	spw->active++;
+}
+
+static void drop_held(struct px_retry *rt)
+{
+	rte_pktmbuf_free(rt->held);
+	rt->held = NULL;
+	rt->held_body = 0;
+	rt->holding = 0;
+}
+
+void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m, bool body)
+{
+	struct px_retry *rt = &s->rq->rt;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct rte_mbuf *c;
+
+	if (!rt->holding)
+		return;
+	if (body && (uint64_t)rt->held_body + len >
+			    RTE_MIN(px_svc(w, s->svc)->retry_max_body, (uint64_t)UINT32_MAX)) {
+		/* too big to keep: from now on the request is tried once more only when its
+		 * connect fails before anything went out, which no longer holds either */
+		w->px.cnt[PX_CNT_retry_body_not_held]++;
+		drop_held(rt);
+		return;
+	}
+	c = rte_pktmbuf_clone(m, w->pool);
+	if (c == NULL) {
+		w->px.cnt[PX_CNT_drop_no_mbuf]++;
+		drop_held(rt);
+		return;
+	}
+	if (rt->held == NULL) {
+		rt->held = c;
+	} else if (rte_pktmbuf_chain(rt->held, c) != 0) {
+		rte_pktmbuf_free(c);
+		drop_held(rt);
+		return;
+	}
+	if (body)
+		rt->held_body += len;
+}
+
+void px_retry_head(struct dp_worker *w, struct px_session *s)
+{
+	struct px_retry *rt = &s->rq->rt;
+
+	drop_held(rt);
+	if (rt->retrying) {
+		rt->retrying = 0;
+		px_svc(w, s->svc)->retrying--;
+	}
+}
+
+void px_retry_end(struct dp_worker *w, struct px_session *s)
+{
+	struct px_retry *rt;
+
+	if (s->rq == NULL || s->svc == NULL)
+		return;
+	rt = &s->rq->rt;
+	px_retry_head(w, s);
+	if (rt->counted) {
+		rt->counted = 0;
+		px_svc(w, s->svc)->active--;
+	}
+}
+
+bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px_upstream *up,
+		      uint32_t cond)
+{
+	struct px_worker *px = &w->px;
+	const struct dp_svc_pw *spw;
+	struct px_retry *rt;
+	bool nothing_sent = up->state == PX_UP_CONNECTING;
+	uint32_t budget;
+
+	if (s == NULL || s->rq == NULL || s->svc == NULL || cond == 0)
+		return false;
+	rt = &s->rq->rt;
+	spw = px_svc(w, s->svc);
+	if (!rt->holding || rt->held == NULL)
+		return false;
+	if (up->reused && !up->rx_any && !rt->ka_race && rt->idempotent &&
+	    (cond == DP_RETRY_RESET || cond == DP_RETRY_EMPTY_RESPONSE)) {
+		/* the keep-alive race: the backend closed the pooled connection as the request
+		 * went out; not the endpoint's failure, and never the client's problem */
+		rt->ka_race = 1;
+		rt->fresh = 1;
+		px->cnt[PX_CNT_retry_keepalive_race]++;
+		return true;
+	}
+	if (!(spw->retry_on & cond) || (!nothing_sent && !rt->idempotent))
+		return false;
+	if (rt->retries >= spw->retry_count)
+		return false;
+	budget = RTE_MAX((uint32_t)PX_RETRY_BUDGET_MIN,
+			 (uint32_t)((uint64_t)spw->active * spw->retry_budget_percent / 100));
+	if (!rt->retrying && spw->retrying >= budget) {
+		px->cnt[PX_CNT_retry_budget_exhausted]++;
+		return false;
+	}
+	return true;
+}
+
+/* The request's service in the applied snapshot (a reload may have moved or removed it). */
+static const struct dp_snap_svc *retry_service(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_snapshot *snap = w->px.snap;
+	uint32_t i = s->rq->rt.svc_idx;
+
+	if (i < snap->n_svcs && snap->svcs[i].obj == s->svc)
+		return &snap->svcs[i];
+	for (i = 0; i < snap->n_svcs; i++)
+		if (snap->svcs[i].obj == s->svc)
+			return &snap->svcs[i];
+	return NULL;
+}
+
+static bool was_tried(const struct px_retry *rt, const struct dp_endpoint *ep)
+{
+	for (unsigned int i = 0; i < PX_RETRY_TRIED; i++)
+		if (rt->tried[i] == ep)
+			return true;
+	return false;
+}
+
+/* The balancer's pick, or, when it picked an endpoint tried already, another usable one not
+ * tried yet if there is one (the balancer asked again, then a scan: a hash balancer answers
+ * the same every time). Counted in flight on the balancer like any pick. -1: none usable. */
+static int pick_other(const struct dp_snap_svc *ss, struct lb_state *lb, const struct px_retry *rt)
+{
+	int first = lb_pick(lb), i = first;
+
+	for (uint32_t k = 0; i >= 0 && k < ss->n_eps && was_tried(rt, ss->eps[i].obj); k++) {
+		if (i != first)
+			lb_release(lb, i);
+		i = lb_pick(lb);
+	}
+	if (i >= 0 && !was_tried(rt, ss->eps[i].obj)) {
+		if (i != first)
+			lb_release(lb, first);
+		return i;
+	}
+	if (i >= 0 && i != first)
+		lb_release(lb, i);
+	for (uint32_t e = 0; first >= 0 && e < ss->n_eps && e < lb->n; e++) {
+		if (lb_eligible(&lb->eps[e]) && !was_tried(rt, ss->eps[e].obj)) {
+			lb_release(lb, first);
+			lb_take(lb, (int)e);
+			return (int)e;
+		}
+	}
+	return first; /* every usable endpoint was tried: the pick stands */
+}
+
+/* The keep-alive race: the same endpoint again while it takes requests, else any other. */
+static int pick_same(const struct dp_snap_svc *ss, struct lb_state *lb, struct dp_worker *w,
+		     const struct px_retry *rt)
+{
+	const struct dp_ep_pw *pw = rt->tried[0] != NULL ? px_ep(w, rt->tried[0]) : NULL;
+
+	if (pw != NULL && pw->lb == lb && pw->lb_idx >= 0 && (uint32_t)pw->lb_idx < lb->n &&
+	    lb_eligible(&lb->eps[pw->lb_idx])) {
+		lb_take(lb, pw->lb_idx);
+		return pw->lb_idx;
+	}
+	return pick_other(ss, lb, rt);
+}
+
+int px_retry_start(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = &w->px;
+	struct px_retry *rt = &s->rq->rt;
+	struct dp_svc_pw *spw = px_svc(w, s->svc);
+	struct dp_endpoint *prev = rt->tried[0], *ep;
+	const struct dp_snap_svc *ss = retry_service(w, s);
+	bool fresh = rt->fresh, body;
+	struct px_upstream *up;
+	struct rte_mbuf *m;
+	int i;
+
+	rt->fresh = 0;
+	if (!fresh)
+		rt->retries++;
+	if (!rt->retrying) {
+		rt->retrying = 1;
+		spw->retrying++;
+	}
+	i = ss == NULL || ss->lb[w->id] == NULL ? -1
+	    : fresh				? pick_same(ss, ss->lb[w->id], w, rt)
+						: pick_other(ss, ss->lb[w->id], rt);
+	if (i < 0) {
+		px->cnt[PX_CNT_retry_no_endpoint]++;
+		goto answer;
+	}
+	ep = ss->eps[i].obj;
+	px_ep(w, ep)->active++;
+	up = fresh ? px_upstream_new(w, ep) : px_upstream_get(w, ep);
+	if (up == NULL) {
+		px_ep_done(w, ep);
+		goto answer;
+	}
+	m = rte_pktmbuf_clone(rt->held, w->pool);
+	if (m == NULL) {
+		px->cnt[PX_CNT_drop_no_mbuf]++;
+		px_ep_done(w, ep);
+		px_upstream_release(w, up, false, up->state == PX_UP_BUSY);
+		goto answer;
+	}
+	px->cnt[PX_CNT_retries]++;
+	spw->cnt[PX_OBJ_retries]++;
+	if (prev != NULL)
+		px_ep(w, prev)->cnt[PX_OBJ_retries]++;
+	if (ep != prev) {
+		px->cnt[PX_CNT_retry_redispatches]++;
+		spw->cnt[PX_OBJ_redispatches]++;
+		if (prev != NULL)
+			px_ep(w, prev)->cnt[PX_OBJ_redispatches]++;
+	}
+	memmove(&rt->tried[1], &rt->tried[0], sizeof(rt->tried) - sizeof(rt->tried[0]));
+	rt->tried[0] = ep;
+	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
+	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(m);
+	px_proxy_attach(w, s, up);
+	if (tcp_send(up->conn, m) != 0) {
+		px_proxy_detach(w, s);
+		goto answer;
+	}
+	body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
+	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	if (!body && up->state == PX_UP_BUSY)
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
+	return 0;
+answer:
+	/* no other try: the client gets the last try's error */
+	s->close_after = 1;
+	return px_respond_error(w, s, s->status);
+}
+
+uint32_t px_retry_timeout(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_svc_pw *spw = px_svc(w, s->svc);
+	struct px_retry *rt = &s->rq->rt;
+	uint64_t now = w->ns.now, elapsed;
+	uint32_t left = UINT32_MAX;
+
+	if (rt->t_first == 0)
+		rt->t_first = now;
+	rt->per_try = 0;
+	if (spw->response_ms != 0) {
+		elapsed = (now - rt->t_first) * 1000 / w->dp->hz;
+		left = elapsed >= spw->response_ms ? 1 : spw->response_ms - (uint32_t)elapsed;
+	}
+	if (spw->per_try_ms != 0 && spw->per_try_ms < left) {
+		rt->per_try = 1;
+		return spw->per_try_ms;
+	}
+	return left == UINT32_MAX ? 0 : left;
+}
