@@ -655,6 +655,8 @@ struct dp_conf *PxTest::load(const std::string &yaml)
 	}
 	cfg_errors_free(&errs);
 	unlink(path);
+	if (c != nullptr && conf_patch)
+		conf_patch(c);
 	if (c != nullptr)
 		confs.push_back(c);
 	return c;

@@ -206,6 +206,10 @@ class PxTest : public ::testing::Test
 	// A backend listening on 198.18.0.<h>:port.
 	Backend *backend(uint8_t h = BACKEND_A, uint16_t port = BACKEND_PORT);
 
+	// Applied to every configuration loaded from here on (start, reload), after the YAML
+	// loader: for settings the loader does not parse yet, or that tests set directly.
+	std::function<void(struct dp_conf *)> conf_patch;
+
 	// ---- the clock and the loop ----
 	// Run loop iterations until no frame is in flight (no time passes).
 	void pump();
