@@ -288,8 +288,8 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
 	/* retries away from this server, and those of them that went to another one */
-	st_u64(r, ST_F_wretr, c[PX_OBJ_retries]);
-	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatches]);
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
 	st_str(r, ST_F_status, st_srv_status(&st));
 	st_u32(r, ST_F_weight, st.weight);
 	st_u32(r, ST_F_act, 1);
@@ -325,8 +325,8 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, eps[PX_OBJ_connect_failures]);
-	st_u64(r, ST_F_wretr, c[PX_OBJ_retries]);
-	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatches]);
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);

@@ -83,7 +83,9 @@ enum px_counter {
 };
 
 /* Counters of one listener, service or endpoint (per worker, summed by control). Not every
- * object uses every counter: a listener has no connect failures, an endpoint no refusals. */
+ * object uses every counter: a listener has no connect failures, an endpoint no refusals.
+ * retry_warnings, redispatch_warnings: show stat's wretr and wredis, named as HAProxy's
+ * exporter names them (a service's retries; an endpoint's: retries away from it). */
 #define PX_OBJ_COUNTERS(X)  \
 	X(requests)         \
 	X(responses_1xx)    \
@@ -98,8 +100,8 @@ enum px_counter {
 	X(connect_failures) \
 	X(no_endpoint)      \
 	X(refused)          \
-	X(retries)          \
-	X(redispatches)
+	X(retry_warnings)   \
+	X(redispatch_warnings)
 
 enum px_obj_counter {
 #define PX_OBJ_ENUM(name) PX_OBJ_##name,

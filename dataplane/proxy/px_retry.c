@@ -274,14 +274,14 @@ int px_retry_start(struct dp_worker *w, struct px_session *s)
 		goto answer;
 	}
 	px->cnt[PX_CNT_retries]++;
-	spw->cnt[PX_OBJ_retries]++;
+	spw->cnt[PX_OBJ_retry_warnings]++;
 	if (prev != NULL)
-		px_ep(w, prev)->cnt[PX_OBJ_retries]++;
+		px_ep(w, prev)->cnt[PX_OBJ_retry_warnings]++;
 	if (ep != prev) {
 		px->cnt[PX_CNT_retry_redispatches]++;
-		spw->cnt[PX_OBJ_redispatches]++;
+		spw->cnt[PX_OBJ_redispatch_warnings]++;
 		if (prev != NULL)
-			px_ep(w, prev)->cnt[PX_OBJ_redispatches]++;
+			px_ep(w, prev)->cnt[PX_OBJ_redispatch_warnings]++;
 	}
 	memmove(&rt->tried[1], &rt->tried[0], sizeof(rt->tried) - sizeof(rt->tried[0]));
 	rt->tried[0] = ep;

@@ -95,11 +95,11 @@ TEST_P(PxRetryConnect, RefusedEndpointIsRetriedOnTheOther)
 	EXPECT_FALSE(c->peer_fin);
 	EXPECT_EQ(cnt(PX_CNT_retries), 1u);
 	EXPECT_EQ(cnt(PX_CNT_retry_redispatches), 1u);
-	EXPECT_EQ(svc_cnt()[PX_OBJ_retries], 1u);
-	EXPECT_EQ(svc_cnt()[PX_OBJ_redispatches], 1u);
-	EXPECT_EQ(ep_cnt(0)[PX_OBJ_retries], 1u) << "counted on the endpoint retried away from";
-	EXPECT_EQ(ep_cnt(0)[PX_OBJ_redispatches], 1u);
-	EXPECT_EQ(ep_cnt(1)[PX_OBJ_retries], 0u);
+	EXPECT_EQ(svc_cnt()[PX_OBJ_retry_warnings], 1u);
+	EXPECT_EQ(svc_cnt()[PX_OBJ_redispatch_warnings], 1u);
+	EXPECT_EQ(ep_cnt(0)[PX_OBJ_retry_warnings], 1u) << "counted on the endpoint retried away from";
+	EXPECT_EQ(ep_cnt(0)[PX_OBJ_redispatch_warnings], 1u);
+	EXPECT_EQ(ep_cnt(1)[PX_OBJ_retry_warnings], 0u);
 	EXPECT_EQ(pas(0).n[DP_OUT_connect_refused], 1u);
 	EXPECT_EQ(pas(0).run_gw, 1u);
 	EXPECT_EQ(pas(0).run_5xx, 1u);
