@@ -97,7 +97,8 @@ TEST_P(PxRetryConnect, RefusedEndpointIsRetriedOnTheOther)
 	EXPECT_EQ(cnt(PX_CNT_retry_redispatches), 1u);
 	EXPECT_EQ(svc_cnt()[PX_OBJ_retry_warnings], 1u);
 	EXPECT_EQ(svc_cnt()[PX_OBJ_redispatch_warnings], 1u);
-	EXPECT_EQ(ep_cnt(0)[PX_OBJ_retry_warnings], 1u) << "counted on the endpoint retried away from";
+	EXPECT_EQ(ep_cnt(0)[PX_OBJ_retry_warnings], 1u)
+		<< "counted on the endpoint retried away from";
 	EXPECT_EQ(ep_cnt(0)[PX_OBJ_redispatch_warnings], 1u);
 	EXPECT_EQ(ep_cnt(1)[PX_OBJ_retry_warnings], 0u);
 	EXPECT_EQ(pas(0).n[DP_OUT_connect_refused], 1u);
@@ -420,6 +421,7 @@ TEST_F(PxRetry, BudgetBoundsRetriesInFlight)
 	EXPECT_EQ(cnt(PX_CNT_retry_budget_exhausted), 1u);
 	EXPECT_EQ(cs[3]->response().status, 503);
 	// the three retries are pending on connections 1, 3, 5: answer them
+	ASSERT_EQ(be->n_conns(), 7u);
 	for (size_t k : { 1u, 3u, 5u }) {
 		EXPECT_TRUE(be->conn(k)->request().ok);
 		be->conn(k)->send(OK2);
@@ -502,6 +504,70 @@ TEST_F(PxRetry, ResponseMsBoundsEveryTryTogether)
 	EXPECT_EQ(b->n_conns(), 1u) << "no third try once response_ms is spent";
 	EXPECT_EQ(cnt(PX_CNT_retries), 1u);
 }
+
+// ---- passive outcomes of tries that are not retried ----
+
+struct OutcomeCase {
+	const char *name;
+	std::string response; // "" : the backend resets; "FIN": it closes without a byte
+	int status;	      // what the client gets
+	enum dp_outcome outcome;
+	uint32_t run_5xx, run_gw; // after a gateway failure (a refused try) and then this one
+};
+
+class PxRetryOutcome : public PxRetry, public ::testing::WithParamInterface<OutcomeCase>
+{
+};
+
+TEST_P(PxRetryOutcome, RecordedOncePerTry)
+{
+	const OutcomeCase &p = GetParam();
+	Retries r;
+	r.count = 0;
+	r.on = 0;
+	Conf conf;
+	conf.pool_max_idle = 0; // no reuse: no keep-alive race here
+	start_with(r, conf);
+	PeerConn *c0 = client();
+	host(BACKEND_A);
+	c0->send(GET); // nothing listens yet: refused
+	EXPECT_EQ(c0->response().status, 502);
+	EXPECT_EQ(pas(0).run_gw, 1u);
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(GET);
+	if (p.response.empty())
+		be->conn(0)->abort();
+	else if (p.response == "FIN")
+		be->conn(0)->close();
+	else
+		be->conn(0)->send(p.response);
+	EXPECT_EQ(c->response().status, p.status);
+	EXPECT_EQ(pas(0).n[p.outcome], 1u);
+	uint64_t total = 0;
+	for (int o = 0; o < DP_OUT_MAX; o++)
+		total += pas(0).n[o];
+	EXPECT_EQ(total, 2u) << "one outcome per try";
+	EXPECT_EQ(pas(0).run_5xx, p.run_5xx);
+	EXPECT_EQ(pas(0).run_gw, p.run_gw);
+	// an ok leaves the last failure as it was
+	EXPECT_EQ(pas(0).last_fail, p.outcome == DP_OUT_ok ? DP_OUT_connect_refused : p.outcome);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Table, PxRetryOutcome,
+	::testing::Values(OutcomeCase{ "Ok", OK2, 200, DP_OUT_ok, 0, 0 },
+			  OutcomeCase{ "NotFoundIsOk",
+				       "HTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n", 404,
+				       DP_OUT_ok, 0, 0 },
+			  OutcomeCase{ "Status500", "HTTP/1.1 500 E\r\nContent-Length: 0\r\n\r\n",
+				       500, DP_OUT_status_5xx, 2, 0 },
+			  OutcomeCase{ "Status501", "HTTP/1.1 501 E\r\nContent-Length: 0\r\n\r\n",
+				       501, DP_OUT_status_5xx, 2, 0 },
+			  OutcomeCase{ "Status503", E503, 503, DP_OUT_status_gateway, 2, 2 },
+			  OutcomeCase{ "Reset", "", 502, DP_OUT_reset, 2, 2 },
+			  OutcomeCase{ "Empty", "FIN", 502, DP_OUT_empty_response, 2, 2 }),
+	[](const ::testing::TestParamInfo<OutcomeCase> &i) { return std::string(i.param.name); });
 
 // ---- no endpoint ----
 
