@@ -28,6 +28,7 @@ struct Retries {
 	uint32_t budget_percent = 20;
 	uint64_t max_body_bytes = 65536;
 	uint32_t per_try_ms = 0;
+	std::vector<const char *> idempotent_methods;
 };
 
 class PxRetry : public PxTest
@@ -40,18 +41,33 @@ class PxRetry : public PxTest
 				   "{ name: b, address: 198.18.0.22:8080 }" };
 		start_with(r, conf);
 	}
+	void TearDown() override
+	{
+		// no request starts any more (px_retry_begin reads them): not cfg_free's to free
+		for (auto *c : confs)
+			for (uint32_t i = 0; i < c->n_services; i++) {
+				c->services[i].retries.idempotent_methods = nullptr;
+				c->services[i].retries.n_idempotent_methods = 0;
+			}
+		PxTest::TearDown();
+	}
 	void start_with(const Retries &r, const Conf &conf = Conf())
 	{
-		conf_patch = [r](struct dp_conf *c) {
+		methods = r.idempotent_methods;
+		conf_patch = [this, r](struct dp_conf *c) {
 			struct dp_service_conf *sc = &c->services[0];
 			sc->retries.count = r.count;
 			sc->retries.on = r.on;
 			sc->retries.budget_percent = r.budget_percent;
 			sc->retries.max_body_bytes = r.max_body_bytes;
 			sc->per_try_ms = r.per_try_ms;
+			// static strings: TearDown takes them back before cfg_free sees them
+			sc->retries.idempotent_methods = (char **)methods.data();
+			sc->retries.n_idempotent_methods = (uint32_t)methods.size();
 		};
 		start(conf);
 	}
+	std::vector<const char *> methods;
 	const uint64_t *svc_cnt()
 	{
 		return px_service_counters(w, 0);
@@ -116,6 +132,51 @@ INSTANTIATE_TEST_SUITE_P(
 			  ConnectCase{ "Post", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: "
 					       "5\r\n\r\nhello" }),
 	[](const ::testing::TestParamInfo<ConnectCase> &i) { return std::string(i.param.name); });
+
+// idempotent_methods extends the list, compared case-sensitively.
+struct MethodCase {
+	const char *name;
+	std::string method;
+	bool retried;
+};
+
+class PxRetryMethods : public PxRetry, public ::testing::WithParamInterface<MethodCase>
+{
+};
+
+TEST_P(PxRetryMethods, IdempotentMethodsAreRetriedOnReset)
+{
+	const MethodCase &p = GetParam();
+	Retries r;
+	r.idempotent_methods = { "PATCH", "PURGE" };
+	start_with(r);
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(p.method + " /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab");
+	ASSERT_EQ(be->n_conns(), 1u);
+	EXPECT_TRUE(be->conn(0)->request().ok);
+	be->conn(0)->abort();
+	if (p.retried) {
+		ASSERT_EQ(be->n_conns(), 2u);
+		Msg again = be->conn(1)->request();
+		EXPECT_EQ(again.method, p.method);
+		EXPECT_EQ(again.body, "ab");
+		be->conn(1)->send(OK2);
+		EXPECT_EQ(c->response().status, 200);
+	} else {
+		EXPECT_EQ(c->response().status, 502);
+		EXPECT_EQ(be->n_conns(), 1u);
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, PxRetryMethods,
+			 ::testing::Values(MethodCase{ "Patch", "PATCH", true },
+					   MethodCase{ "Purge", "PURGE", true },
+					   MethodCase{ "LowerCasePurge", "purge", false },
+					   MethodCase{ "Post", "POST", false }),
+			 [](const ::testing::TestParamInfo<MethodCase> &i) {
+				 return std::string(i.param.name);
+			 });
 
 // ---- a reset before the head: idempotent requests only ----
 
