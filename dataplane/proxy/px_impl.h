@@ -66,6 +66,7 @@ struct px_retry {
 	struct rte_mbuf *held; /* the request as sent, while holding; else NULL */
 	uint64_t t_first;      /* TSC of the first try's send complete (response_ms), 0 not yet */
 	uint32_t held_body;    /* body bytes in held (max_body_bytes above 4 GiB holds none) */
+	uint32_t held_true;    /* buffer bytes held pins (a 1-byte segment pins a whole mbuf) */
 	struct dp_endpoint *tried[PX_RETRY_TRIED]; /* the last endpoints tried, current first */
 	uint32_t svc_idx;			   /* the service's index in px->snap at start */
 	uint8_t retries;			   /* retries made (retries.count bounds them) */

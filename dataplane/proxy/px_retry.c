@@ -24,6 +24,9 @@
 #include "px_impl.h"
 
 #define PX_RETRY_BUDGET_MIN 3
+/* buffer bytes held beyond twice the body's bytes: a few partial segments, and the head (up to
+ * twice the longest head a listener takes, px->scratch_len) */
+#define PX_RETRY_TRUE_SLACK 8192
 
 static bool method_idempotent(const struct dp_retry_conf *rc, unsigned int method,
 			      const uint8_t *name, uint32_t len)
@@ -70,6 +73,7 @@ static void drop_held(struct px_retry *rt)
 	rte_pktmbuf_free(rt->held);
 	rt->held = NULL;
 	rt->held_body = 0;
+	rt->held_true = 0;
 	rt->holding = 0;
 }
 
@@ -92,6 +96,17 @@ void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m
 	c = rte_pktmbuf_clone(m, w->pool);
 	if (c == NULL) {
 		w->px.cnt[PX_CNT_drop_no_mbuf]++;
+		drop_held(rt);
+		return;
+	}
+	for (const struct rte_mbuf *seg = c; seg != NULL; seg = seg->next)
+		rt->held_true += seg->buf_len;
+	if (rt->held_true >
+	    2 * (rt->held_body + (body ? len : 0)) + 2 * w->px.scratch_len + PX_RETRY_TRUE_SLACK) {
+		/* many small segments: the buffers they pin, not their bytes, bound what is held
+		 * (DESIGN.md, Memory): about twice the body's bytes at most */
+		w->px.cnt[PX_CNT_retry_body_not_held]++;
+		rte_pktmbuf_free(c);
 		drop_held(rt);
 		return;
 	}
