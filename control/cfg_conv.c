@@ -189,13 +189,29 @@ void cfg_expected(const struct cfg_key *k, char *buf, size_t len)
 		snprintf(buf, len, "a list of strings");
 		break;
 	case CFG_MAP:
-		snprintf(buf, len, "a mapping");
+		o = snprintf(buf, len, "a mapping");
+		if ((k->flags & CFG_SHORT) && o + 5 < len) {
+			o += snprintf(buf + o, len - o, " or ");
+			cfg_expected(&k->sub->keys[0], buf + o, len - o);
+		}
 		break;
 	case CFG_LIST:
 		snprintf(buf, len, "a list of mappings");
 		break;
 	case CFG_DICT:
 		snprintf(buf, len, "a mapping of names to mappings");
+		break;
+	case CFG_STATUS:
+		snprintf(buf, len,
+			 "a status code or a range LO-HI of codes from 100 to 599 (\"200\", "
+			 "\"200-399\")");
+		break;
+	case CFG_FLAGS:
+		o = snprintf(buf, len, "one of");
+		for (const struct cfg_enum *e = k->enums; e->name && o < len; e++)
+			if (!e->planned)
+				o += snprintf(buf + o, len - o, "%s %s", e == k->enums ? "" : ",",
+					      e->name);
 		break;
 	}
 }
@@ -259,6 +275,32 @@ static int parse_addr_num(const char *s, char sep, uint32_t *addr, uint32_t *num
 }
 
 #define FIELD(obj, off, type) ((type *)((char *)(obj) + (off)))
+
+/* "CODE" or "LO-HI", each 100..599, LO <= HI. */
+static int parse_status(const char *s, struct dp_status_range *r)
+{
+	const char *dash = strchr(s, '-');
+	char lo[8];
+	uint64_t a, b;
+
+	if (dash == NULL) {
+		if (parse_u64(s, &a) < 0)
+			return -EINVAL;
+		b = a;
+	} else {
+		if ((size_t)(dash - s) >= sizeof(lo))
+			return -EINVAL;
+		memcpy(lo, s, dash - s);
+		lo[dash - s] = '\0';
+		if (parse_u64(lo, &a) < 0 || parse_u64(dash + 1, &b) < 0)
+			return -EINVAL;
+	}
+	if (a < 100 || a > 599 || b < 100 || b > 599 || a > b)
+		return -ERANGE;
+	r->lo = (uint16_t)a;
+	r->hi = (uint16_t)b;
+	return 0;
+}
 
 /* Convert text into k's field(s) of obj. check is false for the table's own defaults, which
  * may sit outside the range a user may write (bytes: -1). Returns 0, -EINVAL, -ERANGE, or
@@ -331,8 +373,47 @@ int cfg_conv_scalar(const struct cfg_key *k, const char *s, void *obj, bool chec
 	case CFG_ADDRPORT:
 		return parse_addr_num(s, ':', FIELD(obj, k->off, uint32_t),
 				      FIELD(obj, k->off2, uint32_t), 1, 65535);
+	case CFG_STATUS: /* one entry, appended */
+		n = *FIELD(obj, k->off2, uint32_t);
+		if (n >= k->max)
+			return -E2BIG;
+		if (parse_status(s, &FIELD(obj, k->off, struct dp_status_range)[n]) < 0)
+			return -EINVAL;
+		*FIELD(obj, k->off2, uint32_t) = (uint32_t)n + 1;
+		return 0;
+	case CFG_FLAGS: /* one name, ORed in */
+		for (const struct cfg_enum *e = k->enums; e->name; e++) {
+			if (strcmp(e->name, s) != 0)
+				continue;
+			if (check && e->planned)
+				return -ENOTSUP;
+			*FIELD(obj, k->off, uint32_t) |= e->value;
+			return 0;
+		}
+		return -EINVAL;
 	default:
 		return -EINVAL;
+	}
+}
+
+/* CFG_STATUS, CFG_FLAGS: the comma-separated default, entry by entry, over an empty value. */
+static void cfg_default_list(const struct cfg_key *k, void *obj)
+{
+	char item[64];
+
+	if (k->type == CFG_STATUS)
+		*FIELD(obj, k->off2, uint32_t) = 0;
+	else
+		*FIELD(obj, k->off, uint32_t) = 0;
+	for (const char *s = k->def; s != NULL && *s != '\0';) {
+		size_t n = strcspn(s, ",");
+
+		if (n < sizeof(item)) {
+			memcpy(item, s, n);
+			item[n] = '\0';
+			cfg_conv_scalar(k, item, obj, false);
+		}
+		s += n + (s[n] == ',');
 	}
 }
 
@@ -345,6 +426,8 @@ void cfg_apply_defaults(const struct cfg_table *t, void *obj)
 			continue; /* no field behind it */
 		if (k->type == CFG_MAP)
 			cfg_apply_defaults(k->sub, FIELD(obj, k->off, void));
+		else if (k->type == CFG_STATUS || k->type == CFG_FLAGS)
+			cfg_default_list(k, obj);
 		else if (k->def != NULL)
 			cfg_conv_scalar(k, k->def, obj, false);
 	}

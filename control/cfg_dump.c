@@ -85,6 +85,10 @@ static bool row_absent(const struct cfg_key *k, const void *obj)
 	if (k->type == CFG_MAP && strcmp(k->name, "respond") == 0 &&
 	    k->off == offsetof(struct dp_route_conf, respond))
 		return !((const struct dp_route_conf *)obj)->has_respond;
+	/* A service's health_check: defaults always filled in, on only when the file gave it. */
+	if (k->type == CFG_MAP && strcmp(k->name, "health_check") == 0 &&
+	    k->off == offsetof(struct dp_service_conf, health))
+		return !((const struct dp_service_conf *)obj)->health.enabled;
 	return false;
 }
 
@@ -178,6 +182,44 @@ static void dump_scalar(struct dump_ctx *d, const struct cfg_key *k, const void 
 	}
 }
 
+/* Codes and ranges as strings ("200", "200-399"): the loader reads both. */
+static void dump_status(struct dump_ctx *d, const struct cfg_key *k, const void *obj,
+			unsigned int depth)
+{
+	const struct dp_status_range *r = FIELD(obj, k->off, struct dp_status_range);
+	uint32_t n = *FIELD(obj, k->off2, uint32_t);
+
+	indent(d, depth);
+	ctl_printf(d->out, "%s: [", k->name);
+	for (uint32_t i = 0; i < n; i++) {
+		ctl_printf(d->out, "%s\"%u", i ? ", " : "", r[i].lo);
+		if (r[i].hi != r[i].lo)
+			ctl_printf(d->out, "-%u", r[i].hi);
+		ctl_buf_append(d->out, "\"", 1);
+	}
+	ctl_buf_append(d->out, "]\n", 2);
+}
+
+/* Every name whose bits are set, in table order; "500" and the like quoted. */
+static void dump_flags(struct dump_ctx *d, const struct cfg_key *k, const void *obj,
+		       unsigned int depth)
+{
+	uint32_t v = *FIELD(obj, k->off, uint32_t);
+	bool first = true;
+
+	indent(d, depth);
+	ctl_printf(d->out, "%s: [", k->name);
+	for (const struct cfg_enum *e = k->enums; e->name; e++) {
+		if ((v & e->value) != e->value || e->value == 0)
+			continue;
+		if (!first)
+			ctl_buf_append(d->out, ", ", 2);
+		yaml_str(d->out, e->name);
+		first = false;
+	}
+	ctl_buf_append(d->out, "]\n", 2);
+}
+
 static void dump_key(struct dump_ctx *d, const struct cfg_key *k, const void *obj,
 		     unsigned int depth)
 {
@@ -203,6 +245,12 @@ static void dump_key(struct dump_ctx *d, const struct cfg_key *k, const void *ob
 			yaml_str(d->out, s ? s : "");
 		}
 		ctl_buf_append(d->out, "]\n", 2);
+		return;
+	case CFG_STATUS:
+		dump_status(d, k, obj, depth);
+		return;
+	case CFG_FLAGS:
+		dump_flags(d, k, obj, depth);
 		return;
 	case CFG_LIST:
 	case CFG_DICT:

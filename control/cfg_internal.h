@@ -37,6 +37,11 @@ enum cfg_type {
 	CFG_MAP,     /* nested mapping: a struct embedded at off, described by sub */
 	CFG_LIST,    /* list of mappings: array of elem_size at off, uint32_t count at off2 */
 	CFG_DICT,    /* NAME: {mapping}: like CFG_LIST; NAME is stored at sub->name_off */
+	CFG_STATUS,  /* list of HTTP status codes or "LO-HI" ranges (100..599): struct
+		      * dp_status_range array at off, uint32_t count at off2; 1..max entries; a
+		      * lone scalar is a list of one; def: comma-separated ("200-399") */
+	CFG_FLAGS,   /* list of enums[] names: their values ORed into the uint32_t at off; a lone
+		      * scalar is a list of one; def: comma-separated names */
 };
 
 /* Row flags. */
@@ -46,6 +51,9 @@ enum cfg_type {
 #define CFG_PLANNED_GATE (1u << 3) /* like CFG_PLANNED unless cfg_set_planned_override(true) */
 #define CFG_NAME (1u << 4)   /* a name: [A-Za-z0-9._:-]{1,CFG_NAME_MAX}; on a DICT: its keys */
 #define CFG_UNIQUE (1u << 5) /* in a list element: no two elements share the value */
+#define CFG_SHORT \
+	(1u << 6) /* on a CFG_MAP: a scalar is the value of sub's first key, every
+			      * other key keeps its default ("retries: 3") */
 
 #define CFG_NAME_MAX 63
 
@@ -66,7 +74,7 @@ struct cfg_key {
 	const char *def; /* default as YAML text ("1", "info", "1.2.3.4:80"); NULL: zero/NULL */
 	uint64_t min;	 /* integers: range; CFG_PREFIX: prefix length; CFG_STR: length; */
 	uint64_t max;	 /* lists and dicts: entries. max 0 on a string or list: no limit */
-	const struct cfg_enum *enums; /* CFG_ENUM: ends with a NULL name */
+	const struct cfg_enum *enums; /* CFG_ENUM, CFG_FLAGS: ends with a NULL name */
 	const struct cfg_table *sub;  /* CFG_MAP, CFG_LIST, CFG_DICT */
 	size_t elem_size;	      /* CFG_LIST, CFG_DICT */
 };

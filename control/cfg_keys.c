@@ -352,47 +352,339 @@ static const struct cfg_table pool_table = {
 	.n_keys = NKEYS(pool_keys),
 };
 
+/* per_try_ms bounds one try inside response_ms, which bounds them all. */
+static void timeouts_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	const struct dp_service_conf *s = rec->obj;
+
+	if (s->per_try_ms > 0 && s->per_try_ms > s->response_ms)
+		cfg_rec_error(ctx, rec,
+			      cfg_rec_has(rec, "per_try_ms") ? "per_try_ms" : "response_ms",
+			      "per_try_ms (%u) must not exceed response_ms (%u)", s->per_try_ms,
+			      s->response_ms);
+}
+
 static const struct cfg_key timeouts_keys[] = {
 	{ KEY("connect_ms", CFG_U32, 0, struct dp_service_conf, connect_ms), .def = "1000",
 	  .min = 1, .max = UINT32_MAX },
 	{ KEY("response_ms", CFG_U32, 0, struct dp_service_conf, response_ms), .def = "30000",
 	  .min = 1, .max = UINT32_MAX },
+	{ KEY("per_try_ms", CFG_U32, 0, struct dp_service_conf, per_try_ms), .def = "0", .min = 0,
+	  .max = UINT32_MAX },
 };
 
 static const struct cfg_table timeouts_table = {
 	.keys = timeouts_keys,
 	.n_keys = NKEYS(timeouts_keys),
+	.check = timeouts_check,
+};
+
+/* ---- services: health_check ---- */
+
+/* Probes are scheduled on the control core's 10 ms tick: below 100 ms an interval would be
+ * mostly jitter, and a thousand endpoints would cost ten thousand probes a second. */
+#define CFG_HC_MIN_INTERVAL_MS 100
+#define CFG_HC_MAX_INTERVAL_MS 3600000 /* an hour */
+/* host "" stands for the endpoint's "A.B.C.D:PORT", at most this long. */
+#define CFG_HC_ADDR_HOST_MAX 21
+
+/* A request target or Host value goes on the wire as it is: a space, CR, LF or any control
+ * character would split the request line or inject a header. */
+static bool wire_token_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Given and accepted, or not given (its default is then valid): a check may judge it. */
+static bool usable(const struct cfg_rec *rec, const char *key)
+{
+	return cfg_rec_ok(rec, key) || !cfg_rec_has(rec, key);
+}
+
+/* fast_interval_ms, down_interval_ms: 0 (interval_ms), or an interval longer than timeout_ms. */
+static void health_interval_check(struct cfg_ctx *ctx, const struct cfg_rec *rec, const char *key,
+				  uint32_t v, uint32_t timeout)
+{
+	if (!cfg_rec_ok(rec, key) || v == 0)
+		return;
+	if (v < CFG_HC_MIN_INTERVAL_MS)
+		cfg_rec_error(ctx, rec, key, "expected 0 (interval_ms) or at least %u, got %u",
+			      CFG_HC_MIN_INTERVAL_MS, v);
+	else if (usable(rec, "timeout_ms") && timeout >= v)
+		cfg_rec_error(ctx, rec, key, "must be greater than timeout_ms (%u), got %u",
+			      timeout, v);
+}
+
+static void health_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	struct dp_health_conf *h = rec->obj;
+	size_t req;
+
+	/* Runs only when the file gives health_check: that is what turns checks on. */
+	h->enabled = true;
+	if (cfg_rec_ok(rec, "path") && h->path[0] != '/')
+		cfg_rec_error(ctx, rec, "path", "expected a path beginning with '/', got \"%s\"",
+			      h->path);
+	else if (cfg_rec_ok(rec, "path") && !wire_token_ok(h->path))
+		cfg_rec_error(ctx, rec, "path", "expected no space or control characters");
+	if (cfg_rec_ok(rec, "host") && !wire_token_ok(h->host))
+		cfg_rec_error(ctx, rec, "host", "expected no space or control characters");
+	if (h->path != NULL && h->host != NULL) {
+		req = strlen(h->path) + (h->host[0] ? strlen(h->host) : CFG_HC_ADDR_HOST_MAX);
+		if (req > DP_PROBE_REQ_MAX - DP_PROBE_REQ_OVERHEAD)
+			cfg_rec_error(ctx, rec, cfg_rec_has(rec, "path") ? "path" : "host",
+				      "path and host make a probe request too long: %zu bytes of "
+				      "path and host, at most %u",
+				      req, DP_PROBE_REQ_MAX - DP_PROBE_REQ_OVERHEAD);
+	}
+	/* A probe still running when the next is due would overlap it. */
+	if (usable(rec, "interval_ms") && usable(rec, "timeout_ms") &&
+	    h->timeout_ms >= h->interval_ms) {
+		if (cfg_rec_has(rec, "timeout_ms"))
+			cfg_rec_error(ctx, rec, "timeout_ms",
+				      "must be less than interval_ms (%u), got %u", h->interval_ms,
+				      h->timeout_ms);
+		else
+			cfg_rec_error(ctx, rec, "interval_ms",
+				      "must be greater than timeout_ms (%u, the default), got %u",
+				      h->timeout_ms, h->interval_ms);
+	}
+	health_interval_check(ctx, rec, "fast_interval_ms", h->fast_interval_ms, h->timeout_ms);
+	health_interval_check(ctx, rec, "down_interval_ms", h->down_interval_ms, h->timeout_ms);
+}
+
+static const struct cfg_enum check_type_names[] = {
+	{ "tcp", DP_CHECK_TCP, false },
+	{ "http", DP_CHECK_HTTP, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_key health_keys[] = {
+	{ KEY("type", CFG_ENUM, 0, struct dp_health_conf, type), .def = "http",
+	  .enums = check_type_names },
+	{ KEY("path", CFG_STR, 0, struct dp_health_conf, path), .def = "/", .min = 1,
+	  .max = DP_PROBE_REQ_MAX - DP_PROBE_REQ_OVERHEAD },
+	/* 255: a DNS name (253) with room for ":PORT" is rarely longer; the request bound below
+	 * still applies. */
+	{ KEY("host", CFG_STR, 0, struct dp_health_conf, host), .def = "", .min = 0, .max = 255 },
+	{ KEY("expect_status", CFG_STATUS, 0, struct dp_health_conf, expect),
+	  .off2 = offsetof(struct dp_health_conf, n_expect), .def = "200-399", .min = 1,
+	  .max = DP_PROBE_EXPECT_MAX },
+	{ KEY("expect_body", CFG_STR, 0, struct dp_health_conf, expect_body), .def = "", .min = 0,
+	  .max = DP_PROBE_NEEDLE_MAX - 1 },
+	{ KEY("interval_ms", CFG_U32, 0, struct dp_health_conf, interval_ms), .def = "2000",
+	  .min = CFG_HC_MIN_INTERVAL_MS, .max = CFG_HC_MAX_INTERVAL_MS },
+	{ KEY("fast_interval_ms", CFG_U32, 0, struct dp_health_conf, fast_interval_ms), .def = "0",
+	  .min = 0, .max = CFG_HC_MAX_INTERVAL_MS },
+	{ KEY("down_interval_ms", CFG_U32, 0, struct dp_health_conf, down_interval_ms), .def = "0",
+	  .min = 0, .max = CFG_HC_MAX_INTERVAL_MS },
+	{ KEY("timeout_ms", CFG_U32, 0, struct dp_health_conf, timeout_ms), .def = "1000", .min = 1,
+	  .max = CFG_HC_MAX_INTERVAL_MS },
+	{ KEY("rise", CFG_U32, 0, struct dp_health_conf, rise), .def = "2", .min = 1, .max = 1000 },
+	{ KEY("fall", CFG_U32, 0, struct dp_health_conf, fall), .def = "3", .min = 1, .max = 1000 },
+	{ KEY("port", CFG_U32, 0, struct dp_health_conf, port), .def = "0", .min = 0,
+	  .max = 65535 },
+};
+
+static const struct cfg_table health_table = {
+	.keys = health_keys,
+	.n_keys = NKEYS(health_keys),
+	.check = health_check,
+};
+
+/* ---- services: outlier_detection ---- */
+
+static void outlier_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	const struct dp_outlier_conf *o = rec->obj;
+
+	if (o->base_ejection_ms > o->max_ejection_ms)
+		cfg_rec_error(ctx, rec,
+			      cfg_rec_has(rec, "base_ejection_ms") ? "base_ejection_ms"
+								   : "max_ejection_ms",
+			      "base_ejection_ms (%u) must not exceed max_ejection_ms (%u)",
+			      o->base_ejection_ms, o->max_ejection_ms);
+}
+
+static const struct cfg_key outlier_keys[] = {
+	{ KEY("consecutive_5xx", CFG_U32, 0, struct dp_outlier_conf, consecutive_5xx), .def = "5",
+	  .min = 0, .max = UINT32_MAX },
+	{ KEY("consecutive_gateway_failure", CFG_U32, 0, struct dp_outlier_conf,
+	      consecutive_gateway_failure),
+	  .def = "5", .min = 0, .max = UINT32_MAX },
+	{ KEY("base_ejection_ms", CFG_U32, 0, struct dp_outlier_conf, base_ejection_ms),
+	  .def = "30000", .min = 1, .max = UINT32_MAX },
+	{ KEY("max_ejection_ms", CFG_U32, 0, struct dp_outlier_conf, max_ejection_ms),
+	  .def = "300000", .min = 1, .max = UINT32_MAX },
+	{ KEY("max_ejection_percent", CFG_U32, 0, struct dp_outlier_conf, max_ejection_percent),
+	  .def = "10", .min = 0, .max = 100 },
+};
+
+static const struct cfg_table outlier_table = {
+	.keys = outlier_keys,
+	.n_keys = NKEYS(outlier_keys),
+	.check = outlier_check,
+};
+
+/* ---- services: retries ---- */
+
+#define CFG_RETRY_MAX 10	       /* tries after the first: more only multiplies load */
+#define CFG_RETRY_BODY_MAX (16u << 20) /* a held request body, per request */
+#define CFG_RETRY_METHODS_MAX 16       /* extra idempotent methods */
+#define CFG_METHOD_MAX 32	       /* characters of one method name */
+
+/* An HTTP method is a token (RFC 9110 5.6.2). */
+static bool method_ok(const char *m)
+{
+	size_t n = strlen(m);
+
+	return n >= 1 && n <= CFG_METHOD_MAX &&
+	       strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			 "!#$%&'*+-.^_`|~") == n;
+}
+
+static void retries_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	const struct dp_retry_conf *r = rec->obj;
+	/* retries lives only inside a service. */
+	const struct dp_service_conf *s =
+		(const void *)((const char *)r - offsetof(struct dp_service_conf, retries));
+
+	if (cfg_rec_ok(rec, "on") && (r->on & DP_RETRY_RESPONSE_TIMEOUT) && s->per_try_ms == 0)
+		cfg_rec_error(ctx, rec, "on",
+			      "'response-timeout' needs timeouts.per_try_ms > 0 (a try that "
+			      "times out at response_ms leaves no time for another)");
+	for (uint32_t i = 0; i < r->n_idempotent_methods; i++) {
+		const char *m = r->idempotent_methods[i];
+
+		if (m != NULL && !method_ok(m))
+			cfg_rec_error(ctx, rec, "idempotent_methods",
+				      "entry %u: expected an HTTP method (1 to %u token "
+				      "characters), got \"%s\"",
+				      i, CFG_METHOD_MAX, m);
+	}
+}
+
+static const struct cfg_enum retry_on_names[] = {
+	{ "connect-failure", DP_RETRY_CONNECT_FAILURE, false },
+	{ "empty-response", DP_RETRY_EMPTY_RESPONSE, false },
+	{ "reset", DP_RETRY_RESET, false },
+	{ "response-timeout", DP_RETRY_RESPONSE_TIMEOUT, false },
+	{ "500", DP_RETRY_500, false },
+	{ "502", DP_RETRY_502, false },
+	{ "503", DP_RETRY_503, false },
+	{ "504", DP_RETRY_504, false },
+	{ NULL, 0, false },
+};
+
+static const struct cfg_key retries_keys[] = {
+	/* First: the short form "retries: N" gives it. */
+	{ KEY("count", CFG_U32, 0, struct dp_retry_conf, count), .def = "2", .min = 0,
+	  .max = CFG_RETRY_MAX },
+	{ KEY("on", CFG_FLAGS, 0, struct dp_retry_conf, on),
+	  .def = "connect-failure,empty-response,reset", .enums = retry_on_names },
+	{ KEY("budget_percent", CFG_U32, 0, struct dp_retry_conf, budget_percent), .def = "20",
+	  .min = 0, .max = 100 },
+	{ KEY("max_body_bytes", CFG_U64, 0, struct dp_retry_conf, max_body_bytes), .def = "65536",
+	  .min = 0, .max = CFG_RETRY_BODY_MAX },
+	{ KEY("idempotent_methods", CFG_STRLIST, 0, struct dp_retry_conf, idempotent_methods),
+	  .off2 = offsetof(struct dp_retry_conf, n_idempotent_methods), .min = 0,
+	  .max = CFG_RETRY_METHODS_MAX },
+};
+
+static const struct cfg_table retries_table = {
+	.keys = retries_keys,
+	.n_keys = NKEYS(retries_keys),
+	.check = retries_check,
 };
 
 static const struct cfg_enum balance_names[] = {
 	{ "round_robin", DP_BALANCE_ROUND_ROBIN, false },
 	{ "weighted_round_robin", DP_BALANCE_WEIGHTED_ROUND_ROBIN, false },
 	{ "least_connections", DP_BALANCE_LEAST_CONNECTIONS, false },
-	{ "random_two", DP_BALANCE_RANDOM_TWO, true },
-	{ "maglev", DP_BALANCE_MAGLEV, true },
+	{ "random_two", DP_BALANCE_RANDOM_TWO, false },
+	{ "maglev", DP_BALANCE_MAGLEV, false },
 	{ NULL, 0, false },
 };
+
+/* ---- services: balancing (balance, hash_key, slow_start_ms) ---- */
+
+/* hash_key: client_ip | header:NAME | cookie:NAME, maglev only (another balance would ignore
+ * it, which is a mistake worth saying). */
+static void service_balance_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	struct dp_service_conf *sc = rec->obj;
+	const char *k = sc->hash_key;
+	const char *name = NULL;
+
+	sc->hash_kind = DP_HASH_CLIENT_IP;
+	sc->hash_name_off = 0;
+	sc->hash_name_len = 0;
+	if (k == NULL || !cfg_rec_ok(rec, "hash_key"))
+		return;
+	/* (a refused balance holds the default: judge only a balance given and accepted, or
+	 * not given) */
+	if (sc->balance != DP_BALANCE_MAGLEV &&
+	    (!cfg_rec_has(rec, "balance") || cfg_rec_ok(rec, "balance"))) {
+		cfg_rec_error(ctx, rec, "hash_key", "only with balance: maglev");
+		return;
+	}
+	if (strcmp(k, "client_ip") == 0)
+		return;
+	if (strncmp(k, "header:", 7) == 0) {
+		sc->hash_kind = DP_HASH_HEADER;
+		name = k + 7;
+	} else if (strncmp(k, "cookie:", 7) == 0) {
+		sc->hash_kind = DP_HASH_COOKIE;
+		name = k + 7;
+	}
+	if (name == NULL || name[0] == '\0' || strpbrk(name, " \t:;=,\"") != NULL) {
+		cfg_rec_error(ctx, rec, "hash_key",
+			      "expected client_ip, header:NAME or cookie:NAME, got \"%s\"", k);
+		sc->hash_kind = DP_HASH_CLIENT_IP;
+		return;
+	}
+	sc->hash_name_off = (uint32_t)(name - k);
+	sc->hash_name_len = (uint32_t)strlen(name);
+}
+
+#define SERVICE_BALANCE_KEYS                                                                     \
+	{ KEY("hash_key", CFG_STR, 0, struct dp_service_conf, hash_key), .min = 1, .max = 200 }, \
+	{                                                                                        \
+		KEY("slow_start_ms", CFG_U32, 0, struct dp_service_conf, slow_start_ms),         \
+			.def = "0", .min = 0, .max = 3600000                                     \
+	}
 
 static const struct cfg_key service_keys[] = {
 	{ KEY("balance", CFG_ENUM, 0, struct dp_service_conf, balance), .def = "round_robin",
 	  .enums = balance_names },
-	PLANNED("hash_key"),
+	SERVICE_BALANCE_KEYS,
 	{ KEY("endpoints", CFG_LIST, 0, struct dp_service_conf, endpoints),
 	  .off2 = offsetof(struct dp_service_conf, n_endpoints), .max = CFG_MAX_ENDPOINTS,
 	  .sub = &endpoint_table, .elem_size = sizeof(struct dp_endpoint_conf) },
 	/* pool and timeouts are written nested but stored flat in the service. */
 	{ .name = "pool", .type = CFG_MAP, .off = 0, .sub = &pool_table },
 	{ .name = "timeouts", .type = CFG_MAP, .off = 0, .sub = &timeouts_table },
-	PLANNED("health_check"),
+	{ KEY("health_check", CFG_MAP, 0, struct dp_service_conf, health), .sub = &health_table },
+	{ KEY("outlier_detection", CFG_MAP, 0, struct dp_service_conf, outlier),
+	  .sub = &outlier_table },
+	{ KEY("panic_threshold_percent", CFG_U32, 0, struct dp_service_conf,
+	      panic_threshold_percent),
+	  .def = "50", .min = 0, .max = 100 },
+	{ KEY("retries", CFG_MAP, CFG_SHORT, struct dp_service_conf, retries),
+	  .sub = &retries_table },
 	PLANNED("circuit_breaker"),
 	PLANNED("rate_limit"),
-	PLANNED("retries"),
 };
 
 static const struct cfg_table service_table = {
 	.keys = service_keys,
 	.n_keys = NKEYS(service_keys),
 	.name_off = offsetof(struct dp_service_conf, name),
+	.check = service_balance_check,
 };
 
 /* ---- control ---- */

@@ -407,6 +407,44 @@ static void walk_dict(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj, c
 	}
 }
 
+/* CFG_STATUS, CFG_FLAGS: a list of scalars (or one scalar), each converted on its own over
+ * an emptied value; an entry that does not convert is reported at the entry. */
+static bool walk_items(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
+		       const yaml_node_t *v, const char *what)
+{
+	yaml_node_item_t *it = v->type == YAML_SEQUENCE_NODE ? v->data.sequence.items.start : NULL;
+	unsigned int n = it ? (unsigned int)(v->data.sequence.items.top - it) : 1;
+	char exp[256], got[CFG_GOT_MAX * 4 + 16];
+	bool ok = true;
+
+	if (k->type == CFG_STATUS) {
+		if (!count_ok(ctx, k, v, what, n))
+			return false;
+		*FIELD(obj, k->off2, uint32_t) = 0;
+	} else {
+		*FIELD(obj, k->off, uint32_t) = 0;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const yaml_node_t *e = it ? node_at(ctx, it[i]) : v;
+		char *at = it ? cfg_strdupf("%s[%u]", what, i) : strdup(what);
+		int rc = -EINVAL;
+
+		if (e->type == YAML_SCALAR_NODE && !node_is_null(e))
+			rc = cfg_conv_scalar(k, (const char *)e->data.scalar.value, obj, true);
+		if (rc == -ENOTSUP) {
+			ctx_err(ctx, node_pos(e), at, NULL, "'%s' is not supported yet",
+				(const char *)e->data.scalar.value);
+		} else if (rc != 0) {
+			cfg_expected(k, exp, sizeof(exp));
+			describe(e, got, sizeof(got));
+			ctx_err(ctx, node_pos(e), at, NULL, "expected %s, got %s", exp, got);
+		}
+		ok = ok && rc == 0;
+		free(at);
+	}
+	return ok;
+}
+
 /* Convert value node v of row k into obj. what: the key's dotted path. Returns false when the
  * value itself was refused (errors inside a nested mapping or list do not count). */
 static bool walk_value(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
@@ -435,10 +473,19 @@ static bool walk_value(struct cfg_ctx *ctx, const struct cfg_key *k, void *obj,
 		walk_dict(ctx, k, obj, v, what);
 		return true;
 	case CFG_MAP:
+		/* The short form: "retries: 3" is "retries: { count: 3 }", without a record (the
+		 * other keys keep their defaults, which the table's check would accept). */
+		if ((k->flags & CFG_SHORT) && v->type == YAML_SCALAR_NODE && !null)
+			return walk_value(ctx, &k->sub->keys[0], FIELD(obj, k->off, void), v, what);
 		if (v->type != YAML_MAPPING_NODE && !null)
 			break;
 		walk_map(ctx, k->sub, FIELD(obj, k->off, void), v, node_pos(v), strdup(what));
 		return true;
+	case CFG_STATUS:
+	case CFG_FLAGS:
+		if (null || (v->type != YAML_SEQUENCE_NODE && v->type != YAML_SCALAR_NODE))
+			break;
+		return walk_items(ctx, k, obj, v, what);
 	default:
 		if (v->type != YAML_SCALAR_NODE || null)
 			break;
@@ -819,6 +866,10 @@ static bool scalar_eq(const struct cfg_key *k, const void *a, const void *b)
 		return memcmp(FIELD(a, k->off, char), FIELD(b, k->off, char), 8) == 0;
 	case CFG_STR:
 		return str_eq(*FIELD(a, k->off, char *), *FIELD(b, k->off, char *));
+	case CFG_STATUS:
+		return *FIELD(a, k->off2, uint32_t) == *FIELD(b, k->off2, uint32_t) &&
+		       memcmp(FIELD(a, k->off, char), FIELD(b, k->off, char),
+			      *FIELD(a, k->off2, uint32_t) * sizeof(struct dp_status_range)) == 0;
 	case CFG_PREFIX:
 	case CFG_ADDRPORT:
 		if (*FIELD(a, k->off2, uint32_t) != *FIELD(b, k->off2, uint32_t))

@@ -16,7 +16,10 @@
  *   .hash_bytes, .sessions_max, .sessions_used, .session_pool_bytes, .upstreams_max,
  *   .upstreams_used, .upstream_pool_bytes, .reqs_max, .reqs_used, .reqs_hwm, .reqs_waiting,
  *   .req_pool_bytes, .ooo_mbufs, .frag_datagrams_max, .frag_mbufs_max, .frag_mbufs,
- *   .frag_mbufs_hwm (IPv4 reassembly: its table size, its mbuf budget, mbufs held now)
+ *   .frag_mbufs_hwm (IPv4 reassembly: its table size, its mbuf budget, mbufs held now),
+ *   .probe_tcbs_max, .probe_tcbs_used, .probe_tcbs_hwm, .probe_tcb_pool_bytes (the health
+ *   probes' TCB reserve, not in tcbs_*), .probe_slots_max, .probe_slots_used,
+ *   .probe_slots_hwm, .probe_slot_pool_bytes (probes in flight)
  * JSON: ,"mem":{ the mem.* keys ,"workers":[{"id":W, the workerW.mem.* keys}]} appended to the
  * show pools object.
  *
@@ -67,6 +70,14 @@ static void ctl_mem_worker(unsigned int id, const struct dp_mem *m, bool json, c
 		{ "frag_mbufs_max", m->frag_mbufs_max },
 		{ "frag_mbufs", m->frag_mbufs },
 		{ "frag_mbufs_hwm", m->frag_mbufs_hwm },
+		{ "probe_tcbs_max", m->probe_tcbs_max },
+		{ "probe_tcbs_used", m->probe_tcbs_used },
+		{ "probe_tcbs_hwm", m->probe_tcbs_hwm },
+		{ "probe_tcb_pool_bytes", (uint64_t)m->probe_tcbs_max * m->tcb_bytes },
+		{ "probe_slots_max", m->probe_slots_max },
+		{ "probe_slots_used", m->probe_slots_used },
+		{ "probe_slots_hwm", m->probe_slots_hwm },
+		{ "probe_slot_pool_bytes", (uint64_t)m->probe_slots_max * m->probe_slot_bytes },
 	};
 
 	if (json)

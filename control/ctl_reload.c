@@ -27,6 +27,9 @@ void ctl_snapshot_publish(struct ctl_env *env, struct dp_snapshot *snap)
 	struct dp *dp = env->dp;
 	struct dp_snapshot *old;
 
+	/* states may have changed since it was built (set server, health): slow start's since
+	 * and the Maglev tables follow them; out of memory keeps a table as it was */
+	(void)dp_snapshot_seal(dp, snap, dp->snapshot);
 	/* new listener ports first: their segments must reach the worker that will own them */
 	dp_listen_ports_add(dp, snap->conf);
 	old = dp_publish(dp, snap);

@@ -334,6 +334,13 @@ static void met_tcp_gauges(const struct dp *dp, struct ctl_buf *b)
 		  offsetof(struct tcp_stack, time_wait) },
 		{ "sluice_tcp_conns_max", "TCB pool size (dataplane.max_connections), per worker",
 		  offsetof(struct tcp_stack, conf.max_connections) },
+		{ "sluice_tcp_probe_conns_used",
+		  "Health probe TCBs (the reserve) in use, per worker",
+		  offsetof(struct tcp_stack, rsv_used) },
+		{ "sluice_tcp_probe_conns_hwm", "High-water mark of probe TCBs in use, per worker",
+		  offsetof(struct tcp_stack, rsv_hwm) },
+		{ "sluice_tcp_probe_conns_max", "Health probe TCB reserve size, per worker",
+		  offsetof(struct tcp_stack, conf.reserve_connections) },
 	};
 	char wid[8];
 

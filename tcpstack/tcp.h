@@ -162,7 +162,9 @@ struct tcp_conf {
 	bool no_syn_cookies;		/* drop SYNs instead when the backlog/pool is full */
 	uint32_t challenge_ack_per_s;	/* challenge ACKs per connection per second (10) */
 	uint32_t rst_per_s; /* RSTs for segments reaching no connection, per worker (1000) */
-	int socket_id;	    /* NUMA socket of the TCB pool (0 in tests; SOCKET_ID_ANY ok) */
+	uint32_t reserve_connections; /* TCBs apart from the pool, only for tcp_connect_reserved
+				       * (health probes); 0 = none */
+	int socket_id; /* NUMA socket of the TCB pool (0 in tests; SOCKET_ID_ANY ok) */
 };
 
 struct tcp_conn; /* opaque; defined in tcp_impl.h, private to tcpstack */
@@ -211,15 +213,19 @@ struct tcp_stack {
 	uint32_t syn_rcvd;   /* TCBs in SYN_RCVD (compared to conf.syn_backlog) */
 	uint32_t time_wait;  /* TCBs in TIME_WAIT */
 	uint32_t ooo_mbufs;  /* mbufs held in out-of-order queues */
+	uint32_t rsv_used;   /* reserve TCBs in use (gauge; not in conns_used) */
+	uint32_t rsv_hwm;    /* high-water mark of rsv_used */
 
 	struct net_stack *ns;
 	struct tcp_conf conf;
 	struct tcp_secret secret;
 	struct tcp_wheel wheel;
 
-	/* TCB pool: conns[0..max_connections), free list threaded through the TCBs */
+	/* TCB pool: conns[0..max_connections), free list threaded through the TCBs; the
+	 * reserve follows it, conns[max_connections..+reserve_connections), with its own list */
 	struct tcp_conn *conns;
 	uint32_t free_head;
+	uint32_t rsv_free_head;
 
 	/* Connection table: chained hash of TCB indices keyed by the 4-tuple (see tcp_conn.c) */
 	uint32_t *buckets;
@@ -288,6 +294,14 @@ int tcp_unlisten(struct tcp_stack *ts, uint32_t addr, uint16_t port);
  * EINVAL. Worker only. */
 struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			     uint16_t rport, const struct tcp_ops *ops, void *user);
+
+/* tcp_connect from the reserve (tcp_conf.reserve_connections) instead of the pool: for
+ * connections that must neither take a traffic TCB nor be refused when traffic has taken
+ * them all (health probes). ENOBUFS when the reserve is empty; never reclaims TIME_WAIT.
+ * Otherwise exactly tcp_connect. Worker only. */
+struct tcp_conn *tcp_connect_reserved(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
+				      uint32_t raddr, uint16_t rport, const struct tcp_ops *ops,
+				      void *user);
 
 /* Shorten the retransmission timeout of c's SYN to ms (never below rto_min_ms) while c is in
  * SYN_SENT and has not retransmitted yet. RFC 6298's initial RTO of 1 s leaves a caller who
@@ -384,8 +398,8 @@ void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info);
  * every request (tcp_conn_info fills a whole snapshot). */
 void tcp_conn_marks(const struct tcp_conn *c, uint32_t *in, uint32_t *out);
 
-/* Call fn for each connection not in CLOSED (bounded by max_connections: control-requested
- * show conns only, not the packet path). Worker only. */
+/* Call fn for each connection of the pool (not the reserve) not in CLOSED (bounded by
+ * max_connections: control-requested show conns only, not the packet path). Worker only. */
 void tcp_foreach_conn(struct tcp_stack *ts, void (*fn)(struct tcp_conn *c, void *arg), void *arg);
 
 /* sizeof(struct tcp_conn), for the memory report. */

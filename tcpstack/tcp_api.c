@@ -13,8 +13,9 @@
 
 #include "tcp_impl.h"
 
-struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			     uint16_t rport, const struct tcp_ops *ops, void *user)
+static struct tcp_conn *connect_from(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
+				     uint32_t raddr, uint16_t rport, const struct tcp_ops *ops,
+				     void *user, bool reserved)
 {
 	struct tcp_tuple t;
 	struct tcp_conn *c;
@@ -49,9 +50,10 @@ struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lpor
 		tcp_conn_finish(c, TCP_CLOSE_NORMAL, false);
 		tcp_count(ts, TCP_CNT_time_wait_reused);
 	}
-	c = tcp_conn_alloc(ts);
+	c = reserved ? tcp_conn_alloc_reserved(ts) : tcp_conn_alloc(ts);
 	if (c == NULL) {
-		tcp_count(ts, TCP_CNT_drop_pool_empty);
+		if (!reserved) /* the reserve's user counts its own failures */
+			tcp_count(ts, TCP_CNT_drop_pool_empty);
 		rte_errno = ENOBUFS;
 		return NULL;
 	}
@@ -77,6 +79,19 @@ struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lpor
 	tcp_send_syn(c);
 	tcp_rtx_set(c, TCP_RTX_RTO, c->rto_ms);
 	return c;
+}
+
+struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			     uint16_t rport, const struct tcp_ops *ops, void *user)
+{
+	return connect_from(ts, laddr, lport, raddr, rport, ops, user, false);
+}
+
+struct tcp_conn *tcp_connect_reserved(struct tcp_stack *ts, uint32_t laddr, uint16_t lport,
+				      uint32_t raddr, uint16_t rport, const struct tcp_ops *ops,
+				      void *user)
+{
+	return connect_from(ts, laddr, lport, raddr, rport, ops, user, true);
 }
 
 void tcp_conn_set_syn_rto(struct tcp_conn *c, uint32_t ms)

@@ -89,7 +89,7 @@ static void conf_defaults(struct tcp_conf *c)
 int tcp_stack_init(struct tcp_stack *ts, struct net_stack *ns, const struct tcp_conf *c,
 		   const struct tcp_secret *secret)
 {
-	uint32_t i, nb;
+	uint32_t i, nb, total;
 
 	if (ns == NULL || ns->hz < 1000 || secret == NULL)
 		return -EINVAL;
@@ -97,7 +97,9 @@ int tcp_stack_init(struct tcp_stack *ts, struct net_stack *ns, const struct tcp_
 	if (c != NULL)
 		ts->conf = *c;
 	conf_defaults(&ts->conf);
-	if (ts->conf.max_connections >= TCP_NIL / 2)
+	total = ts->conf.max_connections + ts->conf.reserve_connections;
+	if (ts->conf.max_connections >= TCP_NIL / 2 ||
+	    ts->conf.reserve_connections >= TCP_NIL / 2 || total >= TCP_NIL / 2)
 		return -EINVAL;
 	ts->ns = ns;
 	ts->secret = *secret;
@@ -107,10 +109,11 @@ int tcp_stack_init(struct tcp_stack *ts, struct net_stack *ns, const struct tcp_
 	/* RFC 7323 5.4 lets the TSval clock start anywhere; a keyed offset hides our uptime. */
 	ts->ts_offset = (uint32_t)tcp_siphash(secret, &ns->now, sizeof(ns->now));
 
+	/* Buckets follow the pool only: the reserve is small, and the connection table's share
+	 * of an idle connection's cost stays what it was. */
 	for (nb = 1; nb < ts->conf.max_connections; nb <<= 1)
 		;
-	ts->conns = rte_zmalloc_socket("tcp_conns",
-				       (size_t)ts->conf.max_connections * sizeof(struct tcp_conn),
+	ts->conns = rte_zmalloc_socket("tcp_conns", (size_t)total * sizeof(struct tcp_conn),
 				       RTE_CACHE_LINE_SIZE, ts->conf.socket_id);
 	ts->buckets = rte_malloc_socket("tcp_buckets", (size_t)nb * sizeof(uint32_t),
 					RTE_CACHE_LINE_SIZE, ts->conf.socket_id);
@@ -128,7 +131,12 @@ int tcp_stack_init(struct tcp_stack *ts, struct net_stack *ns, const struct tcp_
 		ts->conns[i].hnext = i + 1 < ts->conf.max_connections ? i + 1 : TCP_NIL;
 		tcp_timer_init(&ts->conns[i].timer);
 	}
+	for (i = ts->conf.max_connections; i < total; i++) {
+		ts->conns[i].hnext = i + 1 < total ? i + 1 : TCP_NIL;
+		tcp_timer_init(&ts->conns[i].timer);
+	}
 	ts->free_head = 0;
+	ts->rsv_free_head = ts->conf.reserve_connections ? ts->conf.max_connections : TCP_NIL;
 	ts->tw_head = ts->tw_tail = TCP_NIL;
 	return 0;
 }
@@ -139,7 +147,7 @@ void tcp_stack_fini(struct tcp_stack *ts)
 
 	if (ts->conns == NULL)
 		return;
-	for (i = 0; i < ts->conf.max_connections; i++) {
+	for (i = 0; i < ts->conf.max_connections + ts->conf.reserve_connections; i++) {
 		struct tcp_conn *c = &ts->conns[i];
 
 		tcp_sq_purge(c);
@@ -244,10 +252,26 @@ static void tw_append(struct tcp_stack *ts, struct tcp_conn *c)
 static void release(struct tcp_conn *c)
 {
 	struct tcp_stack *ts = c->ts;
+	uint32_t idx = tcp_conn_idx(ts, c);
 
+	if (idx >= ts->conf.max_connections) {
+		c->hnext = ts->rsv_free_head;
+		ts->rsv_free_head = idx;
+		ts->rsv_used--;
+		return;
+	}
 	c->hnext = ts->free_head;
-	ts->free_head = tcp_conn_idx(ts, c);
+	ts->free_head = idx;
 	ts->conns_used--;
+}
+
+static void conn_reset(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	tcp_timer_init(&c->timer);
+	c->ts = ts;
+	c->hnext = TCP_NIL;
+	c->tw_prev = c->tw_next = TCP_NIL;
 }
 
 /* A free TCB, zeroed; when the pool is empty, the oldest TIME_WAIT TCB is reclaimed first
@@ -265,13 +289,25 @@ struct tcp_conn *tcp_conn_alloc(struct tcp_stack *ts)
 		return NULL;
 	c = &ts->conns[ts->free_head];
 	ts->free_head = c->hnext;
-	memset(c, 0, sizeof(*c));
-	tcp_timer_init(&c->timer);
-	c->ts = ts;
-	c->hnext = TCP_NIL;
-	c->tw_prev = c->tw_next = TCP_NIL;
+	conn_reset(ts, c);
 	if (++ts->conns_used > ts->conns_hwm)
 		ts->conns_hwm = ts->conns_used;
+	return c;
+}
+
+/* No TIME_WAIT reclaim here: reserve users close with RST and leave none, and reclaiming a
+ * traffic TCB would not refill the reserve anyway. */
+struct tcp_conn *tcp_conn_alloc_reserved(struct tcp_stack *ts)
+{
+	struct tcp_conn *c;
+
+	if (ts->rsv_free_head == TCP_NIL)
+		return NULL;
+	c = &ts->conns[ts->rsv_free_head];
+	ts->rsv_free_head = c->hnext;
+	conn_reset(ts, c);
+	if (++ts->rsv_used > ts->rsv_hwm)
+		ts->rsv_hwm = ts->rsv_used;
 	return c;
 }
 

@@ -207,6 +207,8 @@ static inline uint32_t tcp_conn_idx(const struct tcp_stack *ts, const struct tcp
 	return (uint32_t)(c - ts->conns);
 }
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *ts);
+/* A free TCB of the reserve, zeroed; NULL when the reserve is empty. */
+struct tcp_conn *tcp_conn_alloc_reserved(struct tcp_stack *ts);
 void tcp_conn_hash_insert(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_conn_set_state(struct tcp_conn *c, enum tcp_state s);
 /* End c: detach the user (calling on_closed(reason) when notify and attached), unhash it and

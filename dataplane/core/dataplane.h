@@ -19,6 +19,8 @@
 
 #include "dp_conf.h"
 #include "dp_ctl.h"
+#include "dp_health.h"
+#include "hc.h"
 #include "net.h"
 #include "lb.h"
 #include "px.h"
@@ -157,13 +159,28 @@ struct dp_ep_state {
 	uint64_t changed; /* time(NULL) of the last change */
 	uint8_t health;	  /* enum dp_ep_health, as control decided it */
 	bool ejected;	  /* by outlier detection, until control says otherwise */
+	/* dp_clock_ms when it last became eligible (dp_ep_eligible) while the service ran, for
+	 * slow start; 0: eligible since the first snapshot, or not eligible. Set by
+	 * dp_snapshot_seal, copied to the balancers' lb_endpoint.since_ms. */
+	uint64_t since_ms;
 };
+
+/* Whether the balancers may send new requests to it: ready, weight > 0, health UP (not DOWN,
+ * not stopping) and not ejected. Maglev tables hold exactly these endpoints. Any thread. */
+static inline bool dp_ep_eligible(const struct dp_ep_state *st)
+{
+	return st->admin == DP_EP_READY && st->weight > 0 && st->health == DP_HEALTH_UP &&
+	       !st->ejected;
+}
 
 struct dp_snap_svc {
 	struct dp_service *obj;
 	struct dp_ep_state *eps; /* conf->services[v].endpoints order */
 	uint32_t n_eps;
 	struct lb_state **lb; /* one per worker */
+	/* balance maglev: the table of the endpoints eligible in this snapshot, shared by every
+	 * worker's lb (lb_state.shared); NULL otherwise. Owned by the snapshot. */
+	struct lb_maglev *maglev;
 };
 
 struct dp_snapshot {
@@ -184,6 +201,18 @@ struct dp;
  * of memory. Control only. */
 struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
 				    const struct dp_snapshot *prev, uint64_t epoch);
+/* Derive what depends on the endpoint states of snap, once they are final and before it is
+ * published: each endpoint's since_ms (now when it is eligible in snap and was not, or was
+ * absent, in prev, unless a seal against the same prev stamped it already; prev's value when
+ * it was eligible there too; prev NULL: 0, no ramp) and the Maglev tables (rebuilt only when
+ * the eligible set or a weight changed). Sealing twice changes nothing. dp_snapshot_new
+ * calls it; call it again after changing a state in a built snapshot (ctl_snapshot_publish
+ * does, against the snapshot it replaces). 0, or -ENOMEM (a table kept its previous value).
+ * Control only. */
+int dp_snapshot_seal(struct dp *dp, struct dp_snapshot *snap, const struct dp_snapshot *prev);
+/* Milliseconds since the dataplane started, from the TSC, never 0: the clock of since_ms and
+ * of slow start. Any thread. */
+uint64_t dp_clock_ms(const struct dp *dp);
 /* Free a snapshot (not its conf, not its objects). Only after no worker can see it
  * (dp_wait_quiescent). */
 void dp_snapshot_free(struct dp_snapshot *snap);
@@ -215,11 +244,6 @@ uint64_t dp_lst_sum(const struct dp *dp, const struct dp_listener *l, unsigned i
 uint32_t dp_ep_active(const struct dp *dp, const struct dp_endpoint *ep);
 uint32_t dp_lst_conns(const struct dp *dp, const struct dp_listener *l);
 
-/* Set the listen_ports bits of conf's listener ports (bits are never cleared: connections
- * a removed listener accepted stay owned by the same worker until they end). Control only,
- * before publishing a snapshot of conf. */
-void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
-
 /* Messages between workers, over one single-producer/single-consumer ring per ordered pair. */
 enum dp_msg_type {
 	DP_MSG_ARP_LEARN = 1, /* a neighbour the sender learnt */
@@ -244,6 +268,7 @@ struct dp_worker {
 	struct net_stack ns;
 	struct tcp_stack ts;
 	struct px_worker px;
+	struct hc_worker hc; /* health probes in flight (hc.h) */
 	uint64_t cnt[DP_CNT_MAX];
 
 	/* set before launch, read-only afterwards */
@@ -271,6 +296,22 @@ struct dp_worker {
 	bool drain_begun;    /* dp: rw */
 	uint64_t drain_next; /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
+
+/* ---- health probes (dp_probe.c; the types and ownership rules are dp_health.h's) ---- */
+
+/* Create every worker's two probe rings (DP_PROBE_RING_SIZE, single producer and single
+ * consumer). 0, or -ENOMEM with one line in err. Control only, before the workers start. */
+int dp_probe_init(struct dp *dp, char *err, size_t errlen);
+/* Free w's probe rings and every probe still on them (free()). After the worker stopped. */
+void dp_probe_fini(struct dp_worker *w);
+
+/* Hand probe p to worker w. 0: w owns p until dp_probe_recv gives it back, answered.
+ * -ENOBUFS: DP_PROBE_RING_SIZE - 1 probes in flight on w already, or the ring is full;
+ * -ENODEV: w has no probe rings. On any error p stays the caller's. Control only. */
+int dp_probe_send(struct dp_worker *w, struct dp_probe *p);
+/* The next probe w answered (its result part filled; ownership back to the caller), NULL when
+ * there is none. Control only. */
+struct dp_probe *dp_probe_recv(struct dp_worker *w);
 
 static inline bool dp_flag_get(const bool *f)
 {
@@ -393,6 +434,10 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
 void dp_tcp_fini(struct dp_worker *w);
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport);
+/* Set the listen_ports bits of conf's listener ports (bits are never cleared: connections
+ * a removed listener accepted stay owned by the same worker until they end). Control only,
+ * before publishing a snapshot of conf. */
+void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf);
 /* Which worker reassembles the IPv4 datagram a fragment belongs to: a function of (source,
  * destination, protocol, id) alone, the fields every fragment of it carries (addresses and id
  * as in the header, network order). Any thread. */
@@ -414,6 +459,12 @@ struct dp_mem {
 	uint32_t reqs_max, reqs_used, reqs_hwm;
 	uint32_t reqs_waiting; /* sessions whose request waits for a px_req (pool empty) */
 	uint32_t ooo_mbufs;    /* mbufs held in out-of-order queues */
+
+	/* health probes (dataplane/check): their TCB reserve, apart from tcbs_*, and their
+	 * slots (one probe in flight each); neither is in dp_mem_pool_bytes */
+	uint32_t probe_tcbs_max, probe_tcbs_used, probe_tcbs_hwm;
+	size_t probe_slot_bytes;
+	uint32_t probe_slots_max, probe_slots_used, probe_slots_hwm;
 
 	/* IPv4 reassembly: datagrams in progress at most, mbufs it may hold (the budget),
 	 * mbufs held now, their high-water mark */

@@ -19,6 +19,7 @@ const struct dp_counter_group dp_counter_groups[] = {
 	{ "tcp", tcp_counter_names, TCP_CNT_MAX, offsetof(struct dp_worker, ts.cnt) },
 	{ "http", px_counter_names, PX_CNT_MAX, offsetof(struct dp_worker, px.cnt) },
 	{ "http_err", px_error_names, PX_ERR_MAX, offsetof(struct dp_worker, px.err) },
+	{ "probe", hc_counter_names, HC_CNT_MAX, offsetof(struct dp_worker, hc.cnt) },
 };
 
 const unsigned int dp_n_counter_groups = RTE_DIM(dp_counter_groups);

@@ -49,6 +49,13 @@ void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m)
 	m->reqs_hwm = __atomic_load_n(&px->req_hwm, __ATOMIC_RELAXED);
 	m->reqs_waiting = __atomic_load_n(&px->n_waiting, __ATOMIC_RELAXED);
 	m->ooo_mbufs = __atomic_load_n(&ts->ooo_mbufs, __ATOMIC_RELAXED);
+	m->probe_tcbs_max = ts->conf.reserve_connections;
+	m->probe_tcbs_used = __atomic_load_n(&ts->rsv_used, __ATOMIC_RELAXED);
+	m->probe_tcbs_hwm = __atomic_load_n(&ts->rsv_hwm, __ATOMIC_RELAXED);
+	m->probe_slot_bytes = hc_slot_size();
+	m->probe_slots_max = w->hc.n_slots;
+	m->probe_slots_used = __atomic_load_n(&w->hc.used, __ATOMIC_RELAXED);
+	m->probe_slots_hwm = __atomic_load_n(&w->hc.hwm, __ATOMIC_RELAXED);
 	m->frag_datagrams_max = w->ns.frag.max_datagrams;
 	m->frag_mbufs_max = w->ns.frag.max_mbufs;
 	m->frag_mbufs = __atomic_load_n(&w->ns.frag.mbufs, __ATOMIC_RELAXED);

@@ -297,6 +297,8 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 		rc = create_rcu(dp, err, errlen);
 	if (rc == 0)
 		rc = dp_ctl_init(dp, err, errlen);
+	if (rc == 0)
+		rc = dp_probe_init(dp, err, errlen);
 	if (rc != 0)
 		goto fail;
 	for (unsigned int i = 0; i < dp->n_workers; i++)
@@ -368,6 +370,7 @@ void dp_stop(struct dp *dp)
 			continue;
 		dp_worker_fini(w);
 		dp_ctl_fini(w);
+		dp_probe_fini(w);
 		for (unsigned int j = 0; j < DP_MAX_PORTS; j++)
 			rte_free(w->txb[j]);
 		for (unsigned int j = 0; j < DP_MAX_WORKERS; j++)

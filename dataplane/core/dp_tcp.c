@@ -22,6 +22,16 @@ static inline bool is_listen_port(const struct dp *dp, uint16_t port)
 	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
 }
 
+void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf)
+{
+	for (uint32_t i = 0; i < conf->n_listeners; i++) {
+		uint16_t port = (uint16_t)conf->listeners[i].port;
+
+		__atomic_fetch_or(&dp->listen_ports[port / 64], UINT64_C(1) << (port % 64),
+				  __ATOMIC_RELEASE);
+	}
+}
+
 unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 			  uint16_t dport)
 {
@@ -114,6 +124,7 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 	const struct dp_conf *conf = w->dp->conf;
 	struct tcp_conf tc = {
 		.max_connections = conf->dataplane.max_connections,
+		.reserve_connections = hc_reserve_size(conf->dataplane.max_connections),
 		.socket_id = w->socket,
 	};
 	struct net_frag_conf fc = {
@@ -142,6 +153,12 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 			 w->id, tc.max_connections, strerror(-rc));
 		return rc;
 	}
+	rc = hc_init(w);
+	if (rc != 0) {
+		snprintf(err, errlen, "worker %u: cannot allocate %u probe slots: %s", w->id,
+			 tc.reserve_connections, strerror(-rc));
+		return rc;
+	}
 	rc = px_init(w);
 	if (rc != 0)
 		snprintf(err, errlen, "worker %u: cannot set up HTTP listeners: %s", w->id,
@@ -151,6 +168,7 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 
 void dp_tcp_fini(struct dp_worker *w)
 {
+	hc_fini(w);
 	px_fini(w);
 	if (w->ts.conns != NULL)
 		tcp_stack_fini(&w->ts);

@@ -142,6 +142,7 @@ int dp_worker_main(void *arg)
 		}
 		work += drain_rings(w);
 		work += dp_ctl_poll(w);
+		work += hc_poll(w);
 		net_timer(&w->ns);
 		tcp_timers(&w->ts);
 		px_timers(w);
@@ -176,21 +177,4 @@ int dp_start(struct dp *dp)
 			return rc;
 	}
 	return 0;
-}
-
-struct dp_snapshot *dp_publish(struct dp *dp, struct dp_snapshot *snap)
-{
-	return __atomic_exchange_n(&dp->snapshot, snap, __ATOMIC_ACQ_REL);
-}
-
-void dp_wait_quiescent(struct dp *dp)
-{
-	/* A worker may report the first grace period at the end of an iteration that loaded the
-	 * snapshot before the call; the second one can only be reported by an iteration that
-	 * began after the first ended, hence after the call. */
-	for (int i = 0; dp->qsv != NULL && i < 2; i++) {
-		uint64_t token = rte_rcu_qsbr_start(dp->qsv);
-
-		rte_rcu_qsbr_check(dp->qsv, token, true);
-	}
 }

@@ -12,14 +12,16 @@
 extern const struct lb_ops lb_rr_ops;
 extern const struct lb_ops lb_wrr_ops;
 extern const struct lb_ops lb_lc_ops;
+extern const struct lb_ops lb_p2c_ops;
+extern const struct lb_ops lb_maglev_ops;
 
-/* Indexed by enum dp_balance; a planned algorithm's row stays NULL until its file exists. */
+/* Indexed by enum dp_balance. */
 static const struct lb_ops *const lb_algos[] = {
 	[DP_BALANCE_ROUND_ROBIN] = &lb_rr_ops,
 	[DP_BALANCE_WEIGHTED_ROUND_ROBIN] = &lb_wrr_ops,
 	[DP_BALANCE_LEAST_CONNECTIONS] = &lb_lc_ops,
-	[DP_BALANCE_RANDOM_TWO] = NULL,
-	[DP_BALANCE_MAGLEV] = NULL,
+	[DP_BALANCE_RANDOM_TWO] = &lb_p2c_ops,
+	[DP_BALANCE_MAGLEV] = &lb_maglev_ops,
 };
 
 #define LB_N_ALGOS (sizeof(lb_algos) / sizeof(lb_algos[0]))
@@ -104,6 +106,35 @@ void lb_take(struct lb_state *st, int i)
 {
 	if (i >= 0 && (uint32_t)i < st->n)
 		st->eps[i].active++;
+}
+
+int lb_pick_hash(struct lb_state *st, uint64_t h)
+{
+	int i = st->ops->pick_hash != NULL ? st->ops->pick_hash(st, h) : st->ops->pick(st);
+
+	if (i >= 0)
+		st->eps[i].active++;
+	return i;
+}
+
+/* FNV-1a over the bytes, then MurmurHash3's 64-bit finaliser so that every input bit reaches
+ * every output bit (FNV alone leaves the low bits weak for short keys such as addresses).
+ * Byte by byte: no dependency on the machine's byte order. */
+uint64_t lb_hash64(const void *p, size_t len, uint64_t seed)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
 }
 
 void lb_release(struct lb_state *st, int i)

@@ -17,7 +17,7 @@ static size_t lb_wrr_words(uint32_t n)
 static int lb_wrr_pick(struct lb_state *st)
 {
 	int64_t *cur = (int64_t *)(void *)st->algo;
-	int64_t total = 0;
+	int64_t total = 0, w;
 	int best = -1;
 	uint32_t i;
 
@@ -31,8 +31,11 @@ static int lb_wrr_pick(struct lb_state *st)
 			cur[i] = 0;
 			continue;
 		}
-		cur[i] += e->weight;
-		total += e->weight;
+		/* slow start ramps the weight (lb_weight_eff); without it every weight is
+		 * scaled alike, which leaves the sequence as it is */
+		w = (int64_t)lb_weight_eff(st, e);
+		cur[i] += w;
+		total += w;
 		if (best < 0 || cur[i] > cur[best])
 			best = (int)i;
 	}

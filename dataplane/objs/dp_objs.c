@@ -265,13 +265,3 @@ void dp_objs_free(struct dp *dp)
 		free(v);
 	}
 }
-
-void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf)
-{
-	for (uint32_t i = 0; i < conf->n_listeners; i++) {
-		uint16_t port = (uint16_t)conf->listeners[i].port;
-
-		__atomic_fetch_or(&dp->listen_ports[port / 64], UINT64_C(1) << (port % 64),
-				  __ATOMIC_RELEASE);
-	}
-}

@@ -4,11 +4,21 @@
  * only; a worker sees a snapshot through dp->snapshot (one acquire load per loop) and applies
  * it when its epoch moves (px_apply), taking over the previous balancers' state.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
+
 #include "dataplane.h"
+
+uint64_t dp_clock_ms(const struct dp *dp)
+{
+	uint64_t khz = dp->hz >= 1000 ? dp->hz / 1000 : 1000000; /* no EAL (tests): 1 GHz */
+
+	return 1 + (rte_rdtsc() - dp->started_tsc) / khz;
+}
 
 /* prev's state of endpoint object ep, NULL when prev does not have it. */
 static const struct dp_ep_state *prev_state(const struct dp_snapshot *prev,
@@ -64,8 +74,79 @@ static int build_service(struct dp *dp, struct dp_snapshot *s, uint32_t v,
 		ss->lb[w] = lb_create(lb_by_balance(sc->balance), sc->n_endpoints, weights);
 		if (ss->lb[w] == NULL)
 			return -1;
+		ss->lb[w]->slow_start_ms = sc->slow_start_ms;
 	}
 	return 0;
+}
+
+/* ---- what derives from the endpoint states (slow start, Maglev) ---- */
+
+/* What a Maglev table of ss is built from: which endpoints are in it, with what weight. */
+static uint64_t maglev_sig(const struct dp_snap_svc *ss)
+{
+	uint64_t h = lb_hash64(&ss->n_eps, sizeof(ss->n_eps), 0);
+
+	for (uint32_t e = 0; e < ss->n_eps; e++) {
+		uint64_t x[2] = { h, dp_ep_eligible(&ss->eps[e]) ? ss->eps[e].weight : 0 };
+
+		h = lb_hash64(x, sizeof(x), 0);
+	}
+	return h;
+}
+
+/* Rebuild ss's table from its eligible endpoints unless it already matches them. */
+static int seal_maglev(struct dp_snapshot *s, struct dp_snap_svc *ss,
+		       const struct dp_service_conf *sc)
+{
+	const char *names[LB_MAX_ENDPOINTS];
+	uint32_t weights[LB_MAX_ENDPOINTS];
+	uint64_t sig = maglev_sig(ss);
+	struct lb_maglev *t;
+
+	if (ss->maglev == NULL || ss->maglev->sig != sig) {
+		for (uint32_t e = 0; e < ss->n_eps; e++) {
+			names[e] = sc->endpoints[e].name;
+			weights[e] = dp_ep_eligible(&ss->eps[e]) ? ss->eps[e].weight : 0;
+		}
+		t = lb_maglev_build(ss->n_eps, names, weights, 0);
+		if (t == NULL)
+			return -ENOMEM;
+		t->sig = sig;
+		free(ss->maglev);
+		ss->maglev = t;
+	}
+	for (uint16_t w = 0; w < s->n_workers; w++)
+		ss->lb[w]->shared = ss->maglev;
+	return 0;
+}
+
+int dp_snapshot_seal(struct dp *dp, struct dp_snapshot *s, const struct dp_snapshot *prev)
+{
+	uint64_t now = dp_clock_ms(dp);
+	int rc = 0;
+
+	for (uint32_t v = 0; v < s->n_svcs; v++) {
+		struct dp_snap_svc *ss = &s->svcs[v];
+		const struct dp_service_conf *sc = &s->conf->services[v];
+
+		for (uint32_t e = 0; e < ss->n_eps; e++) {
+			struct dp_ep_state *st = &ss->eps[e];
+			const struct dp_ep_state *p = prev_state(prev, st->obj);
+
+			if (!dp_ep_eligible(st))
+				st->since_ms = 0;
+			else if (prev == NULL)
+				st->since_ms = 0; /* the first snapshot: nothing to ramp against */
+			else if (p != NULL && dp_ep_eligible(p))
+				st->since_ms = p->since_ms;
+			else if (st->since_ms == 0)
+				st->since_ms = now; /* came (back) up, or was added */
+			/* else: stamped by an earlier seal of this snapshot against the same prev */
+		}
+		if (sc->balance == DP_BALANCE_MAGLEV && seal_maglev(s, ss, sc) != 0)
+			rc = -ENOMEM;
+	}
+	return rc;
 }
 
 struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
@@ -93,6 +174,8 @@ struct dp_snapshot *dp_snapshot_new(struct dp *dp, const struct dp_conf *conf,
 		if (build_service(dp, s, v, prev) != 0)
 			goto fail;
 	}
+	if (dp_snapshot_seal(dp, s, prev) != 0)
+		goto fail;
 	return s;
 fail:
 	dp_snapshot_free(s); /* objects it created are freed by the next dp_objs_gc */
@@ -108,6 +191,7 @@ void dp_snapshot_free(struct dp_snapshot *snap)
 			lb_destroy(snap->svcs[v].lb[w]);
 		free(snap->svcs[v].lb);
 		free(snap->svcs[v].eps);
+		free(snap->svcs[v].maglev);
 	}
 	free(snap->svcs);
 	free(snap->lsts);

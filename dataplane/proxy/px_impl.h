@@ -168,19 +168,9 @@ void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
 /* s's request head came in pieces: on the heading list, oldest first (once). */
-void px_req_heading_begin(struct dp_worker *w, struct px_session *s);
-void px_req_heading_end(struct dp_worker *w, struct px_session *s);
-static inline void px_req_heading(struct dp_worker *w, struct px_session *s)
-{
-	if (!s->heading)
-		px_req_heading_begin(w, s);
-}
+void px_req_heading(struct dp_worker *w, struct px_session *s);
 /* s's head is complete (or refused): off the heading list, never evicted. */
-static inline void px_req_head_done(struct dp_worker *w, struct px_session *s)
-{
-	if (s->heading)
-		px_req_heading_end(w, s);
-}
+void px_req_head_done(struct dp_worker *w, struct px_session *s);
 /* A heading session to evict (PX_EV_EVICT) runs: 408 and close if its head is still
  * incomplete. Returns false when the session is gone. */
 bool px_req_evicted(struct dp_worker *w, struct px_session *s);
@@ -342,6 +332,11 @@ static inline char *px_put_u64(char *p, uint64_t v)
 	return px_put(p, t, (size_t)(tmp + sizeof(tmp) - t));
 }
 
+/* px_lbkey.c: lb_pick of service svc's balancer for the request whose head lies at base,
+ * parsed as m: sets the time for slow start, hashes the key for maglev. */
+int px_lb_pick(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *base,
+	       const struct http_msg *m);
+
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
 int px_proxy_body(struct dp_worker *w, struct px_session *s);
@@ -400,8 +395,15 @@ void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep);
 void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		       const struct dp_snapshot *snap);
 void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool complete, bool reuse);
-/* The upstream connection's transition function (px_run_posted only). */
+/* The upstream connection's transition function (px_run_posted only): an idle one's events
+ * are the pool's (px_upstream_idle_step, px_upstream.c), a busy one's the proxy's
+ * (px_proxy.c). */
 void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev);
+/* up is idle: its events handled (closed or unusable: dropped); false when it is not idle. */
+bool px_upstream_idle_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev);
+/* The stack ended the connection (up->conn is NULL already): counted, and what it means for
+ * its session posted to it; up is freed. */
+void px_upstream_closed(struct dp_worker *w, struct px_upstream *up);
 /* Its timer expired (the worker's timer wheel, in the loop). */
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
 bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);

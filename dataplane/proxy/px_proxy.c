@@ -419,7 +419,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	}
 	px_rx_consume(s, hl);
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
-	i = lb_pick(ss->lb[w->id]);
+	i = px_lb_pick(w, s, svc, h.base, h.msg);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;
 		px_ep(w, ep)->active++;
@@ -773,4 +773,41 @@ void px_proxy_response(struct dp_worker *w, struct px_upstream *up)
 		}
 	}
 	finish(w, s, up);
+}
+
+void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
+{
+	struct px_worker *px = &w->px;
+	struct px_session *s = up->s;
+
+	if (px_upstream_idle_step(w, up, ev))
+		return;
+	if (ev & PX_EV_CONNECTED) {
+		up->state = PX_UP_BUSY;
+		tcp_wheel_cancel(&px->wheel, &up->timer);
+		px_obs_connected(w, s);
+		if (s != NULL && s->state == PX_WAIT_RESP)
+			px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
+	}
+	if (up->broken && s != NULL && s->up_ev == PX_UPEV_NONE) {
+		/* its receive queue could take no more segments */
+		if (up->head_done)
+			px_post_up_ev(px, s, PX_UPEV_ABORT);
+		else
+			px_try_fail(w, up, DP_OUT_reset, 0, 502);
+	}
+	if ((ev & PX_EV_WRITE) && s != NULL && (s->state == PX_FWD_BODY || s->state == PX_TUNNEL))
+		px_post_session(px, s, 0); /* the request body or tunnel can move on */
+	if ((ev & PX_EV_READ) && s != NULL && s->conn != NULL) {
+		/* progress: a response stalls for response_ms at most, a tunnel idles for the
+		 * listener's idle_timeout_ms */
+		if (up->tunnel)
+			px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
+		else if (up->head_done)
+			px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
+	}
+	if (ev & (PX_EV_READ | PX_EV_PEER | PX_EV_CONNECTED))
+		px_proxy_response(w, up); /* the response flows while the client takes it */
+	if (ev & PX_EV_CLOSED)
+		px_upstream_closed(w, up);
 }

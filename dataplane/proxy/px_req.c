@@ -118,10 +118,27 @@ static void wait_unlink(struct px_worker *px, struct px_session *s)
 	s->waiting = 0;
 }
 
-void px_req_heading_end(struct dp_worker *w, struct px_session *s)
+void px_req_head_done(struct dp_worker *w, struct px_session *s)
 {
+	if (!s->heading)
+		return;
 	list_unlink(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
 	s->heading = 0;
+}
+
+void px_req_begin(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_limits_conf *l = &s->lst->limits;
+	struct http_limits lim = {
+		.max_header_bytes = l->max_header_bytes,
+		.max_headers = l->max_headers,
+		.max_target = HTTP_DEFAULT_MAX_TARGET,
+	};
+
+	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
+	memset(&s->rq->body, 0, sizeof(s->rq->body));
+	memset(&s->rq->rt, 0, sizeof(s->rq->rt));
+	px_obs_reset(w, s, true);
 }
 
 /* Give s the first free request and start it. The caller checked that one is free. */
@@ -179,8 +196,10 @@ void px_req_put(struct dp_worker *w, struct px_session *s)
 	px->req_used--;
 }
 
-void px_req_heading_begin(struct dp_worker *w, struct px_session *s)
+void px_req_heading(struct dp_worker *w, struct px_session *s)
 {
+	if (s->heading)
+		return;
 	list_push(&w->px, s, &w->px.hd_head, &w->px.hd_tail);
 	s->heading = 1;
 }
@@ -204,20 +223,6 @@ static void evict_old_heads(struct dp_worker *w)
 		px->n_evicting++;
 		px_post_session(px, v, PX_EV_EVICT);
 	}
-}
-
-bool px_req_evicted(struct dp_worker *w, struct px_session *s)
-{
-	if (s->state != PX_HEAD || s->rq == NULL)
-		return true; /* its head completed meanwhile: it keeps its request */
-	w->px.cnt[PX_CNT_header_evicted]++;
-	s->close_after = 1;
-	s->route = -1;
-	if (px_respond(w, s, 408) != 0 || s->resp_left == 0) {
-		px_session_free(w, s, PX_END_CLOSE);
-		return false;
-	}
-	return true;
 }
 
 void px_req_wake(struct dp_worker *w)

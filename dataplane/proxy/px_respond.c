@@ -319,3 +319,16 @@ int px_make_pattern(struct dp_worker *w)
 	px->pattern = m;
 	return 0;
 }
+
+/* Refuse the request being parsed with err's status and close after the answer. */
+int px_refuse(struct dp_worker *w, struct px_session *s, int err)
+{
+	struct px_worker *px = px_of(w);
+	int e = (err < 0 ? -err : err) - HTTP_E_BASE - 1;
+
+	if (e >= 0 && e < PX_ERR_MAX)
+		px->err[e]++;
+	s->close_after = 1;
+	s->route = -1;
+	return px_respond(w, s, (unsigned int)http_error_status(err));
+}

@@ -10,7 +10,7 @@
  * - an idempotent request on the other conditions `on` lists;
  * - an idempotent request whose try on a reused pooled connection got FIN or RST before any
  *   response byte (the keep-alive race): once, on a fresh connection to the same endpoint,
- *   whatever `on`, count and the budget say. A non-idempotent one is not retried once its
+ *   whatever `on` and the budget say, and beyond count (count 0 alone turns it off). A non-idempotent one is not retried once its
  *   bytes went out (HAProxy's rule): the backend may have acted on it.
  * In every case only while the whole request is held (its body within max_body_bytes), with
  * retries.count retries at most, and while the service's retries in flight on this worker stay
@@ -61,9 +61,8 @@ void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, con
 	memset(rt, 0, sizeof(*rt));
 	rt->svc_idx = svc;
 	rt->idempotent = method_idempotent(&sc->retries, s->rq->req.method, method, len);
-	/* nothing to hold when no retry can ever happen: no count, and the keep-alive race
-	 * retry is for idempotent requests only */
-	rt->holding = spw->retry_count > 0 || rt->idempotent;
+	/* nothing to hold when no retry can ever happen */
+	rt->holding = spw->retry_count > 0;
 	rt->counted = 1;
 	spw->active++;
 }
@@ -161,6 +160,8 @@ bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px
 	spw = px_svc(w, s->svc);
 	if (!rt->holding || rt->held == NULL)
 		return false;
+	if (spw->retry_count == 0)
+		return false; /* retries: 0 turns every retry off, the keep-alive race's too */
 	if (up->reused && !up->rx_any && !rt->ka_race && rt->idempotent &&
 	    (cond == DP_RETRY_RESET || cond == DP_RETRY_EMPTY_RESPONSE)) {
 		/* the keep-alive race: the backend closed the pooled connection as the request

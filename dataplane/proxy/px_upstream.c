@@ -355,9 +355,7 @@ static void idle_drop(struct dp_worker *w, struct px_upstream *up)
 	up_free(w, up);
 }
 
-/* The stack ended the connection (up->conn is NULL already): what it means for its
- * session. */
-static void up_closed(struct dp_worker *w, struct px_upstream *up)
+void px_upstream_closed(struct dp_worker *w, struct px_upstream *up)
 {
 	struct px_worker *px = &w->px;
 	struct px_session *s = up->s;
@@ -394,48 +392,17 @@ static void up_closed(struct dp_worker *w, struct px_upstream *up)
 	up_free(w, up);
 }
 
-void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
+bool px_upstream_idle_step(struct dp_worker *w, struct px_upstream *up, unsigned int ev)
 {
-	struct px_worker *px = &w->px;
-	struct px_session *s = up->s;
-
-	if (up->state == PX_UP_IDLE) {
-		if (ev & PX_EV_CLOSED) {
-			up_closed(w, up);
-		} else if (up->fin || up->rx != NULL) {
-			idle_unlink(w, up);
-			idle_drop(w, up);
-		}
-		return;
+	if (up->state != PX_UP_IDLE)
+		return false;
+	if (ev & PX_EV_CLOSED) {
+		px_upstream_closed(w, up);
+	} else if (up->fin || up->rx != NULL) {
+		idle_unlink(w, up);
+		idle_drop(w, up);
 	}
-	if (ev & PX_EV_CONNECTED) {
-		up->state = PX_UP_BUSY;
-		tcp_wheel_cancel(&px->wheel, &up->timer);
-		px_obs_connected(w, s);
-		if (s != NULL && s->state == PX_WAIT_RESP)
-			px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
-	}
-	if (up->broken && s != NULL && s->up_ev == PX_UPEV_NONE) {
-		/* its receive queue could take no more segments */
-		if (up->head_done)
-			px_post_up_ev(px, s, PX_UPEV_ABORT);
-		else
-			px_try_fail(w, up, DP_OUT_reset, 0, 502);
-	}
-	if ((ev & PX_EV_WRITE) && s != NULL && (s->state == PX_FWD_BODY || s->state == PX_TUNNEL))
-		px_post_session(px, s, 0); /* the request body or tunnel can move on */
-	if ((ev & PX_EV_READ) && s != NULL && s->conn != NULL) {
-		/* progress: a response stalls for response_ms at most, a tunnel idles for the
-		 * listener's idle_timeout_ms */
-		if (up->tunnel)
-			px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
-		else if (up->head_done)
-			px_arm_timer(w, &up->timer, up_service(w, up)->response_ms);
-	}
-	if (ev & (PX_EV_READ | PX_EV_PEER | PX_EV_CONNECTED))
-		px_proxy_response(w, up); /* the response flows while the client takes it */
-	if (ev & PX_EV_CLOSED)
-		up_closed(w, up);
+	return true;
 }
 
 /* ---- TCP callbacks of upstream connections: they record, the run list acts ---- */
@@ -610,6 +577,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			lb->eps[e].weight = st->weight;
 			lb->eps[e].usable = st->admin == DP_EP_READY;
 			lb->eps[e].active = pw->active;
+			lb->eps[e].since_ms = st->since_ms;
 			pw->lb = lb;
 			pw->lb_idx = (int32_t)e;
 			pw->epoch = snap->epoch;

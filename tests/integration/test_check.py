@@ -82,6 +82,22 @@ control:
   socket: /run/sluice/sluice.sock
   whatever: 2
 """, [(3, 3), (9, 3)]),
+    # Failure handling: a status out of range inside a list, at the entry; a retry condition
+    # that needs per_try_ms, at the list; an interval under the minimum.
+    ("health_check_and_retries", """\
+services:
+  api:
+    health_check:
+      expect_status: [200, "600"]
+      interval_ms: 50
+    retries: { count: 1, on: [reset, response-timeout] }
+""", [(4, 28), (5, 20), (6, 30)]),
+    ("per_try_over_response", """\
+services:
+  api:
+    timeouts: { response_ms: 1000, per_try_ms: 5000 }
+    retries: 11
+""", [(3, 48), (4, 14)]),
 ]
 
 ERR_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+)$")

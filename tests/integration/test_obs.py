@@ -214,6 +214,24 @@ def test_access_log_dropped_counter_exists(obs):
     assert obs.app.counter("http.access_log_dropped") == 0
 
 
+def test_probe_counters_and_reserve_are_visible(obs):
+    """Health probes (docs/health.md): their counter group in show ports and Prometheus, and
+    their TCB reserve in show pools, apart from the traffic pool; idle while no check runs."""
+    assert curl(obs.app, ["/app/"]) == ["200"]  # traffic takes nothing from the reserve
+    for name in ("received", "started", "l4ok", "l7ok", "skipped", "no_tcb"):
+        assert obs.app.counter(f"probe.{name}") == 0
+    pools = lablib.show_pools(obs.app)
+    for w in range(obs.app.workers):
+        assert pools[f"worker{w}.mem.probe_tcbs_max"] == 16  # max(16, 1024 / 64)
+        assert pools[f"worker{w}.mem.probe_slots_max"] == 16
+        assert pools[f"worker{w}.mem.probe_tcbs_hwm"] == 0
+        assert pools[f"worker{w}.mem.probe_tcb_pool_bytes"] == 16 * pools["mem.tcb_bytes"]
+    fams = metrics(obs.app)
+    assert "sluice_probe_l4ok_total" in fams and "sluice_probe_sockerr_total" in fams
+    reserve = {lbl["worker"]: v for lbl, v in fams["sluice_tcp_probe_conns_max"]["samples"]}
+    assert reserve == {str(w): 16 for w in range(obs.app.workers)}
+
+
 # ---- graceful shutdown ----
 
 SLOW_CLIENT = r"""

@@ -4,12 +4,11 @@ connections or that closes its keep-alive connections as sluice reuses them.
 
 - service `two`: nginx on BE1_ADDR:8080 and BE3_ADDR:8089, where nothing listens (the kernel
   answers RST to the SYN). Every GET of a keep-alive loop succeeds, and show stat's wretr and
-  wredis count the retries. Needs `retries:` in the configuration: skipped while the loader
-  does not take it yet.
+  wredis count the retries.
 - service `ka`: kaclose.py on BE2_ADDR:8081, which answers each request keep-alive and then
   closes the connection at once (FIN on even connections, RST on odd ones): sluice pools the
   connection and the next request races the close. The keep-alive race is retried once on a
-  fresh connection whatever retries says, so every GET of several clients succeeds.
+  fresh connection whatever retries.on says, so every GET of several clients succeeds.
 
 One worker; time bounds only catch hangs.
 """
@@ -37,33 +36,8 @@ KA_PORT = 8081
 N = 60
 
 
-def retries_parsed():
-    """Whether the loader takes services.X.retries (another change adds it)."""
-    d = Path(tempfile.mkdtemp(prefix="sluice-retries-check-"))
-    p = d / "c.yaml"
-    p.write_text("""\
-dataplane:
-  ports:
-    - { name: lan, device: net_null0, address: 198.18.0.10/24 }
-listeners:
-  - { name: web, port: 80, routes: [ { match: { path_prefix: "/" }, service: s } ] }
-services:
-  s:
-    endpoints: [ { name: a, address: 198.18.0.21:80 } ]
-    retries: { count: 2 }
-control:
-  socket: /run/sluice-retries-check/sluice.sock
-""")
-    try:
-        r = lablib.run([lablib.SLUICE, "--check", "-c", p], timeout=20)
-        return r.returncode == 0
-    finally:
-        subprocess.run(["rm", "-rf", str(d)], timeout=60)
-
-
-def config(lab, socket_path, with_retries):
-    retries = "    retries: { count: 2, on: [connect-failure, empty-response, reset] }\n" \
-        if with_retries else ""
+def config(lab, socket_path):
+    retries = "    retries: { count: 2, on: [connect-failure, empty-response, reset] }\n"
     return f"""\
 {lablib.dataplane_yaml(lab, 1, 16384, 4096)}listeners:
   - name: web
@@ -91,14 +65,13 @@ control:
 
 
 class Fx:
-    def __init__(self, app, with_retries, ka_log):
-        self.app, self.with_retries, self.ka_log = app, with_retries, ka_log
+    def __init__(self, app, ka_log):
+        self.app, self.ka_log = app, ka_log
         self.lab = app.lab
 
 
 @pytest.fixture(scope="module")
 def fx():
-    with_retries = retries_parsed()
     lab = lablib.Lab()
     lab.up()
     app = nginx = ka = None
@@ -114,9 +87,9 @@ def fx():
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         backends.wait_listening(lab.BE2_NS, lab.BE2_ADDR, KA_PORT, ka, "kaclose.py", ka_log)
         sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
-        app = lablib.Sluice(lab, workers=1, config_text=config(lab, sock, with_retries))
+        app = lablib.Sluice(lab, workers=1, config_text=config(lab, sock))
         app.start()
-        yield Fx(app, with_retries, ka_log)
+        yield Fx(app, ka_log)
         lablib.stop_ok(app)
     finally:
         if app is not None:
@@ -148,8 +121,6 @@ def stat_rows(fx):
 
 
 def test_refused_endpoint_every_get_succeeds(fx):
-    if not fx.with_retries:
-        pytest.skip("services.X.retries is not parsed yet: retries.count is 0")
     before = lablib.parse_counters(fx.app.ctl("show ports")).get("retries", 0)
     out = keepalive(fx, N, "two.test")
     bad = [s for s, _ in out if s != 200]

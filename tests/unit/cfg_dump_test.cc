@@ -197,6 +197,63 @@ TEST(CfgDump, AwkwardValuesSurvive)
 	EXPECT_EQ(d.find("\n\n"), std::string::npos) << d;
 }
 
+// Failure handling: health_check written only when the file gave it; retries always in the long
+// form (the short form "retries: 3" comes back as count 3); status ranges and retry conditions
+// as strings the loader reads back.
+TEST(CfgDump, FailureHandlingKeys)
+{
+	TempFile t("services:\n"
+		   "  a:\n"
+		   "    timeouts: { per_try_ms: 500 }\n"
+		   "    health_check: { expect_status: [200, \"300-399\"], host: \"h.example\" }\n"
+		   "    retries: { on: [504, response-timeout], idempotent_methods: [POST] }\n"
+		   "  b:\n"
+		   "    retries: 3\n");
+	cfg_errors errs = {};
+	dp_conf *c = cfg_load(t.path.c_str(), &errs);
+	ASSERT_NE(c, nullptr) << joined(errs);
+	std::string d = dump(c);
+	cfg_free(c);
+
+	size_t b = d.find("  \"b\":\n");
+	ASSERT_NE(b, std::string::npos) << d;
+	std::string da = d.substr(0, b), db = d.substr(b);
+	for (const char *line :
+	     { "      per_try_ms: 500\n", "    health_check:\n", "      type: http\n",
+	       "      path: \"/\"\n", "      host: \"h.example\"\n",
+	       "      expect_status: [\"200\", \"300-399\"]\n", "      expect_body: \"\"\n",
+	       "      interval_ms: 2000\n", "      port: 0\n", "    outlier_detection:\n",
+	       "      consecutive_5xx: 5\n", "      max_ejection_percent: 10\n",
+	       "    panic_threshold_percent: 50\n", "    retries:\n",
+	       "      on: [\"response-timeout\", \"504\"]\n",
+	       "      idempotent_methods: [\"POST\"]\n" })
+		EXPECT_NE(da.find(line), std::string::npos) << line << " missing in:\n" << da;
+	EXPECT_EQ(db.find("health_check"), std::string::npos) << db;
+	EXPECT_NE(db.find("      count: 3\n"), std::string::npos) << db;
+	EXPECT_NE(db.find("      on: [\"connect-failure\", \"empty-response\", \"reset\"]\n"),
+		  std::string::npos)
+		<< db;
+	EXPECT_NE(db.find("      max_body_bytes: 65536\n"), std::string::npos) << db;
+
+	TempFile t2(d);
+	dp_conf *c2 = cfg_load(t2.path.c_str(), &errs);
+	ASSERT_NE(c2, nullptr) << joined(errs) << d;
+	EXPECT_EQ(dump(c2), d);
+	EXPECT_TRUE(c2->services[0].health.enabled);
+	EXPECT_FALSE(c2->services[1].health.enabled);
+	EXPECT_EQ(c2->services[0].retries.on, (uint32_t)(DP_RETRY_504 | DP_RETRY_RESPONSE_TIMEOUT));
+	// cfg_dup copies the new strings, and cfg_free releases them (ASan builds check).
+	dp_conf *c3 = cfg_dup(c2);
+	ASSERT_NE(c3, nullptr);
+	EXPECT_NE(c3->services[0].health.host, c2->services[0].health.host);
+	EXPECT_NE(c3->services[0].retries.idempotent_methods,
+		  c2->services[0].retries.idempotent_methods);
+	EXPECT_EQ(dump(c3), d);
+	cfg_free(c3);
+	cfg_free(c2);
+	cfg_errors_free(&errs);
+}
+
 // Through the command executor: one answer, framed (ends with its empty line, none before),
 // naming the file it came from; without a dataplane, show stat refuses instead of crashing.
 TEST(CfgDump, ShowConfigCommand)

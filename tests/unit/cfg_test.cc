@@ -369,6 +369,33 @@ TEST(CfgValid, LogLevelsMapToRteLogValues)
 	}
 }
 
+TEST(CfgValid, BalancersHashKeyAndSlowStart)
+{
+	ProxyOverride px;
+	Loaded l(kCfgDir + "/valid/balance.yaml");
+	ASSERT_NE(l.conf, nullptr) << joined(l.errs);
+	const dp_conf *c = l.conf;
+	ASSERT_EQ(c->n_services, 5u);
+	auto name = [](const dp_service_conf &s) {
+		return std::string(s.hash_key + s.hash_name_off, s.hash_name_len);
+	};
+
+	EXPECT_EQ(c->services[0].balance, (uint32_t)DP_BALANCE_RANDOM_TWO);
+	EXPECT_EQ(c->services[0].slow_start_ms, 30000u);
+	EXPECT_EQ(c->services[0].hash_key, nullptr);
+	EXPECT_EQ(c->services[0].hash_kind, (uint32_t)DP_HASH_CLIENT_IP);
+	EXPECT_EQ(c->services[1].balance, (uint32_t)DP_BALANCE_MAGLEV);
+	EXPECT_EQ(c->services[1].hash_kind, (uint32_t)DP_HASH_CLIENT_IP); // the default
+	EXPECT_EQ(c->services[1].slow_start_ms, 0u);
+	EXPECT_EQ(c->services[2].hash_kind, (uint32_t)DP_HASH_HEADER);
+	EXPECT_EQ(name(c->services[2]), "X-User");
+	EXPECT_EQ(c->services[3].hash_kind, (uint32_t)DP_HASH_COOKIE);
+	EXPECT_EQ(name(c->services[3]), "session");
+	EXPECT_EQ(c->services[3].slow_start_ms, 5000u);
+	EXPECT_EQ(c->services[4].hash_kind, (uint32_t)DP_HASH_CLIENT_IP);
+	EXPECT_STREQ(c->services[4].hash_key, "client_ip");
+}
+
 TEST(CfgValid, ProxyListenersRoutesAndServices)
 {
 	ProxyOverride px;
@@ -477,6 +504,152 @@ TEST(CfgValid, EmptyServiceAndBalanceNames)
 	EXPECT_EQ(l.conf->services[1].connect_ms, 1000u);
 	EXPECT_EQ(l.conf->services[2].balance, (uint32_t)DP_BALANCE_LEAST_CONNECTIONS);
 	EXPECT_EQ(l.conf->n_listeners, 0u);
+}
+
+// ---- failure handling: health_check, outlier_detection, panic, retries ----
+
+// Absent keys: no active checks (defaults still filled in), outlier detection on, panic at 50 %,
+// two retries on connect-failure, empty-response and reset.
+TEST(CfgFailure, DefaultsWhenAbsent)
+{
+	TempFile f("services:\n  a: {}\n");
+	Loaded l(f.path);
+	ASSERT_NE(l.conf, nullptr) << joined(l.errs);
+	const dp_service_conf &s = l.conf->services[0];
+
+	EXPECT_EQ(s.per_try_ms, 0u);
+	EXPECT_FALSE(s.health.enabled);
+	EXPECT_EQ(s.health.type, (uint32_t)DP_CHECK_HTTP);
+	EXPECT_STREQ(s.health.path, "/");
+	EXPECT_STREQ(s.health.host, "");
+	ASSERT_EQ(s.health.n_expect, 1u);
+	EXPECT_EQ(s.health.expect[0].lo, 200);
+	EXPECT_EQ(s.health.expect[0].hi, 399);
+	EXPECT_STREQ(s.health.expect_body, "");
+	EXPECT_EQ(s.health.interval_ms, 2000u);
+	EXPECT_EQ(s.health.fast_interval_ms, 0u);
+	EXPECT_EQ(s.health.down_interval_ms, 0u);
+	EXPECT_EQ(s.health.timeout_ms, 1000u);
+	EXPECT_EQ(s.health.rise, 2u);
+	EXPECT_EQ(s.health.fall, 3u);
+	EXPECT_EQ(s.health.port, 0u);
+	EXPECT_EQ(s.outlier.consecutive_5xx, 5u);
+	EXPECT_EQ(s.outlier.consecutive_gateway_failure, 5u);
+	EXPECT_EQ(s.outlier.base_ejection_ms, 30000u);
+	EXPECT_EQ(s.outlier.max_ejection_ms, 300000u);
+	EXPECT_EQ(s.outlier.max_ejection_percent, 10u);
+	EXPECT_EQ(s.panic_threshold_percent, 50u);
+	EXPECT_EQ(s.retries.count, 2u);
+	EXPECT_EQ(s.retries.on,
+		  (uint32_t)(DP_RETRY_CONNECT_FAILURE | DP_RETRY_EMPTY_RESPONSE | DP_RETRY_RESET));
+	EXPECT_EQ(s.retries.budget_percent, 20u);
+	EXPECT_EQ(s.retries.max_body_bytes, 65536u);
+	EXPECT_EQ(s.retries.n_idempotent_methods, 0u);
+	EXPECT_EQ(s.retries.idempotent_methods, nullptr);
+}
+
+TEST(CfgFailure, EveryKeyAndTheShortForms)
+{
+	Loaded l(kCfgDir + "/valid/failure.yaml");
+	ASSERT_NE(l.conf, nullptr) << joined(l.errs);
+	ASSERT_EQ(l.conf->n_services, 4u);
+	const dp_service_conf &a = l.conf->services[0];
+
+	EXPECT_EQ(a.per_try_ms, 2000u);
+	EXPECT_TRUE(a.health.enabled);
+	EXPECT_EQ(a.health.type, (uint32_t)DP_CHECK_HTTP);
+	EXPECT_STREQ(a.health.path, "/healthz?full=1");
+	EXPECT_STREQ(a.health.host, "api.example:8080");
+	ASSERT_EQ(a.health.n_expect, 3u);
+	EXPECT_EQ(a.health.expect[0].lo, 200);
+	EXPECT_EQ(a.health.expect[0].hi, 200);
+	EXPECT_EQ(a.health.expect[1].lo, 204);
+	EXPECT_EQ(a.health.expect[1].hi, 299);
+	EXPECT_EQ(a.health.expect[2].lo, 404);
+	EXPECT_EQ(a.health.expect[2].hi, 404);
+	EXPECT_STREQ(a.health.expect_body, "\"ok\": true");
+	EXPECT_EQ(a.health.interval_ms, 1000u);
+	EXPECT_EQ(a.health.fast_interval_ms, 200u);
+	EXPECT_EQ(a.health.down_interval_ms, 5000u);
+	EXPECT_EQ(a.health.timeout_ms, 150u);
+	EXPECT_EQ(a.health.rise, 1u);
+	EXPECT_EQ(a.health.fall, 1000u);
+	EXPECT_EQ(a.health.port, 9000u);
+	EXPECT_EQ(a.outlier.consecutive_5xx, 0u);
+	EXPECT_EQ(a.outlier.consecutive_gateway_failure, 3u);
+	EXPECT_EQ(a.outlier.base_ejection_ms, 1000u);
+	EXPECT_EQ(a.outlier.max_ejection_ms, 1000u);
+	EXPECT_EQ(a.outlier.max_ejection_percent, 100u);
+	EXPECT_EQ(a.panic_threshold_percent, 0u);
+	EXPECT_EQ(a.retries.count, 10u);
+	EXPECT_EQ(a.retries.on, 0xffu); // all eight conditions
+	EXPECT_EQ(a.retries.budget_percent, 0u);
+	EXPECT_EQ(a.retries.max_body_bytes, 0u);
+	ASSERT_EQ(a.retries.n_idempotent_methods, 3u);
+	EXPECT_STREQ(a.retries.idempotent_methods[0], "POST");
+	EXPECT_STREQ(a.retries.idempotent_methods[2], "X-My_Method~");
+
+	// type tcp, a lone expect_status scalar, retries: 0 (the count; the rest default)
+	const dp_service_conf &t = l.conf->services[1];
+	EXPECT_TRUE(t.health.enabled);
+	EXPECT_EQ(t.health.type, (uint32_t)DP_CHECK_TCP);
+	ASSERT_EQ(t.health.n_expect, 1u);
+	EXPECT_EQ(t.health.expect[0].lo, 200);
+	EXPECT_EQ(t.health.expect[0].hi, 200);
+	EXPECT_EQ(t.retries.count, 0u);
+	EXPECT_EQ(t.retries.on,
+		  (uint32_t)(DP_RETRY_CONNECT_FAILURE | DP_RETRY_EMPTY_RESPONSE | DP_RETRY_RESET));
+	EXPECT_EQ(t.retries.budget_percent, 20u);
+
+	const dp_service_conf &sh = l.conf->services[2];
+	EXPECT_FALSE(sh.health.enabled);
+	EXPECT_EQ(sh.retries.count, 5u);
+	EXPECT_EQ(sh.retries.max_body_bytes, 65536u);
+
+	// "health_check:" with nothing after it: on, every default; "on: []": no condition
+	const dp_service_conf &n = l.conf->services[3];
+	EXPECT_TRUE(n.health.enabled);
+	EXPECT_EQ(n.health.interval_ms, 2000u);
+	EXPECT_EQ(n.health.n_expect, 1u);
+	EXPECT_EQ(n.retries.on, 0u);
+	EXPECT_EQ(n.retries.count, 2u);
+}
+
+// The request a probe builds must fit DP_PROBE_REQ_MAX: path + host up to the bound pass, one
+// byte more does not (host "" counts as the 21 bytes of the longest A.B.C.D:PORT).
+TEST(CfgFailure, ProbeRequestBound)
+{
+	const size_t room = DP_PROBE_REQ_MAX - DP_PROBE_REQ_OVERHEAD;
+	auto errors = [](const std::string &path, const std::string &host) {
+		TempFile f("services:\n  a:\n    health_check: { path: \"" + path + "\", host: \"" +
+			   host + "\" }\n");
+		Loaded l(f.path);
+		return l.errs.n;
+	};
+
+	EXPECT_EQ(errors("/" + std::string(room - 1 - 21, 'p'), ""), 0u);
+	EXPECT_EQ(errors("/" + std::string(room - 21, 'p'), ""), 1u);
+	EXPECT_EQ(errors("/" + std::string(room - 1 - 100, 'p'), std::string(100, 'h')), 0u);
+	EXPECT_EQ(errors("/" + std::string(room - 100, 'p'), std::string(100, 'h')), 1u);
+	EXPECT_EQ(errors("/a\\tb", ""), 1u);  // a tab
+	EXPECT_EQ(errors("/\\x7f", ""), 1u);  // DEL
+	EXPECT_EQ(errors("/", "h\\x01"), 1u); // control character in host
+}
+
+// Services reload as a whole: changing any failure-handling key is not a static change.
+TEST(CfgFailure, EveryNewKeyReloadsLive)
+{
+	TempFile fa("dataplane:\n  ports:\n"
+		    "    - { name: lan, device: net_null0, address: 198.18.0.10/24 }\n"
+		    "services:\n  api: {}\n  tcp: {}\n");
+	Loaded a(fa.path), b(kCfgDir + "/valid/failure.yaml");
+	ASSERT_NE(a.conf, nullptr) << joined(a.errs);
+	ASSERT_NE(b.conf, nullptr) << joined(b.errs);
+	cfg_errors errs = {};
+
+	EXPECT_EQ(cfg_diff_static(a.conf, b.conf, &errs), 0u) << joined(errs);
+	EXPECT_EQ(cfg_diff_live(a.conf, b.conf, &errs), 0u) << joined(errs);
+	cfg_errors_free(&errs);
 }
 
 // ---- reload rules ----

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +67,9 @@ std::vector<int> counts(const std::vector<int> &v, size_t n)
 }
 
 const char *const all_algos[] = { "round_robin", "weighted_round_robin", "least_connections" };
+// Also the random and hashing ones, for what holds whatever the order of picks.
+const char *const every_algo[] = { "round_robin", "weighted_round_robin", "least_connections",
+				   "random_two", "maglev" };
 
 TEST(LbRegistry, NamesAndBalanceEnumAgree)
 {
@@ -77,7 +83,10 @@ TEST(LbRegistry, NamesAndBalanceEnumAgree)
 	EXPECT_EQ(lb_find("roundrobin"), nullptr);
 	EXPECT_EQ(lb_find(""), nullptr);
 	EXPECT_EQ(lb_find(nullptr), nullptr);
-	EXPECT_EQ(lb_by_balance(DP_BALANCE_MAGLEV), nullptr); // planned, not built
+	EXPECT_EQ(lb_by_balance(DP_BALANCE_RANDOM_TWO), lb_find("random_two"));
+	EXPECT_EQ(lb_by_balance(DP_BALANCE_MAGLEV), lb_find("maglev"));
+	for (const char *a : every_algo)
+		EXPECT_NE(lb_find(a), nullptr) << a;
 	EXPECT_EQ(lb_by_balance(1000), nullptr);
 }
 
@@ -96,7 +105,7 @@ TEST(LbRegistry, CreateValidates)
 
 TEST(LbAll, NoEndpointsOrNoneUsableGivesMinusOne)
 {
-	for (const char *a : all_algos) {
+	for (const char *a : every_algo) {
 		LbPtr empty(lb_create(lb_find(a), 0, nullptr));
 		ASSERT_TRUE(empty) << a;
 		EXPECT_EQ(lb_pick(empty.get()), -1) << a;
@@ -118,7 +127,7 @@ TEST(LbAll, NoEndpointsOrNoneUsableGivesMinusOne)
 
 TEST(LbAll, WeightZeroNeverPicked)
 {
-	for (const char *a : all_algos) {
+	for (const char *a : every_algo) {
 		LbPtr st = make(a, { 1, 0, 2 });
 		ASSERT_TRUE(st);
 		// Released and held picks alike: least_connections would otherwise eventually
@@ -150,7 +159,7 @@ TEST(LbAll, UsableFlagTakesEffectAtOnce)
 
 TEST(LbAll, PickCountsActiveAndReleaseDecrements)
 {
-	for (const char *a : all_algos) {
+	for (const char *a : every_algo) {
 		LbPtr st = make(a, { 1, 1 });
 		ASSERT_TRUE(st);
 		int i = lb_pick(st.get());
@@ -388,6 +397,381 @@ TEST(LbCarry, DifferentAlgorithmsCarryOnlyInFlightCounts)
 	lb_carry(to.get(), from.get(), id);
 	EXPECT_EQ(to->eps[1].active, 3u);
 	EXPECT_EQ(to->algo[0], 0u);
+}
+
+// ---- random_two ----
+
+TEST(LbRandomTwo, IdlePicksFollowTheWeights)
+{
+	LbPtr st = make("random_two", { 1, 2, 3, 4 });
+	ASSERT_TRUE(st);
+	const int n = 100000;
+	std::vector<int> c = counts(picks(st.get(), n), 4);
+	// nothing in flight: the first draw wins every duel, and draws follow the weights
+	for (int i = 0; i < 4; i++)
+		EXPECT_NEAR(c[i], n * (i + 1) / 10, n / 100) << i; // within 1 % of all picks
+}
+
+TEST(LbRandomTwo, TheLessLoadedOfTheTwoWins)
+{
+	LbPtr two = make("random_two", { 1, 1 });
+	ASSERT_TRUE(two);
+	two->eps[0].active = 5; // both are always drawn: 1 must win every time
+	for (int i : picks(two.get(), 200))
+		EXPECT_EQ(i, 1);
+
+	LbPtr three = make("random_two", { 1, 1, 1 });
+	ASSERT_TRUE(three);
+	three->eps[0].active = 1; // loses every duel it is in, and never duels itself
+	std::vector<int> c = counts(picks(three.get(), 3000), 3);
+	EXPECT_EQ(c[0], 0);
+	EXPECT_NEAR(c[1], 1500, 150);
+}
+
+TEST(LbRandomTwo, EqualCountsGoToTheHeavierEndpoint)
+{
+	LbPtr st = make("random_two", { 1, 4 });
+	ASSERT_TRUE(st);
+	st->eps[0].active = 2;
+	st->eps[1].active = 2; // same count: 1 carries less per unit of weight
+	for (int i : picks(st.get(), 100))
+		EXPECT_EQ(i, 1);
+}
+
+// A slow endpoint (its requests last 20 ticks, the others' 1) keeps requests in flight and
+// so loses most of its duels: it gets far less than its third.
+TEST(LbRandomTwo, ASlowEndpointGetsLessThanItsShare)
+{
+	LbPtr st = make("random_two", { 1, 1, 1 });
+	ASSERT_TRUE(st);
+	std::vector<std::pair<int, int>> inflight; // (endpoint, tick it ends)
+	std::vector<int> c(3, 0);
+	for (int tick = 0; tick < 30000; tick++) {
+		for (size_t k = 0; k < inflight.size();) {
+			if (inflight[k].second <= tick) {
+				lb_release(st.get(), inflight[k].first);
+				inflight[k] = inflight.back();
+				inflight.pop_back();
+			} else
+				k++;
+		}
+		for (int r = 0; r < 2; r++) { // two new requests a tick
+			int i = lb_pick(st.get());
+			ASSERT_GE(i, 0);
+			c[i]++;
+			inflight.push_back({ i, tick + (i == 0 ? 20 : 1) });
+		}
+	}
+	EXPECT_LT(c[0], 60000 / 3 / 2) << c[0] << " " << c[1] << " " << c[2];
+	EXPECT_NEAR(c[1], c[2], 60000 / 50);
+}
+
+TEST(LbRandomTwo, OneEligibleEndpointAndSeedsPerState)
+{
+	LbPtr st = make("random_two", { 1, 1, 1 });
+	ASSERT_TRUE(st);
+	st->eps[0].usable = false;
+	st->eps[2].weight = 0;
+	for (int i : picks(st.get(), 50))
+		EXPECT_EQ(i, 1);
+
+	LbPtr a = make("random_two", { 1, 1, 1, 1 });
+	LbPtr b = make("random_two", { 1, 1, 1, 1 });
+	EXPECT_NE(a->algo[0], b->algo[0]); // each worker's state draws its own sequence
+	EXPECT_NE(letters(picks(a.get(), 32)), letters(picks(b.get(), 32)));
+}
+
+// ---- maglev ----
+
+struct MgDeleter {
+	void operator()(lb_maglev *t) const
+	{
+		free(t);
+	}
+};
+using MgPtr = std::unique_ptr<lb_maglev, MgDeleter>;
+
+MgPtr mg_build(const std::vector<std::string> &names, const std::vector<uint32_t> &weights,
+	       uint32_t size = 0)
+{
+	std::vector<const char *> p;
+	for (const std::string &n : names)
+		p.push_back(n.c_str());
+	return MgPtr(lb_maglev_build((uint32_t)names.size(), p.data(), weights.data(), size));
+}
+
+std::vector<std::string> mg_names(int n)
+{
+	std::vector<std::string> v;
+	for (int i = 0; i < n; i++)
+		v.push_back("backend-" + std::to_string(i));
+	return v;
+}
+
+uint64_t key(uint64_t i)
+{
+	return lb_hash64(&i, sizeof(i), 42);
+}
+
+// The endpoint NAME each of nkeys keys maps to (names by index), "" for none.
+std::vector<std::string> mg_map(const lb_maglev *t, const std::vector<std::string> &names,
+				int nkeys)
+{
+	std::vector<std::string> out;
+	for (int k = 0; k < nkeys; k++) {
+		uint16_t e = t->entry[key((uint64_t)k) % t->size];
+		out.push_back(e == LB_MAGLEV_NONE ? "" : names[e]);
+	}
+	return out;
+}
+
+TEST(LbMaglev, BuildValidates)
+{
+	std::vector<uint32_t> w(3, 1);
+	EXPECT_FALSE(mg_build(mg_names(3), w, 12)); // not prime
+	EXPECT_FALSE(mg_build(mg_names(3), w, 3));  // not above n
+	MgPtr t = mg_build(mg_names(3), w);
+	ASSERT_TRUE(t);
+	EXPECT_EQ(t->size, (uint32_t)LB_MAGLEV_SIZE);
+	EXPECT_EQ(t->n_in, 3u);
+	MgPtr none = mg_build(mg_names(3), { 0, 0, 0 }, 13);
+	ASSERT_TRUE(none);
+	EXPECT_EQ(none->n_in, 0u);
+	for (uint32_t s = 0; s < 13; s++)
+		EXPECT_EQ(none->entry[s], LB_MAGLEV_NONE);
+}
+
+TEST(LbMaglev, EqualWeightsShareTheTableEvenly)
+{
+	for (int n : { 3, 10, 100 }) {
+		MgPtr t = mg_build(mg_names(n), std::vector<uint32_t>(n, 1));
+		ASSERT_TRUE(t);
+		std::vector<int> c(n, 0);
+		for (uint32_t s = 0; s < t->size; s++) {
+			ASSERT_LT(t->entry[s], n); // full
+			c[t->entry[s]]++;
+		}
+		for (int i = 0; i < n; i++) // one turn each per round: a slot apart at most
+			EXPECT_NEAR(c[i], (int)t->size / n, 1) << n << " " << i;
+	}
+}
+
+TEST(LbMaglev, WeightsShareTheTableInProportion)
+{
+	MgPtr t = mg_build(mg_names(4), { 1, 2, 3, 0 });
+	ASSERT_TRUE(t);
+	std::vector<int> c(4, 0);
+	for (uint32_t s = 0; s < t->size; s++)
+		c[t->entry[s]]++;
+	for (int i = 0; i < 3; i++)
+		EXPECT_NEAR(c[i], (int)t->size * (i + 1) / 6, (int)t->size / 200) << i;
+	EXPECT_EQ(c[3], 0); // weight 0 (control's "not eligible") is out
+}
+
+// Two appliances, or one whose file lists the endpoints in another order, map every key the
+// same way: only names and weights count.
+TEST(LbMaglev, SameNamesInAnyOrderGiveTheSameMapping)
+{
+	std::vector<std::string> names = mg_names(50);
+	std::vector<uint32_t> w;
+	for (int i = 0; i < 50; i++)
+		w.push_back(1 + i % 3);
+	MgPtr t1 = mg_build(names, w);
+	std::vector<std::string> rn(names.rbegin(), names.rend());
+	std::vector<uint32_t> rw(w.rbegin(), w.rend());
+	std::swap(rn[3], rn[17]);
+	std::swap(rw[3], rw[17]);
+	MgPtr t2 = mg_build(rn, rw);
+	ASSERT_TRUE(t1);
+	ASSERT_TRUE(t2);
+	EXPECT_EQ(mg_map(t1.get(), names, 100000), mg_map(t2.get(), rn, 100000));
+}
+
+// The seeds are part of the contract (scale-out across machines and versions relies on
+// them): a change of hash or seed shows here.
+TEST(LbMaglev, FixedSeedGolden)
+{
+	MgPtr t = mg_build({ "a1", "a2", "a3" }, { 1, 1, 1 }, 13);
+	ASSERT_TRUE(t);
+	std::string s;
+	for (uint32_t i = 0; i < 13; i++)
+		s += (char)('0' + t->entry[i]);
+	EXPECT_EQ(s, "2121012100020");
+	EXPECT_EQ(lb_hash64("a1", 2, 0), 0x54eafd9b324887beull);
+}
+
+// Removing one of N endpoints moves its own keys and at most 1 % of the others.
+TEST(LbMaglev, RemovalMovesItsKeysAndAtMostOnePercentOfTheOthers)
+{
+	const int nkeys = 100000;
+	for (int n : { 10, 100 }) {
+		std::vector<std::string> names = mg_names(n);
+		std::vector<uint32_t> w(n, 1);
+		MgPtr before = mg_build(names, w);
+		ASSERT_TRUE(before);
+		std::vector<std::string> m0 = mg_map(before.get(), names, nkeys);
+		for (int gone : { 0, n / 2, n - 1 }) {
+			std::vector<uint32_t> w2 = w;
+			w2[gone] = 0;
+			MgPtr after = mg_build(names, w2);
+			ASSERT_TRUE(after);
+			std::vector<std::string> m1 = mg_map(after.get(), names, nkeys);
+			int others = 0, moved = 0;
+			for (int k = 0; k < nkeys; k++) {
+				ASSERT_NE(m1[k], names[gone]);
+				if (m0[k] == names[gone])
+					continue; // its own keys must move, and did
+				others++;
+				moved += m0[k] != m1[k];
+			}
+			EXPECT_LE(moved * 100, others) << n << " removed " << gone << ": " << moved
+						       << " of " << others << " moved";
+			printf("maglev n=%d remove %d: %d of %d other keys moved (%.3f %%)\n", n,
+			       gone, moved, others, 100.0 * moved / others);
+		}
+	}
+}
+
+TEST(LbMaglev, PickFollowsTheTableAndFallsBackWhenTheEntryIsNotUsable)
+{
+	std::vector<std::string> names = mg_names(5);
+	MgPtr t = mg_build(names, std::vector<uint32_t>(5, 1));
+	LbPtr st = make("maglev", { 1, 1, 1, 1, 1 });
+	ASSERT_TRUE(t);
+	ASSERT_TRUE(st);
+	st->shared = t.get();
+	std::vector<int> moved(5, 0);
+	for (uint64_t k = 0; k < 20000; k++) {
+		uint64_t h = key(k);
+		int want = t->entry[h % t->size];
+		int i = lb_pick_hash(st.get(), h);
+		EXPECT_EQ(i, want);
+		lb_release(st.get(), i);
+		EXPECT_EQ(lb_pick_hash(st.get(), h), want) << "the same key, the same endpoint";
+		lb_release(st.get(), want);
+	}
+	// the worker learnt 2 is not usable before control rebuilt the table: 2's keys go
+	// elsewhere, spread; every other key stays
+	st->eps[2].usable = false;
+	for (uint64_t k = 0; k < 20000; k++) {
+		uint64_t h = key(k);
+		int want = t->entry[h % t->size];
+		int i = lb_pick_hash(st.get(), h);
+		lb_release(st.get(), i);
+		ASSERT_GE(i, 0);
+		ASSERT_NE(i, 2);
+		if (want != 2)
+			EXPECT_EQ(i, want);
+		else
+			moved[i]++;
+	}
+	for (int i : { 0, 1, 3, 4 })
+		EXPECT_GT(moved[i], 400) << i; // about 1000 each
+	// no table at all (or an empty one): still an eligible endpoint, the same per key
+	st->shared = nullptr;
+	int a = lb_pick_hash(st.get(), 12345);
+	EXPECT_GE(a, 0);
+	EXPECT_NE(a, 2);
+	lb_release(st.get(), a);
+	EXPECT_EQ(lb_pick_hash(st.get(), 12345), a);
+}
+
+TEST(LbMaglev, BuildTimeForAThousandEndpoints)
+{
+	std::vector<std::string> names = mg_names(1000);
+	std::vector<uint32_t> w(1000, 1);
+	for (int i = 0; i < 1000; i++)
+		w[i] = 1 + (uint32_t)(i % 4);
+	auto t0 = std::chrono::steady_clock::now();
+	MgPtr t = mg_build(names, w);
+	auto t1 = std::chrono::steady_clock::now();
+	ASSERT_TRUE(t);
+	double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+	printf("maglev build: 1000 endpoints, %u entries: %.2f ms\n", t->size, ms);
+	RecordProperty("build_ms_1000", std::to_string(ms));
+}
+
+// ---- slow start ----
+
+TEST(LbSlowStart, EffectiveWeightRampsFromATwentiethToFull)
+{
+	LbPtr st = make("weighted_round_robin", { 10, 1 });
+	ASSERT_TRUE(st);
+	lb_endpoint *e = &st->eps[0];
+	const uint64_t full = 10ull << LB_WEIGHT_SHIFT;
+	e->since_ms = 1000;
+	st->now_ms = 1000;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full) << "slow start off";
+	st->slow_start_ms = 1000;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full / 20);
+	st->now_ms = 1025;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full / 20) << "never below a twentieth";
+	st->now_ms = 1500;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full / 2);
+	st->now_ms = 1900;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full * 9 / 10);
+	st->now_ms = 2000;
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full);
+	st->now_ms = 500; // a clock read before control's stamp: the start of the ramp
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full / 20);
+	e->since_ms = 0; // eligible from the start: never ramped
+	EXPECT_EQ(lb_weight_eff(st.get(), e), full);
+	st->eps[1].since_ms = 500; // weight 1 ramps too, in 1/1024ths
+	EXPECT_EQ(lb_weight_eff(st.get(), &st->eps[1]), (uint64_t)LB_WEIGHT_ONE / 20);
+}
+
+TEST(LbSlowStart, WeightedRoundRobinRamps)
+{
+	LbPtr st = make("weighted_round_robin", { 1, 1 });
+	ASSERT_TRUE(st);
+	st->slow_start_ms = 10000;
+	st->eps[1].since_ms = 5000; // came back at 5 s
+	st->now_ms = 5000;
+	// 1024 : 51 (a twentieth): exact for smooth weighted round robin
+	std::vector<int> c = counts(picks(st.get(), 1075), 2);
+	EXPECT_EQ(c[1], 51);
+	st->now_ms = 10000; // half way: 1024 : 512
+	c = counts(picks(st.get(), 1536), 2);
+	EXPECT_EQ(c[1], 512);
+	st->now_ms = 15000; // done: even
+	c = counts(picks(st.get(), 1000), 2);
+	EXPECT_EQ(c[1], 500);
+}
+
+TEST(LbSlowStart, RandomTwoRamps)
+{
+	LbPtr st = make("random_two", { 1, 1, 1, 1 });
+	ASSERT_TRUE(st);
+	st->slow_start_ms = 1000;
+	st->eps[3].since_ms = 100;
+	const int n = 40000;
+	st->now_ms = 100;
+	std::vector<int> c = counts(picks(st.get(), n), 4);
+	EXPECT_NEAR(c[3], n * 0.05 / 3.05, n / 200); // idle: the first draw, by weight
+	st->now_ms = 600;
+	c = counts(picks(st.get(), n), 4);
+	EXPECT_NEAR(c[3], n * 0.5 / 3.5, n / 100);
+	st->now_ms = 1100;
+	c = counts(picks(st.get(), n), 4);
+	EXPECT_NEAR(c[3], n / 4, n / 100);
+}
+
+TEST(LbSlowStart, MaglevIgnoresIt)
+{
+	std::vector<std::string> names = mg_names(3);
+	MgPtr t = mg_build(names, { 1, 1, 1 });
+	LbPtr st = make("maglev", { 1, 1, 1 });
+	ASSERT_TRUE(t);
+	st->shared = t.get();
+	st->slow_start_ms = 1000;
+	st->eps[1].since_ms = 100;
+	st->now_ms = 100;
+	for (uint64_t k = 0; k < 3000; k++) {
+		uint64_t h = key(k);
+		int i = lb_pick_hash(st.get(), h);
+		EXPECT_EQ(i, t->entry[h % t->size]);
+		lb_release(st.get(), i);
+	}
 }
 
 } // namespace

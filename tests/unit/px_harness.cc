@@ -398,9 +398,13 @@ std::string Conf::to_yaml() const
 		o << "      - " << e << "\n";
 	o << "    pool: { max_idle_per_endpoint: " << pool_max_idle
 	  << ", idle_timeout_ms: " << pool_idle_timeout_ms << " }\n"
-	  << "    timeouts: { connect_ms: " << connect_ms << ", response_ms: " << response_ms
-	  << " }\n"
-	  << extra;
+	  << "    timeouts: { connect_ms: " << connect_ms << ", response_ms: " << response_ms;
+	if (per_try_ms != 0)
+		o << ", per_try_ms: " << per_try_ms;
+	o << " }\n";
+	if (!retries.empty())
+		o << "    retries: " << retries << "\n";
+	o << extra;
 	return o.str();
 }
 
@@ -555,6 +559,7 @@ void PxTest::loop_once()
 		}
 		net_rx(&w->ns, m);
 	}
+	hc_poll(w); // health probes, where dp_worker_main runs them (no rings: nothing to do)
 	net_timer(&w->ns);
 	tcp_timers(&w->ts);
 	px_timers(w);
@@ -655,8 +660,6 @@ struct dp_conf *PxTest::load(const std::string &yaml)
 	}
 	cfg_errors_free(&errs);
 	unlink(path);
-	if (c != nullptr && conf_patch)
-		conf_patch(c);
 	if (c != nullptr)
 		confs.push_back(c);
 	return c;
@@ -928,7 +931,8 @@ void PxTest::TearDown()
 	EXPECT_EQ(rte_mempool_in_use_count(pool), pool_baseline)
 		<< "sluice mbufs held with no connection left";
 
-	dp_worker_fini(w); // px_fini, the TCP stack, the net stack
+	dp_worker_fini(w); // px_fini, the probes, the TCP stack, the net stack
+	dp_probe_fini(w);  // the probe rings, when a test created them
 	rte_free(w);
 	w = nullptr;
 	for (auto *s : retired)

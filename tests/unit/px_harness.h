@@ -176,7 +176,9 @@ struct Conf {
 	uint32_t pool_idle_timeout_ms = 4000;
 	uint32_t connect_ms = 1000;
 	uint32_t response_ms = 3000;
-	std::string extra; // appended verbatim (more services)
+	uint32_t per_try_ms = 0; // 0: not written (none)
+	std::string retries;	 // the value of the service's retries: key; "": not written
+	std::string extra;	 // appended verbatim (more services)
 
 	std::string to_yaml() const;
 };
@@ -205,10 +207,6 @@ class PxTest : public ::testing::Test
 	PeerConn *client(uint8_t h = CLIENT_HOST, uint16_t port = LISTEN_PORT, bool must = true);
 	// A backend listening on 198.18.0.<h>:port.
 	Backend *backend(uint8_t h = BACKEND_A, uint16_t port = BACKEND_PORT);
-
-	// Applied to every configuration loaded from here on (start, reload), after the YAML
-	// loader: for settings the loader does not parse yet, or that tests set directly.
-	std::function<void(struct dp_conf *)> conf_patch;
 
 	// ---- the clock and the loop ----
 	// Run loop iterations until no frame is in flight (no time passes).

@@ -235,7 +235,9 @@ class ProxyUpstreamEnds : public PxTest, public ::testing::WithParamInterface<Up
 TEST_P(ProxyUpstreamEnds, ClientIsToldOrReset)
 {
 	const UpstreamEnd &p = GetParam();
-	start();
+	Conf conf;
+	conf.retries = "0"; // what one try's end does to the client (retries: px_retry_test.cc)
+	start(conf);
 	Backend *be = backend();
 	PeerConn *c = client();
 	c->send(GET);
@@ -409,7 +411,7 @@ TEST_F(ProxyForward, BackendFinRacingARequestOnAPooledConnection)
 	EXPECT_EQ(cnt(PX_CNT_upstream_reused), 1u);
 	EXPECT_EQ(be->n_conns(), 1u);
 	release(BACKEND_A); // the FIN arrives, then the RST answering the request
-	// retried once on a fresh connection (retries.on empty, count 0: the race is not the
+	// retried once on a fresh connection (whatever retries.on lists: the race is not the
 	// endpoint's failure), so the client never sees it
 	ASSERT_EQ(be->n_conns(), 2u);
 	EXPECT_TRUE(be->conn(1)->request().ok);
@@ -425,7 +427,9 @@ TEST_F(ProxyForward, BackendFinRacingARequestOnAPooledConnection)
 
 TEST_F(ProxyForward, RefusedConnectionIs502)
 {
-	start();
+	Conf conf;
+	conf.retries = "0"; // one try (px_retry_test.cc retries it)
+	start(conf);
 	host(BACKEND_A); // up, but nothing listens: RST to the SYN
 	PeerConn *c = client();
 	c->send(GET);

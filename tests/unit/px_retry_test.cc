@@ -2,9 +2,9 @@
 // Retries of the proxy layer (px_retry.c) and the passive outcomes each try records
 // (px_try_end): connect failures on another endpoint, response conditions for idempotent
 // requests only, the keep-alive race, 5xx decided at the head, the held body and its bound,
-// retries.count, the retry budget, per_try_ms within response_ms. The retry settings are set on
-// the loaded configuration directly (conf_patch) until the YAML loader parses them. TearDown
-// checks that every pool is empty again after each case.
+// retries.count, the retry budget, per_try_ms within response_ms. The retry settings go in
+// through the YAML loader (services.app.retries). TearDown checks that every pool is empty
+// again after each case.
 #include "px_harness.h"
 
 extern "C" {
@@ -29,6 +29,37 @@ struct Retries {
 	uint64_t max_body_bytes = 65536;
 	uint32_t per_try_ms = 0;
 	std::vector<const char *> idempotent_methods;
+
+	// services.app.retries as YAML
+	std::string yaml() const
+	{
+		static const std::pair<uint32_t, const char *> names[] = {
+			{ DP_RETRY_CONNECT_FAILURE, "connect-failure" },
+			{ DP_RETRY_EMPTY_RESPONSE, "empty-response" },
+			{ DP_RETRY_RESET, "reset" },
+			{ DP_RETRY_RESPONSE_TIMEOUT, "response-timeout" },
+			{ DP_RETRY_500, "\"500\"" },
+			{ DP_RETRY_502, "\"502\"" },
+			{ DP_RETRY_503, "\"503\"" },
+			{ DP_RETRY_504, "\"504\"" },
+		};
+		std::string y = "{ count: " + std::to_string(count) + ", on: [";
+		const char *sep = "";
+		for (auto &n : names)
+			if (on & n.first) {
+				y += std::string(sep) + n.second;
+				sep = ", ";
+			}
+		y += "], budget_percent: " + std::to_string(budget_percent) +
+		     ", max_body_bytes: " + std::to_string(max_body_bytes) +
+		     ", idempotent_methods: [";
+		sep = "";
+		for (auto *m : idempotent_methods) {
+			y += std::string(sep) + m;
+			sep = ", ";
+		}
+		return y + "] }";
+	}
 };
 
 class PxRetry : public PxTest
@@ -41,33 +72,12 @@ class PxRetry : public PxTest
 				   "{ name: b, address: 198.18.0.22:8080 }" };
 		start_with(r, conf);
 	}
-	void TearDown() override
+	void start_with(const Retries &r, Conf conf = Conf())
 	{
-		// no request starts any more (px_retry_begin reads them): not cfg_free's to free
-		for (auto *c : confs)
-			for (uint32_t i = 0; i < c->n_services; i++) {
-				c->services[i].retries.idempotent_methods = nullptr;
-				c->services[i].retries.n_idempotent_methods = 0;
-			}
-		PxTest::TearDown();
-	}
-	void start_with(const Retries &r, const Conf &conf = Conf())
-	{
-		methods = r.idempotent_methods;
-		conf_patch = [this, r](struct dp_conf *c) {
-			struct dp_service_conf *sc = &c->services[0];
-			sc->retries.count = r.count;
-			sc->retries.on = r.on;
-			sc->retries.budget_percent = r.budget_percent;
-			sc->retries.max_body_bytes = r.max_body_bytes;
-			sc->per_try_ms = r.per_try_ms;
-			// static strings: TearDown takes them back before cfg_free sees them
-			sc->retries.idempotent_methods = (char **)methods.data();
-			sc->retries.n_idempotent_methods = (uint32_t)methods.size();
-		};
+		conf.retries = r.yaml();
+		conf.per_try_ms = r.per_try_ms;
 		start(conf);
 	}
-	std::vector<const char *> methods;
 	const uint64_t *svc_cnt()
 	{
 		return px_service_counters(w, 0);
@@ -103,8 +113,9 @@ TEST_P(PxRetryConnect, RefusedEndpointIsRetriedOnTheOther)
 	ASSERT_EQ(b->n_conns(), 1u);
 	Msg req = b->conn(0)->request();
 	EXPECT_TRUE(req.ok);
-	if (req.method == "POST")
+	if (req.method == "POST") {
 		EXPECT_EQ(req.body, "hello");
+	}
 	b->conn(0)->send(OK2);
 	Msg r = c->response();
 	EXPECT_EQ(r.status, 200);
@@ -238,6 +249,7 @@ INSTANTIATE_TEST_SUITE_P(
 struct RaceCase {
 	const char *name;
 	std::string request;
+	uint32_t count;
 	bool retried;
 };
 
@@ -246,13 +258,14 @@ class PxRetryRace : public PxRetry, public ::testing::WithParamInterface<RaceCas
 };
 
 // The backend closes its idle pooled connection as sluice reuses it: FIN, no response byte.
-// With retries.on empty and count 0, an idempotent request is still tried once more on a
-// fresh connection; a POST, already sent, is not (the backend may have acted on it).
+// With retries.on empty, an idempotent request is still tried once more on a fresh
+// connection; a POST, already sent, is not (the backend may have acted on it); retries: 0
+// turns it off too.
 TEST_P(PxRetryRace, EmptyResponseOnAReusedConnection)
 {
 	const RaceCase &p = GetParam();
 	Retries r;
-	r.count = 0;
+	r.count = p.count;
 	r.on = 0;
 	start_with(r);
 	Backend *be = backend();
@@ -283,17 +296,17 @@ TEST_P(PxRetryRace, EmptyResponseOnAReusedConnection)
 
 INSTANTIATE_TEST_SUITE_P(
 	Table, PxRetryRace,
-	::testing::Values(RaceCase{ "Get", GET, true },
+	::testing::Values(RaceCase{ "Get", GET, 2, true },
 			  RaceCase{ "Post",
-				    "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab",
-				    false }),
+				    "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab", 2,
+				    false },
+			  RaceCase{ "GetRetriesOff", GET, 0, false }),
 	[](const ::testing::TestParamInfo<RaceCase> &i) { return std::string(i.param.name); });
 
-// Once only: the fresh connection failing the same way is the client's 502 (count 0).
+// Once only: the fresh connection failing the same way is the client's 502 (on: []).
 TEST_F(PxRetry, KeepAliveRaceIsRetriedOnceOnly)
 {
 	Retries r;
-	r.count = 0;
 	r.on = 0;
 	start_with(r);
 	Backend *be = backend();

@@ -72,8 +72,15 @@ enum dp_balance {
 	DP_BALANCE_ROUND_ROBIN = 0,
 	DP_BALANCE_WEIGHTED_ROUND_ROBIN,
 	DP_BALANCE_LEAST_CONNECTIONS,
-	DP_BALANCE_RANDOM_TWO, /* planned */
-	DP_BALANCE_MAGLEV,     /* planned */
+	DP_BALANCE_RANDOM_TWO,
+	DP_BALANCE_MAGLEV,
+};
+
+/* services.X.hash_key: what maglev hashes (dp_service_conf.hash_kind). */
+enum dp_hash_key {
+	DP_HASH_CLIENT_IP = 0,
+	DP_HASH_HEADER,
+	DP_HASH_COOKIE,
 };
 
 struct dp_endpoint_conf {
@@ -82,6 +89,12 @@ struct dp_endpoint_conf {
 	uint32_t port;
 	uint32_t weight;
 };
+
+/* Bytes of DP_PROBE_REQ_MAX kept for everything of an HTTP probe request but its path and
+ * Host value ("GET ", " HTTP/1.1\r\nHost: ", "\r\nConnection: close\r\n\r\n" and room for a
+ * User-Agent): the loader refuses a path and host longer together than DP_PROBE_REQ_MAX minus
+ * this, host "" counting as the 21 of "255.255.255.255:65535". */
+#define DP_PROBE_REQ_OVERHEAD 128
 
 /* services.X.health_check (INTERFACES.md); enabled false when the key is absent. */
 struct dp_health_conf {
@@ -142,6 +155,14 @@ struct dp_service_conf {
 	struct dp_outlier_conf outlier;
 	uint32_t panic_threshold_percent; /* default 50; 0 = off */
 	struct dp_retry_conf retries;
+	/* balancing: hash_key as written (NULL: not given, client_ip), and parsed: the header or
+	 * cookie name is hash_name_len bytes at hash_key + hash_name_off (an offset, not a
+	 * pointer, so that cfg_dup's copy stays right) */
+	char *hash_key;
+	uint32_t hash_kind; /* enum dp_hash_key */
+	uint32_t hash_name_off;
+	uint32_t hash_name_len;
+	uint32_t slow_start_ms; /* 0: off */
 };
 
 enum dp_log_level {
