@@ -348,7 +348,7 @@ void px_proxy_close(struct dp_worker *w, struct px_session *s);
 /* The response is complete (PX_UPEV_DONE): release the pair, the upstream to its pool. */
 void px_proxy_done(struct dp_worker *w, struct px_session *s);
 
-/* px_retry.c: retries (docs/configuration.md, "Retries"). */
+/* px_retry.c: the retry policy and the held request (docs/configuration.md, "Retries"). */
 /* A proxied request starts on service svc (index in px->snap): counted in the service's
  * active requests, idempotence decided (method as received: method/len). */
 void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *method,
@@ -363,9 +363,6 @@ void px_retry_head(struct dp_worker *w, struct px_session *s);
  * next try as one on a fresh connection. */
 bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px_upstream *up,
 		      uint32_t cond);
-/* PX_RETRY: start the next try (another endpoint when one is usable) with the held request,
- * or answer s->status when it cannot start. Returns as px_session_run's steps do. */
-int px_retry_start(struct dp_worker *w, struct px_session *s);
 /* The request is over: what it holds and counts is given back. */
 void px_retry_end(struct dp_worker *w, struct px_session *s);
 /* The bound of the try's wait for its response head, from now: per_try_ms and what is left
@@ -374,6 +371,10 @@ void px_retry_end(struct dp_worker *w, struct px_session *s);
 uint32_t px_retry_timeout(struct dp_worker *w, struct px_session *s);
 /* Attach up (to ep) to s for a new try: the session's upstream from now. */
 void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
+/* PX_RETRY (px_proxy.c): start the next try (another endpoint when one is usable) with the
+ * held request, or answer s->status when it cannot start. Returns as px_session_run's steps
+ * do. */
+int px_retry_start(struct dp_worker *w, struct px_session *s);
 
 /* px_upstream.c */
 int px_upstream_init(struct dp_worker *w);

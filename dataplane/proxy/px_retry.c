@@ -4,8 +4,10 @@
  *
  * A try ends in px_try_end (px_upstream.c), which records its outcome; a failed try that
  * nothing of reached the client reports PX_UPEV_RETRY when px_retry_allowed says so, and the
- * session, in PX_RETRY, starts the next try here with the request it held: the rebuilt head and
- * the body sent so far, as clones of the mbufs that went upstream (no copy). What may be retried:
+ * session, in PX_RETRY, starts the next try (px_retry_start, px_proxy.c) with the request held
+ * here: the rebuilt head and the body sent so far, as clones of the mbufs that went upstream
+ * (no copy). This file is the policy and the held request; it calls no other px file (it sits
+ * with px_obs.c at the bottom of docs/layout.md's order). What may be retried:
  * - a connect failure (nothing was sent) whatever the method;
  * - an idempotent request on the other conditions `on` lists;
  * - an idempotent request whose try on a reused pooled connection got FIN or RST before any
@@ -182,141 +184,6 @@ bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px
 		return false;
 	}
 	return true;
-}
-
-/* The request's service in the applied snapshot (a reload may have moved or removed it). */
-static const struct dp_snap_svc *retry_service(struct dp_worker *w, struct px_session *s)
-{
-	const struct dp_snapshot *snap = w->px.snap;
-	uint32_t i = s->rq->rt.svc_idx;
-
-	if (i < snap->n_svcs && snap->svcs[i].obj == s->svc)
-		return &snap->svcs[i];
-	for (i = 0; i < snap->n_svcs; i++)
-		if (snap->svcs[i].obj == s->svc)
-			return &snap->svcs[i];
-	return NULL;
-}
-
-static bool was_tried(const struct px_retry *rt, const struct dp_endpoint *ep)
-{
-	for (unsigned int i = 0; i < PX_RETRY_TRIED; i++)
-		if (rt->tried[i] == ep)
-			return true;
-	return false;
-}
-
-/* The balancer's pick, or, when it picked an endpoint tried already, another usable one not
- * tried yet if there is one (the balancer asked again, then a scan: a hash balancer answers
- * the same every time). Counted in flight on the balancer like any pick. -1: none usable. */
-static int pick_other(const struct dp_snap_svc *ss, struct lb_state *lb, const struct px_retry *rt)
-{
-	int first = lb_pick(lb), i = first;
-
-	for (uint32_t k = 0; i >= 0 && k < ss->n_eps && was_tried(rt, ss->eps[i].obj); k++) {
-		if (i != first)
-			lb_release(lb, i);
-		i = lb_pick(lb);
-	}
-	if (i >= 0 && !was_tried(rt, ss->eps[i].obj)) {
-		if (i != first)
-			lb_release(lb, first);
-		return i;
-	}
-	if (i >= 0 && i != first)
-		lb_release(lb, i);
-	for (uint32_t e = 0; first >= 0 && e < ss->n_eps && e < lb->n; e++) {
-		if (lb_eligible(&lb->eps[e]) && !was_tried(rt, ss->eps[e].obj)) {
-			lb_release(lb, first);
-			lb_take(lb, (int)e);
-			return (int)e;
-		}
-	}
-	return first; /* every usable endpoint was tried: the pick stands */
-}
-
-/* The keep-alive race: the same endpoint again while it takes requests, else any other. */
-static int pick_same(const struct dp_snap_svc *ss, struct lb_state *lb, struct dp_worker *w,
-		     const struct px_retry *rt)
-{
-	const struct dp_ep_pw *pw = rt->tried[0] != NULL ? px_ep(w, rt->tried[0]) : NULL;
-
-	if (pw != NULL && pw->lb == lb && pw->lb_idx >= 0 && (uint32_t)pw->lb_idx < lb->n &&
-	    lb_eligible(&lb->eps[pw->lb_idx])) {
-		lb_take(lb, pw->lb_idx);
-		return pw->lb_idx;
-	}
-	return pick_other(ss, lb, rt);
-}
-
-int px_retry_start(struct dp_worker *w, struct px_session *s)
-{
-	struct px_worker *px = &w->px;
-	struct px_retry *rt = &s->rq->rt;
-	struct dp_svc_pw *spw = px_svc(w, s->svc);
-	struct dp_endpoint *prev = rt->tried[0], *ep;
-	const struct dp_snap_svc *ss = retry_service(w, s);
-	bool fresh = rt->fresh, body;
-	struct px_upstream *up;
-	struct rte_mbuf *m;
-	int i;
-
-	rt->fresh = 0;
-	if (!fresh)
-		rt->retries++;
-	if (!rt->retrying) {
-		rt->retrying = 1;
-		spw->retrying++;
-	}
-	i = ss == NULL || ss->lb[w->id] == NULL ? -1
-	    : fresh				? pick_same(ss, ss->lb[w->id], w, rt)
-						: pick_other(ss, ss->lb[w->id], rt);
-	if (i < 0) {
-		px->cnt[PX_CNT_retry_no_endpoint]++;
-		goto answer;
-	}
-	ep = ss->eps[i].obj;
-	px_ep(w, ep)->active++;
-	up = fresh ? px_upstream_new(w, ep) : px_upstream_get(w, ep);
-	if (up == NULL) {
-		px_ep_done(w, ep);
-		goto answer;
-	}
-	m = rte_pktmbuf_clone(rt->held, w->pool);
-	if (m == NULL) {
-		px->cnt[PX_CNT_drop_no_mbuf]++;
-		px_ep_done(w, ep);
-		px_upstream_release(w, up, false, up->state == PX_UP_BUSY);
-		goto answer;
-	}
-	px->cnt[PX_CNT_retries]++;
-	spw->cnt[PX_OBJ_retry_warnings]++;
-	if (prev != NULL)
-		px_ep(w, prev)->cnt[PX_OBJ_retry_warnings]++;
-	if (ep != prev) {
-		px->cnt[PX_CNT_retry_redispatches]++;
-		spw->cnt[PX_OBJ_redispatch_warnings]++;
-		if (prev != NULL)
-			px_ep(w, prev)->cnt[PX_OBJ_redispatch_warnings]++;
-	}
-	memmove(&rt->tried[1], &rt->tried[0], sizeof(rt->tried) - sizeof(rt->tried[0]));
-	rt->tried[0] = ep;
-	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
-	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(m);
-	px_proxy_attach(w, s, up);
-	if (tcp_send(up->conn, m) != 0) {
-		px_proxy_detach(w, s);
-		goto answer;
-	}
-	body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
-	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
-	if (!body && up->state == PX_UP_BUSY)
-		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
-	return 0;
-answer:
-	/* no other try: the client gets the last try's error */
-	s->close_after = 1;
-	return px_respond_error(w, s, s->status);
 }
 
 uint32_t px_retry_timeout(struct dp_worker *w, struct px_session *s)
