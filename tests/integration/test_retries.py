@@ -10,7 +10,7 @@ connections or that closes its keep-alive connections as sluice reuses them.
   connection and the next request races the close. The keep-alive race is retried once on a
   fresh connection whatever retries.on says, so every GET of several clients succeeds.
 
-One worker; time bounds only catch hangs.
+With one worker and with two (the retry budget is per worker); time bounds only catch hangs.
 """
 
 import csv
@@ -36,10 +36,10 @@ KA_PORT = 8081
 N = 60
 
 
-def config(lab, socket_path):
+def config(lab, socket_path, workers):
     retries = "    retries: { count: 2, on: [connect-failure, empty-response, reset] }\n"
     return f"""\
-{lablib.dataplane_yaml(lab, 1, 16384, 4096)}listeners:
+{lablib.dataplane_yaml(lab, workers, 16384, 4096)}listeners:
   - name: web
     port: 80
     routes:
@@ -70,8 +70,8 @@ class Fx:
         self.lab = app.lab
 
 
-@pytest.fixture(scope="module")
-def fx():
+@pytest.fixture(scope="module", params=[1, 2], ids=["workers1", "workers2"])
+def fx(request):
     lab = lablib.Lab()
     lab.up()
     app = nginx = ka = None
@@ -87,7 +87,8 @@ def fx():
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         backends.wait_listening(lab.BE2_NS, lab.BE2_ADDR, KA_PORT, ka, "kaclose.py", ka_log)
         sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
-        app = lablib.Sluice(lab, workers=1, config_text=config(lab, sock))
+        app = lablib.Sluice(lab, workers=request.param,
+                            config_text=config(lab, sock, request.param))
         app.start()
         yield Fx(app, ka_log)
         lablib.stop_ok(app)
