@@ -24,7 +24,9 @@
  * running snapshot (stable objects: their counters survive reloads and live changes).
  * FRONTEND: stot = conn_tot = accepted connections, req_tot = requests, dcon = refused.
  * Server: stot = lbtot = requests sent to it (HAProxy counts a stream per request, reused
- * connection or not), connect = new upstream connections, reuse, econ = connect failures.
+ * connection or not), connect = new upstream connections, reuse, econ = connect failures,
+ * wretr = retries away from it, wredis = those that went to another server.
+ * BACKEND wretr, wredis: the service's retries, and those that changed server.
  * BACKEND: requests and responses as the service counted them, bytes and connections summed
  * over its endpoints. bin is always the request direction, bout the response direction.
  *
@@ -333,6 +335,9 @@ static void st_server(const struct dp *dp, const struct hc *hc, uint32_t v, uint
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
+	/* retries away from this server, and those of them that went to another one */
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
 	st_srv_status(&st, h, status, sizeof(status));
 	st_str(r, ST_F_status, status);
 	st_checks(r, h);
@@ -370,6 +375,8 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, eps[PX_OBJ_connect_failures]);
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);

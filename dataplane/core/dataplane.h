@@ -105,6 +105,15 @@ struct dp_svc_pw {
 	uint32_t response_ms;
 	uint32_t pool_max_idle;
 	uint32_t pool_idle_timeout_ms;
+	uint32_t per_try_ms; /* 0: none */
+	/* retries (dp_retry_conf as applied; idempotent_methods are read from the snapshot when
+	 * a request starts) */
+	uint32_t retry_count;
+	uint32_t retry_on; /* enum dp_retry_on */
+	uint32_t retry_budget_percent;
+	uint64_t retry_max_body;
+	uint32_t active;     /* proxied requests of the service in flight on this worker */
+	uint32_t retrying;   /* of them, on a retry (the budget bounds it) */
 	struct lb_state *lb; /* the applied snapshot's balancer for it; NULL: none */
 	uint64_t epoch;
 	struct px_obs_svc obs; /* latency histograms (px_obs.h) */

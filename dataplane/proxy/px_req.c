@@ -29,8 +29,9 @@
  * a working network needs a second to send a head, and a slowloris holds them for minutes. */
 #define PX_EVICT_MIN_MS 1000
 
-/* parser state 112 + body framing 48 + timing 64 + free-list link, rounded up */
-#define PX_REQ_BUDGET 232
+/* parser state 112 + body framing 48 + timing 64 + retry state 56 + free-list link, rounded
+ * up */
+#define PX_REQ_BUDGET 288
 _Static_assert(sizeof(struct px_req) <= PX_REQ_BUDGET, "struct px_req outgrew its budget");
 
 static uint32_t px_req_pool_size(uint32_t max_connections)
@@ -136,6 +137,7 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 
 	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
+	memset(&s->rq->rt, 0, sizeof(s->rq->rt));
 	px_obs_reset(w, s, true);
 }
 
