@@ -45,6 +45,8 @@ def config(lab, socket_path, workers):
     routes:
       - match: {{ host: "two.test", path_prefix: "/" }}
         service: two
+      - match: {{ host: "ej.test", path_prefix: "/" }}
+        service: ej
       - match: {{ path_prefix: "/" }}
         service: ka
 services:
@@ -54,6 +56,15 @@ services:
       - {{ name: up, address: {lab.BE1_ADDR}:{NGINX_PORT} }}
       - {{ name: closed, address: {lab.BE3_ADDR}:{CLOSED_PORT} }}
     timeouts: {{ connect_ms: 1000, response_ms: 5000 }}
+    # retries alone: outlier detection would eject the closed endpoint after 5 refusals
+    outlier_detection: {{ consecutive_5xx: 0, consecutive_gateway_failure: 0 }}
+{retries}  ej:
+    balance: round_robin
+    endpoints:
+      - {{ name: up, address: {lab.BE1_ADDR}:{NGINX_PORT} }}
+      - {{ name: closed, address: {lab.BE3_ADDR}:{CLOSED_PORT} }}
+    timeouts: {{ connect_ms: 1000, response_ms: 5000 }}
+    outlier_detection: {{ consecutive_gateway_failure: 3, base_ejection_ms: 60000 }}
 {retries}  ka:
     endpoints:
       - {{ name: k1, address: {lab.BE2_ADDR}:{KA_PORT} }}
@@ -136,6 +147,29 @@ def test_refused_endpoint_every_get_succeeds(fx):
     assert int(closed["econ"]) >= N // 2, closed
     after = lablib.parse_counters(fx.app.ctl("show ports")).get("retries", 0)
     assert after - before == int(be["wretr"])
+
+
+def test_refused_endpoint_is_ejected_after_a_few_failures(fx):
+    """With outlier detection on, the refusing endpoint leaves the balancer after
+    consecutive_gateway_failure refusals (3 here), seen by control within a tick: the
+    retries stop well before one per two requests, and none follow while it is out."""
+    out = keepalive(fx, 4 * N, "ej.test")
+    bad = [s for s, _ in out if s != 200]
+    assert not bad, f"{len(bad)} of {N} GETs failed: {bad[:5]}"
+    rows = stat_rows(fx)
+    be = rows[("ej", "BACKEND")]
+    # 3 refusals eject it; requests picked before control's next tick (10 ms) may still
+    # try it, a handful per worker at this rate, never N / 2
+    first = int(be["wretr"])
+    # without ejection every other request would retry (2 N here); control sees the runs
+    # every 10 ms tick, so a loaded machine may let a few dozen through, never 2 N
+    assert 3 <= first <= 2 * N // 3, (first, fx.app.ctl("show health ej/closed"))
+    health = fx.app.ctl("show health ej/closed")
+    assert "ejected: yes" in health, health
+    # ejected for base_ejection_ms (60 s): the next requests never try it
+    out = keepalive(fx, N, "ej.test")
+    assert all(s == 200 for s, _ in out)
+    assert int(stat_rows(fx)[("ej", "BACKEND")]["wretr"]) == first
 
 
 def test_keepalive_race_no_client_error(fx):
