@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 #define EXIT_CONFIG 1
 #define EXIT_SYSTEM 2
@@ -159,6 +160,13 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		fprintf(stderr, "sluice: out of memory\n");
 		goto out_dp;
 	}
+	env.hc = hc_new(NULL, &dp);
+	if (env.hc == NULL) {
+		fprintf(stderr, "sluice: out of memory\n");
+		dp_snapshot_free(snap);
+		goto out_dp;
+	}
+	hc_sync(env.hc, &dp, snap, hc_mono_ms()); /* every endpoint starts as HAProxy's do */
 	dp_publish(&dp, snap);
 
 	env.dp = &dp;
@@ -215,8 +223,10 @@ static int run(struct dp_conf *conf, int extra_argc, char **extra_argv)
 		}
 		/* One loop for every socket and the access log: with metrics or the access log
 		 * on, or while stopping, a 10 ms tick bounds a scrape's wait and a ring's fill. */
-		ctl_server_poll(srv,
-				met != NULL || met_alog_active(alog) || stopping_ms ? 10 : 100);
+		ctl_server_poll(srv, met != NULL || met_alog_active(alog) || stopping_ms ||
+						     hc_wanted(env.conf)
+					     ? 10
+					     : 100);
 		met_prom_poll(met, 0);
 		met_alog_poll(alog);
 		if (sig_reload) {
@@ -241,6 +251,7 @@ out_snap:
 	if (snap != NULL && snap->conf != conf)
 		cfg_free((struct dp_conf *)snap->conf);
 	dp_snapshot_free(snap);
+	hc_free(env.hc); /* after the workers: no probe is out any more */
 	dp_objs_free(&dp);
 	goto out_eal;
 out_dp:

@@ -77,6 +77,7 @@ struct ctl_env {
 	uint32_t shutdown_grace_ms; /* set by "shutdown GRACE_MS" (left unchanged without it) */
 	unsigned int objs_waiting;  /* objects out of the snapshot still referenced by workers */
 	struct met_alog *alog;	    /* the access log, reopened on reload (NULL in tests) */
+	struct hc *hc;		    /* the health engine (hc_ctl.h); NULL: no health checks */
 };
 
 /* A command handler: argv[0..argc) are the words of the command (after the matched prefix
@@ -148,7 +149,8 @@ void ctl_snapshot_publish(struct ctl_env *env, struct dp_snapshot *snap);
  * control.socket cannot change. On failure nothing changed and errs holds every error
  * (--check's format, then every refused key). Returns 0 or a negative errno. */
 int ctl_reload(struct ctl_env *env, const char *file, struct cfg_errors *errs);
-/* Periodic work of the control loop: free objects workers let go of. */
+/* Periodic work of the control loop: free objects workers let go of; run the health engine
+ * (probes, outlier detection) and publish a snapshot when an endpoint's health changed. */
 void ctl_tick(struct ctl_env *env);
 int ctl_cmd_reload(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);
 int ctl_cmd_add_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out);

@@ -37,6 +37,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 #define CTL_MAX_WORDS 64
 #define CTL_SHOWN_MAX 64 /* bytes of an unknown command echoed back */
@@ -63,12 +64,19 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show tcp", ctl_cmd_show_tcp,
 	  "show tcp [json]: TCP counters per worker, connection pool use, TCB size" },
 	{ "set server", ctl_cmd_set_server,
-	  "set server SERVICE/ENDPOINT weight N | state ready|drain|maint: change an endpoint "
-	  "for new requests" },
+	  "set server SERVICE/ENDPOINT weight N | state ready|drain|maint | health "
+	  "up|stopping|down: change an endpoint for new requests" },
 	{ "enable server", ctl_cmd_enable_server,
 	  "enable server SERVICE/ENDPOINT: back to ready (as HAProxy)" },
 	{ "disable server", ctl_cmd_disable_server,
 	  "disable server SERVICE/ENDPOINT: maintenance: no new requests (as HAProxy)" },
+	{ "enable health", hc_cmd_enable_health,
+	  "enable health SERVICE/ENDPOINT: resume active checks of an endpoint (as HAProxy)" },
+	{ "disable health", hc_cmd_disable_health,
+	  "disable health SERVICE/ENDPOINT: stop active checks; the endpoint counts as UP" },
+	{ "show health", hc_cmd_show_health,
+	  "show health [SERVICE[/ENDPOINT]] [json]: state and why: last probes, traffic "
+	  "failures, ejections" },
 	{ "add server", ctl_cmd_add_server,
 	  "add server SERVICE/NAME ADDRESS:PORT [weight N]: new endpoint, in maintenance until "
 	  "enable server (as HAProxy 2.6)" },

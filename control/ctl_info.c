@@ -3,7 +3,7 @@
  *
  * The fields are HAProxy 2.6's info fields (INF_* of include/haproxy/stats-t.h, 72 of them,
  * Name .. Tainted), in its order and with its names, tags and types, checked against the
- * output of the haproxy 2.6.12 binary; sluice's own fields (Workers .. Tx_frames) follow at
+ * output of the haproxy 2.6.12 binary; sluice's own fields (Workers .. Outlier_ejections) follow at
  * positions 72 and up. As HAProxy does, a field without a value is left out of every form
  * (its position is then missing from the JSON and typed forms): here Release_date, the rates
  * sluice does not measure (ConnRate, MaxConnRate, SessRate, MaxSessRate, BytesOutRate),
@@ -31,6 +31,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 enum inf_type { INF_EMPTY = 0, INF_U32, INF_U64, INF_STR };
 
@@ -115,7 +116,10 @@ enum inf_type { INF_EMPTY = 0, INF_U32, INF_U64, INF_STR };
 	X(CONFIG_FILE, "Config_file", "COS", STR) \
 	X(CONFIG_EPOCH, "Config_epoch", "MCP", U64) \
 	X(RX_FRAMES, "Rx_frames", "MCP", U64) \
-	X(TX_FRAMES, "Tx_frames", "MCP", U64)
+	X(TX_FRAMES, "Tx_frames", "MCP", U64) \
+	X(HEALTH_PROBES_SENT, "Health_probes_sent", "MCP", U64) \
+	X(HEALTH_PROBES_SKIPPED, "Health_probes_skipped", "MCP", U64) \
+	X(OUTLIER_EJECTIONS, "Outlier_ejections", "MCP", U64)
 /* clang-format on */
 
 enum inf_field {
@@ -333,6 +337,10 @@ static void inf_fill(const struct ctl_env *env, struct inf_vals *v, char *uptime
 	inf_u(v, INF_CONFIG_EPOCH, epoch);
 	inf_u(v, INF_RX_FRAMES, inf_sum(dp, "net", NET_CNT_rx_frames));
 	inf_u(v, INF_TX_FRAMES, inf_sum(dp, "net", NET_CNT_tx_frames));
+	/* health (hc_ctl.h): probes the engine sent, skipped (neither success nor failure) */
+	inf_u(v, INF_HEALTH_PROBES_SENT, env->hc != NULL ? env->hc->sent : 0);
+	inf_u(v, INF_HEALTH_PROBES_SKIPPED, hc_skipped(env->hc));
+	inf_u(v, INF_OUTLIER_EJECTIONS, env->hc != NULL ? env->hc->ejections : 0);
 }
 
 /* HAProxy's names of the tag letters (enum field_origin, field_nature, field_scope). */

@@ -13,13 +13,20 @@
 #include <string.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 struct dp_snapshot *ctl_snapshot_build(struct ctl_env *env, const struct dp_conf *conf, bool keep)
 {
 	struct dp *dp = env->dp;
 	const struct dp_snapshot *cur = dp->snapshot;
+	struct dp_snapshot *snap;
 
-	return dp_snapshot_new(dp, conf, keep ? cur : NULL, cur != NULL ? cur->epoch + 1 : 1);
+	snap = dp_snapshot_new(dp, conf, keep ? cur : NULL, cur != NULL ? cur->epoch + 1 : 1);
+	/* health lives in the engine, keyed by endpoint object: every snapshot, a reload's
+	 * included, carries it */
+	if (snap != NULL)
+		hc_sync(env->hc, dp, snap, hc_mono_ms());
+	return snap;
 }
 
 void ctl_snapshot_publish(struct ctl_env *env, struct dp_snapshot *snap)
@@ -43,8 +50,21 @@ void ctl_snapshot_publish(struct ctl_env *env, struct dp_snapshot *snap)
 
 void ctl_tick(struct ctl_env *env)
 {
+	struct hc_clock clk;
+
 	if (env->dp != NULL && env->objs_waiting > 0)
 		env->objs_waiting = dp_objs_gc(env->dp);
+	if (env->dp == NULL || env->dp->snapshot == NULL || env->hc == NULL)
+		return;
+	hc_clock_now(env->dp, &clk);
+	if (hc_run(env->hc, env->dp, &clk)) {
+		struct dp_snapshot *snap = ctl_snapshot_build(env, env->dp->snapshot->conf, true);
+
+		if (snap != NULL)
+			ctl_snapshot_publish(env, snap); /* the configuration is shared */
+		else
+			MET_LOG(ERR, "health: out of memory, state change not published yet");
+	}
 }
 
 int ctl_reload(struct ctl_env *env, const char *file, struct cfg_errors *errs)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 static const char *const admin_names[] = { "ready", "drain", "maint" };
 
@@ -124,6 +125,27 @@ bad:
 	return -1;
 }
 
+/* set server S/E health up|stopping|down: the engine's state, then a new snapshot. As in
+ * HAProxy it works with or without checks; with checks, the next check moves it again. */
+static int set_health(struct ctl_env *env, uint32_t svc, uint32_t ep, const char *word,
+		      struct ctl_buf *out)
+{
+	const struct dp_ep_state *st = dp_snapshot_ep(env->dp->snapshot, svc, ep);
+	struct hc_ep *r = hc_find(env->hc, st->obj);
+	struct hc_clock clk;
+
+	if (r == NULL) {
+		ctl_printf(out, "error: health engine not running\n");
+		return -1;
+	}
+	hc_clock_now(env->dp, &clk);
+	if (hc_set_health(env->hc, env->dp, r, word, clk.mono_ms, clk.wall_ms) != 0) {
+		ctl_printf(out, "error: health: expected up, stopping or down, got '%s'\n", word);
+		return -1;
+	}
+	return env->hc->dirty ? publish(env, svc, ep, -1, -1, out) : 0;
+}
+
 int ctl_cmd_set_server(struct ctl_env *env, int argc, char **argv, struct ctl_buf *out)
 {
 	uint32_t svc, ep;
@@ -143,8 +165,10 @@ int ctl_cmd_set_server(struct ctl_env *env, int argc, char **argv, struct ctl_bu
 			   argv[4]);
 		return -1;
 	}
+	if (argc == 5 && strcmp(argv[3], "health") == 0)
+		return set_health(env, svc, ep, argv[4], out);
 	ctl_printf(out, "error: usage: set server SERVICE/ENDPOINT weight N | state "
-			"ready|drain|maint\n");
+			"ready|drain|maint | health up|stopping|down\n");
 	return -1;
 }
 

@@ -24,7 +24,9 @@
  * running snapshot (stable objects: their counters survive reloads and live changes).
  * FRONTEND: stot = conn_tot = accepted connections, req_tot = requests, dcon = refused.
  * Server: stot = lbtot = requests sent to it (HAProxy counts a stream per request, reused
- * connection or not), connect = new upstream connections, reuse, econ = connect failures.
+ * connection or not), connect = new upstream connections, reuse, econ = connect failures,
+ * wretr = retries away from it, wredis = those that went to another server.
+ * BACKEND wretr, wredis: the service's retries, and those that changed server.
  * BACKEND: requests and responses as the service counted them, bytes and connections summed
  * over its endpoints. bin is always the request direction, bout the response direction.
  *
@@ -38,6 +40,7 @@
 #include <arpa/inet.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 /* HAProxy 2.6's stats fields, in ST_F_* order (copied from haproxy 2.6.12's own header). */
 /* clang-format off */
@@ -259,22 +262,69 @@ static struct dp_ep_state st_state(const struct dp *dp, uint32_t v, uint32_t e)
 	return st != NULL ? *st : none;
 }
 
-/* HAProxy's status of a server: MAINT, DRAIN (drain state or weight 0), else UP. */
-static const char *st_srv_status(const struct dp_ep_state *st)
+/* HAProxy's status of a server: MAINT; then DOWN, "DOWN 1/2", NOLB as its health says;
+ * DRAIN (drain state or weight 0) while up; else UP or "UP 1/3" (hc_status_text). */
+static void st_srv_status(const struct dp_ep_state *st, const struct hc_ep *r, char *buf,
+			  size_t len)
 {
-	if (st->admin == DP_EP_MAINT)
-		return "MAINT";
-	return st->admin == DP_EP_DRAIN || st->weight == 0 ? "DRAIN" : "UP";
+	if (st->admin == DP_EP_MAINT) {
+		snprintf(buf, len, "MAINT");
+		return;
+	}
+	if (r != NULL)
+		hc_status_text(r, buf, len);
+	else
+		snprintf(buf, len, "UP");
+	if ((st->admin == DP_EP_DRAIN || st->weight == 0) && strncmp(buf, "UP", 2) == 0)
+		snprintf(buf, len, "DRAIN");
 }
 
-static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid, struct st_row *r)
+/* The check columns of a server row, as HAProxy fills them for a checked server (an
+ * unchecked one leaves them empty, as HAProxy does). */
+static void st_checks(struct st_row *r, const struct hc_ep *h)
+{
+	uint64_t now_ms, mono = hc_mono_ms();
+	char detail[64];
+	struct timespec ts;
+
+	if (h == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	st_u64(r, ST_F_lastchg,
+	       now_ms > h->lastchg_wall_ms ? (now_ms - h->lastchg_wall_ms) / 1000 : 0);
+	if (!h->checks)
+		return;
+	st_u64(r, ST_F_chkfail, h->chkfail);
+	st_u64(r, ST_F_chkdown, h->chkdown);
+	st_u64(r, ST_F_downtime,
+	       (h->downtime_ms +
+		(h->down_since_ms && mono > h->down_since_ms ? mono - h->down_since_ms : 0)) /
+		       1000);
+	st_str(r, ST_F_check_status, hc_check_status_name(h->last.status));
+	if (h->last.status >= DP_CHK_L7OK && h->last.status <= DP_CHK_L7STS && h->last.code)
+		st_u32(r, ST_F_check_code, h->last.code);
+	if (h->last.status != DP_CHK_INI)
+		st_u64(r, ST_F_check_duration, h->last.duration_us / 1000);
+	snprintf(detail, sizeof(detail), "%.*s", (int)sizeof(detail) - 1, h->last.detail);
+	st_str(r, ST_F_last_chk, detail);
+	st_str(r, ST_F_check_desc, hc_check_desc(h->last.status));
+	st_u32(r, ST_F_check_rise, h->rise);
+	st_u32(r, ST_F_check_fall, h->fall);
+	st_u32(r, ST_F_check_health, h->health);
+}
+
+static void st_server(const struct dp *dp, const struct hc *hc, uint32_t v, uint32_t e,
+		      uint32_t iid, struct st_row *r)
 {
 	const struct dp_service_conf *sc = &dp->snapshot->conf->services[v];
 	const struct dp_endpoint_conf *ec = &sc->endpoints[e];
 	char addr[INET_ADDRSTRLEN + 8], ip[INET_ADDRSTRLEN];
 	struct in_addr a = { .s_addr = ec->addr };
 	struct dp_ep_state st = st_state(dp, v, e);
+	const struct hc_ep *h = hc_find(hc, st.obj);
 	uint64_t c[PX_OBJ_MAX];
+	char status[24];
 
 	st_sum(dp, st_endpoint, v, e, c);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
@@ -285,7 +335,12 @@ static void st_server(const struct dp *dp, uint32_t v, uint32_t e, uint32_t iid,
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, c[PX_OBJ_connect_failures]);
-	st_str(r, ST_F_status, st_srv_status(&st));
+	/* retries away from this server, and those of them that went to another one */
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
+	st_srv_status(&st, h, status, sizeof(status));
+	st_str(r, ST_F_status, status);
+	st_checks(r, h);
 	st_u32(r, ST_F_weight, st.weight);
 	st_u32(r, ST_F_act, 1);
 	st_u32(r, ST_F_bck, 0);
@@ -306,7 +361,7 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 
 	for (uint32_t e = 0; e < sc->n_endpoints; e++) {
 		struct dp_ep_state st = st_state(dp, v, e);
-		bool up = st.admin == DP_EP_READY && st.weight > 0;
+		bool up = dp_ep_healthy(&st) && st.weight > 0;
 
 		weight += up ? st.weight : 0;
 		act += up;
@@ -320,6 +375,8 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	st_u64(r, ST_F_stot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_lbtot, c[PX_OBJ_requests]);
 	st_u64(r, ST_F_econ, eps[PX_OBJ_connect_failures]);
+	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
+	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);
@@ -365,7 +422,7 @@ int ctl_cmd_show_stat(struct ctl_env *env, int argc, char **argv, struct ctl_buf
 	}
 	for (v = 0; v < c->n_services; v++) {
 		for (uint32_t e = 0; e < c->services[v].n_endpoints; e++, first = false) {
-			st_server(dp, v, e, n_l + v + 1, &row);
+			st_server(dp, env->hc, v, e, n_l + v + 1, &row);
 			st_row_write(&row, json, first, out);
 		}
 		st_backend(dp, v, n_l + v + 1, &row);
@@ -425,24 +482,49 @@ int ctl_cmd_show_servers_state(struct ctl_env *env, int argc, char **argv, struc
 			struct in_addr a = { .s_addr = ec->addr };
 
 			struct dp_ep_state st = st_state(dp, v, e);
+			const struct hc_ep *h = hc_find(env->hc, st.obj);
 			uint64_t now = (uint64_t)time(NULL);
+			unsigned int op, chk_status = 1, chk_result = 0, chk_health = 2;
+			unsigned int chk_state = 0, chk_port = 0;
+			/* the last live change: admin (set server) or health */
+			uint64_t changed = st.changed;
+
+			if (h != NULL && h->lastchg_wall_ms / 1000 > changed && st.changed != 0)
+				changed = h->lastchg_wall_ms / 1000;
 
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			/* op_state 2 running, 0 stopped (maintenance); admin_state HAProxy's
-			 * flags: 0x01 forced maintenance, 0x08 forced drain; uweight the live
-			 * weight, iweight the configured one; check fields as HAProxy writes
-			 * them for a server without checks. */
+			/* op_state HAProxy's cur_state: 0 stopped (DOWN, or maintenance), 2
+			 * running, 3 stopping; admin_state HAProxy's flags: 0x01 forced
+			 * maintenance, 0x08 forced drain; uweight the live weight, iweight the
+			 * configured one. Check fields: check.status (HCHK_STATUS_*), result
+			 * (0 none yet, 2 failed, 3 passed), health, state & 0x0F (0x02
+			 * configured, 0x04 enabled), check port; without checks as HAProxy
+			 * writes them for an unchecked server (1 0 2 0, port 0). */
+			op = st.admin == DP_EP_MAINT || st.health == DP_HEALTH_DOWN ? 0u
+			     : st.health == DP_HEALTH_STOPPING			    ? 3u
+										    : 2u;
+			if (h != NULL && h->checks) {
+				chk_status = hc_haproxy_status(h->last.status);
+				chk_result = h->last.status == DP_CHK_INI ? 0u
+					     : h->last.status == DP_CHK_L4OK ||
+							     h->last.status == DP_CHK_L7OK
+						     ? 3u
+						     : 2u;
+				chk_health = h->health;
+				chk_state = h->disabled ? 0x02u : 0x06u;
+				chk_port = sc->health.port;
+			}
 			ctl_printf(out,
 				   "%" PRIu32 " %s %" PRIu32 " %s %s %u %u %" PRIu32 " %" PRIu32
-				   " %" PRIu64 " 1 0 2 0 0 0 0 - %" PRIu32 " - 0 0 - - 0\n",
-				   n_l + v + 1, sc->name, e + 1, ec->name, ip,
-				   st.admin == DP_EP_MAINT ? 0u : 2u,
+				   " %" PRIu64 " %u %u %u %u 0 0 0 - %" PRIu32 " - 0 %u - - 0\n",
+				   n_l + v + 1, sc->name, e + 1, ec->name, ip, op,
 				   st.admin == DP_EP_MAINT   ? 1u
 				   : st.admin == DP_EP_DRAIN ? 8u
 							     : 0u,
 				   st.weight, ec->weight,
-				   st.changed != 0 && now >= st.changed ? now - st.changed : since,
-				   ec->port);
+				   changed != 0 && now >= changed ? now - changed : since,
+				   chk_status, chk_result, chk_health, chk_state, ec->port,
+				   chk_port);
 		}
 	}
 	return 0;

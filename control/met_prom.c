@@ -29,6 +29,7 @@
 #include <rte_mempool.h>
 
 #include "control.h"
+#include "hc_ctl.h"
 
 #define MET_REQ_MAX 4096   /* request head, request line and headers */
 #define MET_MAX_CLIENTS 16 /* more wait in the listen backlog */
@@ -403,6 +404,7 @@ void met_prom_render(const struct ctl_env *env, struct ctl_buf *out)
 	met_registry(env->dp, out);
 	met_objects(env->dp, out);
 	met_latency_render(env->dp, out);
+	hc_prom_render(env->hc, env->dp, out);
 }
 
 /* ---- the HTTP side ---- */

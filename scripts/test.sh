@@ -348,7 +348,8 @@ elif [ $app_ok -eq 0 ]; then
 else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
 		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2" \
-		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300"; do
+		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300" \
+		"health:./bench/health.sh 2 100"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose

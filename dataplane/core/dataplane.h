@@ -105,6 +105,15 @@ struct dp_svc_pw {
 	uint32_t response_ms;
 	uint32_t pool_max_idle;
 	uint32_t pool_idle_timeout_ms;
+	uint32_t per_try_ms; /* 0: none */
+	/* retries (dp_retry_conf as applied; idempotent_methods are read from the snapshot when
+	 * a request starts) */
+	uint32_t retry_count;
+	uint32_t retry_on; /* enum dp_retry_on */
+	uint32_t retry_budget_percent;
+	uint64_t retry_max_body;
+	uint32_t active;     /* proxied requests of the service in flight on this worker */
+	uint32_t retrying;   /* of them, on a retry (the budget bounds it) */
 	struct lb_state *lb; /* the applied snapshot's balancer for it; NULL: none */
 	uint64_t epoch;
 	struct px_obs_svc obs; /* latency histograms (px_obs.h) */
@@ -211,6 +220,24 @@ void dp_snapshot_free(struct dp_snapshot *snap);
 const struct dp_ep_state *dp_snapshot_ep(const struct dp_snapshot *snap, uint32_t svc, uint32_t ep);
 /* Index of the service called name in snap, -1 when none. */
 int dp_snapshot_service(const struct dp_snapshot *snap, const char *name);
+
+/* An endpoint takes new requests as far as health goes: admin ready and not stopping. */
+static inline bool dp_ep_serving(const struct dp_ep_state *st)
+{
+	return st->admin == DP_EP_READY && st->health != DP_HEALTH_STOPPING;
+}
+
+/* Serving, UP and not ejected. */
+static inline bool dp_ep_healthy(const struct dp_ep_state *st)
+{
+	return dp_ep_serving(st) && st->health == DP_HEALTH_UP && !st->ejected;
+}
+
+/* Panic of service svc (panic_threshold_percent): fewer healthy endpoints than that share of
+ * the serving ones, but at least one healthy. In panic the balancer takes every serving
+ * endpoint, DOWN and ejected ones included, rather than pile everything onto the few left;
+ * with none healthy it takes none (the proxy answers 503 at once). Any thread. */
+bool dp_snapshot_panic(const struct dp_snapshot *snap, uint32_t svc);
 
 /* Find the object called name, or create it (NULL when out of memory). Control only. */
 struct dp_listener *dp_listener_get(struct dp *dp, const char *name);

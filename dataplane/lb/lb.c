@@ -102,6 +102,12 @@ int lb_pick(struct lb_state *st)
 	return i;
 }
 
+void lb_take(struct lb_state *st, int i)
+{
+	if (i >= 0 && (uint32_t)i < st->n)
+		st->eps[i].active++;
+}
+
 int lb_pick_hash(struct lb_state *st, uint64_t h)
 {
 	int i = st->ops->pick_hash != NULL ? st->ops->pick_hash(st, h) : st->ops->pick(st);

@@ -118,6 +118,10 @@ void lb_carry_cursor(struct lb_state *to, const struct lb_state *from, const int
 /* Pick an endpoint and count a request in flight on it; -1 when none is usable. Worker. */
 int lb_pick(struct lb_state *st);
 
+/* Count a request in flight on endpoint i, chosen by the caller instead of lb_pick (a retry
+ * that skips endpoints already tried). Worker. */
+void lb_take(struct lb_state *st, int i);
+
 /* lb_pick for a request whose key hashes to h (lb_hash64): the algorithm's pick_hash, or
  * pick when it has none. Worker. */
 int lb_pick_hash(struct lb_state *st, uint64_t h);

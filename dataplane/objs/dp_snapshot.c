@@ -63,6 +63,8 @@ static int build_service(struct dp *dp, struct dp_snapshot *s, uint32_t v,
 			st->weight = p->weight;
 			st->admin = p->admin;
 			st->changed = p->changed;
+			st->health = p->health; /* control's health engine may set them again */
+			st->ejected = p->ejected;
 		} else {
 			st->weight = ec->weight;
 			st->admin = DP_EP_READY;
@@ -211,4 +213,18 @@ int dp_snapshot_service(const struct dp_snapshot *snap, const char *name)
 		if (strcmp(snap->conf->services[v].name, name) == 0)
 			return (int)v;
 	return -1;
+}
+
+bool dp_snapshot_panic(const struct dp_snapshot *snap, uint32_t svc)
+{
+	uint32_t pct, serving = 0, healthy = 0;
+
+	if (snap == NULL || svc >= snap->n_svcs)
+		return false;
+	pct = snap->conf->services[svc].panic_threshold_percent;
+	for (uint32_t e = 0; e < snap->svcs[svc].n_eps; e++) {
+		serving += dp_ep_serving(&snap->svcs[svc].eps[e]);
+		healthy += dp_ep_healthy(&snap->svcs[svc].eps[e]);
+	}
+	return pct != 0 && healthy > 0 && (uint64_t)healthy * 100 < (uint64_t)pct * serving;
 }

@@ -67,7 +67,13 @@
 	X(upstream_not_reused)        \
 	X(header_evicted)             \
 	X(runs)                       \
-	X(run_deferred)
+	X(run_deferred)               \
+	X(retries)                    \
+	X(retry_redispatches)         \
+	X(retry_keepalive_race)       \
+	X(retry_budget_exhausted)     \
+	X(retry_body_not_held)        \
+	X(retry_no_endpoint)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -77,7 +83,9 @@ enum px_counter {
 };
 
 /* Counters of one listener, service or endpoint (per worker, summed by control). Not every
- * object uses every counter: a listener has no connect failures, an endpoint no refusals. */
+ * object uses every counter: a listener has no connect failures, an endpoint no refusals.
+ * retry_warnings, redispatch_warnings: show stat's wretr and wredis, named as HAProxy's
+ * exporter names them (a service's retries; an endpoint's: retries away from it). */
 #define PX_OBJ_COUNTERS(X)  \
 	X(requests)         \
 	X(responses_1xx)    \
@@ -91,7 +99,9 @@ enum px_counter {
 	X(conns_reused)     \
 	X(connect_failures) \
 	X(no_endpoint)      \
-	X(refused)
+	X(refused)          \
+	X(retry_warnings)   \
+	X(redispatch_warnings)
 
 enum px_obj_counter {
 #define PX_OBJ_ENUM(name) PX_OBJ_##name,
@@ -113,6 +123,7 @@ extern const char *const px_obj_counter_names[PX_OBJ_MAX];
 	X(fwd_body)          \
 	X(wait_resp)         \
 	X(tunnel)            \
+	X(retry)             \
 	X(up_connecting)     \
 	X(up_busy)           \
 	X(up_idle)

@@ -43,6 +43,8 @@ static const char *state_name(const struct px_session *s)
 		return "wait-response";
 	case PX_TUNNEL:
 		return "tunnel";
+	case PX_RETRY: /* between two tries, within one run of the session: never seen here */
+		return "retry";
 	}
 	return "?";
 }

@@ -23,6 +23,7 @@ enum px_state {
 	PX_FWD_BODY,  /* proxy: forwarding the request body upstream */
 	PX_WAIT_RESP, /* proxy: request sent; the upstream's response drives the session */
 	PX_TUNNEL,    /* proxy: after 101, bytes both ways */
+	PX_RETRY,     /* proxy: a try failed and may be tried again (px_retry.c) */
 };
 
 struct px_upstream;
@@ -51,6 +52,31 @@ enum px_up_ev {
 	PX_UPEV_ABORT,	    /* the response was cut after its head: abort the client too */
 	PX_UPEV_TUNNEL,	    /* 101 went out: bytes both ways from now on */
 	PX_UPEV_TUNNEL_END, /* the endpoint closed the tunnel */
+	PX_UPEV_RETRY,	    /* the try failed, nothing reached the client, and the request
+			     * may be tried again (px_retry.c); else answer s->status */
+};
+
+#define PX_RETRY_TRIED 3 /* endpoints a request remembers having tried */
+
+/* A request's retry state (px_retry.c). The request as sent (rebuilt head, body so far) is
+ * held as clones of the mbufs that went upstream, so that another try can send it again; it
+ * is let go at the response head, when the body passes the service's retries.max_body_bytes,
+ * or when the request ends. */
+struct px_retry {
+	struct rte_mbuf *held; /* the request as sent, while holding; else NULL */
+	uint64_t t_first;      /* TSC of the first try's send complete (response_ms), 0 not yet */
+	uint32_t held_body;    /* body bytes in held (max_body_bytes above 4 GiB holds none) */
+	uint32_t held_true;    /* buffer bytes held pins (a 1-byte segment pins a whole mbuf) */
+	struct dp_endpoint *tried[PX_RETRY_TRIED]; /* the last endpoints tried, current first */
+	uint32_t svc_idx;			   /* the service's index in px->snap at start */
+	uint8_t retries;			   /* retries made (retries.count bounds them) */
+	uint8_t idempotent : 1;			   /* may be retried on response conditions */
+	uint8_t holding : 1;			   /* every byte sent upstream is in held */
+	uint8_t counted : 1;			   /* counted in its service's active */
+	uint8_t retrying : 1;			   /* counted in its service's retrying */
+	uint8_t ka_race : 1;			   /* the keep-alive race retry was used */
+	uint8_t fresh : 1;   /* the next try opens a new connection (keep-alive race) */
+	uint8_t per_try : 1; /* the try's timer is the per-try bound (not response_ms) */
 };
 
 /* What only a request in progress needs: parser state and timing, from the first byte of a
@@ -64,6 +90,7 @@ struct px_req {
 	struct http_header *hdrs;
 	struct http_body body;
 	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
+	struct px_retry rt;    /* retries (px_retry.c) */
 	union {
 		uint32_t next_free; /* while in the pool */
 		uint32_t conf_gen;  /* px_worker.conf_gen its route was picked in */
@@ -88,7 +115,7 @@ struct px_session {
 				     * reload that replaces the configuration resets it (px_apply) */
 	};
 	uint16_t status;	 /* response being sent (PX_UPEV_FAIL: to send) */
-	uint8_t state : 3;	 /* enum px_state */
+	uint8_t state : 3;	 /* enum px_state (PX_RETRY is 7: the field is full) */
 	uint8_t close_after : 1; /* Connection: close once the response is out */
 	uint8_t peer_fin : 1;
 	uint8_t head_sent : 1;
@@ -126,6 +153,9 @@ struct px_upstream {
 	uint8_t fin;		/* the upstream sent FIN */
 	uint8_t resp_done;	/* response complete while the request body is still flowing: the
 			    * connection is not reused (the backend may answer the rest too) */
+	uint8_t reused;		/* this try runs on a connection taken from the idle pool */
+	uint8_t rx_any;		/* a byte of this try's response arrived */
+	uint8_t try_done;	/* this try's outcome is recorded (px_try_end) */
 	struct tcp_timer timer; /* connect, response, or idle timeout */
 	struct http_msg resp;
 	struct http_body body;
@@ -133,7 +163,7 @@ struct px_upstream {
 
 #define PX_NONE UINT32_MAX
 
-_Static_assert((int)PX_ST_head == (int)PX_HEAD && (int)PX_ST_tunnel == (int)PX_TUNNEL &&
+_Static_assert((int)PX_ST_head == (int)PX_HEAD && (int)PX_ST_retry == (int)PX_RETRY &&
 		       (int)PX_ST_up_idle - (int)PX_ST_up_connecting ==
 			       (int)PX_UP_IDLE - (int)PX_UP_CONNECTING,
 	       "PX_STATE_COUNTERS follows enum px_state and enum px_up_state");
@@ -329,10 +359,48 @@ void px_proxy_close(struct dp_worker *w, struct px_session *s);
 /* The response is complete (PX_UPEV_DONE): release the pair, the upstream to its pool. */
 void px_proxy_done(struct dp_worker *w, struct px_session *s);
 
+/* px_retry.c: the retry policy and the held request (docs/configuration.md, "Retries"). */
+/* A proxied request starts on service svc (index in px->snap): counted in the service's
+ * active requests, idempotence decided (method as received: method/len). */
+void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *method,
+		    uint32_t len);
+/* Hold m (what is about to go upstream, head or body) for another try: a clone of it joins
+ * the held request while the body stays within max_body_bytes. body: m is body bytes. */
+void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m, bool body);
+/* The response head arrived: no more tries, the held request is let go. */
+void px_retry_head(struct dp_worker *w, struct px_session *s);
+/* May s's failed try on up be tried again? cond: the dp_retry_on condition the failure meets
+ * (0 none). A try on a connection still CONNECTING sent nothing. A keep-alive race marks the
+ * next try as one on a fresh connection. */
+bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px_upstream *up,
+		      uint32_t cond);
+/* The request is over: what it holds and counts is given back. */
+void px_retry_end(struct dp_worker *w, struct px_session *s);
+/* The bound of the try's wait for its response head, from now: per_try_ms and what is left
+ * of response_ms since the first try's send, whichever comes first (the first send now when
+ * it has not been). Sets rt.per_try when per_try_ms is the nearer bound. */
+uint32_t px_retry_timeout(struct dp_worker *w, struct px_session *s);
+/* Attach up (to ep) to s for a new try: the session's upstream from now. */
+void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
+/* PX_RETRY (px_proxy.c): start the next try (another endpoint when one is usable) with the
+ * held request, or answer s->status when it cannot start. Returns as px_session_run's steps
+ * do. */
+int px_retry_start(struct dp_worker *w, struct px_session *s);
+
 /* px_upstream.c */
 int px_upstream_init(struct dp_worker *w);
 void px_upstream_fini(struct dp_worker *w);
 struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep);
+/* A new connection to ep, never one from its idle pool (a retry after a keep-alive race). */
+struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep);
+/* The try on up (BUSY or CONNECTING, serving a session) ended with outcome o: the one place an
+ * outcome is recorded, once per try, in the endpoint's passive slot (dp_health.h). */
+void px_try_end(struct dp_worker *w, struct px_upstream *up, enum dp_outcome o);
+/* The try on up failed with outcome o before anything reached the client: recorded, and the
+ * session told to retry (cond: the enum dp_retry_on condition it meets, 0 none) or to answer
+ * status. */
+void px_try_fail(struct dp_worker *w, struct px_upstream *up, enum dp_outcome o, uint32_t cond,
+		 unsigned int status);
 /* The request picked on ep is over: one in flight less, for the balancer too when ep is still
  * in the applied snapshot. */
 void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep);

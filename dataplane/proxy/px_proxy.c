@@ -407,6 +407,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 503);
 	}
 	px_rx_consume(s, hl);
+	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
 	i = px_lb_pick(w, s, svc, h.base, h.msg);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;
@@ -427,14 +428,9 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	px->cnt[PX_CNT_proxied_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
-	s->up = up;
-	up->s = s;
-	up->head_done = 0;
-	up->resp_done = 0;
-	up->keep = 1;
-	up->tunnel = 0;
-	/* the request's spans are dead from here (its head is rebuilt in out): the response's */
-	http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
+	s->rq->rt.tried[0] = ep;
+	px_proxy_attach(w, s, up);
+	px_retry_hold(w, s, out, false);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -446,8 +442,23 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
-		px_arm_timer(w, &up->timer, spw->response_ms);
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;
+}
+
+void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	s->up = up;
+	up->s = s;
+	up->head_done = 0;
+	up->resp_done = 0;
+	up->keep = 1;
+	up->tunnel = 0;
+	up->rx_any = 0;
+	up->try_done = 0;
+	/* the request's spans are dead from here (its head went into out, held for retries as
+	 * rebuilt): the response head's go in the same array */
+	http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 }
 
 static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
@@ -481,6 +492,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		}
 		tcp_recved(s->conn, (uint32_t)k);
 		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
+		px_retry_hold(w, s, chunk, true);
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -500,7 +512,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		return 0;
 	}
 	if (up->state == PX_UP_BUSY && !up->head_done)
-		px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;
 }
 
@@ -576,6 +588,33 @@ static void up_recved(struct px_upstream *up, uint32_t n)
 		tcp_recved(up->conn, n);
 }
 
+/* The response head of the try on up is here: its outcome is recorded, and a 5xx that
+ * retries.on lists is retried (PX_UPEV_RETRY, returns false) when the request may be; else
+ * the try is over and the request it held is let go. Decided at the head, so a retried 5xx
+ * never reaches the client; its connection is aborted with what is left of it. */
+static bool head_outcome(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
+{
+	unsigned int st = up->resp.status;
+	uint32_t cond = st == 500   ? DP_RETRY_500
+			: st == 502 ? DP_RETRY_502
+			: st == 503 ? DP_RETRY_503
+			: st == 504 ? DP_RETRY_504
+				    : 0;
+	enum dp_outcome o = st < 500		     ? DP_OUT_ok
+			    : st >= 502 && st <= 504 ? DP_OUT_status_gateway
+						     : DP_OUT_status_5xx;
+
+	if (cond != 0 && px_retry_allowed(w, s, up, cond)) {
+		px_try_end(w, up, o);
+		s->status = (uint16_t)st;
+		px_post_up_ev(&w->px, s, PX_UPEV_RETRY);
+		return false;
+	}
+	px_try_end(w, up, o);
+	px_retry_head(w, s);
+	return true;
+}
+
 /* Parse the response head, send the rebuilt head to the client. Returns 1 when the head
  * went out, 0 when more bytes are needed, -1 when the session is gone or answered. */
 static int forward_head(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
@@ -595,9 +634,15 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
+		if (rc < 0 && !up->rx_any) {
+			/* FIN before any byte of a response: an empty response */
+			px->cnt[PX_CNT_upstream_bad_responses]++;
+			px_try_fail(w, up, DP_OUT_empty_response, DP_RETRY_EMPTY_RESPONSE, 502);
+			return -1;
+		}
 		if (rc < 0) {
 			px->cnt[PX_CNT_upstream_bad_responses]++;
-			fail_early(w, s, 502);
+			px_try_fail(w, up, DP_OUT_status_gateway, 0, 502);
 			return -1;
 		}
 		if (!(up->resp.flags & HTTP_F_INTERIM))
@@ -616,6 +661,8 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 			px->cnt[PX_CNT_drop_interim]++;
 		http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 	}
+	if (!head_outcome(w, s, up))
+		return -1; /* a 5xx to retry: it never reaches the client */
 	upgrade = up->resp.status == 101 && s->state == PX_WAIT_RESP;
 	if (up->resp.body == HTTP_BODY_CLOSE)
 		s->close_after = 1; /* the client learns the end of the body from our close */
@@ -729,16 +776,14 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)
-			px_arm_timer(w, &up->timer, px_svc(w, up->ep->svc)->response_ms);
+			px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	}
 	if (up->broken && s != NULL && s->up_ev == PX_UPEV_NONE) {
 		/* its receive queue could take no more segments */
-		if (up->head_done) {
+		if (up->head_done)
 			px_post_up_ev(px, s, PX_UPEV_ABORT);
-		} else {
-			s->status = 502;
-			px_post_up_ev(px, s, PX_UPEV_FAIL);
-		}
+		else
+			px_try_fail(w, up, DP_OUT_reset, 0, 502);
 	}
 	if ((ev & PX_EV_WRITE) && s != NULL && (s->state == PX_FWD_BODY || s->state == PX_TUNNEL))
 		px_post_session(px, s, 0); /* the request body or tunnel can move on */
@@ -754,4 +799,141 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 		px_proxy_response(w, up); /* the response flows while the client takes it */
 	if (ev & PX_EV_CLOSED)
 		px_upstream_closed(w, up);
+}
+
+/* ---- retries: the next try (the policy and the held request: px_retry.c) ---- */
+
+/* The request's service in the applied snapshot (a reload may have moved or removed it). */
+static const struct dp_snap_svc *retry_service(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_snapshot *snap = w->px.snap;
+	uint32_t i = s->rq->rt.svc_idx;
+
+	if (i < snap->n_svcs && snap->svcs[i].obj == s->svc)
+		return &snap->svcs[i];
+	for (i = 0; i < snap->n_svcs; i++)
+		if (snap->svcs[i].obj == s->svc)
+			return &snap->svcs[i];
+	return NULL;
+}
+
+static bool was_tried(const struct px_retry *rt, const struct dp_endpoint *ep)
+{
+	for (unsigned int i = 0; i < PX_RETRY_TRIED; i++)
+		if (rt->tried[i] == ep)
+			return true;
+	return false;
+}
+
+/* The balancer's pick, or, when it picked an endpoint tried already, another usable one not
+ * tried yet if there is one (the balancer asked again, then a scan: a hash balancer answers
+ * the same every time). Counted in flight on the balancer like any pick. -1: none usable. */
+static int pick_other(const struct dp_snap_svc *ss, struct lb_state *lb, const struct px_retry *rt)
+{
+	int first = lb_pick(lb), i = first;
+
+	for (uint32_t k = 0; i >= 0 && k < ss->n_eps && was_tried(rt, ss->eps[i].obj); k++) {
+		if (i != first)
+			lb_release(lb, i);
+		i = lb_pick(lb);
+	}
+	if (i >= 0 && !was_tried(rt, ss->eps[i].obj)) {
+		if (i != first)
+			lb_release(lb, first);
+		return i;
+	}
+	if (i >= 0 && i != first)
+		lb_release(lb, i);
+	for (uint32_t e = 0; first >= 0 && e < ss->n_eps && e < lb->n; e++) {
+		if (lb_eligible(&lb->eps[e]) && !was_tried(rt, ss->eps[e].obj)) {
+			lb_release(lb, first);
+			lb_take(lb, (int)e);
+			return (int)e;
+		}
+	}
+	return first; /* every usable endpoint was tried: the pick stands */
+}
+
+/* The keep-alive race: the same endpoint again while it takes requests, else any other. */
+static int pick_same(const struct dp_snap_svc *ss, struct lb_state *lb, struct dp_worker *w,
+		     const struct px_retry *rt)
+{
+	const struct dp_ep_pw *pw = rt->tried[0] != NULL ? px_ep(w, rt->tried[0]) : NULL;
+
+	if (pw != NULL && pw->lb == lb && pw->lb_idx >= 0 && (uint32_t)pw->lb_idx < lb->n &&
+	    lb_eligible(&lb->eps[pw->lb_idx])) {
+		lb_take(lb, pw->lb_idx);
+		return pw->lb_idx;
+	}
+	return pick_other(ss, lb, rt);
+}
+
+int px_retry_start(struct dp_worker *w, struct px_session *s)
+{
+	struct px_worker *px = &w->px;
+	struct px_retry *rt = &s->rq->rt;
+	struct dp_svc_pw *spw = px_svc(w, s->svc);
+	struct dp_endpoint *prev = rt->tried[0], *ep;
+	const struct dp_snap_svc *ss = retry_service(w, s);
+	bool fresh = rt->fresh, body;
+	struct px_upstream *up;
+	struct rte_mbuf *m;
+	int i;
+
+	rt->fresh = 0;
+	if (!fresh)
+		rt->retries++;
+	if (!rt->retrying) {
+		rt->retrying = 1;
+		spw->retrying++;
+	}
+	i = ss == NULL || ss->lb[w->id] == NULL ? -1
+	    : fresh				? pick_same(ss, ss->lb[w->id], w, rt)
+						: pick_other(ss, ss->lb[w->id], rt);
+	if (i < 0) {
+		px->cnt[PX_CNT_retry_no_endpoint]++;
+		goto answer;
+	}
+	ep = ss->eps[i].obj;
+	px_ep(w, ep)->active++;
+	up = fresh ? px_upstream_new(w, ep) : px_upstream_get(w, ep);
+	if (up == NULL) {
+		px_ep_done(w, ep);
+		goto answer;
+	}
+	m = rte_pktmbuf_clone(rt->held, w->pool);
+	if (m == NULL) {
+		px->cnt[PX_CNT_drop_no_mbuf]++;
+		px_ep_done(w, ep);
+		px_upstream_release(w, up, false, up->state == PX_UP_BUSY);
+		goto answer;
+	}
+	px->cnt[PX_CNT_retries]++;
+	spw->cnt[PX_OBJ_retry_warnings]++;
+	if (prev != NULL)
+		px_ep(w, prev)->cnt[PX_OBJ_retry_warnings]++;
+	if (ep != prev) {
+		px->cnt[PX_CNT_retry_redispatches]++;
+		spw->cnt[PX_OBJ_redispatch_warnings]++;
+		if (prev != NULL)
+			px_ep(w, prev)->cnt[PX_OBJ_redispatch_warnings]++;
+	}
+	memmove(&rt->tried[1], &rt->tried[0], sizeof(rt->tried) - sizeof(rt->tried[0]));
+	rt->tried[0] = ep;
+	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
+	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(m);
+	px_proxy_attach(w, s, up);
+	if (tcp_send(up->conn, m) != 0) {
+		px_proxy_detach(w, s);
+		goto answer;
+	}
+	body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
+	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
+	if (!body && up->state == PX_UP_BUSY)
+		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
+	return 0;
+answer:
+	/* no other try: the client gets the last try's error */
+	s->close_after = 1;
+	return px_respond_error(w, s, s->status);
 }

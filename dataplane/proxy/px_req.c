@@ -36,9 +36,9 @@
  * a working network needs a second to send a head, and a slowloris holds them for minutes. */
 #define PX_EVICT_MIN_MS 1000
 
-/* parser state 112 + spans pointer 8 + body framing 48 + timing 64 + free-list link, rounded
- * up (the spans themselves: px_req_hdrs) */
-#define PX_REQ_BUDGET 240
+/* parser state 112 + spans pointer 8 + body framing 48 + timing 64 + retry state 56 +
+ * free-list link, rounded up (the spans themselves: px_req_hdrs) */
+#define PX_REQ_BUDGET 296
 _Static_assert(sizeof(struct px_req) <= PX_REQ_BUDGET, "struct px_req outgrew its budget");
 
 static uint32_t px_req_pool_size(uint32_t max_connections)
@@ -164,6 +164,7 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 	/* a reload cannot raise max_headers above every one at start (cfg_diff_live) */
 	http_req_init(&s->rq->req, &lim, s->rq->hdrs);
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
+	memset(&s->rq->rt, 0, sizeof(s->rq->rt));
 	px_obs_reset(w, s, true);
 }
 

@@ -149,6 +149,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 		px->n_evicting--; /* posted, never to run */
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
+	px_retry_end(w, s);
 	px_req_put(w, s); /* the request is over, whatever it was doing */
 	if (s->conn == NULL)
 		how = PX_END_CLOSED_BY_STACK; /* its TCB is gone already */
@@ -185,6 +186,7 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 {
 	const struct dp_limits_conf *l = &s->lst->limits;
 
+	px_retry_end(w, s);
 	px_session_enter(w, s, PX_HEAD);
 	s->head_sent = 0;
 	s->route = -1;
@@ -384,6 +386,9 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 		case PX_FWD_BODY:
 			rc = px_proxy_body(w, s);
 			break;
+		case PX_RETRY:
+			rc = px_retry_start(w, s);
+			break;
 		case PX_TUNNEL:
 			rc = px_proxy_tunnel_up(w, s);
 			if (rc == 0 && s->state == PX_TUNNEL)
@@ -432,6 +437,10 @@ static bool up_event(struct dp_worker *w, struct px_session *s, enum px_up_ev ue
 		px_proxy_detach(w, s);
 		s->close_after = 1;
 		px_respond_error(w, s, s->status);
+		break;
+	case PX_UPEV_RETRY: /* nothing reached the client: another try (px_session_run) */
+		px_proxy_detach(w, s);
+		px_session_enter(w, s, PX_RETRY);
 		break;
 	case PX_UPEV_ABORT:
 		px_session_free(w, s, PX_END_ABORT);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -174,11 +175,20 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 		}
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		px_up_enter(w, up, PX_UP_BUSY);
+		up->reused = 1;
 		px->cnt[PX_CNT_upstream_reused]++;
 		pw->cnt[PX_OBJ_conns_reused]++;
 		return up;
 	}
-	up = up_alloc(px);
+	return px_upstream_new(w, ep);
+}
+
+struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	struct px_worker *px = &w->px;
+	struct dp_ep_pw *pw = px_ep(w, ep);
+	struct px_upstream *up = up_alloc(px);
+
 	if (up == NULL) {
 		px->cnt[PX_CNT_upstream_pool_empty]++;
 		return NULL;
@@ -199,6 +209,52 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 	pw->cnt[PX_OBJ_conns]++;
 	px_arm_timer(w, &up->timer, up_service(w, up)->connect_ms);
 	return up;
+}
+
+static inline void store_u64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void store_u32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+void px_try_end(struct dp_worker *w, struct px_upstream *up, enum dp_outcome o)
+{
+	struct dp_ep_passive *p;
+	struct timespec ts;
+
+	if (up->try_done || up->ep == NULL || up->s == NULL)
+		return;
+	up->try_done = 1;
+	/* written by this worker only; control reads the slot every tick from its own core */
+	p = &px_ep(w, up->ep)->pas;
+	store_u64(&p->n[o], p->n[o] + 1);
+	if (o == DP_OUT_ok) {
+		store_u32(&p->run_5xx, 0);
+		store_u32(&p->run_gw, 0);
+		return;
+	}
+	/* every failure counts in run_5xx (the client of a failed try sees a 5xx: Envoy's
+	 * consecutive_5xx does the same with local-origin errors); a 500, 501, 505.. ends a run
+	 * of gateway failures */
+	store_u32(&p->run_5xx, p->run_5xx + 1);
+	store_u32(&p->run_gw, dp_outcome_gateway(o) ? p->run_gw + 1 : 0);
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO, failures only */
+	store_u64(&p->last_fail_ms, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	__atomic_store_n(&p->last_fail, (uint8_t)o, __ATOMIC_RELAXED);
+}
+
+void px_try_fail(struct dp_worker *w, struct px_upstream *up, enum dp_outcome o, uint32_t cond,
+		 unsigned int status)
+{
+	struct px_session *s = up->s;
+
+	px_try_end(w, up, o);
+	s->status = (uint16_t)status;
+	px_post_up_ev(&w->px, s, px_retry_allowed(w, s, up, cond) ? PX_UPEV_RETRY : PX_UPEV_FAIL);
 }
 
 void px_ep_done(struct dp_worker *w, struct dp_endpoint *ep)
@@ -270,11 +326,15 @@ void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 		up_free(w, up);
 		return;
 	}
-	/* 504 while nothing of the response went out; otherwise the client connection cannot
-	 * say anything useful any more and is aborted with the upstream one */
-	if (!up->head_done) {
-		s->status = 504;
-		px_post_up_ev(px, s, PX_UPEV_FAIL);
+	/* 504 while nothing of the response went out (or another try when a connect failure or,
+	 * past per_try_ms, a response timeout may be retried); otherwise the client connection
+	 * cannot say anything useful any more and is aborted with the upstream one */
+	if (up->state == PX_UP_CONNECTING) {
+		px_try_fail(w, up, DP_OUT_connect_timeout, DP_RETRY_CONNECT_FAILURE, 504);
+	} else if (!up->head_done) {
+		px_try_fail(w, up, DP_OUT_response_timeout,
+			    s->rq != NULL && s->rq->rt.per_try ? DP_RETRY_RESPONSE_TIMEOUT : 0,
+			    504);
 	} else {
 		px_post_up_ev(px, s, PX_UPEV_ABORT);
 	}
@@ -315,16 +375,20 @@ void px_upstream_closed(struct dp_worker *w, struct px_upstream *up)
 	}
 	if (s->up_ev != PX_UPEV_NONE)
 		return; /* the session acts on its outcome first and releases this one */
-	s->up = NULL;
-	up->s = NULL;
-	px_ep_done(w, up->ep);
 	if (!up->head_done) {
-		/* nothing reached the client yet: a real answer */
-		s->status = 502;
-		px_post_up_ev(px, s, PX_UPEV_FAIL);
+		/* nothing reached the client yet: a real answer, or another try */
+		if (up->reason == TCP_CLOSE_REFUSED || up->state == PX_UP_CONNECTING)
+			px_try_fail(w, up, DP_OUT_connect_refused, DP_RETRY_CONNECT_FAILURE, 502);
+		else if (up->reason == TCP_CLOSE_NORMAL && !up->rx_any)
+			px_try_fail(w, up, DP_OUT_empty_response, DP_RETRY_EMPTY_RESPONSE, 502);
+		else
+			px_try_fail(w, up, DP_OUT_reset, DP_RETRY_RESET, 502);
 	} else {
 		px_post_up_ev(px, s, PX_UPEV_ABORT); /* the response was cut: so is the client */
 	}
+	s->up = NULL;
+	up->s = NULL;
+	px_ep_done(w, up->ep);
 	up_free(w, up);
 }
 
@@ -357,6 +421,7 @@ static void up_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 {
 	struct px_upstream *up = tcp_conn_user(c);
 
+	up->rx_any = 1;
 	if (up->rx == NULL) {
 		up->rx = m;
 	} else if (rte_pktmbuf_chain(up->rx, m) != 0) {
@@ -494,6 +559,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		struct dp_svc_pw *spw = px_svc(w, ss->obj);
 		struct lb_state *lb = ss->lb[id];
 		struct lb_state *old_lb = old != NULL && spw->epoch == old->epoch ? spw->lb : NULL;
+		bool panic;
 
 		for (uint32_t e = 0; e < ss->n_eps; e++) {
 			const struct dp_ep_pw *pw = px_ep(w, ss->eps[e].obj);
@@ -501,12 +567,14 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			map[e] = old_lb != NULL && pw->lb == old_lb ? pw->lb_idx : -1;
 		}
 		lb_carry(lb, old_lb, map);
+		/* healthy endpoints only; in panic every serving one (dp_snapshot_panic) */
+		panic = dp_snapshot_panic(snap, v);
 		for (uint32_t e = 0; e < ss->n_eps; e++) {
 			const struct dp_ep_state *st = &ss->eps[e];
 			struct dp_ep_pw *pw = px_ep(w, st->obj);
 
 			lb->eps[e].weight = st->weight;
-			lb->eps[e].usable = st->admin == DP_EP_READY;
+			lb->eps[e].usable = panic ? dp_ep_serving(st) : dp_ep_healthy(st);
 			lb->eps[e].active = pw->active;
 			lb->eps[e].since_ms = st->since_ms;
 			pw->lb = lb;
@@ -521,6 +589,11 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		spw->response_ms = sc->response_ms;
 		spw->pool_max_idle = sc->pool_max_idle_per_endpoint;
 		spw->pool_idle_timeout_ms = sc->pool_idle_timeout_ms;
+		spw->per_try_ms = sc->per_try_ms;
+		spw->retry_count = sc->retries.count;
+		spw->retry_on = sc->retries.on;
+		spw->retry_budget_percent = sc->retries.budget_percent;
+		spw->retry_max_body = sc->retries.max_body_bytes;
 	}
 	/* what old had and snap has not */
 	for (uint32_t v = 0; old != NULL && v < old->n_svcs; v++) {

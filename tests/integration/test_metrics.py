@@ -42,6 +42,7 @@ services:
   app:   # nothing listens on be1: every request is a connect failure and a 502
     endpoints:
       - {{ name: be1, address: {lab.BE1_ADDR}:8080 }}
+    retries: 0   # one try per request (each retry is a request to the endpoint too)
 control:
   socket: {socket_path}
   metrics: "{metrics}"

@@ -82,7 +82,8 @@ HAPROXY_26_INFO_TYPED = [
 ]
 HAPROXY_26_INFO_FIELDS = [t.split(":")[0] for t in HAPROXY_26_INFO_TYPED]
 SLUICE_INFO_FIELDS = ["Workers", "Ports", "Config_file", "Config_epoch", "Rx_frames",
-                      "Tx_frames"]
+                      "Tx_frames", "Health_probes_sent", "Health_probes_skipped",
+                      "Outlier_ejections"]
 # HAProxy's names of the tag letters (origin, nature, scope)
 TAG_NAMES = [
     {"M": "Metric", "S": "Status", "K": "Key", "C": "Config", "P": "Product"},
@@ -256,7 +257,7 @@ def test_show_info_is_haproxy_26(st):
     # the first twenty as HAProxy 2.6 (no Release_date: sluice has none, and HAProxy leaves
     # a field without a value out)
     assert names[:19] == HAPROXY_26_INFO_FIELDS[:2] + HAPROXY_26_INFO_FIELDS[3:20], names
-    assert names[-6:] == SLUICE_INFO_FIELDS
+    assert names[-len(SLUICE_INFO_FIELDS):] == SLUICE_INFO_FIELDS
     v = dict(fields)
     assert v["Name"] == "sluice"
     assert v["Nbthread"] == v["Workers"] == str(st.workers)

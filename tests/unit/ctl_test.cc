@@ -291,8 +291,11 @@ const std::vector<std::string> haproxy26_info = { "Name",
 						  "PoolUsed_bytes",
 						  "Start_time_sec",
 						  "Tainted" };
-const std::vector<std::string> sluice_info = { "Workers",      "Ports",	    "Config_file",
-					       "Config_epoch", "Rx_frames", "Tx_frames" };
+const std::vector<std::string> sluice_info = {
+	"Workers",	    "Ports",	 "Config_file",	       "Config_epoch",
+	"Rx_frames",	    "Tx_frames", "Health_probes_sent", "Health_probes_skipped",
+	"Outlier_ejections"
+};
 
 // "Name: value" lines of a show info answer, in order.
 std::vector<std::pair<std::string, std::string>> info_lines(const std::string &out)
@@ -356,7 +359,7 @@ TEST(CtlExec, ShowInfoIsHaproxy26s)
 	// Left out: Release_date, ConnRate, MaxConnRate, SessRate, MaxSessRate, ZlibMemUsage,
 	// MaxZlibMemUsage, Tasks, Run_queue, description, BytesOutRate.
 	EXPECT_EQ(lines.size(), 72u - 11u + sluice_info.size()) << out;
-	EXPECT_EQ(lines.back().first, "Tx_frames");
+	EXPECT_EQ(lines.back().first, "Outlier_ejections");
 
 	EXPECT_EQ(info_value(out, "Name"), "sluice");
 	EXPECT_EQ(info_value(out, "Version"), SLUICE_VERSION);

@@ -399,9 +399,13 @@ std::string Conf::to_yaml() const
 		o << "      - " << e << "\n";
 	o << "    pool: { max_idle_per_endpoint: " << pool_max_idle
 	  << ", idle_timeout_ms: " << pool_idle_timeout_ms << " }\n"
-	  << "    timeouts: { connect_ms: " << connect_ms << ", response_ms: " << response_ms
-	  << " }\n"
-	  << extra;
+	  << "    timeouts: { connect_ms: " << connect_ms << ", response_ms: " << response_ms;
+	if (per_try_ms != 0)
+		o << ", per_try_ms: " << per_try_ms;
+	o << " }\n";
+	if (!retries.empty())
+		o << "    retries: " << retries << "\n";
+	o << extra;
 	return o.str();
 }
 

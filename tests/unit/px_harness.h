@@ -177,7 +177,9 @@ struct Conf {
 	uint32_t pool_idle_timeout_ms = 4000;
 	uint32_t connect_ms = 1000;
 	uint32_t response_ms = 3000;
-	std::string extra; // appended verbatim (more services)
+	uint32_t per_try_ms = 0; // 0: not written (none)
+	std::string retries;	 // the value of the service's retries: key; "": not written
+	std::string extra;	 // appended verbatim (more services)
 
 	std::string to_yaml() const;
 };

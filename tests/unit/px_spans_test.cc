@@ -136,9 +136,9 @@ TEST_F(PxSessionSpans, SpansAreSizedForTheLargestMaxHeadersAtStart)
 	conf.max_headers = 150;
 	start(conf);
 	EXPECT_EQ(w->px.n_hdrs, 150u);
-	// show pools counts the spans in a request's size (sizeof(struct px_req) is under 256)
+	// show pools counts the spans in a request's size (sizeof(struct px_req) is under 512)
 	EXPECT_GE(mem().req_bytes, 150 * sizeof(struct http_header));
-	EXPECT_LT(mem().req_bytes, 150 * sizeof(struct http_header) + 256);
+	EXPECT_LT(mem().req_bytes, 150 * sizeof(struct http_header) + 512);
 	Backend *be = backend();
 	PeerConn *c = client();
 	c->send(head_with("/p", 150));

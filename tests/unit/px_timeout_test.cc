@@ -142,6 +142,7 @@ class ProxyTimeouts : public PxTest
 TEST_F(ProxyTimeouts, UnansweredConnectIs504AtConnectMs)
 {
 	Conf conf;
+	conf.retries = "0"; // one try
 	start(conf);
 	host(BACKEND_A)->blackhole = true; // SYNs vanish
 	PeerConn *c = client();
