@@ -14,7 +14,10 @@
 
 #include <rte_log.h>
 
-#include "dataplane.h"
+#include "dp_types.h"
+#include "dp_objs.h"
+#include "px_obs.h"
+#include "lb.h"
 
 /* ---- configuration (cfg_*.c) ---- */
 

@@ -6,7 +6,8 @@
  */
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 
 struct dp_snapshot *dp_publish(struct dp *dp, struct dp_snapshot *snap)
 {

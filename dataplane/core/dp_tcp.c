@@ -14,8 +14,12 @@
 #include <rte_jhash.h>
 #include <rte_tcp.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
+#include "hc.h"
 #include "px.h"
+
+_Static_assert(DP_MAX_PORTS == NET_MAX_IFS, "one net_if per port");
 
 static inline bool is_listen_port(const struct dp *dp, uint16_t port)
 {
@@ -122,6 +126,7 @@ static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t
 int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 {
 	const struct dp_conf *conf = w->dp->conf;
+	struct tcp_secret sec;
 	struct tcp_conf tc = {
 		.max_connections = conf->dataplane.max_connections,
 		.reserve_connections = hc_reserve_size(conf->dataplane.max_connections),
@@ -145,7 +150,9 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 			 w->id, strerror(-rc));
 		return rc;
 	}
-	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &w->dp->secret);
+	sec.k0 = w->dp->secret.k0;
+	sec.k1 = w->dp->secret.k1;
+	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &sec);
 	if (rc != 0) {
 		snprintf(err, errlen,
 			 "worker %u: cannot allocate %u TCP connections: %s (lower "

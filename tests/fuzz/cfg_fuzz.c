@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "dp_worker.h"
 
 #define FZ_CHECK(cond)                                                                       \
 	do {                                                                                 \

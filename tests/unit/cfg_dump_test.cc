@@ -18,6 +18,7 @@
 
 extern "C" {
 #include "cfg_internal.h"
+#include "dp_worker.h"
 }
 
 namespace

@@ -21,6 +21,7 @@
 
 extern "C" {
 #include "cfg_internal.h"
+#include "dp_worker.h"
 }
 
 namespace

@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "control.h"
+#include "dp_worker.h"
 }
 
 namespace
