@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "control.h"
-#include "dp_worker.h"
 
 #define FZ_CHECK(cond)                                                                       \
 	do {                                                                                 \

@@ -21,7 +21,6 @@
 
 extern "C" {
 #include "cfg_internal.h"
-#include "dp_worker.h"
 }
 
 namespace

@@ -12,7 +12,6 @@
 
 extern "C" {
 #include "control.h"
-#include "dp_worker.h"
 }
 
 namespace
