@@ -141,16 +141,4 @@ struct dp_worker {
 	uint64_t drain_next; /* dp: rw (TSC of the next look) */
 } __rte_cache_aligned;
 
-/* Set up / release a worker's stack state (dataplane internal, called by dp_init/dp_stop). */
-void dp_worker_init(struct dp_worker *w);
-void dp_worker_fini(struct dp_worker *w);
-
-/* TCP in the dataplane (dp_tcp.c): the TCP stack and HTTP listeners of a worker, and which
- * worker owns a segment (any thread; addresses network order, ports host order). */
-int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen);
-void dp_tcp_fini(struct dp_worker *w);
-
-/* The worker lcore entry point (arg: struct dp_worker *). */
-int dp_worker_main(void *arg);
-
 #endif /* SLUICE_DP_WORKER_H */

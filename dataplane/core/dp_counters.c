@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"

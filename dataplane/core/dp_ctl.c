@@ -10,6 +10,7 @@
 #include <rte_ring.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"

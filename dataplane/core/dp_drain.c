@@ -2,6 +2,7 @@
  * Graceful shutdown, control's side: ask every worker to drain (px_drain.c) and watch them.
  */
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"

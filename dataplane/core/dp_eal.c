@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 
 #define EAL_MAX_ARGS 256

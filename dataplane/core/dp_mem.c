@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"

@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"

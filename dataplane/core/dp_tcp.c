@@ -11,6 +11,7 @@
 #include <rte_tcp.h>
 
 #include "dp_objs.h"
+#include "dp_run.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "px.h"
