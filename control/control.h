@@ -14,7 +14,11 @@
 
 #include <rte_log.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_types.h"
+#include "lb.h"
+#include "px_obs.h"
 
 /* ---- configuration (cfg_*.c) ---- */
 

@@ -62,8 +62,12 @@ static int met_tel_info(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_add_dict_int(d, "workers", dp->n_workers);
 	rte_tel_data_add_dict_int(d, "ports", dp->n_ports);
 	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
-		if (dp->workers[w] != NULL)
-			conns += __atomic_load_n(&dp->workers[w]->ts.conns_used, __ATOMIC_RELAXED);
+		if (dp->workers[w] != NULL) {
+			struct dp_tcp_gauges tg;
+
+			dp_worker_tcp_gauges(dp->workers[w], &tg);
+			conns += tg.conns_used;
+		}
 	for (unsigned int i = 0; i < RTE_MAX_NUMA_NODES; i++) {
 		if (dp->pools[i] == NULL)
 			continue;

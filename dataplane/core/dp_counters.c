@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 const char *const dp_counter_names[DP_CNT_MAX] = {
 #define DP_CNT_NAME(name) #name,

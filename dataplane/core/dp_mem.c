@@ -9,7 +9,11 @@
  */
 #include <stddef.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 #include "px_impl.h"
 
 /* Issue 3's budget: an idle established connection costs at most 512 bytes, with its HTTP

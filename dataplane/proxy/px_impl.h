@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "http_parse.h"
 #include "lb.h"
 #include "px.h"

@@ -39,6 +39,10 @@
 
 extern "C" {
 #include "control.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 }
 
 namespace pxt

@@ -7,7 +7,8 @@
 #include "px_harness.h"
 
 extern "C" {
-#include "dataplane.h"
+#include "dp_run.h"
+#include "dp_worker.h"
 }
 
 namespace pxt
