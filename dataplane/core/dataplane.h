@@ -25,9 +25,12 @@
 #include "lb.h"
 #include "px.h"
 #include "px_obs.h"
+#include "rl.h"
 #include "tcp.h"
 
 #define DP_MAX_WORKERS 16
+/* rate-limit buckets for the appliance (8 bytes each: 512 KiB), keys hash into groups of 8 */
+#define DP_RL_SLOTS 65536
 #define DP_MAX_PORTS NET_MAX_IFS
 #define DP_BURST 32
 #define DP_RING_SIZE 1024 /* per ordered pair of workers */
@@ -371,6 +374,10 @@ struct dp {
 	/* workers report a quiescent state once per loop; control waits on it before freeing */
 	struct rte_rcu_qsbr *qsv;
 	struct dp_objs objs; /* ctl only */
+	/* rate limits (routes[].rate_limit): buckets shared by every worker, lock-free (rl.h);
+	 * sized at start, dp: rw (atomics, own lease cache), ctl: ro (show pools) */
+	struct rl_table rl;
+	uint64_t rl_mult; /* rl units per TSC tick, << 32 */
 };
 
 /* One named group of per-worker counters: count uint64_t starting at offset in dp_worker.

@@ -73,7 +73,9 @@
 	X(retry_keepalive_race)       \
 	X(retry_budget_exhausted)     \
 	X(retry_body_not_held)        \
-	X(retry_no_endpoint)
+	X(retry_no_endpoint)          \
+	X(rate_limited)               \
+	X(rate_limit_untracked)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -100,6 +102,7 @@ enum px_counter {
 	X(connect_failures) \
 	X(no_endpoint)      \
 	X(refused)          \
+	X(rate_limited)     \
 	X(retry_warnings)   \
 	X(redispatch_warnings)
 
@@ -192,6 +195,8 @@ struct px_worker {
 	 * PX_RUN_UP), each at most once, in a ring sized for every object of the worker */
 	uint32_t *runq;
 	uint32_t runq_mask, runq_head, runq_tail;
+	/* Retry-After seconds of the 429 being written now (px_ratelimit.c), else 0 */
+	uint32_t retry_after;
 };
 
 /* "Date: Thu, 03 Dec 2026 14:55:06 GMT\r\n" (RFC 9110 5.6.7 IMF-fixdate) for secs since the

@@ -337,6 +337,14 @@ static inline char *px_put_u64(char *p, uint64_t v)
 int px_lb_pick(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *base,
 	       const struct http_msg *m);
 
+/* px_ratelimit.c: take a token of route's rate_limit (on) for the current request. Returns 0
+ * admitted, or the Retry-After seconds (>= 1) of a refusal, counted. Worker only. */
+int px_rate_limit(struct dp_worker *w, struct px_session *s, const struct dp_listener_conf *l,
+		  uint32_t route);
+/* Answer the current request (head of head_len bytes in rx) 429 with Retry-After. */
+int px_rate_refuse(struct dp_worker *w, struct px_session *s, uint32_t head_len,
+		   uint32_t retry_after);
+
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);
 int px_proxy_body(struct dp_worker *w, struct px_session *s);

@@ -286,6 +286,12 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		px_rx_consume(s, (uint32_t)rc);
 		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
 	}
+	if (route >= 0 && l->routes[route].rate_limit.requests_per_second > 0) {
+		int ra = px_rate_limit(w, s, l, (uint32_t)route);
+
+		if (ra > 0)
+			return px_rate_refuse(w, s, (uint32_t)rc, (uint32_t)ra);
+	}
 	if (route >= 0 && !l->routes[route].has_respond && l->routes[route].service_idx >= 0) {
 		s->route = route; /* the head is still in rx: the proxy rebuilds it from there */
 		return px_proxy_start(w, s, (uint32_t)l->routes[route].service_idx);

@@ -421,8 +421,12 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_STREQ(w.routes[0].service, "api");
 	EXPECT_EQ(w.routes[0].service_idx, 1);
 	EXPECT_FALSE(w.routes[0].has_respond);
+	EXPECT_EQ(w.routes[0].rate_limit.requests_per_second, 1000u);
+	EXPECT_EQ(w.routes[0].rate_limit.burst, 200u);
+	EXPECT_EQ(w.routes[0].rate_limit.per_kind, (uint32_t)DP_RL_CLIENT_IP);
 
 	EXPECT_STREQ(w.routes[1].match_host, "*.static.example");
+	EXPECT_EQ(w.routes[1].rate_limit.requests_per_second, 0u); /* off */
 	EXPECT_EQ(w.routes[1].match_path_prefix, nullptr);
 	EXPECT_EQ(w.routes[1].service_idx, 0);
 
@@ -435,6 +439,9 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_EQ(w.routes[2].respond.body, nullptr);
 	EXPECT_EQ(w.routes[2].respond.bytes, 1048576);
 	EXPECT_STREQ(w.routes[2].respond.content_type, "application/octet-stream");
+	EXPECT_EQ(w.routes[2].rate_limit.requests_per_second, 5u);
+	EXPECT_EQ(w.routes[2].rate_limit.burst, 0u);
+	EXPECT_EQ(w.routes[2].rate_limit.per_kind, (uint32_t)DP_RL_ROUTE);
 
 	EXPECT_TRUE(w.routes[3].has_respond);
 	EXPECT_EQ(w.routes[3].respond.status, 404u);
