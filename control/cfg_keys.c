@@ -151,7 +151,9 @@ static const struct cfg_key limits_keys[] = {
 	  .min = 1, .max = HTTP_MAX_HEADERS },
 	{ KEY("max_body_bytes", CFG_U64, 0, struct dp_limits_conf, max_body_bytes), .def = "0",
 	  .min = 0, .max = UINT64_MAX },
-	PLANNED("max_connections_per_client"),
+	{ KEY("max_connections_per_client", CFG_U32, 0, struct dp_limits_conf,
+	      max_connections_per_client),
+	  .def = "0", .min = 0, .max = UINT32_MAX },
 };
 
 static const struct cfg_table limits_table = {

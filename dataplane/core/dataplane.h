@@ -26,6 +26,7 @@
 #include "px.h"
 #include "px_obs.h"
 #include "rl.h"
+#include "rl_conns.h"
 #include "tcp.h"
 
 #define DP_MAX_WORKERS 16
@@ -378,6 +379,9 @@ struct dp {
 	 * sized at start, dp: rw (atomics, own lease cache), ctl: ro (show pools) */
 	struct rl_table rl;
 	uint64_t rl_mult; /* rl units per TSC tick, << 32 */
+	/* limits.max_connections_per_client: connections per source address (rl_conns.h),
+	 * sized for every connection of every worker; dp: rw (atomics), ctl: ro */
+	struct rl_conns rl_conns;
 };
 
 /* One named group of per-worker counters: count uint64_t starting at offset in dp_worker.

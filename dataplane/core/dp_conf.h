@@ -72,7 +72,8 @@ struct dp_limits_conf {
 	uint32_t idle_timeout_ms;
 	uint32_t max_header_bytes;
 	uint32_t max_headers;
-	uint64_t max_body_bytes; /* 0: unlimited */
+	uint64_t max_body_bytes;	     /* 0: unlimited */
+	uint32_t max_connections_per_client; /* appliance-wide per source address; 0: off */
 };
 
 struct dp_listener_conf {

@@ -287,6 +287,13 @@ static int create_rate_limits(struct dp *dp, char *err, size_t errlen)
 		return rc;
 	}
 	dp->rl_mult = (uint64_t)(((unsigned __int128)RL_UNITS_PER_S << 32) / dp->hz);
+	rc = rl_conns_init(&dp->rl_conns,
+			   (uint64_t)dp->n_workers * dp->conf->dataplane.max_connections);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot allocate the per-client connection table: %s",
+			 strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -400,5 +407,6 @@ void dp_stop(struct dp *dp)
 	rte_free(dp->qsv);
 	dp->qsv = NULL;
 	rl_table_fini(&dp->rl);
+	rl_conns_fini(&dp->rl_conns);
 	dp->n_ports = 0;
 }

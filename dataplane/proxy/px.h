@@ -75,7 +75,9 @@
 	X(retry_body_not_held)        \
 	X(retry_no_endpoint)          \
 	X(rate_limited)               \
-	X(rate_limit_untracked)
+	X(rate_limit_untracked)       \
+	X(refused_per_client)         \
+	X(per_client_untracked)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,

@@ -2,6 +2,7 @@
  * Route rate limits (routes[].rate_limit): a request's bucket in the appliance-wide table
  * (dataplane/policy/rl.h), and its 429 with Retry-After. docs/ratelimit.md.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "px_impl.h"
@@ -73,4 +74,40 @@ int px_rate_refuse(struct dp_worker *w, struct px_session *s, uint32_t head_len,
 	rc = px_respond(w, s, 429);
 	px->retry_after = 0;
 	return rc;
+}
+
+int px_client_conn_acquire(struct dp_worker *w, struct px_listener *lst, struct tcp_conn *c,
+			   bool *counted)
+{
+	struct px_worker *px = &w->px;
+	struct tcp_tuple t;
+	int64_t i;
+
+	tcp_conn_tuple(c, &t);
+	i = rl_conns_acquire(&w->dp->rl_conns, t.raddr, lst->limits.max_connections_per_client);
+	if (i == -EBUSY) {
+		px->cnt[PX_CNT_refused_per_client]++;
+		lst->cnt[PX_OBJ_refused]++;
+		return -EBUSY;
+	}
+	if (i < 0) {
+		/* every slot of its probe sequence busy: cannot happen with fewer distinct
+		 * addresses than half the table, which holds twice every connection */
+		px->cnt[PX_CNT_per_client_untracked]++;
+		*counted = false;
+		return 0;
+	}
+	*counted = true;
+	return 0;
+}
+
+void px_client_conn_release(struct dp_worker *w, struct px_session *s)
+{
+	struct tcp_tuple t;
+
+	if (!s->counted)
+		return;
+	tcp_conn_tuple(s->conn, &t);
+	rl_conns_release(&w->dp->rl_conns, t.raddr);
+	s->counted = 0;
 }

@@ -26,6 +26,8 @@ SRCS = ["198.18.0.100", "198.18.0.101"]
 R, B = 100, 50  # /route: per route
 RC, BC = 40, 20  # /client: per client_ip
 SECS = 3.0
+PER_CLIENT = 3
+CONNS_CLIENT = HERE / "rl_conns_client.py"
 
 
 def rl_config(lab, socket_path, workers):
@@ -41,6 +43,11 @@ def rl_config(lab, socket_path, workers):
         rate_limit: {{ requests_per_second: {RC}, burst: {BC}, per: client_ip }}
         respond: {{ status: 200, body: "ok\\n" }}
       - respond: {{ status: 200, body: "free\\n" }}
+  - name: conns
+    port: 81
+    limits: {{ max_connections_per_client: {PER_CLIENT} }}
+    routes:
+      - respond: {{ status: 200, body: "ok\\n" }}
 control:
   socket: {socket_path}
 """
@@ -126,3 +133,18 @@ def test_per_client_limits_do_not_starve_each_other(rl_app):
         # each address has its own bucket: its full share, however the other floods
         assert expected - slack <= out[s]["200"] <= expected + slack, (s, expected, out)
         assert out[s]["429"] > 0, out
+
+
+def test_max_connections_per_client(rl_app):
+    app = rl_app
+    before = app.counter("http.refused_per_client")
+    r = app.ns_exec(app.lab.CLI_NS, [PY, str(CONNS_CLIENT), app.lab.APP_ADDR, "81",
+                                     str(PER_CLIENT), SRCS[0], SRCS[1]], timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    # the first N are served (with two workers they spread: the count is the appliance's)
+    assert out["held"] == ["200"] * PER_CLIENT, out
+    assert out["extra"] in ("reset", "eof"), out
+    assert out["other"] == "200", out
+    assert out["after_close"] == "200", out  # a closed connection no longer counts
+    assert app.counter("http.refused_per_client") - before >= 1

@@ -414,6 +414,7 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_EQ(w.limits.max_header_bytes, 8192u);
 	EXPECT_EQ(w.limits.max_headers, 50u);
 	EXPECT_EQ(w.limits.max_body_bytes, 10000000000ull);
+	EXPECT_EQ(w.limits.max_connections_per_client, 0u); /* off by default */
 	ASSERT_EQ(w.n_routes, 4u);
 
 	EXPECT_STREQ(w.routes[0].match_host, "api.example");

@@ -2,6 +2,8 @@
 // refill, Retry-After waits, leases, eviction of full buckets and a flood of distinct keys.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cerrno>
 #include <thread>
 #include <vector>
 
@@ -141,6 +143,69 @@ TEST(Rl, ThreadsTogetherAdmitExactly)
 	b.join();
 	EXPECT_LE(got[0] + got[1], 500u + 20000u * 1000 / kSec + 1);
 	EXPECT_GE(got[0] + got[1], 500u);
+}
+
+} // namespace
+
+extern "C" {
+#include "rl_conns.h"
+}
+
+namespace
+{
+
+TEST(RlConns, ExactPerAddressAndReleased)
+{
+	rl_conns t;
+	ASSERT_EQ(rl_conns_init(&t, 16), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_GE(rl_conns_acquire(&t, 0x0a000001, 3), 0) << i;
+	EXPECT_EQ(rl_conns_acquire(&t, 0x0a000001, 3), -EBUSY);
+	EXPECT_GE(rl_conns_acquire(&t, 0x0a000002, 3), 0); // another address still connects
+	EXPECT_EQ(rl_conns_count(&t, 0x0a000001), 3u);
+	rl_conns_release(&t, 0x0a000001);
+	EXPECT_EQ(rl_conns_count(&t, 0x0a000001), 2u);
+	EXPECT_GE(rl_conns_acquire(&t, 0x0a000001, 3), 0);
+	EXPECT_EQ(rl_conns_acquire(&t, 0x0a000001, 3), -EBUSY);
+	rl_conns_fini(&t);
+}
+
+TEST(RlConns, ThreadsNeverPassTheLimit)
+{
+	rl_conns t;
+	ASSERT_EQ(rl_conns_init(&t, 1024), 0);
+	std::atomic<int> peak{ 0 };
+	// four threads open and close connections of 8 addresses with limit 5: the count of one
+	// address never exceeds 5, and all is released at the end
+	auto run = [&](int id) {
+		std::vector<uint32_t> mine;
+		for (int i = 0; i < 20000; i++) {
+			uint32_t a = 0x0a000000u + (uint32_t)((i + id) % 8);
+			if (rl_conns_acquire(&t, a, 5) >= 0)
+				mine.push_back(a);
+			if (mine.size() > 3) {
+				rl_conns_release(&t, mine.front());
+				mine.erase(mine.begin());
+			}
+			for (uint32_t b = 0; b < 8; b++) {
+				int c = (int)rl_conns_count(&t, 0x0a000000u + b);
+				int p = peak.load();
+				while (c > p && !peak.compare_exchange_weak(p, c)) {
+				}
+			}
+		}
+		for (uint32_t a : mine)
+			rl_conns_release(&t, a);
+	};
+	std::vector<std::thread> ts;
+	for (int i = 0; i < 4; i++)
+		ts.emplace_back(run, i);
+	for (auto &th : ts)
+		th.join();
+	EXPECT_LE(peak.load(), 5);
+	for (uint32_t b = 0; b < 8; b++)
+		EXPECT_EQ(rl_conns_count(&t, 0x0a000000u + b), 0u);
+	rl_conns_fini(&t);
 }
 
 } // namespace
