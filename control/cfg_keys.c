@@ -233,8 +233,15 @@ static void rate_limit_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
 	} else if (strcmp(r->per, "client_ip") == 0) {
 		r->per_kind = DP_RL_CLIENT_IP;
 	} else if (strncmp(r->per, "header:", 7) == 0) {
+		const char *n = r->per + 7;
+
 		r->per_kind = DP_RL_HEADER;
-		cfg_rec_error(ctx, rec, "per", "'%s' is not supported yet", r->per);
+		/* a field name is a token (RFC 9110 5.1) */
+		if (n[0] == '\0' ||
+		    strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			      "!#$%&'*+-.^_`|~") != strlen(n))
+			cfg_rec_error(ctx, rec, "per",
+				      "expected a header name after 'header:', got \"%s\"", n);
 	} else {
 		cfg_rec_error(ctx, rec, "per",
 			      "expected route, client_ip or header:NAME, got \"%s\"", r->per);

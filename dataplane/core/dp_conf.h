@@ -52,7 +52,7 @@ enum dp_rl_per {
 struct dp_rate_limit_conf {
 	uint32_t requests_per_second;
 	uint32_t burst;
-	char *per;	   /* as written: route | client_ip | header:NAME */
+	char *per;	   /* as written: route | client_ip | header:NAME (NAME at per + 7) */
 	uint32_t per_kind; /* enum dp_rl_per */
 };
 

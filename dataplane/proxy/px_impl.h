@@ -338,10 +338,11 @@ static inline char *px_put_u64(char *p, uint64_t v)
 int px_lb_pick(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *base,
 	       const struct http_msg *m);
 
-/* px_ratelimit.c: take a token of route's rate_limit (on) for the current request. Returns 0
- * admitted, or the Retry-After seconds (>= 1) of a refusal, counted. Worker only. */
+/* px_ratelimit.c: take a token of route's rate_limit (on) for the current request, its head
+ * parsed from iov. Returns 0 admitted, or the Retry-After seconds (>= 1) of a refusal,
+ * counted. Worker only. */
 int px_rate_limit(struct dp_worker *w, struct px_session *s, const struct dp_listener_conf *l,
-		  uint32_t route);
+		  uint32_t route, const struct http_iov *iov, unsigned int n_iov);
 /* max_connections_per_client of listener lst for the new connection c: 0 admitted, with
  * *counted set when the table counts it; -EBUSY over the limit (counted; the caller refuses). */
 int px_client_conn_acquire(struct dp_worker *w, struct px_listener *lst, struct tcp_conn *c,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "px_impl.h"
 
@@ -17,28 +18,64 @@ static uint64_t rl_now(const struct dp_worker *w)
 	return (uint64_t)(((unsigned __int128)d * dp->rl_mult) >> 32) + RL_UNITS_PER_S;
 }
 
-/* The bucket's key: the listener's name and the route's index (stable across workers, and
- * across a reload that keeps them), the kind, and for per-client limits the address. */
-static uint64_t rl_key(const struct px_session *s, const struct dp_listener_conf *l, uint32_t route,
-		       uint32_t kind)
+/* The value of header name (the first field of that name) in the head parsed as m, from iov;
+ * NULL when absent, or when it straddles segments and is longer than buf. */
+static const uint8_t *header_value(const struct http_msg *m, const struct http_iov *iov,
+				   unsigned int n, const char *name, uint8_t *buf, size_t len,
+				   uint32_t *vlen)
 {
-	uint64_t k = rl_hash(((uint64_t)kind << 32) | route, l->name, (uint32_t)strlen(l->name));
+	size_t nlen = strlen(name);
+	uint8_t nbuf[64];
+
+	for (uint32_t i = 0; m->headers != NULL && i < m->n_headers; i++) {
+		const struct http_header *hd = &m->headers[i];
+		const uint8_t *p;
+
+		if (hd->name.len != nlen || nlen > sizeof(nbuf))
+			continue;
+		p = http_span_ptr(iov, n, hd->name, nbuf, sizeof(nbuf));
+		if (p == NULL || strncasecmp((const char *)p, name, nlen) != 0)
+			continue;
+		*vlen = hd->value.len;
+		return http_span_ptr(iov, n, hd->value, buf, len);
+	}
+	return NULL;
+}
+
+/* The bucket's key: the listener's name and the route's index (stable across workers, and
+ * across a reload that keeps them), the kind, and for per-client limits the address, for
+ * per-header ones the header's value (the address when the request has no such header). */
+static uint64_t rl_key(const struct px_session *s, const struct dp_listener_conf *l, uint32_t route,
+		       const struct dp_rate_limit_conf *c, const struct http_iov *iov,
+		       unsigned int n)
+{
+	uint64_t k =
+		rl_hash(((uint64_t)c->per_kind << 32) | route, l->name, (uint32_t)strlen(l->name));
 	struct tcp_tuple t;
 
-	if (kind == DP_RL_CLIENT_IP) {
+	if (c->per_kind == DP_RL_HEADER) {
+		uint8_t buf[256];
+		uint32_t vlen = 0;
+		const uint8_t *v =
+			header_value(&s->rq->req, iov, n, c->per + 7, buf, sizeof(buf), &vlen);
+
+		if (v != NULL)
+			return rl_hash(k, v, vlen);
+	}
+	if (c->per_kind != DP_RL_ROUTE) {
 		tcp_conn_tuple(s->conn, &t);
-		k = rl_hash(k, &t.raddr, sizeof(t.raddr));
+		k = rl_hash(k ^ 0x6970, &t.raddr, sizeof(t.raddr));
 	}
 	return k;
 }
 
 int px_rate_limit(struct dp_worker *w, struct px_session *s, const struct dp_listener_conf *l,
-		  uint32_t route)
+		  uint32_t route, const struct http_iov *iov, unsigned int n_iov)
 {
 	const struct dp_rate_limit_conf *c = &l->routes[route].rate_limit;
 	struct px_worker *px = &w->px;
 	struct rl_rate r = rl_rate_make(c->requests_per_second, c->burst);
-	uint64_t key = rl_key(s, l, route, c->per_kind), wait = 0;
+	uint64_t key = rl_key(s, l, route, c, iov, n_iov), wait = 0;
 	uint64_t now = rl_now(w);
 	uint32_t n;
 

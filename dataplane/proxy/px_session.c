@@ -289,7 +289,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
 	}
 	if (route >= 0 && l->routes[route].rate_limit.requests_per_second > 0) {
-		int ra = px_rate_limit(w, s, l, (uint32_t)route);
+		int ra = px_rate_limit(w, s, l, (uint32_t)route, iov, n);
 
 		if (ra > 0)
 			return px_rate_refuse(w, s, (uint32_t)rc, (uint32_t)ra);

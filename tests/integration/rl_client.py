@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Flood one URL over keep-alive connections for a bounded time; print one JSON line.
 
-rl_client.py HOST PATH SECONDS CONNS [SRC...]: CONNS threads per source address, each with
+rl_client.py HOST PATH SECONDS CONNS [SRC[=KEY]...]: CONNS threads per source address (with
+KEY: sending X-Api-Key: KEY, results under "SRC=KEY"), each with
 its own connection (re-opened when the server closes it), send GET after GET. Output:
 {"SRC": {"200": n, "429": n, "other": n, "retry_after": [min, max], "missing_ra": n}, ...,
 "elapsed": s} where elapsed runs from the first request sent to the last answer read.
@@ -14,8 +15,10 @@ import threading
 import time
 
 
-def one_conn(host, path, src, deadline, out, lock, first):
-    req = f"GET {path} HTTP/1.1\r\nHost: rl.test\r\n\r\n".encode()
+def one_conn(host, path, spec, deadline, out, lock, first):
+    src, _, key = spec.partition("=")
+    extra = f"X-Api-Key: {key}\r\n" if key else ""
+    req = f"GET {path} HTTP/1.1\r\nHost: rl.test\r\n{extra}\r\n".encode()
     s = None
     buf = b""
     while time.monotonic() < deadline:
@@ -44,7 +47,7 @@ def one_conn(host, path, src, deadline, out, lock, first):
             buf += d
         buf = buf[n:]
         with lock:
-            o = out[src]
+            o = out[spec]
             o["last"] = time.monotonic()
             if status in ("200", "429"):
                 o[status] += 1

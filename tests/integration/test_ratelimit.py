@@ -42,6 +42,9 @@ def rl_config(lab, socket_path, workers):
       - match: {{ path_prefix: "/client" }}
         rate_limit: {{ requests_per_second: {RC}, burst: {BC}, per: client_ip }}
         respond: {{ status: 200, body: "ok\\n" }}
+      - match: {{ path_prefix: "/key" }}
+        rate_limit: {{ requests_per_second: {RC}, burst: {BC}, per: "header:x-api-key" }}
+        respond: {{ status: 200, body: "ok\\n" }}
       - respond: {{ status: 200, body: "free\\n" }}
   - name: conns
     port: 81
@@ -133,6 +136,18 @@ def test_per_client_limits_do_not_starve_each_other(rl_app):
         # each address has its own bucket: its full share, however the other floods
         assert expected - slack <= out[s]["200"] <= expected + slack, (s, expected, out)
         assert out[s]["429"] > 0, out
+
+
+def test_per_header_limits_key_by_value(rl_app):
+    # one address, two API keys: each key its own bucket
+    app = rl_app
+    keys = [f"{SRCS[0]}=alpha", f"{SRCS[0]}=beta"]
+    out = flood(app, "/key", SECS, 4, keys)
+    expected = int(RC * out["elapsed"]) + BC
+    slack = bound(expected, app.workers)
+    for k in keys:
+        assert out[k]["other"] == 0 and out[k]["429"] > 0, out
+        assert expected - slack <= out[k]["200"] <= expected + slack, (k, expected, out)
 
 
 def test_max_connections_per_client(rl_app):

@@ -442,7 +442,8 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_STREQ(w.routes[2].respond.content_type, "application/octet-stream");
 	EXPECT_EQ(w.routes[2].rate_limit.requests_per_second, 5u);
 	EXPECT_EQ(w.routes[2].rate_limit.burst, 0u);
-	EXPECT_EQ(w.routes[2].rate_limit.per_kind, (uint32_t)DP_RL_ROUTE);
+	EXPECT_EQ(w.routes[2].rate_limit.per_kind, (uint32_t)DP_RL_HEADER);
+	EXPECT_STREQ(w.routes[2].rate_limit.per, "header:X-Api-Key");
 
 	EXPECT_TRUE(w.routes[3].has_respond);
 	EXPECT_EQ(w.routes[3].respond.status, 404u);
