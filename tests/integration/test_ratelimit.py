@@ -86,6 +86,7 @@ def worker_requests(app, workers):
 def test_route_limit_admits_rate_times_seconds_plus_burst(rl_app):
     app = rl_app
     before = app.counter("http.rate_limited")
+    lst_before = lablib.parse_counters(app.ctl("show proxy")).get("listener.web.rate_limited", 0)
     per_worker0 = worker_requests(app, app.workers)
     out = flood(app, "/route", SECS, 8, SRCS)
     o = [out[s] for s in SRCS]
@@ -101,6 +102,9 @@ def test_route_limit_admits_rate_times_seconds_plus_burst(rl_app):
     assert all(x["missing_ra"] == 0 for x in o), out
     assert all(x["retry_after"][0] >= 1 and x["retry_after"][1] <= 1 for x in o if x["429"]), out
     assert app.counter("http.rate_limited") - before == limited
+    # and on the listener (show proxy; Prometheus sluice_listener_rate_limited_total)
+    lst = lablib.parse_counters(app.ctl("show proxy"))
+    assert lst["listener.web.rate_limited"] - lst_before == limited, lst
     if app.workers == 2:
         # the load was spread: both workers served a share of it
         per_worker = worker_requests(app, app.workers)
