@@ -14,7 +14,7 @@
  * - planned keys (no field behind them) are not written;
  * - empty lists and dicts are written "[]" and "{}";
  * - a route writes "respond" only when it has one (the loader demands exactly one of service
- *   and respond, but respond's defaults are always filled in).
+ *   and respond, but respond's defaults are always filled in), and "rate_limit" only when on.
  * No line is blank: the control socket's framing ends an answer at the first empty line.
  *
  * Control core, or any process (no EAL).
@@ -85,6 +85,10 @@ static bool row_absent(const struct cfg_key *k, const void *obj)
 	if (k->type == CFG_MAP && strcmp(k->name, "respond") == 0 &&
 	    k->off == offsetof(struct dp_route_conf, respond))
 		return !((const struct dp_route_conf *)obj)->has_respond;
+	/* rate_limit: off (requests_per_second 0) is the same as absent */
+	if (k->type == CFG_MAP && strcmp(k->name, "rate_limit") == 0 &&
+	    k->off == offsetof(struct dp_route_conf, rate_limit))
+		return ((const struct dp_route_conf *)obj)->rate_limit.requests_per_second == 0;
 	/* A service's health_check: defaults always filled in, on only when the file gave it. */
 	if (k->type == CFG_MAP && strcmp(k->name, "health_check") == 0 &&
 	    k->off == offsetof(struct dp_service_conf, health))

@@ -151,6 +151,9 @@ static const struct cfg_key limits_keys[] = {
 	  .min = 1, .max = HTTP_MAX_HEADERS },
 	{ KEY("max_body_bytes", CFG_U64, 0, struct dp_limits_conf, max_body_bytes), .def = "0",
 	  .min = 0, .max = UINT64_MAX },
+	{ KEY("max_connections_per_client", CFG_U32, 0, struct dp_limits_conf,
+	      max_connections_per_client),
+	  .def = "0", .min = 0, .max = UINT32_MAX },
 };
 
 static const struct cfg_table limits_table = {
@@ -221,6 +224,46 @@ static const struct cfg_table respond_table = {
 	.check = respond_check,
 };
 
+static void rate_limit_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	struct dp_rate_limit_conf *r = rec->obj;
+
+	if (r->per == NULL || strcmp(r->per, "route") == 0) {
+		r->per_kind = DP_RL_ROUTE;
+	} else if (strcmp(r->per, "client_ip") == 0) {
+		r->per_kind = DP_RL_CLIENT_IP;
+	} else if (strncmp(r->per, "header:", 7) == 0) {
+		const char *n = r->per + 7;
+
+		r->per_kind = DP_RL_HEADER;
+		/* a field name is a token (RFC 9110 5.1) */
+		if (n[0] == '\0' ||
+		    strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			      "!#$%&'*+-.^_`|~") != strlen(n))
+			cfg_rec_error(ctx, rec, "per",
+				      "expected a header name after 'header:', got \"%s\"", n);
+	} else {
+		cfg_rec_error(ctx, rec, "per",
+			      "expected route, client_ip or header:NAME, got \"%s\"", r->per);
+	}
+}
+
+/* Appliance-wide token buckets (dataplane/policy/rl.h, docs/ratelimit.md). */
+static const struct cfg_key rate_limit_keys[] = {
+	{ KEY("requests_per_second", CFG_U32, 0, struct dp_rate_limit_conf, requests_per_second),
+	  .def = "0", .min = 0, .max = 1000000 },
+	{ KEY("burst", CFG_U32, 0, struct dp_rate_limit_conf, burst), .def = "0", .min = 0,
+	  .max = 100000000 },
+	{ KEY("per", CFG_STR, 0, struct dp_rate_limit_conf, per), .def = "route", .min = 1,
+	  .max = 64 },
+};
+
+static const struct cfg_table rate_limit_table = {
+	.keys = rate_limit_keys,
+	.n_keys = NKEYS(rate_limit_keys),
+	.check = rate_limit_check,
+};
+
 static void route_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
 {
 	const struct dp_conf *conf = cfg_ctx_root(ctx);
@@ -254,6 +297,8 @@ static const struct cfg_key route_keys[] = {
 	{ .name = "match", .type = CFG_MAP, .off = 0, .sub = &match_table },
 	{ KEY("service", CFG_STR, CFG_PROXY_PLANNED, struct dp_route_conf, service), .min = 1 },
 	{ KEY("respond", CFG_MAP, 0, struct dp_route_conf, respond), .sub = &respond_table },
+	{ KEY("rate_limit", CFG_MAP, 0, struct dp_route_conf, rate_limit),
+	  .sub = &rate_limit_table },
 };
 
 static const struct cfg_table route_table = {
@@ -677,7 +722,6 @@ static const struct cfg_key service_keys[] = {
 	{ KEY("retries", CFG_MAP, CFG_SHORT, struct dp_service_conf, retries),
 	  .sub = &retries_table },
 	PLANNED("circuit_breaker"),
-	PLANNED("rate_limit"),
 };
 
 static const struct cfg_table service_table = {

@@ -12,6 +12,7 @@
  *   mem.tcbs_used, mem.sessions_used, mem.upstreams_used, mem.reqs_used, mem.reqs_waiting,
  *   mem.time_wait, mem.pool_bytes
  *                             summed over workers (pool_bytes: every connection pool and table)
+ *   mem.rate_limit_bytes      the appliance's rate-limit tables and lease caches (rl.h)
  *   workerW.mem.tcbs_max, .tcbs_used, .tcbs_hwm, .time_wait, .tcb_pool_bytes, .hash_buckets,
  *   .hash_bytes, .sessions_max, .sessions_used, .session_pool_bytes, .upstreams_max,
  *   .upstreams_used, .upstream_pool_bytes, .reqs_max, .reqs_used, .reqs_hwm, .reqs_waiting,
@@ -137,6 +138,8 @@ void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out)
 		{ "reqs_waiting", s.reqs_waiting },
 		{ "time_wait", s.time_wait },
 		{ "pool_bytes", s.pool_bytes },
+		/* rate-limit buckets and leases, connections per client (rl.h, rl_conns.h) */
+		{ "rate_limit_bytes", dp->rl.bytes + dp->rl_conns.bytes },
 	};
 
 	if (json)

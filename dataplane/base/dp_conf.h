@@ -41,6 +41,21 @@ struct dp_respond_conf {
 	int64_t bytes;	    /* -1: use body */
 };
 
+/* routes[].rate_limit.per */
+enum dp_rl_per {
+	DP_RL_ROUTE = 0,
+	DP_RL_CLIENT_IP,
+	DP_RL_HEADER,
+};
+
+/* routes[].rate_limit: off when requests_per_second is 0 (the key absent) */
+struct dp_rate_limit_conf {
+	uint32_t requests_per_second;
+	uint32_t burst;
+	char *per;	   /* as written: route | client_ip | header:NAME (NAME at per + 7) */
+	uint32_t per_kind; /* enum dp_rl_per */
+};
+
 struct dp_route_conf {
 	char *match_host;	 /* NULL: any host */
 	char *match_path_prefix; /* NULL: "/" */
@@ -48,6 +63,7 @@ struct dp_route_conf {
 	int32_t service_idx;	 /* index into dp_conf.services, -1 for respond */
 	bool has_respond;
 	struct dp_respond_conf respond;
+	struct dp_rate_limit_conf rate_limit;
 };
 
 struct dp_limits_conf {
@@ -56,7 +72,8 @@ struct dp_limits_conf {
 	uint32_t idle_timeout_ms;
 	uint32_t max_header_bytes;
 	uint32_t max_headers;
-	uint64_t max_body_bytes; /* 0: unlimited */
+	uint64_t max_body_bytes;	     /* 0: unlimited */
+	uint32_t max_connections_per_client; /* appliance-wide per source address; 0: off */
 };
 
 struct dp_listener_conf {

@@ -26,8 +26,12 @@
 #include "dp_health.h"
 #include "hc_types.h"
 #include "px_types.h"
+#include "rl.h"
+#include "rl_conns.h"
 
 #define DP_MAX_WORKERS 16
+/* rate-limit buckets for the appliance (8 bytes each: 512 KiB), keys hash into groups of 8 */
+#define DP_RL_SLOTS 65536
 #define DP_MAX_PORTS 8 /* NET_MAX_IFS (dp_tcp.c checks) */
 #define DP_BURST 32
 #define DP_RING_SIZE 1024 /* per ordered pair of workers */
@@ -149,6 +153,13 @@ struct dp {
 	/* workers report a quiescent state once per loop; control waits on it before freeing */
 	struct rte_rcu_qsbr *qsv;
 	struct dp_objs objs; /* ctl only */
+	/* rate limits (routes[].rate_limit): buckets shared by every worker, lock-free (rl.h);
+	 * sized at start, dp: rw (atomics, own lease cache), ctl: ro (show pools) */
+	struct rl_table rl;
+	uint64_t rl_mult; /* rl units per TSC tick, << 32 */
+	/* limits.max_connections_per_client: connections per source address (rl_conns.h),
+	 * sized for every connection of every worker; dp: rw (atomics), ctl: ro */
+	struct rl_conns rl_conns;
 };
 
 /* Publish snap (control only): one release store. Returns the previous snapshot, which the

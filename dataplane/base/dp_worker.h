@@ -88,6 +88,8 @@ struct px_worker {
 	 * PX_RUN_UP), each at most once, in a ring sized for every object of the worker */
 	uint32_t *runq;
 	uint32_t runq_mask, runq_head, runq_tail;
+	/* Retry-After seconds of the 429 being written now (px_ratelimit.c), else 0 */
+	uint32_t retry_after;
 };
 
 /* One worker's executor. dp: rw; ctl: ro (cnt and the gauges, relaxed). */

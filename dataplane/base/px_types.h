@@ -68,7 +68,11 @@
 	X(retry_keepalive_race)       \
 	X(retry_budget_exhausted)     \
 	X(retry_body_not_held)        \
-	X(retry_no_endpoint)
+	X(retry_no_endpoint)          \
+	X(rate_limited)               \
+	X(rate_limit_untracked)       \
+	X(refused_per_client)         \
+	X(per_client_untracked)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -95,6 +99,7 @@ enum px_counter {
 	X(connect_failures) \
 	X(no_endpoint)      \
 	X(refused)          \
+	X(rate_limited)     \
 	X(retry_warnings)   \
 	X(redispatch_warnings)
 

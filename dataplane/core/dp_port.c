@@ -281,6 +281,26 @@ static int create_rcu(struct dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* The rate-limit table: every route's and client's bucket, for the appliance's lifetime. */
+static int create_rate_limits(struct dp *dp, char *err, size_t errlen)
+{
+	int rc = rl_table_init(&dp->rl, DP_RL_SLOTS, dp->n_workers);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot allocate the rate-limit table: %s", strerror(-rc));
+		return rc;
+	}
+	dp->rl_mult = (uint64_t)(((unsigned __int128)RL_UNITS_PER_S << 32) / dp->hz);
+	rc = rl_conns_init(&dp->rl_conns,
+			   (uint64_t)dp->n_workers * dp->conf->dataplane.max_connections);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot allocate the per-client connection table: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 {
 	struct tcp_secret secret;
@@ -300,6 +320,8 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 		rc = create_rings(dp, err, errlen);
 	if (rc == 0)
 		rc = create_rcu(dp, err, errlen);
+	if (rc == 0)
+		rc = create_rate_limits(dp, err, errlen);
 	if (rc == 0)
 		rc = dp_ctl_init(dp, err, errlen);
 	if (rc == 0)
@@ -391,5 +413,7 @@ void dp_stop(struct dp *dp)
 	}
 	rte_free(dp->qsv);
 	dp->qsv = NULL;
+	rl_table_fini(&dp->rl);
+	rl_conns_fini(&dp->rl_conns);
 	dp->n_ports = 0;
 }

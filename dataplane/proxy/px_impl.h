@@ -125,6 +125,7 @@ struct px_session {
 	uint8_t ev : 3;	     /* PX_EV_CLOSED, _WRITE, _EVICT not run yet */
 	uint8_t up_ev : 3;   /* enum px_up_ev from its upstream, not run yet */
 	uint8_t heading : 1; /* holds a px_req, its head not complete: on the heading list */
+	uint8_t counted : 1; /* in max_connections_per_client's table (px_ratelimit.c) */
 	/* the wait list while waiting, the heading list while heading (never both: a waiting
 	 * session has no px_req); session indices, PX_NONE at the ends */
 	uint32_t wait_next, wait_prev;
@@ -348,6 +349,21 @@ static inline char *px_put_u64(char *p, uint64_t v)
  * parsed as m: sets the time for slow start, hashes the key for maglev. */
 int px_lb_pick(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *base,
 	       const struct http_msg *m);
+
+/* px_ratelimit.c: take a token of route's rate_limit (on) for the current request, its head
+ * parsed from iov. Returns 0 admitted, or the Retry-After seconds (>= 1) of a refusal,
+ * counted. Worker only. */
+int px_rate_limit(struct dp_worker *w, struct px_session *s, const struct dp_listener_conf *l,
+		  uint32_t route, const struct http_iov *iov, unsigned int n_iov);
+/* max_connections_per_client of listener lst for the new connection c: 0 admitted, with
+ * *counted set when the table counts it; -EBUSY over the limit (counted; the caller refuses). */
+int px_client_conn_acquire(struct dp_worker *w, struct px_listener *lst, struct tcp_conn *c,
+			   bool *counted);
+/* The session's connection ends (s->conn still set): its source address counts one less. */
+void px_client_conn_release(struct dp_worker *w, struct px_session *s);
+/* Answer the current request (head of head_len bytes in rx) 429 with Retry-After. */
+int px_rate_refuse(struct dp_worker *w, struct px_session *s, uint32_t head_len,
+		   uint32_t retry_after);
 
 /* px_proxy.c: a request routed to a service (index in the applied snapshot). */
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc);

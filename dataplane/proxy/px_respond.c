@@ -160,7 +160,7 @@ void px_count_status(struct px_worker *px, unsigned int status)
 /* Longest head send_head writes: status line, Server, Date, Content-Type (configured values
  * are at most 255 bytes), Content-Length, Connection, final CRLF. */
 #define PX_CTYPE_MAX 255
-#define PX_HEAD_MAX (64 + 16 + 40 + 16 + PX_CTYPE_MAX + 2 + 18 + 20 + 2 + 19 + 2)
+#define PX_HEAD_MAX (64 + 16 + 40 + 16 + PX_CTYPE_MAX + 2 + 18 + 20 + 2 + 19 + 2 + 36)
 
 /* Queue the head (and a configured body) of the response. Returns 0 or -ENOMEM. */
 static int send_head(struct dp_worker *w, struct px_session *s, unsigned int status,
@@ -188,6 +188,11 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 		p = px_put(p, ctype, ct);
 		p = PX_PUT_LIT(p, "\r\nContent-Length: ");
 		p = px_put_u64(p, body_len);
+		p = PX_PUT_LIT(p, "\r\n");
+	}
+	if (px_of(w)->retry_after > 0) {
+		p = PX_PUT_LIT(p, "Retry-After: ");
+		p = px_put_u64(p, px_of(w)->retry_after);
 		p = PX_PUT_LIT(p, "\r\n");
 	}
 	if (s->close_after)

@@ -145,6 +145,8 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	uint8_t posted;
 
 	tcp_wheel_cancel(&px->wheel, &s->timer);
+	if (s->conn != NULL)
+		px_client_conn_release(w, s);
 	px_obs_end(w, s);
 	if (s->ev & PX_EV_EVICT)
 		px->n_evicting--; /* posted, never to run */
@@ -291,6 +293,12 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	if (http_body_init(&s->rq->body, &s->rq->req, l->limits.max_body_bytes) < 0) {
 		px_rx_consume(s, (uint32_t)rc);
 		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
+	}
+	if (route >= 0 && l->routes[route].rate_limit.requests_per_second > 0) {
+		int ra = px_rate_limit(w, s, l, (uint32_t)route, iov, n);
+
+		if (ra > 0)
+			return px_rate_refuse(w, s, (uint32_t)rc, (uint32_t)ra);
 	}
 	if (route >= 0 && !l->routes[route].has_respond && l->routes[route].service_idx >= 0) {
 		s->route = route; /* the head is still in rx: the proxy rebuilds it from there */
@@ -513,18 +521,29 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	struct dp_worker *w = lst->w;
 	struct px_worker *px = px_of(w);
 	struct px_session *s;
+	bool counted = false;
 
 	if (lst->conns >= lst->max_conns) {
 		px->cnt[PX_CNT_refused_listener_limit]++;
 		lst->cnt[PX_OBJ_refused]++;
 		return NULL;
 	}
+	if (lst->limits.max_connections_per_client > 0 &&
+	    px_client_conn_acquire(w, lst, c, &counted) != 0)
+		return NULL; /* counted */
 	s = session_alloc(px);
 	if (s == NULL) {
 		px->cnt[PX_CNT_refused_pool_empty]++;
+		if (counted) {
+			struct tcp_tuple t;
+
+			tcp_conn_tuple(c, &t);
+			rl_conns_release(&w->dp->rl_conns, t.raddr);
+		}
 		return NULL;
 	}
 	s->conn = c;
+	s->counted = counted;
 	s->lst = lst;
 	lst->conns++;
 	px->cnt[PX_CNT_conns_accepted]++;
@@ -553,6 +572,7 @@ static void px_on_data(struct tcp_conn *c, struct rte_mbuf *m)
 	if (rx_append(s, m) != 0) {
 		/* more segments than a chain takes: end it here, the session goes in the loop */
 		px_obs_end(w, s);
+		px_client_conn_release(w, s);
 		tcp_abort(c);
 		s->conn = NULL;
 		px_post_session(px_of(w), s, PX_EV_CLOSED);
@@ -590,6 +610,7 @@ static void px_on_closed(struct tcp_conn *c, enum tcp_close_reason reason)
 	if (reason != TCP_CLOSE_NORMAL)
 		px_of(w)->cnt[PX_CNT_client_resets]++;
 	px_obs_end(w, s); /* its log line needs the TCB, which is gone once this returns */
+	px_client_conn_release(w, s); /* so does its address */
 	s->conn = NULL;
 	px_post_session(px_of(w), s, PX_EV_CLOSED);
 }

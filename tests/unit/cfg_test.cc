@@ -414,6 +414,7 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_EQ(w.limits.max_header_bytes, 8192u);
 	EXPECT_EQ(w.limits.max_headers, 50u);
 	EXPECT_EQ(w.limits.max_body_bytes, 10000000000ull);
+	EXPECT_EQ(w.limits.max_connections_per_client, 0u); /* off by default */
 	ASSERT_EQ(w.n_routes, 4u);
 
 	EXPECT_STREQ(w.routes[0].match_host, "api.example");
@@ -421,8 +422,12 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_STREQ(w.routes[0].service, "api");
 	EXPECT_EQ(w.routes[0].service_idx, 1);
 	EXPECT_FALSE(w.routes[0].has_respond);
+	EXPECT_EQ(w.routes[0].rate_limit.requests_per_second, 1000u);
+	EXPECT_EQ(w.routes[0].rate_limit.burst, 200u);
+	EXPECT_EQ(w.routes[0].rate_limit.per_kind, (uint32_t)DP_RL_CLIENT_IP);
 
 	EXPECT_STREQ(w.routes[1].match_host, "*.static.example");
+	EXPECT_EQ(w.routes[1].rate_limit.requests_per_second, 0u); /* off */
 	EXPECT_EQ(w.routes[1].match_path_prefix, nullptr);
 	EXPECT_EQ(w.routes[1].service_idx, 0);
 
@@ -435,6 +440,10 @@ TEST(CfgValid, ProxyListenersRoutesAndServices)
 	EXPECT_EQ(w.routes[2].respond.body, nullptr);
 	EXPECT_EQ(w.routes[2].respond.bytes, 1048576);
 	EXPECT_STREQ(w.routes[2].respond.content_type, "application/octet-stream");
+	EXPECT_EQ(w.routes[2].rate_limit.requests_per_second, 5u);
+	EXPECT_EQ(w.routes[2].rate_limit.burst, 0u);
+	EXPECT_EQ(w.routes[2].rate_limit.per_kind, (uint32_t)DP_RL_HEADER);
+	EXPECT_STREQ(w.routes[2].rate_limit.per, "header:X-Api-Key");
 
 	EXPECT_TRUE(w.routes[3].has_respond);
 	EXPECT_EQ(w.routes[3].respond.status, 404u);
