@@ -119,12 +119,22 @@ struct dp_svc_pw {
 	struct px_obs_svc obs; /* latency histograms (px_obs.h) */
 } __rte_cache_aligned;
 
+/* What every worker shares about a service for circuit_breaker's appliance-wide limits
+ * (px_breaker.c): one atomic add when a request takes a slot or starts waiting, one sub
+ * when it gives it back. dp: atomic read-modify-write; ctl: relaxed loads. */
+struct dp_svc_shared {
+	uint32_t inflight; /* requests holding a max_requests slot, all workers */
+	uint32_t pending;  /* requests waiting for a slot, all workers */
+	uint32_t qmax;	   /* the highest pending seen (show stat qmax) */
+} __rte_cache_aligned;
+
 struct dp_service {
 	char *name; /* immutable */
 	/* ctl only */
 	struct dp_service *next;
 	uint32_t n_eps; /* endpoint objects alive that point here */
 	bool mark;
+	struct dp_svc_shared sh;
 	struct dp_svc_pw pw[];
 };
 

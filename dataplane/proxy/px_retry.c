@@ -145,6 +145,10 @@ void px_retry_end(struct dp_worker *w, struct px_session *s)
 		rt->counted = 0;
 		px_svc(w, s->svc)->active--;
 	}
+	if (rt->slot) {
+		rt->slot = 0;
+		px_cb_release(w, s->svc);
+	}
 }
 
 bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px_upstream *up,
