@@ -610,8 +610,6 @@ static void breaker_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
 	/* not built yet: refused like a planned key rather than silently ignored */
 	if (b->max_connections != 0)
 		cfg_rec_error(ctx, rec, "max_connections", "not supported yet");
-	if (b->consecutive_failures != 0)
-		cfg_rec_error(ctx, rec, "consecutive_failures", "not supported yet");
 }
 
 static const struct cfg_key breaker_keys[] = {

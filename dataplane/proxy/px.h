@@ -76,7 +76,9 @@
 	X(retry_no_endpoint)          \
 	X(queue_waits)                \
 	X(queue_timeouts)             \
-	X(queue_full)
+	X(queue_full)                 \
+	X(breaker_open)               \
+	X(breaker_trials)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,

@@ -94,6 +94,22 @@ int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_
 		px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms); /* as if never queued */
 		return PX_CB_SLOT;
 	}
+	if (b->consecutive_failures != 0) {
+		uint32_t st = __atomic_load_n(&sh->cb_state, __ATOMIC_ACQUIRE);
+		uint32_t z = DP_CB_TRIAL_FREE;
+
+		if (st == DP_CB_HALF_OPEN &&
+		    __atomic_compare_exchange_n(&sh->cb_trial, &z, DP_CB_TRIAL_CLAIMED, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			px->cnt[PX_CNT_breaker_trials]++;
+			return PX_CB_TRIAL; /* the one trial: past the limits too */
+		}
+		if (st != DP_CB_CLOSED) {
+			px->cnt[PX_CNT_breaker_open]++;
+			px_svc(w, ss->obj)->cb_rejected++;
+			return PX_CB_OPEN;
+		}
+	}
 	if (b->max_requests == 0)
 		return PX_CB_GO;
 	if (__atomic_load_n(&sh->pending, __ATOMIC_RELAXED) == 0 && take_slot(sh, b->max_requests))
@@ -134,6 +150,28 @@ int px_cb_resume(struct dp_worker *w, struct px_session *s)
 		return px_respond_error(w, s, 503);
 	}
 	return px_proxy_start(w, s, (uint32_t)l->routes[s->route].service_idx);
+}
+
+void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial)
+{
+	struct dp_svc_pw *spw = px_svc(w, s->svc);
+	bool ok = s->status != 0 && s->status < 500;
+
+	if (trial) /* its result for control; no answer at all: the next request tries */
+		__atomic_store_n(&s->svc->sh.cb_trial,
+				 s->status == 0 ? DP_CB_TRIAL_FREE
+				 : ok		? DP_CB_TRIAL_OK
+						: DP_CB_TRIAL_FAIL,
+				 __ATOMIC_RELEASE);
+	if (s->status == 0)
+		return; /* the client left before any answer: neither */
+	if (ok) {
+		__atomic_store_n(&spw->cb_ok, spw->cb_ok + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&spw->cb_run, 0, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&spw->cb_fail, spw->cb_fail + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&spw->cb_run, spw->cb_run + 1, __ATOMIC_RELAXED);
+	}
 }
 
 bool px_cb_timeout(struct dp_worker *w, struct px_session *s)

@@ -71,14 +71,15 @@ struct px_retry {
 	struct dp_endpoint *tried[PX_RETRY_TRIED]; /* the last endpoints tried, current first */
 	uint32_t svc_idx;			   /* the service's index in px->snap at start */
 	uint8_t retries;			   /* retries made (retries.count bounds them) */
-	uint8_t idempotent : 1;			   /* may be retried on response conditions */
-	uint8_t holding : 1;			   /* every byte sent upstream is in held */
-	uint8_t counted : 1;			   /* counted in its service's active */
-	uint8_t retrying : 1;			   /* counted in its service's retrying */
-	uint8_t ka_race : 1;			   /* the keep-alive race retry was used */
-	uint8_t fresh : 1;   /* the next try opens a new connection (keep-alive race) */
-	uint8_t per_try : 1; /* the try's timer is the per-try bound (not response_ms) */
-	uint8_t slot : 1;    /* holds a max_requests slot of its service (px_breaker.c) */
+	uint8_t trial;		/* the breaker's half-open trial (px_breaker.c) */
+	uint8_t idempotent : 1; /* may be retried on response conditions */
+	uint8_t holding : 1;	/* every byte sent upstream is in held */
+	uint8_t counted : 1;	/* counted in its service's active */
+	uint8_t retrying : 1;	/* counted in its service's retrying */
+	uint8_t ka_race : 1;	/* the keep-alive race retry was used */
+	uint8_t fresh : 1;	/* the next try opens a new connection (keep-alive race) */
+	uint8_t per_try : 1;	/* the try's timer is the per-try bound (not response_ms) */
+	uint8_t slot : 1;	/* holds a max_requests slot of its service (px_breaker.c) */
 };
 
 /* What only a request in progress needs: parser state and timing, from the first byte of a
@@ -186,10 +187,13 @@ void px_req_wake(struct dp_worker *w);
  * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake runs it again) or
  * PX_CB_FULL (answer 503 now). px_cb_unqueue takes a queued session off the queue (its
  * end, a timeout). px_cb_wake, once per loop, admits the queued sessions that fit. */
-enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL };
+enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL, PX_CB_TRIAL, PX_CB_OPEN };
 int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
 		uint32_t svc);
 void px_cb_release(struct dp_worker *w, struct dp_service *svc);
+/* The request of s ends (px_retry_end, counted requests only): its final status for the
+ * breaker; trial: it was the half-open trial. */
+void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial);
 void px_cb_unqueue(struct dp_worker *w, struct px_session *s);
 void px_cb_wake(struct dp_worker *w);
 /* A queued session runs (px_session_run): admitted, still waiting (-EAGAIN), or 503. */

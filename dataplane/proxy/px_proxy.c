@@ -410,7 +410,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return -EAGAIN; /* px_cb_wake or the queue timeout runs it again */
 	s->svc = ss->obj;
 	spw->cnt[PX_OBJ_requests]++;
-	if (adm == PX_CB_FULL) {
+	if (adm == PX_CB_FULL || adm == PX_CB_OPEN) {
 		px_rx_consume(s, hl);
 		if (body)
 			s->close_after = 1; /* its body is still unread */
@@ -419,6 +419,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	if (body && (err = body_precheck(s, hl)) < 0) {
 		if (adm == PX_CB_SLOT)
 			px_cb_release(w, ss->obj);
+		if (adm == PX_CB_TRIAL) /* never tried: the next request is the trial */
+			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
@@ -426,6 +428,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		if (adm == PX_CB_SLOT)
 			px_cb_release(w, ss->obj);
+		if (adm == PX_CB_TRIAL)
+			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_rx_consume(s, hl);
 		s->close_after = 1;
@@ -434,6 +438,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	px_rx_consume(s, hl);
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
 	s->rq->rt.slot = adm == PX_CB_SLOT;
+	s->rq->rt.trial = adm == PX_CB_TRIAL;
 	i = px_lb_pick(w, s, svc, h.base, h.msg);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;

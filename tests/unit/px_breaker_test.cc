@@ -5,6 +5,10 @@
 // TearDown checks that every pool is empty again after each case.
 #include "px_harness.h"
 
+extern "C" {
+#include "hc_ctl.h"
+}
+
 namespace pxt
 {
 namespace
@@ -159,6 +163,161 @@ TEST_F(PxQueue, NoLimitTakesNoSlot)
 	be->conn(0)->request();
 	be->conn(0)->send(OK2);
 	EXPECT_EQ(c->response().status, 200);
+}
+
+} // namespace
+} // namespace pxt
+
+namespace pxt
+{
+namespace
+{
+
+const std::string E500 = "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops";
+const std::string OK2C = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+
+// The breaker: the workers count final outcomes, control's tick (hc_breaker_run, called
+// here as control would every 10 ms) opens, half-opens and closes it. Every backend
+// response closes its connection, so the backend's connection count is its request count.
+class PxBreaker : public PxTest
+{
+      public:
+	uint64_t mono = 1000;
+	void start_cb(const std::string &cb)
+	{
+		Conf conf;
+		conf.breaker = cb;
+		conf.retries = "0";
+		start(conf);
+	}
+	struct dp_svc_shared &sh()
+	{
+		return dp_snapshot_ep(d.snapshot, 0, 0)->obj->svc->sh;
+	}
+	void tick(uint64_t ms = 10)
+	{
+		struct hc_clock clk = {};
+		mono += ms;
+		clk.mono_ms = mono;
+		hc_breaker_run(&d, &clk);
+		pump();
+	}
+	// one GET on a new client connection; the backend answers with resp (when the request
+	// reaches it). Returns the status the client got.
+	int one(Backend *be, const std::string &resp)
+	{
+		size_t n = be->n_conns();
+		PeerConn *c = client();
+		c->send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+		if (be->n_conns() > n) {
+			EXPECT_TRUE(be->conn(n)->request().ok);
+			be->conn(n)->send(resp);
+		}
+		Msg r = c->response();
+		c->close();
+		return r.status;
+	}
+};
+
+TEST_F(PxBreaker, OpensAfterConsecutiveFailuresAnswers503WithoutConnecting)
+{
+	start_cb("{ consecutive_failures: 3, open_ms: 500 }");
+	Backend *be = backend();
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(one(be, E500), 500);
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_CLOSED) << "control decides, at its tick";
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN);
+	EXPECT_EQ(one(be, OK2C), 503);
+	EXPECT_EQ(be->n_conns(), 3u) << "open: no connection";
+	EXPECT_EQ(cnt(PX_CNT_breaker_open), 1u);
+	EXPECT_EQ(cnt(PX_CNT_upstream_connects), 3u);
+	tick(480);
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN) << "open_ms not over";
+	EXPECT_EQ(one(be, OK2C), 503);
+	EXPECT_EQ(sh().c_opens, 1u);
+}
+
+TEST_F(PxBreaker, OkBreaksTheRun)
+{
+	start_cb("{ consecutive_failures: 3, open_ms: 500 }");
+	Backend *be = backend();
+	EXPECT_EQ(one(be, E500), 500);
+	EXPECT_EQ(one(be, E500), 500);
+	EXPECT_EQ(one(be, OK2C), 200);
+	EXPECT_EQ(one(be, E500), 500);
+	EXPECT_EQ(one(be, E500), 500);
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_CLOSED);
+	EXPECT_EQ(sh().c_run, 2u);
+	EXPECT_EQ(one(be, E500), 500);
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN) << "the third in a row";
+}
+
+// Half-open: one trial; the others still get 503 while it is out; its success closes.
+TEST_F(PxBreaker, HalfOpenTrialSuccessCloses)
+{
+	start_cb("{ consecutive_failures: 2, open_ms: 100 }");
+	Backend *be = backend();
+	one(be, E500);
+	one(be, E500);
+	tick();
+	ASSERT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN);
+	tick(100);
+	ASSERT_EQ(sh().cb_state, (uint32_t)DP_CB_HALF_OPEN);
+	PeerConn *trial = client();
+	trial->send("GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+	ASSERT_EQ(be->n_conns(), 3u) << "the trial goes through";
+	EXPECT_EQ(sh().cb_trial, (uint32_t)DP_CB_TRIAL_CLAIMED);
+	EXPECT_EQ(one(be, OK2C), 503) << "one trial for the appliance";
+	EXPECT_EQ(be->n_conns(), 3u);
+	EXPECT_TRUE(be->conn(2)->request().ok);
+	be->conn(2)->send(OK2C);
+	EXPECT_EQ(trial->response().status, 200);
+	EXPECT_EQ(sh().cb_trial, (uint32_t)DP_CB_TRIAL_OK);
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_CLOSED);
+	EXPECT_EQ(one(be, OK2C), 200);
+	EXPECT_EQ(be->n_conns(), 4u);
+	EXPECT_EQ(cnt(PX_CNT_breaker_trials), 1u);
+}
+
+TEST_F(PxBreaker, HalfOpenTrialFailureReopens)
+{
+	start_cb("{ consecutive_failures: 2, open_ms: 100 }");
+	Backend *be = backend();
+	one(be, E500);
+	one(be, E500);
+	tick();
+	tick(100);
+	ASSERT_EQ(sh().cb_state, (uint32_t)DP_CB_HALF_OPEN);
+	EXPECT_EQ(one(be, E500), 500) << "the trial";
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN);
+	EXPECT_EQ(sh().c_opens, 2u);
+	EXPECT_EQ(one(be, OK2C), 503);
+	EXPECT_EQ(be->n_conns(), 3u);
+	tick(100);
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_HALF_OPEN);
+	EXPECT_EQ(one(be, OK2C), 200);
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_CLOSED);
+}
+
+// A connect failure after retries counts as a failure too (sluice's own 502).
+TEST_F(PxBreaker, GatewayErrorsCount)
+{
+	start_cb("{ consecutive_failures: 2, open_ms: 100 }");
+	host(BACKEND_A); // up, nothing listens: RST to the SYN
+	for (int i = 0; i < 2; i++) {
+		PeerConn *c = client();
+		c->send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+		EXPECT_EQ(c->response().status, 502);
+		c->close();
+	}
+	tick();
+	EXPECT_EQ(sh().cb_state, (uint32_t)DP_CB_OPEN);
 }
 
 } // namespace
