@@ -7,6 +7,10 @@ delayed.py answers each request after DELAY seconds.
   backend sees 4 requests only, however the clients' connections spread over the workers.
 - service `tmo` (max_requests 1, queue_timeout_ms 300): of 3 concurrent GETs one is served
   and the 2 waiting ones get 503 after about 300 ms, never having reached the backend.
+- service `brk` (consecutive_failures 3, open_ms 1500, no retries) on BE2, where nothing
+  listens at first: 3 GETs get 502 and the breaker opens within a control tick; a backend
+  started then sees no connection while GETs get 503 at once; after open_ms one trial goes
+  through, succeeds, and the breaker closes.
 """
 
 import csv
@@ -14,6 +18,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +57,23 @@ for t in ts: t.join(30)
 print(json.dumps(out))
 """
 
+# n sequential GETs, a new connection each; prints [[status, seconds], ...]
+SEQ = r"""
+import http.client, json, sys, time
+host, n, hh = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out = []
+for i in range(n):
+    c = http.client.HTTPConnection(host, 80, timeout=20)
+    t = time.monotonic()
+    c.request("GET", "/s%d" % i, headers={"Host": hh})
+    r = c.getresponse()
+    r.read()
+    out.append([r.status, time.monotonic() - t])
+    c.close()
+print(json.dumps(out))
+"""
+BRK_PORT = 8082
+
 
 def config(lab, socket_path, workers):
     return f"""\
@@ -61,6 +83,8 @@ def config(lab, socket_path, workers):
     routes:
       - match: {{ host: "tmo.test", path_prefix: "/" }}
         service: tmo
+      - match: {{ host: "brk.test", path_prefix: "/" }}
+        service: brk
       - match: {{ path_prefix: "/" }}
         service: lim
 services:
@@ -74,6 +98,13 @@ services:
       - {{ name: slow, address: {lab.BE1_ADDR}:{PORT} }}
     timeouts: {{ connect_ms: 1000, response_ms: 10000 }}
     circuit_breaker: {{ max_requests: 1, max_pending: 10, queue_timeout_ms: 300 }}
+  brk:
+    endpoints:
+      - {{ name: b, address: {lab.BE2_ADDR}:{BRK_PORT} }}
+    timeouts: {{ connect_ms: 1000, response_ms: 10000 }}
+    retries: 0
+    outlier_detection: {{ consecutive_5xx: 0, consecutive_gateway_failure: 0 }}
+    circuit_breaker: {{ consecutive_failures: 3, open_ms: 1500 }}
 control:
   socket: {socket_path}
 """
@@ -106,7 +137,9 @@ def fx():
         sock = Path(f"/run/sluice-{lab.prefix}/sluice.sock")
         app = lablib.Sluice(lab, workers=2, config_text=config(lab, sock, 2))
         app.start()
-        yield Fx(app, log)
+        fx = Fx(app, log)
+        fx.logdir = logdir
+        yield fx
         lablib.stop_ok(app)
     finally:
         if app is not None:
@@ -161,3 +194,50 @@ def test_queue_timeout(fx):
     assert fx.requests_seen() - seen == 1
     c = lablib.parse_counters(fx.app.ctl("show ports"))
     assert c.get("queue_timeouts", 0) == 2, c
+
+
+def seq(fx, n, host):
+    r = fx.app.ns_exec(fx.lab.CLI_NS, [PY, "-c", SEQ, fx.lab.APP_ADDR, str(n), host],
+                       timeout=60)
+    assert r.returncode == 0, f"client failed:\n{r.stdout}{r.stderr}\n{fx.app.log_tail()}"
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_breaker_opens_and_closes_after_a_trial(fx):
+    out = seq(fx, 3, "brk.test")
+    assert [s for s, _ in out] == [502, 502, 502], out
+    time.sleep(0.1)  # a few control ticks (10 ms each)
+    assert "circuit breaker: open" in fx.app.ctl("show health brk"), fx.app.ctl("show health")
+    log = fx.logdir / "brk.log"
+    with open(log, "wb") as f:
+        be = subprocess.Popen(
+            ["ip", "netns", "exec", fx.lab.BE2_NS, PY, "-u", str(HERE / "delayed.py"),
+             fx.lab.BE2_ADDR, str(BRK_PORT), "0"],
+            stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        backends.wait_listening(fx.lab.BE2_NS, fx.lab.BE2_ADDR, BRK_PORT, be, "delayed.py",
+                                log)
+        t0 = time.monotonic()
+        out = seq(fx, 5, "brk.test")
+        assert [s for s, _ in out] == [503] * 5, out
+        assert max(t for _, t in out) < 0.5, out
+        assert "conn" not in log.read_text().split(), "open: no connection to the backend"
+        assert time.monotonic() - t0 < 1.4, "the rest of the test needs the breaker open"
+        c = lablib.parse_counters(fx.app.ctl("show ports"))
+        assert c.get("breaker_open", 0) >= 5, c
+        # open_ms (1.5 s from opening) is over: half-open, one trial, closed
+        time.sleep(1.6)
+        out = seq(fx, 3, "brk.test")
+        assert [s for s, _ in out][0] == 200, out
+        time.sleep(0.1)
+        assert "circuit breaker: closed" in fx.app.ctl("show health brk")
+        out = seq(fx, 3, "brk.test")
+        assert [s for s, _ in out] == [200] * 3, out
+        r = fx.app.ns_exec(fx.lab.LAB_NS, ["curl", "-sS", "--max-time", "10",
+                                           "http://127.0.0.1:9190/metrics"])
+        assert r.returncode == 0, r.stderr
+        assert 'sluice_service_breaker_state{service="brk",state="closed"} 1' in r.stdout
+        assert 'sluice_service_breaker_opens_total{service="brk"} 1' in r.stdout
+    finally:
+        be.kill()
+        be.wait(timeout=10)
