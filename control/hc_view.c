@@ -380,8 +380,28 @@ int hc_cmd_show_health(struct ctl_env *env, int argc, char **argv, struct ctl_bu
 			first = false;
 		}
 	}
-	if (json)
+	if (json) {
+		ctl_printf(out, "],\"breakers\":[");
+		first = true;
+		for (uint32_t v = 0; v < snap->n_svcs; v++) {
+			const struct dp_svc_shared *sh = &snap->svcs[v].obj->sh;
+
+			if (svc >= 0 && (uint32_t)svc != v)
+				continue;
+			ctl_printf(out,
+				   "%s{\"service\":\"%s\",\"state\":\"%s\",\"run\":%" PRIu32
+				   ",\"opens\":%" PRIu64 ",\"inflight\":%" PRIu32
+				   ",\"pending\":%" PRIu32 "}",
+				   first ? "" : ",", snap->conf->services[v].name,
+				   hc_breaker_state_name(
+					   __atomic_load_n(&sh->cb_state, __ATOMIC_RELAXED)),
+				   sh->c_run, sh->c_opens,
+				   __atomic_load_n(&sh->inflight, __ATOMIC_RELAXED),
+				   __atomic_load_n(&sh->pending, __ATOMIC_RELAXED));
+			first = false;
+		}
 		ctl_printf(out, "]}\n");
+	}
 	return 0;
 }
 

@@ -63,6 +63,9 @@ void px_cb_unqueue(struct dp_worker *w, struct px_session *s)
 
 static bool take_slot(struct dp_svc_shared *sh, uint32_t max)
 {
+	/* a plain load first: waiters retried every loop leave the line shared while full */
+	if (__atomic_load_n(&sh->inflight, __ATOMIC_RELAXED) >= max)
+		return false;
 	if (__atomic_add_fetch(&sh->inflight, 1, __ATOMIC_RELAXED) <= max)
 		return true;
 	__atomic_sub_fetch(&sh->inflight, 1, __ATOMIC_RELAXED);

@@ -7,7 +7,7 @@ delayed.py answers each request after DELAY seconds.
   backend sees 4 requests only, however the clients' connections spread over the workers.
 - service `tmo` (max_requests 1, queue_timeout_ms 300): of 3 concurrent GETs one is served
   and the 2 waiting ones get 503 after about 300 ms, never having reached the backend.
-- service `brk` (consecutive_failures 3, open_ms 1500, no retries) on BE2, where nothing
+- service `brk` (consecutive_failures 3, open_ms 3000, no retries) on BE2, where nothing
   listens at first: 3 GETs get 502 and the breaker opens within a control tick; a backend
   started then sees no connection while GETs get 503 at once; after open_ms one trial goes
   through, succeeds, and the breaker closes.
@@ -104,7 +104,7 @@ services:
     timeouts: {{ connect_ms: 1000, response_ms: 10000 }}
     retries: 0
     outlier_detection: {{ consecutive_5xx: 0, consecutive_gateway_failure: 0 }}
-    circuit_breaker: {{ consecutive_failures: 3, open_ms: 1500 }}
+    circuit_breaker: {{ consecutive_failures: 3, open_ms: 3000 }}
 control:
   socket: {socket_path}
 """
@@ -173,7 +173,7 @@ def test_max_requests_and_max_pending(fx):
     busy = sorted(t for s, t in out if s == 503)
     assert len(ok) == 4 and len(busy) == 4, out
     # the 503s are at once: well before the first response could free a slot
-    assert busy[-1] < DELAY / 3, out
+    assert busy[-1] < DELAY * 2 / 3, out
     # two served in one round, two in the next (they waited for a slot)
     assert ok[1] < 2 * DELAY - 0.2 and ok[2] >= 2 * DELAY - 0.2, out
     assert fx.requests_seen() - seen == 4
@@ -220,17 +220,19 @@ def test_breaker_opens_and_closes_after_a_trial(fx):
         t0 = time.monotonic()
         out = seq(fx, 5, "brk.test")
         assert [s for s, _ in out] == [503] * 5, out
-        assert max(t for _, t in out) < 0.5, out
+        assert max(t for _, t in out) < 1.0, out
         assert "conn" not in log.read_text().split(), "open: no connection to the backend"
-        assert time.monotonic() - t0 < 1.4, "the rest of the test needs the breaker open"
+        assert time.monotonic() - t0 < 2.5, "the rest of the test needs the breaker open"
         c = lablib.parse_counters(fx.app.ctl("show ports"))
         assert c.get("breaker_open", 0) >= 5, c
-        # open_ms (1.5 s from opening) is over: half-open, one trial, closed
-        time.sleep(1.6)
+        # open_ms (3 s from opening) is over: half-open, one trial, closed
+        time.sleep(max(0.0, 3.2 - (time.monotonic() - t0)))
         out = seq(fx, 3, "brk.test")
         assert [s for s, _ in out][0] == 200, out
         time.sleep(0.1)
         assert "circuit breaker: closed" in fx.app.ctl("show health brk")
+        br = json.loads(fx.app.ctl("show health brk json"))["breakers"]
+        assert br[0]["service"] == "brk" and br[0]["state"] == "closed" and br[0]["opens"] == 1
         out = seq(fx, 3, "brk.test")
         assert [s for s, _ in out] == [200] * 3, out
         r = fx.app.ns_exec(fx.lab.LAB_NS, ["curl", "-sS", "--max-time", "10",
