@@ -313,19 +313,33 @@ int cfg_dump(const struct dp_conf *c, struct ctl_buf *out)
 
 /* The text of top-level section key ("listeners:") in a dump, up to the next top-level key. */
 /* Workers size their buffer for a request or response head at start (the largest
- * max_header_bytes then, at least the parser's default): a reload cannot go above it. */
+ * max_header_bytes then, at least the parser's default), and each request's header spans (the
+ * largest max_headers then, at least the parser's default: px_req.c): a reload cannot go above
+ * either. */
 unsigned int cfg_diff_live(const struct dp_conf *running, const struct dp_conf *next,
 			   struct cfg_errors *errs)
 {
-	uint32_t max = HTTP_DEFAULT_MAX_HEADER_BYTES;
+	uint32_t max = HTTP_DEFAULT_MAX_HEADER_BYTES, max_hdrs = HTTP_DEFAULT_MAX_HEADERS;
 	unsigned int found = 0;
 
-	for (uint32_t i = 0; i < running->n_listeners; i++)
+	for (uint32_t i = 0; i < running->n_listeners; i++) {
 		if (running->listeners[i].limits.max_header_bytes > max)
 			max = running->listeners[i].limits.max_header_bytes;
+		if (running->listeners[i].limits.max_headers > max_hdrs)
+			max_hdrs = running->listeners[i].limits.max_headers;
+	}
 	for (uint32_t i = 0; i < next->n_listeners; i++) {
 		const struct dp_listener_conf *l = &next->listeners[i];
 
+		if (l->limits.max_headers > max_hdrs) {
+			cfg_error(
+				errs,
+				"%s: cannot raise listeners[%u].limits.max_headers (%s) to %u on "
+				"reload: workers sized each request's header spans for %u at start "
+				"(restart sluice)",
+				next->file, i, l->name, l->limits.max_headers, max_hdrs);
+			found++;
+		}
 		if (l->limits.max_header_bytes <= max)
 			continue;
 		cfg_error(errs,

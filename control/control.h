@@ -14,7 +14,11 @@
 
 #include <rte_log.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_types.h"
+#include "lb.h"
+#include "px_obs.h"
 
 /* ---- configuration (cfg_*.c) ---- */
 
@@ -126,7 +130,7 @@ int ctl_cmd_disable_server(struct ctl_env *env, int argc, char **argv, struct ct
 const char *ctl_admin_name(uint32_t admin);
 
 /* Changes of listeners and services that the workers cannot apply live, next against the
- * start-up configuration (today: a max_header_bytes above every one at start), each
+ * start-up configuration (today: a max_header_bytes or max_headers above every one at start), each
  * reported to errs as "FILE: cannot ...". Returns how many. Control only. */
 unsigned int cfg_diff_live(const struct dp_conf *startup, const struct dp_conf *next,
 			   struct cfg_errors *errs);

@@ -285,7 +285,7 @@ static void ctl_group_lines(const struct dp *dp, const struct dp_counter_group *
 		if (json)
 			ctl_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "", grp->names[i], v);
 		else if (w)
-			ctl_printf(out, "worker%u.%s.%s: %" PRIu64 "\n", w->id, grp->name,
+			ctl_printf(out, "worker%u.%s.%s: %" PRIu64 "\n", dp_worker_id(w), grp->name,
 				   grp->names[i], v);
 		else
 			ctl_printf(out, "total.%s.%s: %" PRIu64 "\n", grp->name, grp->names[i], v);
@@ -408,18 +408,18 @@ static int ctl_cmd_show_tcp(struct ctl_env *env, int argc, char **argv, struct c
 		return -1;
 	}
 	ctl_printf(out, json ? "{\"conn_bytes\":%zu,\"total\":{" : "tcp.conn_bytes: %zu\n",
-		   tcp_conn_size());
+		   dp_tcp_conn_bytes());
 	ctl_group_lines(dp, grp, NULL, json, out);
 	ctl_printf(out, json ? "},\"workers\":[" : "");
 	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
 		const struct dp_worker *wk = dp->workers[w];
-		const struct tcp_stack *ts;
+		struct dp_tcp_gauges tg;
 
 		if (wk == NULL)
 			continue;
-		ts = &wk->ts;
+		dp_worker_tcp_gauges(wk, &tg);
 		if (json)
-			ctl_printf(out, "%s{\"id\":%u,", w ? "," : "", wk->id);
+			ctl_printf(out, "%s{\"id\":%u,", w ? "," : "", dp_worker_id(wk));
 		ctl_group_lines(dp, grp, wk, json, out);
 		ctl_printf(
 			out,
@@ -428,12 +428,8 @@ static int ctl_cmd_show_tcp(struct ctl_env *env, int argc, char **argv, struct c
 			     : "worker%1$u.tcp.conns_max: %2$u\nworker%1$u.tcp.conns_used: %3$u\n"
 			       "worker%1$u.tcp.conns_hwm: %4$u\nworker%1$u.tcp.syn_rcvd: %5$u\n"
 			       "worker%1$u.tcp.time_wait: %6$u\nworker%1$u.tcp.ooo_mbufs: %7$u\n",
-			wk->id, ts->conf.max_connections,
-			__atomic_load_n(&ts->conns_used, __ATOMIC_RELAXED),
-			__atomic_load_n(&ts->conns_hwm, __ATOMIC_RELAXED),
-			__atomic_load_n(&ts->syn_rcvd, __ATOMIC_RELAXED),
-			__atomic_load_n(&ts->time_wait, __ATOMIC_RELAXED),
-			__atomic_load_n(&ts->ooo_mbufs, __ATOMIC_RELAXED));
+			dp_worker_id(wk), tg.conns_max, tg.conns_used, tg.conns_hwm, tg.syn_rcvd,
+			tg.time_wait, tg.ooo_mbufs);
 	}
 	if (json)
 		ctl_printf(out, "]}\n");
@@ -465,7 +461,7 @@ static int ctl_cmd_show_ports(struct ctl_env *env, int argc, char **argv, struct
 		if (dp->workers[w] == NULL)
 			continue;
 		if (json)
-			ctl_printf(out, "%s{\"id\":%u,", sep, dp->workers[w]->id);
+			ctl_printf(out, "%s{\"id\":%u,", sep, dp_worker_id(dp->workers[w]));
 		ctl_counter_lines(dp, dp->workers[w], json, out);
 		if (json)
 			ctl_printf(out, "}");

@@ -96,12 +96,12 @@ static void ctl_conns_send(struct dp_worker *w, uint32_t n, struct ctl_conns_wor
 	/* answers to requests a previous command stopped waiting for */
 	while ((m = dp_ctl_recv(w)) != NULL)
 		free(m);
-	if (w->ctl.inflight > 0) {
+	if (dp_worker_ctl_inflight(w) > 0) {
 		cw->state = CTL_CONNS_BUSY;
 		return;
 	}
-	if (n > w->px.n_sessions)
-		n = w->px.n_sessions; /* immutable after start: no more can be open */
+	if (n > dp_worker_sessions_max(w))
+		n = dp_worker_sessions_max(w); /* immutable after start: no more can be open */
 	m = calloc(1, sizeof(*m) + (size_t)n * sizeof(struct dp_conn_info));
 	if (m == NULL) {
 		cw->state = CTL_CONNS_NOMEM;

@@ -168,6 +168,17 @@ static uint64_t inf_sum(const struct dp *dp, const char *group, unsigned int i)
 	return g != NULL && i < g->count ? dp_counter_sum(dp, g, i) : 0;
 }
 
+/* The same, by the counter's name (the stack's groups: control sees no tcpstack header). */
+static uint64_t inf_sum_named(const struct dp *dp, const char *group, const char *name)
+{
+	const struct dp_counter_group *g = dp != NULL ? dp_counter_group_find(group) : NULL;
+
+	for (unsigned int i = 0; g != NULL && i < g->count; i++)
+		if (strcmp(g->names[i], name) == 0)
+			return dp_counter_sum(dp, g, i);
+	return 0;
+}
+
 /* Bytes of every pool (mbuf pools, then each worker's TCBs, connection table, sessions and
  * upstream connections), allocated and in use. */
 static void inf_pools(const struct dp *dp, uint64_t *alloc, uint64_t *used)
@@ -216,9 +227,9 @@ static uint64_t inf_curr_conns(const struct dp *dp)
 /* Failed takes from a pool: no TCB, session, upstream connection or mbuf. */
 static uint64_t inf_pool_failed(const struct dp *dp)
 {
-	return inf_sum(dp, "net", NET_CNT_tx_drop_no_mbuf) +
-	       inf_sum(dp, "tcp", TCP_CNT_drop_pool_empty) +
-	       inf_sum(dp, "tcp", TCP_CNT_drop_no_mbuf) +
+	return inf_sum_named(dp, "net", "tx_drop_no_mbuf") +
+	       inf_sum_named(dp, "tcp", "drop_pool_empty") +
+	       inf_sum_named(dp, "tcp", "drop_no_mbuf") +
 	       inf_sum(dp, "http", PX_CNT_refused_pool_empty) +
 	       inf_sum(dp, "http", PX_CNT_drop_no_mbuf) +
 	       inf_sum(dp, "http", PX_CNT_upstream_pool_empty);
@@ -241,7 +252,7 @@ static bool inf_stopping(const struct ctl_env *env)
 		return true;
 	for (unsigned int w = 0; env->dp != NULL && w < env->dp->n_workers && w < DP_MAX_WORKERS;
 	     w++)
-		if (env->dp->workers[w] != NULL && dp_flag_get(&env->dp->workers[w]->drain))
+		if (env->dp->workers[w] != NULL && dp_worker_draining(env->dp->workers[w]))
 			return true;
 	return false;
 }
@@ -320,7 +331,7 @@ static void inf_fill(const struct ctl_env *env, struct inf_vals *v, char *uptime
 	inf_u(v, INF_DROPPED_LOGS, inf_sum(dp, "http", PX_CNT_access_log_dropped));
 	inf_u(v, INF_BUSY_POLLING, conf != NULL && conf->dataplane.idle_sleep_us == 0);
 	inf_u(v, INF_FAILED_RESOLUTIONS, 0);
-	inf_u(v, INF_TOTAL_BYTES_OUT, inf_sum(dp, "tcp", TCP_CNT_bytes_out));
+	inf_u(v, INF_TOTAL_BYTES_OUT, inf_sum_named(dp, "tcp", "bytes_out"));
 	inf_u(v, INF_TOTAL_SPLICED_BYTES_OUT, 0);
 	inf_u(v, INF_DEBUG_COMMANDS_ISSUED, 0);
 	inf_u(v, INF_CUM_LOG_MSGS, 0);
@@ -335,8 +346,8 @@ static void inf_fill(const struct ctl_env *env, struct inf_vals *v, char *uptime
 	inf_u(v, INF_PORTS, ports);
 	inf_s(v, INF_CONFIG_FILE, conf != NULL && conf->file != NULL ? conf->file : "");
 	inf_u(v, INF_CONFIG_EPOCH, epoch);
-	inf_u(v, INF_RX_FRAMES, inf_sum(dp, "net", NET_CNT_rx_frames));
-	inf_u(v, INF_TX_FRAMES, inf_sum(dp, "net", NET_CNT_tx_frames));
+	inf_u(v, INF_RX_FRAMES, inf_sum_named(dp, "net", "rx_frames"));
+	inf_u(v, INF_TX_FRAMES, inf_sum_named(dp, "net", "tx_frames"));
 	/* health (hc_ctl.h): probes the engine sent, skipped (neither success nor failure) */
 	inf_u(v, INF_HEALTH_PROBES_SENT, env->hc != NULL ? env->hc->sent : 0);
 	inf_u(v, INF_HEALTH_PROBES_SKIPPED, hc_skipped(env->hc));

@@ -116,7 +116,7 @@ void ctl_mem_lines(const struct dp *dp, bool json, struct ctl_buf *out)
 		s.reqs_waiting += m.reqs_waiting;
 		s.time_wait += m.tcbs_time_wait;
 		s.pool_bytes += dp_mem_pool_bytes(&m);
-		ctl_mem_worker(dp->workers[w]->id, &m, json, sep, &wk);
+		ctl_mem_worker(dp_worker_id(dp->workers[w]), &m, json, sep, &wk);
 		sep = ",";
 	}
 	const struct {

@@ -20,7 +20,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_types.h"
 
 struct ctl_buf;
 

@@ -157,7 +157,7 @@ static void met_registry(const struct dp *dp, struct ctl_buf *b)
 
 					if (wk == NULL)
 						continue;
-					snprintf(wid, sizeof(wid), "%u", wk->id);
+					snprintf(wid, sizeof(wid), "%u", dp_worker_id(wk));
 					if (end > i + 1)
 						met_sample(b, name, "worker", wid, "class",
 							   grp->names[j] + 10,
@@ -326,22 +326,22 @@ static void met_tcp_gauges(const struct dp *dp, struct ctl_buf *b)
 		size_t offset;
 	} g[] = {
 		{ "sluice_tcp_conns_used", "TCBs in use, per worker",
-		  offsetof(struct tcp_stack, conns_used) },
+		  offsetof(struct dp_tcp_gauges, conns_used) },
 		{ "sluice_tcp_conns_hwm", "High-water mark of TCBs in use, per worker",
-		  offsetof(struct tcp_stack, conns_hwm) },
+		  offsetof(struct dp_tcp_gauges, conns_hwm) },
 		{ "sluice_tcp_syn_rcvd", "Connections in SYN-RECEIVED, per worker",
-		  offsetof(struct tcp_stack, syn_rcvd) },
+		  offsetof(struct dp_tcp_gauges, syn_rcvd) },
 		{ "sluice_tcp_time_wait", "Connections in TIME-WAIT, per worker",
-		  offsetof(struct tcp_stack, time_wait) },
+		  offsetof(struct dp_tcp_gauges, time_wait) },
 		{ "sluice_tcp_conns_max", "TCB pool size (dataplane.max_connections), per worker",
-		  offsetof(struct tcp_stack, conf.max_connections) },
+		  offsetof(struct dp_tcp_gauges, conns_max) },
 		{ "sluice_tcp_probe_conns_used",
 		  "Health probe TCBs (the reserve) in use, per worker",
-		  offsetof(struct tcp_stack, rsv_used) },
+		  offsetof(struct dp_tcp_gauges, rsv_used) },
 		{ "sluice_tcp_probe_conns_hwm", "High-water mark of probe TCBs in use, per worker",
-		  offsetof(struct tcp_stack, rsv_hwm) },
+		  offsetof(struct dp_tcp_gauges, rsv_hwm) },
 		{ "sluice_tcp_probe_conns_max", "Health probe TCB reserve size, per worker",
-		  offsetof(struct tcp_stack, conf.reserve_connections) },
+		  offsetof(struct dp_tcp_gauges, rsv_max) },
 	};
 	char wid[8];
 
@@ -349,14 +349,15 @@ static void met_tcp_gauges(const struct dp *dp, struct ctl_buf *b)
 		met_family(b, g[k].name, "gauge", g[k].help);
 		for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++) {
 			const struct dp_worker *wk = dp->workers[w];
-			const uint32_t *v;
+			struct dp_tcp_gauges tg;
+			uint32_t v;
 
 			if (wk == NULL)
 				continue;
-			v = (const uint32_t *)((const char *)&wk->ts + g[k].offset);
-			snprintf(wid, sizeof(wid), "%u", wk->id);
-			met_sample(b, g[k].name, "worker", wid, NULL, NULL,
-				   __atomic_load_n(v, __ATOMIC_RELAXED));
+			dp_worker_tcp_gauges(wk, &tg);
+			memcpy(&v, (const char *)&tg + g[k].offset, sizeof(v));
+			snprintf(wid, sizeof(wid), "%u", dp_worker_id(wk));
+			met_sample(b, g[k].name, "worker", wid, NULL, NULL, v);
 		}
 	}
 }

@@ -62,8 +62,12 @@ static int met_tel_info(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_add_dict_int(d, "workers", dp->n_workers);
 	rte_tel_data_add_dict_int(d, "ports", dp->n_ports);
 	for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
-		if (dp->workers[w] != NULL)
-			conns += __atomic_load_n(&dp->workers[w]->ts.conns_used, __ATOMIC_RELAXED);
+		if (dp->workers[w] != NULL) {
+			struct dp_tcp_gauges tg;
+
+			dp_worker_tcp_gauges(dp->workers[w], &tg);
+			conns += tg.conns_used;
+		}
 	for (unsigned int i = 0; i < RTE_MAX_NUMA_NODES; i++) {
 		if (dp->pools[i] == NULL)
 			continue;
@@ -119,13 +123,14 @@ int met_telemetry_register(const struct dp *dp, uint64_t start_time)
 	__atomic_store_n(&met_tel_dp, dp, __ATOMIC_SEQ_CST);
 	if (met_tel_registered)
 		return 0;
+	/* help texts stay under RTE_TEL_MAX_STRING_LEN (128), or registering fails */
 	rc = rte_telemetry_register_cmd("/sluice/info", met_tel_info,
 					"sluice: version, pid, uptime, workers, ports, pool use");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd(
 			"/sluice/stats", met_tel_stats,
-			"sluice: counters summed over workers, as group/name. Parameters: "
-			"optional group (dp, net, tcp, http, http_err)");
+			"sluice: counters summed over workers, as group/name. Parameter: "
+			"optional group (dp, net, tcp, http, ...)");
 	met_tel_registered = rc == 0;
 	return rc;
 }

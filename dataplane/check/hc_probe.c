@@ -31,7 +31,8 @@
 #include <rte_random.h>
 #include <rte_ring.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "hc.h"
 #include "http_parse.h"
 

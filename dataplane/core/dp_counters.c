@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 const char *const dp_counter_names[DP_CNT_MAX] = {
 #define DP_CNT_NAME(name) #name,
@@ -19,6 +23,7 @@ const struct dp_counter_group dp_counter_groups[] = {
 	{ "tcp", tcp_counter_names, TCP_CNT_MAX, offsetof(struct dp_worker, ts.cnt) },
 	{ "http", px_counter_names, PX_CNT_MAX, offsetof(struct dp_worker, px.cnt) },
 	{ "http_err", px_error_names, PX_ERR_MAX, offsetof(struct dp_worker, px.err) },
+	{ "http_state", px_state_names, PX_ST_MAX, offsetof(struct dp_worker, px.st) },
 	{ "probe", hc_counter_names, HC_CNT_MAX, offsetof(struct dp_worker, hc.cnt) },
 };
 

@@ -9,7 +9,11 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 /* Entries filled per loop iteration at most: each costs a few hundred nanoseconds (names
  * copied, TCP state read), so a slice stays well under 100 us. */

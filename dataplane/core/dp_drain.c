@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Graceful shutdown, control's side: ask every worker to drain (px_drain.c) and watch them.
  */
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 void dp_drain(struct dp *dp)
 {

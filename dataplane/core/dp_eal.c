@@ -18,7 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
 
 #define EAL_MAX_ARGS 256
 

@@ -9,7 +9,11 @@
  */
 #include <stddef.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 #include "px_impl.h"
 
 /* Issue 3's budget: an idle established connection costs at most 512 bytes, with its HTTP
@@ -43,7 +47,7 @@ void dp_mem_worker(const struct dp_worker *w, struct dp_mem *m)
 	m->upstream_bytes = sizeof(struct px_upstream);
 	m->upstreams_max = px->n_upstreams;
 	m->upstreams_used = __atomic_load_n(&px->up_used, __ATOMIC_RELAXED);
-	m->req_bytes = sizeof(struct px_req);
+	m->req_bytes = sizeof(struct px_req) + (size_t)px->n_hdrs * sizeof(struct http_header);
 	m->reqs_max = px->n_reqs;
 	m->reqs_used = __atomic_load_n(&px->req_used, __ATOMIC_RELAXED);
 	m->reqs_hwm = __atomic_load_n(&px->req_hwm, __ATOMIC_RELAXED);

@@ -12,7 +12,11 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 #define DP_RX_DESC 1024
 #define DP_TX_DESC 1024
@@ -279,6 +283,7 @@ static int create_rcu(struct dp *dp, char *err, size_t errlen)
 
 int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 {
+	struct tcp_secret secret;
 	int rc;
 
 	memset(dp, 0, sizeof(*dp));
@@ -311,7 +316,9 @@ int dp_init(struct dp *dp, const struct dp_conf *conf, char *err, size_t errlen)
 			goto fail;
 	}
 	/* TCP after the ports: the stack takes its MSS from the interfaces. */
-	rc = tcp_secret_init(&dp->secret);
+	rc = tcp_secret_init(&secret);
+	dp->secret.k0 = secret.k0;
+	dp->secret.k1 = secret.k1;
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot draw the TCP secret: %s", strerror(-rc));
 		goto fail;

@@ -1,57 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * TCP in the dataplane: which worker owns a segment, hand-over to the owner, and the TCP
- * stack of each worker with the listeners of the configuration.
- *
- * Ownership is a function of the 4-tuple alone, never of the queue a segment arrived on:
- * af_packet spreads flows with the kernel's fanout hash and rolls packets over to another
- * queue when one fills, so the queue is only a hint.
+ * TCP in the dataplane: hand-over of a segment or fragment to the worker that owns it (which
+ * one is dp_steer.c's), and the TCP stack of each worker with the listeners of the
+ * configuration.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_ip.h>
-#include <rte_jhash.h>
 #include <rte_tcp.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
 #include "px.h"
 
-static inline bool is_listen_port(const struct dp *dp, uint16_t port)
-{
-	return (dp->listen_ports[port / 64] >> (port % 64)) & 1;
-}
-
-void dp_listen_ports_add(struct dp *dp, const struct dp_conf *conf)
-{
-	for (uint32_t i = 0; i < conf->n_listeners; i++) {
-		uint16_t port = (uint16_t)conf->listeners[i].port;
-
-		__atomic_fetch_or(&dp->listen_ports[port / 64], UINT64_C(1) << (port % 64),
-				  __ATOMIC_RELEASE);
-	}
-}
-
-unsigned int dp_tcp_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			  uint16_t dport)
-{
-	if (dp->n_workers == 1)
-		return 0;
-	if (is_listen_port(dp, dport)) {
-		/* symmetric: XOR makes both directions hash alike */
-		return rte_jhash_2words(saddr ^ daddr, (uint32_t)(sport ^ dport), 0x5111ce) %
-		       dp->n_workers;
-	}
-	return dport % dp->n_workers;
-}
-
-unsigned int dp_frag_owner(const struct dp *dp, uint32_t saddr, uint32_t daddr, uint8_t proto,
-			   uint16_t id)
-{
-	if (dp->n_workers == 1)
-		return 0;
-	return rte_jhash_3words(saddr, daddr, (uint32_t)proto << 16 | id, 0xf7a9) % dp->n_workers;
-}
+_Static_assert(DP_MAX_PORTS == NET_MAX_IFS, "one net_if per port");
 
 /* net_hooks.frag_steer: fragments of one datagram may arrive on different queues (af_packet
  * rolls over, RSS hashes fragments on addresses only, since only the first carries ports),
@@ -122,6 +87,7 @@ static void worker_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t
 int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 {
 	const struct dp_conf *conf = w->dp->conf;
+	struct tcp_secret sec;
 	struct tcp_conf tc = {
 		.max_connections = conf->dataplane.max_connections,
 		.reserve_connections = hc_reserve_size(conf->dataplane.max_connections),
@@ -145,7 +111,9 @@ int dp_tcp_init(struct dp_worker *w, char *err, size_t errlen)
 			 w->id, strerror(-rc));
 		return rc;
 	}
-	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &w->dp->secret);
+	sec.k0 = w->dp->secret.k0;
+	sec.k1 = w->dp->secret.k1;
+	rc = tcp_stack_init(&w->ts, &w->ns, &tc, &sec);
 	if (rc != 0) {
 		snprintf(err, errlen,
 			 "worker %u: cannot allocate %u TCP connections: %s (lower "

@@ -181,7 +181,8 @@ struct http_limits {
 #define HTTP_DEFAULT_MAX_HEADER_BYTES 16384
 #define HTTP_DEFAULT_MAX_HEADERS 100
 #define HTTP_DEFAULT_MAX_TARGET 8192
-/* Upper bound of limits.max_headers (the configuration validator's too). */
+/* Upper bound of limits.max_headers: the one constant the configuration validator
+ * (control/cfg_keys.c) and the proxy's per-request header spans (px_req.c) share. */
 #define HTTP_MAX_HEADERS 1024
 
 /* One request or response head: the results, then the parser's private state. */

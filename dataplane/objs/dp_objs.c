@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 
 /* A zeroed object of head bytes plus n per-worker slots of slot bytes, cache-line aligned,
  * with a copy of name in its char * at name_off. NULL when out of memory. */

@@ -11,7 +11,8 @@
 
 #include <rte_cycles.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 
 uint64_t dp_clock_ms(const struct dp *dp)
 {

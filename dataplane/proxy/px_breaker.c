@@ -56,7 +56,7 @@ void px_cb_unqueue(struct dp_worker *w, struct px_session *s)
 		sess(px, s->wait_next)->wait_prev = s->wait_prev;
 	s->wait_next = s->wait_prev = PX_NONE;
 	px->n_queued--;
-	s->state = PX_HEAD; /* the head is still in rx, not consumed */
+	px_session_enter(w, s, PX_HEAD); /* the head is still in rx, not consumed */
 	if (s->svc != NULL)
 		__atomic_sub_fetch(&s->svc->sh.pending, 1, __ATOMIC_RELAXED);
 }
@@ -129,7 +129,7 @@ int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_
 		;
 	px->cnt[PX_CNT_queue_waits]++;
 	s->svc = ss->obj;
-	s->state = PX_QUEUED;
+	px_session_enter(w, s, PX_QUEUED);
 	enqueue(px, s);
 	px_arm_timer(w, &s->timer, b->queue_timeout_ms);
 	return PX_CB_QUEUED;

@@ -13,7 +13,8 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "px_impl.h"
 
 static const char *const px_method_names[] = {

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "http_parse.h"
 #include "lb.h"
 #include "px.h"
@@ -88,6 +89,9 @@ struct px_retry {
  * keep-alive connection holds none (docs/BENCHMARKS.md, "Idle connections"). */
 struct px_req {
 	struct http_msg req;
+	/* px->n_hdrs header spans, this request's own (px_req.c): the request head's, then,
+	 * once that head went upstream rebuilt (its spans are dead then), the response head's */
+	struct http_header *hdrs;
 	struct http_body body;
 	struct px_obs_req obs; /* phase times, access-log record (px_obs.c) */
 	struct px_retry rt;    /* retries (px_retry.c) */
@@ -164,10 +168,35 @@ struct px_upstream {
 
 #define PX_NONE UINT32_MAX
 
+_Static_assert((int)PX_ST_head == (int)PX_HEAD && (int)PX_ST_retry == (int)PX_RETRY &&
+		       (int)PX_ST_queued == (int)PX_QUEUED &&
+		       (int)PX_ST_up_idle - (int)PX_ST_up_connecting ==
+			       (int)PX_UP_IDLE - (int)PX_UP_CONNECTING,
+	       "PX_STATE_COUNTERS follows enum px_state and enum px_up_state");
+
+/* Every state change of a session goes through here (docs/session-engine.md's table), counted
+ * by the state entered (http_state counters; entering the state it is in counts too). */
+static inline void px_session_enter(struct dp_worker *w, struct px_session *s, enum px_state st)
+{
+	w->px.st[st]++;
+	s->state = st;
+}
+
+/* Every state change of an upstream connection but its free (the pool's memset) goes through
+ * here, counted like px_session_enter's. */
+static inline void px_up_enter(struct dp_worker *w, struct px_upstream *up, enum px_up_state st)
+{
+	w->px.st[PX_ST_up_connecting + (st - PX_UP_CONNECTING)]++;
+	up->state = st;
+}
+
 /* px_req.c: the per-worker request pool. px_req_get gives s a request (s->rq) or, when the
  * pool is empty, queues s to get one as soon as one comes back (px_req_wake) and returns
  * false. px_req_put gives s's request back (none: nothing) and takes s off the wait list. */
 int px_req_init(struct dp_worker *w);
+/* Header spans per px_req for configuration conf: its largest max_headers, at least a
+ * response head's HTTP_DEFAULT_MAX_HEADERS. Any thread. */
+uint32_t px_req_hdrs(const struct dp_conf *conf);
 void px_req_fini(struct dp_worker *w);
 bool px_req_get(struct dp_worker *w, struct px_session *s);
 void px_req_put(struct dp_worker *w, struct px_session *s);
@@ -310,22 +339,6 @@ static inline struct dp_ep_pw *px_ep(const struct dp_worker *w, struct dp_endpoi
 static inline struct dp_svc_pw *px_svc(const struct dp_worker *w, struct dp_service *svc)
 {
 	return &svc->pw[w->id];
-}
-
-/* Call before each parse of head m (request or response) whose header spans go to the
- * worker's px->hdrs (given to http_req_init / http_resp_init), so that the proxy rebuilds the
- * head from that parse instead of parsing it again (px_proxy.c head_load). The array is shared
- * by every session of the worker and holds the spans of the head parsed last (px->hdrs_msg): a
- * head whose first header lines were parsed before another session's parse overwrote them stops
- * recording spans (m->headers = NULL; counts and checks go on as before) and head_load parses it
- * again. Worker only. */
-static inline void px_hdrs_use(struct px_worker *px, struct http_msg *m)
-{
-	if (px->hdrs_msg != m) {
-		if (m->n_headers > 0)
-			m->headers = NULL;
-		px->hdrs_msg = m;
-	}
 }
 
 /* Appenders for heads sluice writes (instead of snprintf, 2.4 k instructions per response:

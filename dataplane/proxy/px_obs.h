@@ -39,68 +39,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "px_hist.h"
+#include "px_types.h"
 
 struct dp_worker;
 struct dp_snapshot;
 struct px_session;
 struct http_iov;
 struct dp_endpoint;
-
-enum px_phase {
-	PX_PH_TOTAL = 0,
-	PX_PH_CONNECT,
-	PX_PH_FIRST_BYTE,
-	PX_PH_MAX,
-};
-
-/* Per service, per worker. */
-struct px_obs_svc {
-	struct px_hist h[PX_PH_MAX];
-};
-
-/* Per endpoint, per worker: what show stat's ctime/rtime/ttime need. */
-struct px_obs_ep {
-	uint64_t count[PX_PH_MAX];
-	uint64_t sum_us[PX_PH_MAX];
-	uint64_t max_us[PX_PH_MAX];
-};
-
-#define PX_ALOG_HOST 64	   /* bytes of Host kept in a log record */
-#define PX_ALOG_TARGET 128 /* bytes of the request target kept */
-#define PX_ALOG_METHOD 16
-#define PX_ALOG_NAME 48
-#define PX_ALOG_NONE UINT32_MAX /* a phase that did not happen */
-
-/* One access-log record (one request). */
-struct px_alog_rec {
-	uint64_t tsc; /* when the request ended */
-	uint64_t bytes_in, bytes_out;
-	uint32_t client_ip; /* network order */
-	uint16_t client_port;
-	uint16_t status;  /* 0: no response sent */
-	uint32_t t_us[4]; /* header, connect, first byte, total; PX_ALOG_NONE */
-	int32_t route;	  /* -1: none matched (404) or refused request */
-	uint16_t worker;
-	uint8_t aborted; /* the session ended before the response was complete */
-	uint8_t host_len, target_len, method_len;
-	char method[PX_ALOG_METHOD];
-	char host[PX_ALOG_HOST];
-	char target[PX_ALOG_TARGET];
-	/* names, copied when the request ends ("-": none; cut at PX_ALOG_NAME - 1 bytes):
-	 * objects may be gone by the time control writes the line */
-	char listener[PX_ALOG_NAME];
-	char svc[PX_ALOG_NAME];
-	char ep[PX_ALOG_NAME];
-};
-
-/* Per request, in its request state (struct px_req, px_req.c). */
-struct px_obs_req {
-	uint64_t t_recv, t_head, t_fwd, t_conn, t_resp; /* TSC; 0: not (yet) */
-	uint32_t in_mark, out_mark;			/* TCP sequence marks at the start */
-	struct px_alog_rec *rec;			/* NULL: not logged */
-	struct dp_endpoint *ep; /* the endpoint the request went to, NULL: none (yet) */
-};
 
 /* Set-up (before the worker starts) and release (after it stopped). Returns 0 or -errno. */
 int px_obs_init(struct dp_worker *w);
@@ -132,5 +77,13 @@ const struct px_obs_ep *px_obs_endpoint(const struct dp_worker *w, uint32_t svc,
 unsigned int px_obs_alog_drain(struct dp_worker *w,
 			       void (*fn)(const struct px_alog_rec *r, void *arg), void *arg,
 			       unsigned int max);
+
+/* The PX_OBJ_MAX counters of listener l, service svc or its endpoint ep (indices in the
+ * published snapshot, dp->snapshot) on worker w; NULL when there is no such object. The
+ * counters are the stable objects' (they survive reloads). Control thread: it alone replaces
+ * the snapshot; values are read relaxed. */
+const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l);
+const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc);
+const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep);
 
 #endif /* SLUICE_PX_OBS_H */

@@ -23,8 +23,7 @@
  * header spans), and which of its fields the Connection header names (hop-by-hop too). */
 struct px_head {
 	const uint8_t *base;
-	const struct http_msg *msg; /* the first parse, or again when it kept no spans */
-	struct http_msg again;
+	const struct http_msg *msg;   /* its parse, with the spans of its request's px_req */
 	bool named;		      /* some bit of drop is set */
 	uint64_t drop[PX_DROP_WORDS]; /* bit i: header i is named by Connection */
 };
@@ -116,47 +115,37 @@ static bool hop_by_hop(const struct px_head *h, uint32_t i, bool keep_upgrade)
 }
 
 /* The complete head m at the front of chain, contiguous in the worker's scratch (or in the
- * mbuf when it lies in one), with its header spans: m's own when its parse recorded them in
- * px->hdrs and no other parse has overwritten them since (px_hdrs_use), else from a parse of
- * the contiguous copy. Spans count from the head's first byte, so they hold for the copy as
- * they did for the segments m was parsed from. Returns 0 or -EINVAL. */
+ * mbuf when it lies in one), with the header spans its parse recorded in its request's own
+ * array (px_req.hdrs: no other session's parse touches them). Spans count from the head's
+ * first byte, so they hold for the copy as they did for the segments m was parsed from.
+ * Returns 0 or -EINVAL. */
 static int head_load(struct dp_worker *w, struct rte_mbuf *chain, const struct http_msg *m,
-		     uint32_t len, bool response, struct px_head *h)
+		     uint32_t len, struct px_head *h)
 {
 	struct px_worker *px = &w->px;
 
-	if (len > px->scratch_len)
+	if (len > px->scratch_len || m->headers == NULL)
 		return -EINVAL;
 	h->base = rte_pktmbuf_read(chain, 0, len, px->scratch);
 	if (h->base == NULL)
 		return -EINVAL;
-	if (m->headers != px->hdrs || px->hdrs_msg != m) {
-		struct http_limits lim = {
-			.max_header_bytes = len,
-			.max_headers = px->n_hdrs,
-			.max_target = len,
-		};
-		struct http_iov iov = { h->base, len };
-
-		if (response) {
-			http_resp_init(&h->again, &lim, px->hdrs, (enum http_method)m->method);
-			if (http_resp_parse(&h->again, &iov, 1) != (int)len)
-				return -EINVAL;
-		} else {
-			http_req_init(&h->again, &lim, px->hdrs);
-			if (http_req_parse(&h->again, &iov, 1) != (int)len)
-				return -EINVAL;
-		}
-		px->hdrs_msg = NULL; /* overwritten: nobody's spans */
-		m = &h->again;
-	}
 	h->msg = m;
 	collect_named(px, h);
 	return 0;
 }
 
-static int put(struct dp_worker *w, struct rte_mbuf *out, const void *p, uint32_t len)
+/* Append to a head being built. Inline for the common case, a head that still fits its first
+ * segment: the literals' copies then compile to a few moves, and a call with its walk to the
+ * last segment is saved (about 40 calls per proxied request: docs/BENCHMARKS.md). */
+static inline __attribute__((always_inline)) int put(struct dp_worker *w, struct rte_mbuf *out,
+						     const void *p, uint32_t len)
 {
+	if (likely(out->next == NULL && rte_pktmbuf_tailroom(out) >= len)) {
+		memcpy(rte_pktmbuf_mtod_offset(out, uint8_t *, out->data_len), p, len);
+		out->data_len = (uint16_t)(out->data_len + len);
+		out->pkt_len += len;
+		return 0;
+	}
 	return px_chain_append(w->pool, out, p, len);
 }
 
@@ -424,7 +413,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
-	if (head_load(w, s->rx, &s->rq->req, hl, false, &h) != 0 ||
+	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
 		if (adm == PX_CB_SLOT)
 			px_cb_release(w, ss->obj);
@@ -469,7 +458,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return px_respond_error(w, s, 502);
 	}
 	px_obs_forwarded(w, s);
-	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
 	if (!body)
 		px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (!body && up->state == PX_UP_BUSY)
@@ -487,7 +476,9 @@ void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstre
 	up->tunnel = 0;
 	up->rx_any = 0;
 	up->try_done = 0;
-	http_resp_init(&up->resp, NULL, w->px.hdrs, (enum http_method)s->rq->req.method);
+	/* the request's spans are dead from here (its head went into out, held for retries as
+	 * rebuilt): the response head's go in the same array */
+	http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 }
 
 static void release_done(struct dp_worker *w, struct px_session *s, struct px_upstream *up);
@@ -534,7 +525,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		if (!http_body_done(&s->rq->body))
 			return -EAGAIN;
 	}
-	s->state = PX_WAIT_RESP;
+	px_session_enter(w, s, PX_WAIT_RESP);
 	px_arm_timer(w, &s->timer, 0); /* the upstream's response timeout governs now */
 	if (up->resp_done) {
 		release_done(w, s, up);
@@ -566,7 +557,7 @@ int px_proxy_tunnel_up(struct dp_worker *w, struct px_session *s)
 		/* either side closing ends the tunnel: what was forwarded is delivered first */
 		px_proxy_close(w, s);
 		s->close_after = 1;
-		s->state = PX_WAIT_RESP; /* the session closes after what is queued */
+		px_session_enter(w, s, PX_WAIT_RESP); /* the session closes after what is queued */
 	}
 	return 0;
 }
@@ -587,7 +578,7 @@ static void release_done(struct dp_worker *w, struct px_session *s, struct px_up
 	s->up = NULL;
 	px_ep_done(w, up->ep);
 	px_upstream_release(w, up, true, reuse);
-	s->state = PX_WAIT_RESP;
+	px_session_enter(w, s, PX_WAIT_RESP);
 }
 
 /* The response is complete. An upstream may answer before the request body ended (nginx's
@@ -658,11 +649,9 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	for (;;) {
 		if (up->rx == NULL)
 			rc = -EAGAIN;
-		else {
-			px_hdrs_use(px, &up->resp);
+		else
 			rc = http_resp_parse(&up->resp, iov,
 					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
-		}
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
 		if (rc < 0 && !up->rx_any) {
@@ -690,7 +679,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		up_recved(up, (uint32_t)rc);
 		if (out != NULL && tcp_send(s->conn, out) != 0)
 			px->cnt[PX_CNT_drop_interim]++;
-		http_resp_init(&up->resp, NULL, px->hdrs, (enum http_method)s->rq->req.method);
+		http_resp_init(&up->resp, NULL, s->rq->hdrs, (enum http_method)s->rq->req.method);
 	}
 	if (!head_outcome(w, s, up))
 		return -1; /* a 5xx to retry: it never reaches the client */
@@ -699,7 +688,7 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 		s->close_after = 1; /* the client learns the end of the body from our close */
 	if (!(up->resp.flags & HTTP_F_KEEP_ALIVE))
 		up->keep = 0;
-	if (head_load(w, up->rx, &up->resp, (uint32_t)rc, true, &h) != 0 ||
+	if (head_load(w, up->rx, &up->resp, (uint32_t)rc, &h) != 0 ||
 	    (out = build_response(w, s, &h, upgrade)) == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		fail_early(w, s, 502);
@@ -803,7 +792,7 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 	if (px_upstream_idle_step(w, up, ev))
 		return;
 	if (ev & PX_EV_CONNECTED) {
-		up->state = PX_UP_BUSY;
+		px_up_enter(w, up, PX_UP_BUSY);
 		tcp_wheel_cancel(&px->wheel, &up->timer);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)
@@ -959,7 +948,7 @@ int px_retry_start(struct dp_worker *w, struct px_session *s)
 		goto answer;
 	}
 	body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
-	s->state = body ? PX_FWD_BODY : PX_WAIT_RESP;
+	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
 	if (!body && up->state == PX_UP_BUSY)
 		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;

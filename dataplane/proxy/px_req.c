@@ -7,6 +7,13 @@
  * then costs its TCB, its table share and a small session only (docs/BENCHMARKS.md, "Idle
  * connections"). nginx allocates its request on the first byte for the same reason.
  *
+ * Header spans: each px_req owns px->n_hdrs of them (one array, allocated at start with the
+ * pool), the largest limits.max_headers of the start-up configuration and at least a
+ * response head's limit. The request head's parse records them, the proxy rebuilds the head
+ * from them, then the response head of the upstream connection serving the request reuses
+ * them (one head at a time). Why not one array per worker: a head parsed in pieces would find
+ * its spans overwritten by another session's parse in between and need parsing again.
+ *
  * Sizing: dataplane.max_connections / 4 per worker, at least PX_REQ_MIN, at most
  * max_connections (px_req_pool_size). When the pool is empty, a session whose request has
  * begun waits on a FIFO list with its bytes left in its receive queue (nothing is dropped,
@@ -29,9 +36,9 @@
  * a working network needs a second to send a head, and a slowloris holds them for minutes. */
 #define PX_EVICT_MIN_MS 1000
 
-/* parser state 112 + body framing 48 + timing 64 + retry state 56 + free-list link, rounded
- * up */
-#define PX_REQ_BUDGET 288
+/* parser state 112 + spans pointer 8 + body framing 48 + timing 64 + retry state 56 +
+ * free-list link, rounded up (the spans themselves: px_req_hdrs) */
+#define PX_REQ_BUDGET 296
 _Static_assert(sizeof(struct px_req) <= PX_REQ_BUDGET, "struct px_req outgrew its budget");
 
 static uint32_t px_req_pool_size(uint32_t max_connections)
@@ -43,18 +50,35 @@ static uint32_t px_req_pool_size(uint32_t max_connections)
 	return n < max_connections ? n : max_connections;
 }
 
+uint32_t px_req_hdrs(const struct dp_conf *conf)
+{
+	uint32_t n = HTTP_DEFAULT_MAX_HEADERS; /* a response head's limit (px_proxy.c) */
+
+	for (uint32_t i = 0; i < conf->n_listeners; i++)
+		n = RTE_MAX(n, conf->listeners[i].limits.max_headers);
+	return RTE_MIN(n, (uint32_t)HTTP_MAX_HEADERS);
+}
+
 int px_req_init(struct dp_worker *w)
 {
 	struct px_worker *px = &w->px;
 	uint32_t n = px_req_pool_size(w->dp->conf->dataplane.max_connections);
+	uint32_t nh = px_req_hdrs(w->dp->conf);
 
 	px->reqs = rte_zmalloc_socket("px_reqs", (size_t)n * sizeof(struct px_req),
 				      RTE_CACHE_LINE_SIZE, w->socket);
-	if (px->reqs == NULL)
+	px->req_hdrs = rte_malloc_socket("px_req_hdrs", (size_t)n * nh * sizeof(struct http_header),
+					 RTE_CACHE_LINE_SIZE, w->socket);
+	if (px->reqs == NULL || px->req_hdrs == NULL) {
+		px_req_fini(w);
 		return -ENOMEM;
+	}
 	px->n_reqs = n;
-	for (uint32_t i = 0; i < n; i++)
+	px->n_hdrs = nh;
+	for (uint32_t i = 0; i < n; i++) {
 		px->reqs[i].next_free = i + 1 < n ? i + 1 : PX_NONE;
+		px->reqs[i].hdrs = &px->req_hdrs[(size_t)i * nh]; /* for its whole life */
+	}
 	px->req_free = 0;
 	px->req_used = px->req_hwm = 0;
 	px->wait_head = px->wait_tail = PX_NONE;
@@ -67,7 +91,9 @@ int px_req_init(struct dp_worker *w)
 void px_req_fini(struct dp_worker *w)
 {
 	rte_free(w->px.reqs);
+	rte_free(w->px.req_hdrs);
 	w->px.reqs = NULL;
+	w->px.req_hdrs = NULL;
 	w->px.n_reqs = 0;
 }
 
@@ -131,11 +157,12 @@ void px_req_begin(struct dp_worker *w, struct px_session *s)
 	const struct dp_limits_conf *l = &s->lst->limits;
 	struct http_limits lim = {
 		.max_header_bytes = l->max_header_bytes,
-		.max_headers = l->max_headers,
+		.max_headers = RTE_MIN(l->max_headers, w->px.n_hdrs), /* never past the spans */
 		.max_target = HTTP_DEFAULT_MAX_TARGET,
 	};
 
-	http_req_init(&s->rq->req, &lim, w->px.hdrs); /* max_headers <= px->n_hdrs */
+	/* a reload cannot raise max_headers above every one at start (cfg_diff_live) */
+	http_req_init(&s->rq->req, &lim, s->rq->hdrs);
 	memset(&s->rq->body, 0, sizeof(s->rq->body));
 	memset(&s->rq->rt, 0, sizeof(s->rq->rt));
 	px_obs_reset(w, s, true);

@@ -271,7 +271,7 @@ int px_respond(struct dp_worker *w, struct px_session *s, unsigned int status)
 		s->close_after = 1;
 		status = 503;
 	}
-	s->state = PX_RESPOND;
+	px_session_enter(w, s, PX_RESPOND);
 	if (s->route < 0) {
 		char *p = px_put_u64(body, status); /* "404 Not Found\n" */
 

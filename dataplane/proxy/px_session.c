@@ -14,7 +14,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "px.h"
 #include "px_impl.h"
 
@@ -32,6 +33,12 @@ const char *const px_obj_counter_names[PX_OBJ_MAX] = {
 #define PX_OBJ_NAME(name) #name,
 	PX_OBJ_COUNTERS(PX_OBJ_NAME)
 #undef PX_OBJ_NAME
+};
+
+const char *const px_state_names[PX_ST_MAX] = {
+#define PX_ST_NAME(name) #name,
+	PX_STATE_COUNTERS(PX_ST_NAME)
+#undef PX_ST_NAME
 };
 
 const char *const px_error_names[PX_ERR_MAX] = {
@@ -155,7 +162,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 		 * and drop until the client's FIN or PX_LINGER_MS, then close. */
 		rte_pktmbuf_free(s->rx);
 		s->rx = NULL;
-		s->state = PX_DONE;
+		px_session_enter(w, s, PX_DONE);
 		if (tcp_shutdown(s->conn) == 0) {
 			px_arm_timer(w, &s->timer, PX_LINGER_MS);
 			return;
@@ -182,7 +189,7 @@ void px_request_reset(struct dp_worker *w, struct px_session *s)
 	const struct dp_limits_conf *l = &s->lst->limits;
 
 	px_retry_end(w, s);
-	s->state = PX_HEAD;
+	px_session_enter(w, s, PX_HEAD);
 	s->head_sent = 0;
 	s->route = -1;
 	s->svc = NULL;
@@ -253,7 +260,6 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	int rc, route;
 
 	n = http_iov_from_mbuf(s->rx, 0, iov, PX_IOV_MAX);
-	px_hdrs_use(px, &s->rq->req);
 	rc = http_req_parse(&s->rq->req, iov, n);
 	if (rc == -EAGAIN) {
 		px_req_heading(w, s); /* a head in pieces: evictable once old (px_req.c) */
@@ -313,7 +319,7 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 			px->cnt[PX_CNT_drop_continue]++;
 		}
 	}
-	s->state = PX_BODY;
+	px_session_enter(w, s, PX_BODY);
 	return 0;
 }
 
@@ -439,19 +445,19 @@ static bool up_event(struct dp_worker *w, struct px_session *s, enum px_up_ev ue
 		break;
 	case PX_UPEV_RETRY: /* nothing reached the client: another try (px_session_run) */
 		px_proxy_detach(w, s);
-		s->state = PX_RETRY;
+		px_session_enter(w, s, PX_RETRY);
 		break;
 	case PX_UPEV_ABORT:
 		px_session_free(w, s, PX_END_ABORT);
 		return false;
 	case PX_UPEV_TUNNEL:
-		s->state = PX_TUNNEL;
+		px_session_enter(w, s, PX_TUNNEL);
 		arm_timer(w, s, s->lst->limits.idle_timeout_ms);
 		break;
 	case PX_UPEV_TUNNEL_END: /* either side closing ends the tunnel */
 		px_proxy_close(w, s);
 		s->close_after = 1;
-		s->state = PX_WAIT_RESP;
+		px_session_enter(w, s, PX_WAIT_RESP);
 		break;
 	}
 	return true;

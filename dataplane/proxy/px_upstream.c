@@ -60,7 +60,7 @@ static void idle_push(struct dp_worker *w, struct px_upstream *up)
 		px->upstreams[up->next].prev = idx;
 	pw->idle_head = idx;
 	pw->n_idle++;
-	up->state = PX_UP_IDLE;
+	px_up_enter(w, up, PX_UP_IDLE);
 }
 
 static void idle_unlink(struct dp_worker *w, struct px_upstream *up)
@@ -174,7 +174,7 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 			continue;
 		}
 		tcp_wheel_cancel(&px->wheel, &up->timer);
-		up->state = PX_UP_BUSY;
+		px_up_enter(w, up, PX_UP_BUSY);
 		up->reused = 1;
 		px->cnt[PX_CNT_upstream_reused]++;
 		pw->cnt[PX_OBJ_conns_reused]++;
@@ -204,7 +204,7 @@ struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep)
 	}
 	/* a lost SYN or SYN-ACK must not cost the request: SYNs at 0, 1/4 and 3/4 of connect_ms */
 	tcp_conn_set_syn_rto(up->conn, up_service(w, up)->connect_ms / 4);
-	up->state = PX_UP_CONNECTING;
+	px_up_enter(w, up, PX_UP_CONNECTING);
 	px->cnt[PX_CNT_upstream_connects]++;
 	pw->cnt[PX_OBJ_conns]++;
 	px_arm_timer(w, &up->timer, up_service(w, up)->connect_ms);
@@ -488,9 +488,7 @@ int px_upstream_init(struct dp_worker *w)
 	max_head = RTE_MAX(max_head, (uint32_t)HTTP_DEFAULT_MAX_HEADER_BYTES);
 	px->scratch = rte_malloc_socket("px_scratch", max_head, 0, w->socket);
 	px->scratch_len = max_head;
-	px->n_hdrs = HTTP_MAX_HEADERS;
-	px->hdrs = rte_malloc_socket("px_hdrs", px->n_hdrs * sizeof(*px->hdrs), 0, w->socket);
-	if (px->scratch == NULL || px->hdrs == NULL)
+	if (px->scratch == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -504,9 +502,7 @@ void px_upstream_fini(struct dp_worker *w)
 	rte_free(px->upstreams);
 	px->upstreams = NULL;
 	rte_free(px->scratch);
-	rte_free(px->hdrs);
 	px->scratch = NULL;
-	px->hdrs = NULL;
 }
 
 const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l)

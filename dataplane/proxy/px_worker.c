@@ -7,7 +7,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 #include "px.h"
 #include "px_impl.h"
 

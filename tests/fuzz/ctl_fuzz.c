@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "dp_worker.h"
 
 #ifndef SLUICE_SRC_DIR
 #define SLUICE_SRC_DIR "."

@@ -336,6 +336,33 @@ TEST(CfgDump, DiffLiveRefusesOnlyWhatWorkersCannotApply)
 		<< errs.lines[0];
 	EXPECT_EQ(cfg_diff_live(ce, ca, &errs), 0u); // lowering it is fine
 	cfg_errors_free(&errs);
+	errs = {};
+	// and more header spans per request than the workers allocated at start (the largest
+	// max_headers then, at least the parser's default 100)
+	auto hdrs = [&](unsigned int n) {
+		return base + "listeners:\n  - name: web\n    limits: { max_headers: " +
+		       std::to_string(n) + " }\n    routes:\n      - respond: { status: 200 }\n";
+	};
+	TempFile h50(hdrs(50)), h100(hdrs(100)), h101(hdrs(101)), h300(hdrs(300)), h200(hdrs(200));
+	dp_conf *c50 = cfg_load(h50.path.c_str(), &errs),
+		*c100 = cfg_load(h100.path.c_str(), &errs),
+		*c101 = cfg_load(h101.path.c_str(), &errs),
+		*c300 = cfg_load(h300.path.c_str(), &errs),
+		*c200 = cfg_load(h200.path.c_str(), &errs);
+	ASSERT_TRUE(c50 && c100 && c101 && c300 && c200) << (errs.n ? errs.lines[0] : "");
+	EXPECT_EQ(cfg_diff_live(c50, c100, &errs), 0u); // up to the default: spans hold it
+	EXPECT_EQ(errs.n, 0u);
+	EXPECT_EQ(cfg_diff_live(c50, c101, &errs), 1u);
+	ASSERT_EQ(errs.n, 1u);
+	EXPECT_NE(std::string(errs.lines[0]).find("max_headers"), std::string::npos)
+		<< errs.lines[0];
+	EXPECT_EQ(cfg_diff_live(c300, c200, &errs), 0u); // below the start's largest
+	EXPECT_EQ(cfg_diff_live(c300, c50, &errs), 0u);
+	EXPECT_EQ(cfg_diff_live(c200, c300, &errs), 1u);
+	EXPECT_EQ(errs.n, 2u);
+	for (dp_conf *c : { c50, c100, c101, c300, c200 })
+		cfg_free(c);
+	cfg_errors_free(&errs);
 	cfg_free(ce);
 	cfg_free(ca);
 	cfg_free(cb);

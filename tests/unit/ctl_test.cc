@@ -21,6 +21,7 @@
 
 extern "C" {
 #include "control.h"
+#include "dp_worker.h"
 }
 
 namespace

@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "control.h"
+#include "dp_worker.h"
 size_t px_session_size(void);
 }
 

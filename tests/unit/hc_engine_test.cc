@@ -20,6 +20,7 @@
 extern "C" {
 #include "control.h"
 #include "hc_ctl.h"
+#include "dp_worker.h"
 }
 
 namespace

@@ -390,7 +390,8 @@ std::string Conf::to_yaml() const
 	  << "listeners:\n  - name: web\n    port: 80\n"
 	  << "    limits: { header_timeout_ms: " << header_timeout_ms
 	  << ", idle_timeout_ms: " << idle_timeout_ms << ", max_body_bytes: " << max_body_bytes
-	  << ", max_header_bytes: " << max_header_bytes << " }\n    routes:\n";
+	  << ", max_header_bytes: " << max_header_bytes << ", max_headers: " << max_headers
+	  << " }\n    routes:\n";
 	for (auto &r : routes)
 		o << "      - " << r << "\n";
 	o << "services:\n  app:\n    balance: " << balance << "\n    endpoints:\n";

@@ -39,6 +39,10 @@
 
 extern "C" {
 #include "control.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 }
 
 namespace pxt
@@ -163,6 +167,7 @@ struct Conf {
 	uint32_t idle_timeout_ms = 5000;
 	uint64_t max_body_bytes = 0;
 	uint32_t max_header_bytes = 16384;
+	uint32_t max_headers = 100;
 	// routes, in order: "- " lines under routes: (each one a YAML flow map)
 	std::vector<std::string> routes = {
 		"{ match: { path_prefix: \"/direct\" }, respond: { status: 200, body: \"hello\\n\" "

@@ -2,11 +2,12 @@
  * Publishing a snapshot and waiting out its readers: control stores the new snapshot with one
  * release store, and frees what workers could still read (the previous snapshot, objects no
  * snapshot has any more) only after every running worker has passed a quiescent state. The
- * workers' side (registering, reporting once per loop) is in the worker loop (dp_worker.c).
+ * workers' side (registering, reporting once per loop) is in the worker loop (dp_loop.c).
  */
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 
 struct dp_snapshot *dp_publish(struct dp *dp, struct dp_snapshot *snap)
 {

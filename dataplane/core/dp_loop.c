@@ -10,7 +10,11 @@
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_run.h"
+#include "dp_worker.h"
+#include "hc.h"
+#include "px.h"
 
 static inline struct dp_worker *ns_worker(struct net_stack *ns)
 {

@@ -9,7 +9,8 @@
 #include <rte_errno.h>
 #include <rte_ring.h>
 
-#include "dataplane.h"
+#include "dp_objs.h"
+#include "dp_worker.h"
 
 int dp_probe_init(struct dp *dp, char *err, size_t errlen)
 {
