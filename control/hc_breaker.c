@@ -4,9 +4,10 @@
  *
  * Each worker counts the final outcome of every request of a service after its retries in
  * its own slot (dp_svc_pw.cb_ok, cb_fail, and cb_run: fails in a row on that worker). Each
- * tick control sums the slots: with no ok since the last tick the appliance's run grows by
- * the new failures; with an ok, it restarts from the failures each worker saw after its
- * last ok (their sum: the order across workers within one tick is not known). The run
+ * tick control reads the slots: with no ok since the last tick the appliance's run grows by
+ * the new failures; with an ok, it restarts from the new failures that came after the ok
+ * (per worker: those after its own last ok; another worker's new failures all count, since
+ * the order across workers within one tick is not known). The run
  * reaching consecutive_failures opens the breaker: control stores DP_CB_OPEN in the
  * service's shared word, which workers read when a request is about to pick an endpoint
  * (503 at once, no connection). After open_ms control frees the trial word and stores
@@ -62,18 +63,25 @@ void hc_breaker_run(const struct dp *dp, const struct hc_clock *clk)
 		const struct dp_breaker_conf *b = &snap->conf->services[v].breaker;
 		struct dp_service *obj = snap->svcs[v].obj;
 		struct dp_svc_shared *sh = &obj->sh;
-		uint64_t ok = 0, fail = 0, runs = 0, d_ok, d_fail;
+		uint64_t d_ok = 0, d_fail = 0, run = 0;
 		uint32_t st = __atomic_load_n(&sh->cb_state, __ATOMIC_RELAXED), t;
 
+		/* per worker: its new oks and failures since the last tick; the run after an ok
+		 * is what followed that worker's last ok (at most its new failures: an ok of this
+		 * tick broke anything older), plus every other worker's new failures (their order
+		 * against the ok is unknown: counted, the cautious side) */
 		for (uint16_t w = 0; w < nw; w++) {
-			ok += __atomic_load_n(&obj->pw[w].cb_ok, __ATOMIC_RELAXED);
-			fail += __atomic_load_n(&obj->pw[w].cb_fail, __ATOMIC_RELAXED);
-			runs += __atomic_load_n(&obj->pw[w].cb_run, __ATOMIC_RELAXED);
+			uint64_t ok = __atomic_load_n(&obj->pw[w].cb_ok, __ATOMIC_RELAXED);
+			uint64_t fail = __atomic_load_n(&obj->pw[w].cb_fail, __ATOMIC_RELAXED);
+			uint64_t r = __atomic_load_n(&obj->pw[w].cb_run, __ATOMIC_RELAXED);
+			uint64_t dok = ok - sh->c_ok[w], dfail = fail - sh->c_fail[w];
+
+			sh->c_ok[w] = ok;
+			sh->c_fail[w] = fail;
+			d_ok += dok;
+			d_fail += dfail;
+			run += dok > 0 ? RTE_MIN(r, dfail) : dfail;
 		}
-		d_ok = ok - sh->c_ok;
-		d_fail = fail - sh->c_fail;
-		sh->c_ok = ok;
-		sh->c_fail = fail;
 		if (b->consecutive_failures == 0) {
 			if (st != DP_CB_CLOSED)
 				set_state(obj, DP_CB_CLOSED); /* a reload turned it off */
@@ -83,7 +91,7 @@ void hc_breaker_run(const struct dp *dp, const struct hc_clock *clk)
 		switch (st) {
 		case DP_CB_CLOSED:
 			if (d_ok > 0)
-				sh->c_run = (uint32_t)RTE_MIN(runs, (uint64_t)UINT32_MAX);
+				sh->c_run = (uint32_t)RTE_MIN(run, (uint64_t)UINT32_MAX);
 			else
 				sh->c_run =
 					(uint32_t)RTE_MIN(sh->c_run + d_fail, (uint64_t)UINT32_MAX);

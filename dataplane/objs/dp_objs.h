@@ -105,10 +105,10 @@ struct dp_svc_shared {
 	uint32_t cb_state; /* enum dp_cb_state */
 	uint32_t cb_trial;
 	/* ctl only: the breaker's bookkeeping (hc_breaker.c) */
-	uint64_t c_ok, c_fail; /* the workers' sums at the last tick */
-	uint32_t c_run;	       /* failures in a row, appliance-wide (as the ticks see them) */
-	uint64_t c_until_ms;   /* open: until this mono ms */
-	uint64_t c_opens;      /* times it opened */
+	uint64_t c_ok[DP_MAX_WORKERS], c_fail[DP_MAX_WORKERS]; /* each worker's, last tick */
+	uint32_t c_run;	     /* failures in a row, appliance-wide (as the ticks see them) */
+	uint64_t c_until_ms; /* open: until this mono ms */
+	uint64_t c_opens;    /* times it opened */
 } __rte_cache_aligned;
 
 struct dp_service {
