@@ -646,6 +646,38 @@ static const struct cfg_table retries_table = {
 	.check = retries_check,
 };
 
+/* ---- services: circuit_breaker ---- */
+
+static void breaker_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
+{
+	const struct dp_breaker_conf *b = rec->obj;
+
+	/* not built yet: refused like a planned key rather than silently ignored */
+	if (b->max_connections != 0)
+		cfg_rec_error(ctx, rec, "max_connections", "not supported yet");
+}
+
+static const struct cfg_key breaker_keys[] = {
+	{ KEY("max_connections", CFG_U32, 0, struct dp_breaker_conf, max_connections), .def = "0",
+	  .min = 0, .max = 10000000 },
+	{ KEY("max_requests", CFG_U32, 0, struct dp_breaker_conf, max_requests), .def = "0",
+	  .min = 0, .max = 10000000 },
+	{ KEY("max_pending", CFG_U32, 0, struct dp_breaker_conf, max_pending), .def = "0", .min = 0,
+	  .max = 10000000 },
+	{ KEY("queue_timeout_ms", CFG_U32, 0, struct dp_breaker_conf, queue_timeout_ms),
+	  .def = "1000", .min = 1, .max = 3600000 },
+	{ KEY("consecutive_failures", CFG_U32, 0, struct dp_breaker_conf, consecutive_failures),
+	  .def = "0", .min = 0, .max = 1000000 },
+	{ KEY("open_ms", CFG_U32, 0, struct dp_breaker_conf, open_ms), .def = "10000", .min = 1,
+	  .max = 3600000 },
+};
+
+static const struct cfg_table breaker_table = {
+	.keys = breaker_keys,
+	.n_keys = NKEYS(breaker_keys),
+	.check = breaker_check,
+};
+
 static const struct cfg_enum balance_names[] = {
 	{ "round_robin", DP_BALANCE_ROUND_ROBIN, false },
 	{ "weighted_round_robin", DP_BALANCE_WEIGHTED_ROUND_ROBIN, false },
@@ -721,7 +753,8 @@ static const struct cfg_key service_keys[] = {
 	  .def = "50", .min = 0, .max = 100 },
 	{ KEY("retries", CFG_MAP, CFG_SHORT, struct dp_service_conf, retries),
 	  .sub = &retries_table },
-	PLANNED("circuit_breaker"),
+	{ KEY("circuit_breaker", CFG_MAP, 0, struct dp_service_conf, breaker),
+	  .sub = &breaker_table },
 };
 
 static const struct cfg_table service_table = {

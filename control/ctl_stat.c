@@ -28,7 +28,8 @@
  * wretr = retries away from it, wredis = those that went to another server.
  * BACKEND wretr, wredis: the service's retries, and those that changed server.
  * BACKEND: requests and responses as the service counted them, bytes and connections summed
- * over its endpoints. bin is always the request direction, bout the response direction.
+ * over its endpoints; with circuit_breaker.max_requests, qcur, qmax: requests waiting
+ * for a slot (now, most seen), slim: max_requests (all three empty without it). bin is always the request direction, bout the response direction.
  *
  * Control core only.
  */
@@ -356,6 +357,7 @@ static void st_server(const struct dp *dp, const struct hc *hc, uint32_t v, uint
 static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_row *r)
 {
 	const struct dp_service_conf *sc = &dp->snapshot->conf->services[v];
+	const struct dp_svc_shared *sh = &dp->snapshot->svcs[v].obj->sh;
 	uint64_t c[PX_OBJ_MAX], ep[PX_OBJ_MAX], eps[PX_OBJ_MAX] = { 0 };
 	uint32_t weight = 0, act = 0;
 
@@ -377,6 +379,14 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	st_u64(r, ST_F_econ, eps[PX_OBJ_connect_failures]);
 	st_u64(r, ST_F_wretr, c[PX_OBJ_retry_warnings]);
 	st_u64(r, ST_F_wredis, c[PX_OBJ_redispatch_warnings]);
+	/* circuit_breaker: requests waiting for a slot appliance-wide (HAProxy's backend
+	 * queue), the most seen, and max_requests as the limit; without max_requests there is
+	 * no queue and the columns are left empty */
+	if (sc->breaker.max_requests != 0) {
+		st_u32(r, ST_F_qcur, __atomic_load_n(&sh->pending, __ATOMIC_RELAXED));
+		st_u32(r, ST_F_qmax, __atomic_load_n(&sh->qmax, __ATOMIC_RELAXED));
+		st_u32(r, ST_F_slim, sc->breaker.max_requests);
+	}
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);

@@ -145,6 +145,10 @@ void hc_enable(struct hc *hc, const struct dp *dp, struct hc_ep *r, bool on, uin
 	       uint64_t wall_ms);
 /* Outlier detection's part of a tick (hc_outlier.c). */
 void hc_outlier_run(struct hc *hc, const struct dp *dp, const struct hc_clock *clk);
+/* Circuit breakers (hc_breaker.c): sum the workers' final outcomes per service, open,
+ * half-open and close (dp_svc_shared.cb_state). Every tick. */
+void hc_breaker_run(const struct dp *dp, const struct hc_clock *clk);
+const char *hc_breaker_state_name(uint32_t state); /* "closed", "open", "half-open" */
 
 /* HAProxy's texts and codes. */
 const char *hc_check_status_name(uint8_t status); /* "L4OK", ... */

@@ -130,7 +130,8 @@ bool hc_wanted(const struct dp_conf *conf)
 		const struct dp_service_conf *sc = &conf->services[v];
 
 		if (sc->health.enabled || sc->outlier.consecutive_5xx != 0 ||
-		    sc->outlier.consecutive_gateway_failure != 0)
+		    sc->outlier.consecutive_gateway_failure != 0 ||
+		    sc->breaker.consecutive_failures != 0)
 			return true;
 	}
 	return false;
@@ -603,6 +604,7 @@ bool hc_run(struct hc *hc, const struct dp *dp, const struct hc_clock *clk)
 		rec_free(r);
 	}
 	hc_outlier_run(hc, dp, clk);
+	hc_breaker_run(dp, clk);
 	schedule(hc, clk);
 	return hc->dirty;
 }

@@ -248,6 +248,41 @@ static void json_endpoint(const struct ctl_env *env, uint32_t v, uint32_t e, str
 		   ps.last_fail_ms);
 }
 
+static uint64_t svc_sum(const struct ctl_env *env, const struct dp_service *obj, size_t off)
+{
+	uint64_t n = 0;
+
+	for (uint16_t w = 0; w < env->dp->n_workers && w < DP_MAX_WORKERS; w++)
+		n += __atomic_load_n((const uint64_t *)((const char *)&obj->pw[w] + off),
+				     __ATOMIC_RELAXED);
+	return n;
+}
+
+/* circuit_breaker: the breaker's state and the limits' queue, when the service has them. */
+static void text_breaker(const struct ctl_env *env, uint32_t v, struct ctl_buf *out)
+{
+	const struct dp_snapshot *snap = env->dp->snapshot;
+	const struct dp_breaker_conf *b = &snap->conf->services[v].breaker;
+	const struct dp_service *obj = snap->svcs[v].obj;
+	const struct dp_svc_shared *sh = &obj->sh;
+
+	if (b->consecutive_failures != 0)
+		ctl_printf(out,
+			   "  circuit breaker: %s (%" PRIu32 " failures in a row of %" PRIu32
+			   ", open_ms %" PRIu32 "), opened %" PRIu64 " times, %" PRIu64
+			   " requests refused while open\n",
+			   hc_breaker_state_name(__atomic_load_n(&sh->cb_state, __ATOMIC_RELAXED)),
+			   sh->c_run, b->consecutive_failures, b->open_ms, sh->c_opens,
+			   svc_sum(env, obj, offsetof(struct dp_svc_pw, cb_rejected)));
+	if (b->max_requests != 0)
+		ctl_printf(out,
+			   "  limits: %" PRIu32 " in flight of max_requests %" PRIu32 ", %" PRIu32
+			   " waiting (max %" PRIu32 ", max_pending %" PRIu32 ")\n",
+			   __atomic_load_n(&sh->inflight, __ATOMIC_RELAXED), b->max_requests,
+			   __atomic_load_n(&sh->pending, __ATOMIC_RELAXED),
+			   __atomic_load_n(&sh->qmax, __ATOMIC_RELAXED), b->max_pending);
+}
+
 static void text_service(const struct ctl_env *env, uint32_t v, struct ctl_buf *out)
 {
 	const struct dp_snapshot *snap = env->dp->snapshot;
@@ -265,6 +300,7 @@ static void text_service(const struct ctl_env *env, uint32_t v, struct ctl_buf *
 		   sc->name, healthy, serving, snap->svcs[v].n_eps, ejected,
 		   dp_snapshot_panic(snap, v) ? "ON" : "off", sc->panic_threshold_percent,
 		   healthy == 0 ? ": no healthy endpoint, requests get 503" : "");
+	text_breaker(env, v, out);
 }
 
 /* "S", "S/E" or nothing -> the range of services and endpoints to show. */
@@ -344,8 +380,28 @@ int hc_cmd_show_health(struct ctl_env *env, int argc, char **argv, struct ctl_bu
 			first = false;
 		}
 	}
-	if (json)
+	if (json) {
+		ctl_printf(out, "],\"breakers\":[");
+		first = true;
+		for (uint32_t v = 0; v < snap->n_svcs; v++) {
+			const struct dp_svc_shared *sh = &snap->svcs[v].obj->sh;
+
+			if (svc >= 0 && (uint32_t)svc != v)
+				continue;
+			ctl_printf(out,
+				   "%s{\"service\":\"%s\",\"state\":\"%s\",\"run\":%" PRIu32
+				   ",\"opens\":%" PRIu64 ",\"inflight\":%" PRIu32
+				   ",\"pending\":%" PRIu32 "}",
+				   first ? "" : ",", snap->conf->services[v].name,
+				   hc_breaker_state_name(
+					   __atomic_load_n(&sh->cb_state, __ATOMIC_RELAXED)),
+				   sh->c_run, sh->c_opens,
+				   __atomic_load_n(&sh->inflight, __ATOMIC_RELAXED),
+				   __atomic_load_n(&sh->pending, __ATOMIC_RELAXED));
+			first = false;
+		}
 		ctl_printf(out, "]}\n");
+	}
 	return 0;
 }
 
@@ -439,6 +495,72 @@ static void prom_status(const struct dp_snapshot *snap, struct ctl_buf *b)
 	}
 }
 
+/* Per service: the breaker's state (one sample per state), its openings, the requests it
+ * refused, and the limits' gauges. */
+static void prom_breakers(const struct dp *dp, struct ctl_buf *b)
+{
+	static const uint32_t states[] = { DP_CB_CLOSED, DP_CB_OPEN, DP_CB_HALF_OPEN };
+	const struct dp_snapshot *snap = dp->snapshot;
+	char val[32];
+
+	ctl_printf(b, "# HELP sluice_service_breaker_state Circuit breaker state, one sample per "
+		      "state (1: current)\n# TYPE sluice_service_breaker_state gauge\n");
+	for (uint32_t v = 0; v < snap->n_svcs; v++) {
+		uint32_t cur = __atomic_load_n(&snap->svcs[v].obj->sh.cb_state, __ATOMIC_RELAXED);
+
+		for (unsigned int i = 0; i < RTE_DIM(states); i++) {
+			ctl_printf(b, "sluice_service_breaker_state{service=\"");
+			met_label_value(b, snap->conf->services[v].name);
+			ctl_printf(b, "\",state=\"%s\"} %d\n", hc_breaker_state_name(states[i]),
+				   cur == states[i]);
+		}
+	}
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "sluice_service_breaker_opens_total", "counter",
+		  "Times the circuit breaker opened" },
+		{ "sluice_service_breaker_rejected_total", "counter",
+		  "Requests answered 503 by the open (or half-open) breaker" },
+		{ "sluice_service_requests_limited", "gauge",
+		  "Requests holding a circuit_breaker max_requests slot, all workers" },
+		{ "sluice_service_queue_current", "gauge", "Requests waiting for a slot (qcur)" },
+		{ "sluice_service_queue_max", "gauge", "Most requests seen waiting (qmax)" },
+	};
+	for (unsigned int f = 0; f < RTE_DIM(fam); f++) {
+		ctl_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name,
+			   fam[f].type);
+		for (uint32_t v = 0; v < snap->n_svcs; v++) {
+			const struct dp_service *obj = snap->svcs[v].obj;
+			uint64_t x = 0;
+
+			switch (f) {
+			case 0:
+				x = obj->sh.c_opens;
+				break;
+			case 1:
+				for (uint16_t w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
+					x += __atomic_load_n(&obj->pw[w].cb_rejected,
+							     __ATOMIC_RELAXED);
+				break;
+			case 2:
+				x = __atomic_load_n(&obj->sh.inflight, __ATOMIC_RELAXED);
+				break;
+			case 3:
+				x = __atomic_load_n(&obj->sh.pending, __ATOMIC_RELAXED);
+				break;
+			default:
+				x = __atomic_load_n(&obj->sh.qmax, __ATOMIC_RELAXED);
+				break;
+			}
+			snprintf(val, sizeof(val), "%" PRIu64, x);
+			ctl_printf(b, "%s{service=\"", fam[f].name);
+			met_label_value(b, snap->conf->services[v].name);
+			ctl_printf(b, "\"} %s\n", val);
+		}
+	}
+}
+
 void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 {
 	static const struct {
@@ -465,6 +587,8 @@ void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 	uint64_t mono = hc_mono_ms();
 	char val[32];
 
+	if (snap != NULL)
+		prom_breakers(dp, b);
 	if (hc == NULL || snap == NULL)
 		return;
 	prom_status(snap, b);

@@ -158,6 +158,16 @@ struct dp_retry_conf {
 	uint32_t n_idempotent_methods;
 };
 
+/* services.X.circuit_breaker: appliance-wide limits (0 = no limit) and the breaker */
+struct dp_breaker_conf {
+	uint32_t max_connections;      /* upstream connections per endpoint */
+	uint32_t max_requests;	       /* requests in flight to the service */
+	uint32_t max_pending;	       /* requests waiting for a slot */
+	uint32_t queue_timeout_ms;     /* a waiting request gets 503 after this */
+	uint32_t consecutive_failures; /* 0 = no breaker */
+	uint32_t open_ms;
+};
+
 struct dp_service_conf {
 	char *name;
 	uint32_t balance; /* enum dp_balance */
@@ -180,6 +190,7 @@ struct dp_service_conf {
 	uint32_t hash_name_off;
 	uint32_t hash_name_len;
 	uint32_t slow_start_ms; /* 0: off */
+	struct dp_breaker_conf breaker;
 };
 
 enum dp_log_level {

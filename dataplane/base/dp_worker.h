@@ -59,6 +59,10 @@ struct px_worker {
 	 * wait, the oldest of these past PX_EVICT_MIN_MS give theirs up (px_req.c) */
 	uint32_t hd_head, hd_tail;
 	uint32_t n_evicting; /* evictions posted, not run yet */
+	/* sessions waiting for a circuit_breaker slot (PX_QUEUED), oldest first, through
+	 * wait_next/wait_prev (px_breaker.c) */
+	uint32_t q_head, q_tail;
+	uint32_t n_queued;
 
 	struct tcp_wheel wheel;	  /* header and idle timeouts */
 	struct rte_mbuf *pattern; /* generated bodies: indirect mbufs attach to it */

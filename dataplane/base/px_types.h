@@ -72,7 +72,12 @@
 	X(rate_limited)               \
 	X(rate_limit_untracked)       \
 	X(refused_per_client)         \
-	X(per_client_untracked)
+	X(per_client_untracked)       \
+	X(queue_waits)                \
+	X(queue_timeouts)             \
+	X(queue_full)                 \
+	X(breaker_open)               \
+	X(breaker_trials)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -124,6 +129,7 @@ extern const char *const px_obj_counter_names[PX_OBJ_MAX];
 	X(wait_resp)         \
 	X(tunnel)            \
 	X(retry)             \
+	X(queued)            \
 	X(up_connecting)     \
 	X(up_busy)           \
 	X(up_idle)

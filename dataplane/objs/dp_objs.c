@@ -176,6 +176,14 @@ static void mark(struct dp *dp)
 	}
 }
 
+/* Requests that wait for a circuit_breaker slot (or hold one) point at their service
+ * without any upstream connection keeping an endpoint, hence the service, alive. */
+static bool svc_busy(const struct dp_service *v)
+{
+	return __atomic_load_n(&v->sh.pending, __ATOMIC_ACQUIRE) != 0 ||
+	       __atomic_load_n(&v->sh.inflight, __ATOMIC_ACQUIRE) != 0;
+}
+
 unsigned int dp_objs_gc(struct dp *dp)
 {
 	unsigned int waiting = 0, n_free = 0;
@@ -200,8 +208,12 @@ unsigned int dp_objs_gc(struct dp *dp)
 				waiting++;
 		}
 	for (struct dp_service *v = dp->objs.svcs; v != NULL; v = v->next)
-		if (!v->mark && v->n_eps == 0)
-			n_free++;
+		if (!v->mark && v->n_eps == 0) {
+			if (svc_busy(v))
+				waiting++;
+			else
+				n_free++;
+		}
 	if (n_free == 0)
 		return waiting;
 	dp_wait_quiescent(dp);
@@ -231,7 +243,7 @@ unsigned int dp_objs_gc(struct dp *dp)
 	for (ps = &dp->objs.svcs; *ps != NULL;) {
 		struct dp_service *v = *ps;
 
-		if (v->mark || v->n_eps != 0) {
+		if (v->mark || v->n_eps != 0 || svc_busy(v)) {
 			ps = &v->next;
 			continue;
 		}

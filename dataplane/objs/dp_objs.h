@@ -71,11 +71,44 @@ struct dp_svc_pw {
 	uint32_t retry_on; /* enum dp_retry_on */
 	uint32_t retry_budget_percent;
 	uint64_t retry_max_body;
-	uint32_t active;     /* proxied requests of the service in flight on this worker */
-	uint32_t retrying;   /* of them, on a retry (the budget bounds it) */
-	struct lb_state *lb; /* the applied snapshot's balancer for it; NULL: none */
+	uint32_t active;   /* proxied requests of the service in flight on this worker */
+	uint32_t retrying; /* of them, on a retry (the budget bounds it) */
+	/* final outcomes of its requests after their retries (the breaker): dp wo relaxed,
+	 * ctl ro. ok: a response below 500; fail: 5xx, sluice's 502/503/504 included. */
+	uint64_t cb_ok, cb_fail;
+	uint32_t cb_run;      /* fails in a row on this worker, reset by an ok */
+	uint64_t cb_rejected; /* answered 503 by the open breaker */
+	struct lb_state *lb;  /* the applied snapshot's balancer for it; NULL: none */
 	uint64_t epoch;
 	struct px_obs_svc obs; /* latency histograms (px_obs.h) */
+} __rte_cache_aligned;
+
+/* What every worker shares about a service for circuit_breaker's appliance-wide limits
+ * (px_breaker.c): one atomic add when a request takes a slot or starts waiting, one sub
+ * when it gives it back. dp: atomic read-modify-write; ctl: relaxed loads. */
+enum dp_cb_state {
+	DP_CB_CLOSED = 0,
+	DP_CB_OPEN,	 /* 503 at once, no connection */
+	DP_CB_HALF_OPEN, /* one trial request for the appliance (cb_trial) */
+};
+
+/* cb_trial while half-open: free, claimed by a worker (CAS 0 -> 1), or its result */
+enum { DP_CB_TRIAL_FREE = 0, DP_CB_TRIAL_CLAIMED, DP_CB_TRIAL_OK, DP_CB_TRIAL_FAIL };
+
+struct dp_svc_shared {
+	uint32_t inflight; /* requests holding a max_requests slot, all workers */
+	uint32_t pending;  /* requests waiting for a slot, all workers */
+	uint32_t qmax;	   /* the highest pending seen (show stat qmax) */
+	/* the breaker: ctl writes cb_state (release), dp reads it (acquire); cb_trial: ctl
+	 * frees it on entering half-open, one worker claims it, the same worker writes the
+	 * trial's result */
+	uint32_t cb_state; /* enum dp_cb_state */
+	uint32_t cb_trial;
+	/* ctl only: the breaker's bookkeeping (hc_breaker.c) */
+	uint64_t c_ok[DP_MAX_WORKERS], c_fail[DP_MAX_WORKERS]; /* each worker's, last tick */
+	uint32_t c_run;	     /* failures in a row, appliance-wide (as the ticks see them) */
+	uint64_t c_until_ms; /* open: until this mono ms */
+	uint64_t c_opens;    /* times it opened */
 } __rte_cache_aligned;
 
 struct dp_service {
@@ -84,6 +117,7 @@ struct dp_service {
 	struct dp_service *next;
 	uint32_t n_eps; /* endpoint objects alive that point here */
 	bool mark;
+	struct dp_svc_shared sh;
 	struct dp_svc_pw pw[];
 };
 

@@ -46,6 +46,8 @@ static const char *state_name(const struct px_session *s)
 		return "tunnel";
 	case PX_RETRY: /* between two tries, within one run of the session: never seen here */
 		return "retry";
+	case PX_QUEUED:
+		return "queued"; /* waiting for a circuit_breaker slot */
 	}
 	return "?";
 }

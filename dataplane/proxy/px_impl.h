@@ -25,6 +25,7 @@ enum px_state {
 	PX_WAIT_RESP, /* proxy: request sent; the upstream's response drives the session */
 	PX_TUNNEL,    /* proxy: after 101, bytes both ways */
 	PX_RETRY,     /* proxy: a try failed and may be tried again (px_retry.c) */
+	PX_QUEUED,    /* proxy: waiting for a circuit_breaker slot (px_breaker.c) */
 };
 
 struct px_upstream;
@@ -71,13 +72,15 @@ struct px_retry {
 	struct dp_endpoint *tried[PX_RETRY_TRIED]; /* the last endpoints tried, current first */
 	uint32_t svc_idx;			   /* the service's index in px->snap at start */
 	uint8_t retries;			   /* retries made (retries.count bounds them) */
-	uint8_t idempotent : 1;			   /* may be retried on response conditions */
-	uint8_t holding : 1;			   /* every byte sent upstream is in held */
-	uint8_t counted : 1;			   /* counted in its service's active */
-	uint8_t retrying : 1;			   /* counted in its service's retrying */
-	uint8_t ka_race : 1;			   /* the keep-alive race retry was used */
-	uint8_t fresh : 1;   /* the next try opens a new connection (keep-alive race) */
-	uint8_t per_try : 1; /* the try's timer is the per-try bound (not response_ms) */
+	uint8_t trial;		/* the breaker's half-open trial (px_breaker.c) */
+	uint8_t idempotent : 1; /* may be retried on response conditions */
+	uint8_t holding : 1;	/* every byte sent upstream is in held */
+	uint8_t counted : 1;	/* counted in its service's active */
+	uint8_t retrying : 1;	/* counted in its service's retrying */
+	uint8_t ka_race : 1;	/* the keep-alive race retry was used */
+	uint8_t fresh : 1;	/* the next try opens a new connection (keep-alive race) */
+	uint8_t per_try : 1;	/* the try's timer is the per-try bound (not response_ms) */
+	uint8_t slot : 1;	/* holds a max_requests slot of its service (px_breaker.c) */
 };
 
 /* What only a request in progress needs: parser state and timing, from the first byte of a
@@ -115,19 +118,20 @@ struct px_session {
 		int32_t route;	    /* index in the listener's routes, -1: error response; a
 				     * reload that replaces the configuration resets it (px_apply) */
 	};
-	uint16_t status;	 /* response being sent (PX_UPEV_FAIL: to send) */
-	uint8_t state : 3;	 /* enum px_state (PX_RETRY is 7: the field is full) */
+	uint16_t status : 15;	 /* response being sent (PX_UPEV_FAIL: to send) */
+	uint16_t counted : 1;	 /* in max_connections_per_client's table (px_ratelimit.c) */
+	uint8_t state : 4;	 /* enum px_state */
 	uint8_t close_after : 1; /* Connection: close once the response is out */
 	uint8_t peer_fin : 1;
 	uint8_t head_sent : 1;
 	uint8_t waiting : 1; /* on the worker's list of sessions waiting for a px_req */
-	uint8_t posted : 1;  /* on the run list (kept across free: px_run.c) */
 	uint8_t ev : 3;	     /* PX_EV_CLOSED, _WRITE, _EVICT not run yet */
 	uint8_t up_ev : 3;   /* enum px_up_ev from its upstream, not run yet */
 	uint8_t heading : 1; /* holds a px_req, its head not complete: on the heading list */
-	uint8_t counted : 1; /* in max_connections_per_client's table (px_ratelimit.c) */
-	/* the wait list while waiting, the heading list while heading (never both: a waiting
-	 * session has no px_req); session indices, PX_NONE at the ends */
+	uint8_t posted : 1;  /* on the run list (kept across free: px_run.c) */
+	/* the wait list while waiting, the heading list while heading, the breaker queue while
+	 * PX_QUEUED (never two: a waiting session has no px_req, a queued one has its whole
+	 * head); session indices, PX_NONE at the ends */
 	uint32_t wait_next, wait_prev;
 };
 
@@ -166,6 +170,7 @@ struct px_upstream {
 #define PX_NONE UINT32_MAX
 
 _Static_assert((int)PX_ST_head == (int)PX_HEAD && (int)PX_ST_retry == (int)PX_RETRY &&
+		       (int)PX_ST_queued == (int)PX_QUEUED &&
 		       (int)PX_ST_up_idle - (int)PX_ST_up_connecting ==
 			       (int)PX_UP_IDLE - (int)PX_UP_CONNECTING,
 	       "PX_STATE_COUNTERS follows enum px_state and enum px_up_state");
@@ -206,6 +211,25 @@ bool px_req_evicted(struct dp_worker *w, struct px_session *s);
 /* Hand requests given back to the sessions waiting for one, oldest first, and run them. Once
  * per loop (px_timers): never from inside another session's callbacks. */
 void px_req_wake(struct dp_worker *w);
+
+/* px_breaker.c: circuit_breaker's limits. px_cb_admit decides a request about to go to
+ * service svc: PX_CB_SLOT (it took a slot: *slot set, give it back with px_cb_release),
+ * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake runs it again) or
+ * PX_CB_FULL (answer 503 now). px_cb_unqueue takes a queued session off the queue (its
+ * end, a timeout). px_cb_wake, once per loop, admits the queued sessions that fit. */
+enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL, PX_CB_TRIAL, PX_CB_OPEN };
+int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
+		uint32_t svc);
+void px_cb_release(struct dp_worker *w, struct dp_service *svc);
+/* The request of s ends (px_retry_end, counted requests only): its final status for the
+ * breaker; trial: it was the half-open trial. */
+void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial);
+void px_cb_unqueue(struct dp_worker *w, struct px_session *s);
+void px_cb_wake(struct dp_worker *w);
+/* A queued session runs (px_session_run): admitted, still waiting (-EAGAIN), or 503. */
+int px_cb_resume(struct dp_worker *w, struct px_session *s);
+/* A queued session's timer fired: 503 (queue_timeout_ms). Returns false when it is gone. */
+bool px_cb_timeout(struct dp_worker *w, struct px_session *s);
 
 /* px_run.c: the run list. post_* record ev on the object and put it on the list once. */
 int px_run_init(struct dp_worker *w);

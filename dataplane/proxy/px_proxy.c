@@ -391,16 +391,34 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	struct px_upstream *up;
 	struct rte_mbuf *out;
 	struct px_head h;
-	int i, err;
+	int i, err, adm;
 
+	/* circuit_breaker: a slot, a place in the queue (the head stays in rx), or 503 */
+	adm = px_cb_admit(w, s, ss, svc);
+	if (adm == PX_CB_QUEUED)
+		return -EAGAIN; /* px_cb_wake or the queue timeout runs it again */
 	s->svc = ss->obj;
 	spw->cnt[PX_OBJ_requests]++;
+	if (adm == PX_CB_FULL || adm == PX_CB_OPEN) {
+		px_rx_consume(s, hl);
+		if (body)
+			s->close_after = 1; /* its body is still unread */
+		return px_respond_error(w, s, 503);
+	}
 	if (body && (err = body_precheck(s, hl)) < 0) {
+		if (adm == PX_CB_SLOT)
+			px_cb_release(w, ss->obj);
+		if (adm == PX_CB_TRIAL) /* never tried: the next request is the trial */
+			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
 	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0 ||
 	    (out = build_request(w, s, &h, upgrade)) == NULL) {
+		if (adm == PX_CB_SLOT)
+			px_cb_release(w, ss->obj);
+		if (adm == PX_CB_TRIAL)
+			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_rx_consume(s, hl);
 		s->close_after = 1;
@@ -408,6 +426,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	}
 	px_rx_consume(s, hl);
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
+	s->rq->rt.slot = adm == PX_CB_SLOT;
+	s->rq->rt.trial = adm == PX_CB_TRIAL;
 	i = px_lb_pick(w, s, svc, h.base, h.msg);
 	if (i >= 0) {
 		ep = ss->eps[i].obj;

@@ -67,6 +67,7 @@ void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, con
 	rt->holding = spw->retry_count > 0;
 	rt->counted = 1;
 	spw->active++;
+	s->status = 0; /* this request's answer, when it has one (px_cb_end) */
 }
 
 static void drop_held(struct px_retry *rt)
@@ -144,6 +145,12 @@ void px_retry_end(struct dp_worker *w, struct px_session *s)
 	if (rt->counted) {
 		rt->counted = 0;
 		px_svc(w, s->svc)->active--;
+		px_cb_end(w, s, rt->trial);
+		rt->trial = 0;
+	}
+	if (rt->slot) {
+		rt->slot = 0;
+		px_cb_release(w, s->svc);
 	}
 }
 

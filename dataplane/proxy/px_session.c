@@ -152,6 +152,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 		px->n_evicting--; /* posted, never to run */
 	if (s->up != NULL)
 		px_proxy_detach(w, s);
+	px_cb_unqueue(w, s);
 	px_retry_end(w, s);
 	px_req_put(w, s); /* the request is over, whatever it was doing */
 	if (s->conn == NULL)
@@ -397,6 +398,9 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 			break;
 		case PX_RETRY:
 			rc = px_retry_start(w, s);
+			break;
+		case PX_QUEUED:
+			rc = px_cb_resume(w, s);
 			break;
 		case PX_TUNNEL:
 			rc = px_proxy_tunnel_up(w, s);

@@ -31,6 +31,10 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 	}
 	if (s->conn == NULL)
 		return; /* closed by the stack: its posted event frees it */
+	if (s->state == PX_QUEUED) {
+		px_cb_timeout(w, s); /* queue_timeout_ms: 503 */
+		return;
+	}
 	if (s->state == PX_DONE) {
 		px_session_free(w, s, PX_END_CLOSE); /* lingering close: the client kept quiet */
 		return;
@@ -60,6 +64,8 @@ void px_timers(struct dp_worker *w)
 	px_run_posted(w); /* what RX recorded, before any timer can judge it stale */
 	tcp_wheel_run(&px_of(w)->wheel, w->ns.now, px_timer_fire, w, 64);
 	px_req_wake(w);
+	if (px_of(w)->q_head != PX_NONE)
+		px_cb_wake(w);
 	px_run_posted(w);
 }
 
@@ -78,6 +84,7 @@ int px_init(struct dp_worker *w)
 	for (uint32_t i = 0; i < n; i++)
 		px->sessions[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
 	px->free_head = 0;
+	px->q_head = px->q_tail = PX_NONE; /* circuit_breaker queue (px_breaker.c) */
 	tcp_wheel_init(&px->wheel, rte_rdtsc(), w->dp->hz / 1000);
 	rc = px_make_pattern(w);
 	if (rc == 0)

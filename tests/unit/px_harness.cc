@@ -405,6 +405,8 @@ std::string Conf::to_yaml() const
 	o << " }\n";
 	if (!retries.empty())
 		o << "    retries: " << retries << "\n";
+	if (!breaker.empty())
+		o << "    circuit_breaker: " << breaker << "\n";
 	o << extra;
 	return o.str();
 }

@@ -183,6 +183,7 @@ struct Conf {
 	uint32_t response_ms = 3000;
 	uint32_t per_try_ms = 0; // 0: not written (none)
 	std::string retries;	 // the value of the service's retries: key; "": not written
+	std::string breaker;	 // the value of its circuit_breaker: key; "": not written
 	std::string extra;	 // appended verbatim (more services)
 
 	std::string to_yaml() const;
