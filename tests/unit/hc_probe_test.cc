@@ -575,9 +575,11 @@ TEST_F(HcTest, ProbeCountersAreInTheRegistry)
 	backend();
 	send(tcp_probe());
 	ASSERT_NE(answer(), nullptr);
-	for (unsigned i = 0; i < g->count; i++)
-		if (std::string(g->names[i]) == "l4ok")
+	for (unsigned i = 0; i < g->count; i++) {
+		if (std::string(g->names[i]) == "l4ok") {
 			EXPECT_EQ(dp_counter_get(w, g, i), 1u);
+		}
+	}
 }
 
 TEST_F(HcTest, ProbeApiBounds)
