@@ -135,26 +135,6 @@ int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_
 	return PX_CB_QUEUED;
 }
 
-/* s is queued and runs again: its route, as the listener's configuration now has it, names
- * the service to try again (a reload may have removed the route: 503). */
-int px_cb_resume(struct dp_worker *w, struct px_session *s)
-{
-	const struct dp_listener_conf *l = s->lst->conf;
-
-	if (l == NULL || s->route < 0 || l->routes[s->route].has_respond ||
-	    l->routes[s->route].service_idx < 0) {
-		bool body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
-
-		px_cb_unqueue(w, s);
-		w->px.cnt[PX_CNT_route_gone]++;
-		px_rx_consume(s, s->rq->req.head_len);
-		if (body)
-			s->close_after = 1;
-		return px_respond_error(w, s, 503);
-	}
-	return px_proxy_start(w, s, (uint32_t)l->routes[s->route].service_idx);
-}
-
 void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial)
 {
 	struct dp_svc_pw *spw = px_svc(w, s->svc);
@@ -188,7 +168,7 @@ bool px_cb_timeout(struct dp_worker *w, struct px_session *s)
 	if (body)
 		s->close_after = 1; /* its body is still unread */
 	px_respond_error(w, s, 503);
-	return px_session_run(w, s);
+	return true;
 }
 
 void px_cb_wake(struct dp_worker *w)
@@ -201,10 +181,11 @@ void px_cb_wake(struct dp_worker *w)
 		uint32_t next = s->wait_next;
 
 		n++;
-		/* the run takes the slot itself (px_cb_admit) or stays queued; a session whose
-		 * connection the stack ended waits for its posted PX_EV_CLOSED to free it */
+		/* posted: its run (px_run_posted, next) takes the slot itself (px_cb_admit) or
+		 * stays queued; a session whose connection the stack ended waits for its posted
+		 * PX_EV_CLOSED to free it */
 		if (s->conn != NULL)
-			px_session_run(w, s);
+			px_post_session(px, s, 0);
 		i = next;
 	}
 }

@@ -214,9 +214,9 @@ void px_req_wake(struct dp_worker *w);
 
 /* px_breaker.c: circuit_breaker's limits. px_cb_admit decides a request about to go to
  * service svc: PX_CB_SLOT (it took a slot: *slot set, give it back with px_cb_release),
- * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake runs it again) or
+ * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake posts it again) or
  * PX_CB_FULL (answer 503 now). px_cb_unqueue takes a queued session off the queue (its
- * end, a timeout). px_cb_wake, once per loop, admits the queued sessions that fit. */
+ * end, a timeout). px_cb_wake, once per loop, posts the queued sessions: their runs take the slots that fit. */
 enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL, PX_CB_TRIAL, PX_CB_OPEN };
 int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
 		uint32_t svc);
@@ -226,9 +226,8 @@ void px_cb_release(struct dp_worker *w, struct dp_service *svc);
 void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial);
 void px_cb_unqueue(struct dp_worker *w, struct px_session *s);
 void px_cb_wake(struct dp_worker *w);
-/* A queued session runs (px_session_run): admitted, still waiting (-EAGAIN), or 503. */
-int px_cb_resume(struct dp_worker *w, struct px_session *s);
-/* A queued session's timer fired: 503 (queue_timeout_ms). Returns false when it is gone. */
+/* A queued session's timer fired (queue_timeout_ms): off the queue, its 503 started; the caller
+ * runs the session on. Returns true. */
 bool px_cb_timeout(struct dp_worker *w, struct px_session *s);
 
 /* px_run.c: the run list. post_* record ev on the object and put it on the list once. */

@@ -357,6 +357,27 @@ static int discard_body(struct dp_worker *w, struct px_session *s)
 	return px_respond(w, s, s->status);
 }
 
+/* s is queued (PX_QUEUED, px_breaker.c) and runs again: px_proxy_start admits it or keeps it
+ * waiting (-EAGAIN); its route, as the listener's configuration now has it, names
+ * the service to try again (a reload may have removed the route: 503). */
+static int queued_resume(struct dp_worker *w, struct px_session *s)
+{
+	const struct dp_listener_conf *l = s->lst->conf;
+
+	if (l == NULL || s->route < 0 || l->routes[s->route].has_respond ||
+	    l->routes[s->route].service_idx < 0) {
+		bool body = !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body));
+
+		px_cb_unqueue(w, s);
+		w->px.cnt[PX_CNT_route_gone]++;
+		px_rx_consume(s, s->rq->req.head_len);
+		if (body)
+			s->close_after = 1;
+		return px_respond_error(w, s, 503);
+	}
+	return px_proxy_start(w, s, (uint32_t)l->routes[s->route].service_idx);
+}
+
 /* Run the session as far as the received bytes and the send queue allow. Returns false when
  * the session is gone. Its client connection is alive (conn not NULL). */
 bool px_session_run(struct dp_worker *w, struct px_session *s)
@@ -400,7 +421,7 @@ bool px_session_run(struct dp_worker *w, struct px_session *s)
 			rc = px_retry_start(w, s);
 			break;
 		case PX_QUEUED:
-			rc = px_cb_resume(w, s);
+			rc = queued_resume(w, s);
 			break;
 		case PX_TUNNEL:
 			rc = px_proxy_tunnel_up(w, s);

@@ -33,6 +33,7 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 		return; /* closed by the stack: its posted event frees it */
 	if (s->state == PX_QUEUED) {
 		px_cb_timeout(w, s); /* queue_timeout_ms: 503 */
+		px_session_run(w, s);
 		return;
 	}
 	if (s->state == PX_DONE) {
