@@ -11,7 +11,9 @@
 # request of the HTTP functions the head path calls. SLUICE_BUILD_DIR picks the build (default
 # build/); BENCH_LOG_DIR keeps the callgrind dump and the wrk output. IDLE_SLEEP_US (default 0)
 # sets dataplane.idle_sleep_us: 500 keeps idle polls rare, so that the whole-process count is
-# repeatable and may be compared between builds (idle polls vary with timing).
+# repeatable and may be compared between builds (idle polls vary with timing). In proxy mode
+# CG_BALANCE picks the service's balance and CG_RATE_LIMIT=route|client_ip|header:NAME puts a
+# (never reached) rate limit on the route.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,8 +59,14 @@ EOF
 		-c "$WORK/be/nginx.conf" </dev/null >"$WORK/be/stdout.log" 2>&1 &
 	BACKEND_PID=$!
 	ROUTE="service: app"
+	# CG_BALANCE (e.g. maglev) and CG_RATE_LIMIT (a rate_limit's "per", with a limit far above
+	# what wrk reaches under callgrind, so every request pays the check and none is refused)
+	# measure what a balancer or a limited route adds per request
+	[ -n "${CG_RATE_LIMIT:-}" ] && ROUTE="$ROUTE
+        rate_limit: { requests_per_second: 1000000, burst: 1000000, per: $CG_RATE_LIMIT }"
 	SERVICES="services:
   app:
+    balance: ${CG_BALANCE:-round_robin}
     endpoints:
       - { name: be1, address: $BE1_ADDR:8080 }"
 else
