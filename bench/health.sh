@@ -85,41 +85,13 @@ BENCH_PIDS="SLUICE_PID BACKEND_PID HC1_PID HC2_PID HC3_PID"
 . "$ROOT/bench/common.sh"
 bench_lab_up bh health
 
-wait_listen() { # NS ADDR PORT PID WHAT
-	for _ in $(seq 1 100); do
-		kill -0 "$4" 2>/dev/null || die "$5 exited at start: $(tail -3 "$WORK"/*/error.log)"
-		[ -n "$(ip netns exec "$1" ss -Hltn "src $2:$3")" ] && return 0
-		sleep 0.1
-	done
-	die "$5 not listening on $2:$3 after 10 s"
-}
-
 # Endpoint i (0-based) is on backend (i % 3) + 1, port HC_BASE + i / 3.
 BE_NS=("$BE1_NS" "$BE2_NS" "$BE3_NS")
 BE_ADDR=("$BE1_ADDR" "$BE2_ADDR" "$BE3_ADDR")
 PER_BE=$(((NEP + 2) / 3))
 
 # --- the traffic backend (bench/proxy.sh's) ---
-mkdir -p "$WORK/be"
-cat >"$WORK/be/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $WORK/be/nginx.pid;
-error_log $WORK/be/error.log;
-events { worker_connections 4096; }
-http {
-$(nginx_http_common "$WORK/be")
-	server {
-		listen $BE1_ADDR:$BE_PORT backlog=4096;
-		location / { default_type text/plain; return 200 "hello\n"; }
-	}
-}
-EOF
-ip netns exec "$BE1_NS" taskset -c 0 nginx -e "$WORK/be/error.log" -p "$WORK/be" \
-	-c "$WORK/be/nginx.conf" </dev/null >"$WORK/be/stdout.log" 2>&1 &
-BACKEND_PID=$!
-wait_listen "$BE1_NS" "$BE1_ADDR" "$BE_PORT" "$BACKEND_PID" "backend nginx"
+bench_hello_backend "$BE_PORT"
 
 # --- the probed backends: one nginx per namespace, PER_BE ports each ---
 for b in 1 2 3; do

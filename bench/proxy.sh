@@ -91,15 +91,6 @@ ip netns exec "$CLI_NS" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
 ip netns exec "$LAB_NS" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
 	net.ipv4.ip_local_port_range="1024 65535" net.core.somaxconn=8192
 
-wait_listen() { # NS ADDR PORT PID WHAT
-	for _ in $(seq 1 100); do
-		kill -0 "$4" 2>/dev/null || die "$5 exited at start"
-		[ -n "$(ip netns exec "$1" ss -Hltn "src $2:$3")" ] && return 0
-		sleep 0.1
-	done
-	die "$5 not listening on $2:$3 after 10 s"
-}
-
 # --- the backend: one nginx worker on CPU 0, logging the connection of every request ---
 mkdir -p "$WORK/be"
 cat >"$WORK/be/nginx.conf" <<EOF
