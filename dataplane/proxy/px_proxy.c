@@ -100,16 +100,62 @@ static void collect_named(struct px_worker *px, struct px_head *h)
 	}
 }
 
-/* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names. */
-static bool hop_by_hop(const struct px_head *h, uint32_t i, bool keep_upgrade)
-{
-	struct http_span name = h->msg->headers[i].name;
+/* The fields the head builders treat apart, told by the name's length and first letter before
+ * any comparison: most fields are none of them and cost two tests. */
+enum hdr_kind {
+	HK_OTHER = 0,
+	HK_CONNECTION, /* HK_CONNECTION..HK_TRAILER: hop-by-hop always (RFC 9110 7.6.1) */
+	HK_KEEP_ALIVE,
+	HK_PROXY_CONNECTION,
+	HK_TE,
+	HK_TRAILER,
+	HK_UPGRADE,
+	HK_CONTENT_LENGTH,
+	HK_EXPECT,
+	HK_XFF,
+	HK_XFP,
+};
 
-	if (SPAN_IS(h->base, name, "connection") || SPAN_IS(h->base, name, "keep-alive") ||
-	    SPAN_IS(h->base, name, "proxy-connection") || SPAN_IS(h->base, name, "te") ||
-	    SPAN_IS(h->base, name, "trailer"))
+static enum hdr_kind hdr_kind(const uint8_t *base, struct http_span name)
+{
+	const char *p = (const char *)base + name.off;
+	char c = (char)(p[0] | 0x20); /* a token's first byte; lower case when a letter */
+
+#define HK_IS(lit) (strncasecmp(p, lit, sizeof(lit) - 1) == 0)
+	switch (name.len) {
+	case 2:
+		return c == 't' && HK_IS("te") ? HK_TE : HK_OTHER;
+	case 6:
+		return c == 'e' && HK_IS("expect") ? HK_EXPECT : HK_OTHER;
+	case 7:
+		if (c == 't')
+			return HK_IS("trailer") ? HK_TRAILER : HK_OTHER;
+		return c == 'u' && HK_IS("upgrade") ? HK_UPGRADE : HK_OTHER;
+	case 10:
+		if (c == 'c')
+			return HK_IS("connection") ? HK_CONNECTION : HK_OTHER;
+		return c == 'k' && HK_IS("keep-alive") ? HK_KEEP_ALIVE : HK_OTHER;
+	case 14:
+		return c == 'c' && HK_IS("content-length") ? HK_CONTENT_LENGTH : HK_OTHER;
+	case 15:
+		return c == 'x' && HK_IS("x-forwarded-for") ? HK_XFF : HK_OTHER;
+	case 16:
+		return c == 'p' && HK_IS("proxy-connection") ? HK_PROXY_CONNECTION : HK_OTHER;
+	case 17:
+		return c == 'x' && HK_IS("x-forwarded-proto") ? HK_XFP : HK_OTHER;
+	default:
+		return HK_OTHER;
+	}
+#undef HK_IS
+}
+
+/* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names;
+ * field i of kind k. */
+static bool hop_by_hop(const struct px_head *h, uint32_t i, enum hdr_kind k, bool keep_upgrade)
+{
+	if (k >= HK_CONNECTION && k <= HK_TRAILER)
 		return true;
-	if (SPAN_IS(h->base, name, "upgrade"))
+	if (k == HK_UPGRADE)
 		return !keep_upgrade;
 	return h->named && (h->drop[i / 64] >> (i % 64)) & 1;
 }
@@ -155,39 +201,106 @@ static int put_span(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 	return put(w, out, h->base + s.off, s.len);
 }
 
+/* A run of head bytes [off, end) to be copied as they lie, grown while the fields kept as
+ * received follow one another, and written in one copy when something else comes between
+ * (one put per run instead of four per field: docs/BENCHMARKS.md, "The proxy path"). */
+struct px_run {
+	uint32_t off, end;
+};
+
+static inline int run_flush(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+			    struct px_run *r)
+{
+	int rc = 0;
+
+	if (r->end > r->off)
+		rc = put(w, out, h->base + r->off, r->end - r->off);
+	r->off = r->end;
+	return rc;
+}
+
+static inline int run_add(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+			  struct px_run *r, uint32_t off, uint32_t end)
+{
+	int rc = 0;
+
+	if (r->end != off) {
+		rc = run_flush(w, out, h, r);
+		r->off = off;
+	}
+	r->end = end;
+	return rc;
+}
+
+/* Whether field hd's line is byte for byte what put_field writes for it, "name: value\r\n"
+ * (the parser allows no space before the colon, and a CR only before LF), so that it may be
+ * copied as it lies. */
+static bool line_as_is(const uint8_t *base, const struct http_header *hd)
+{
+	uint32_t v = hd->value.off, e = v + hd->value.len;
+
+	return v == hd->name.off + hd->name.len + 2 && base[v - 1] == ' ' && base[e] == '\r' &&
+	       base[e + 1] == '\n';
+}
+
+/* Whether a Content-Length value is the plain decimal put_field writes for it (the parser made
+ * sure it is the message's content_length when it is digits alone). */
+static bool cl_as_is(const uint8_t *base, struct http_span v)
+{
+	if (v.len == 0 || v.len > 19 || (v.len > 1 && base[v.off] == '0'))
+		return false;
+	for (uint32_t i = 0; i < v.len; i++)
+		if (base[v.off + i] < '0' || base[v.off + i] > '9')
+			return false;
+	return true;
+}
+
 /* addr (network order) as a dotted quad at p; returns the end. */
 static char *put_ip4(char *p, uint32_t addr)
 {
 	for (unsigned int i = 0; i < 4; i++) {
+		unsigned int v = ((const uint8_t *)&addr)[i];
+
 		if (i > 0)
 			*p++ = '.';
-		p = px_put_u64(p, ((const uint8_t *)&addr)[i]);
+		if (v >= 100) {
+			*p++ = (char)('0' + v / 100);
+			v %= 100;
+			*p++ = (char)('0' + v / 10);
+		} else if (v >= 10) {
+			*p++ = (char)('0' + v / 10);
+		}
+		*p++ = (char)('0' + v % 10);
 	}
 	return p;
 }
 
 /* One field as it goes on: name and value as received, except Content-Length, sent once with
  * its value in plain decimal (the parser made sure every copy agreed: two lines or "5, 5"
- * become one, so no recipient can pick another). */
+ * become one, so no recipient can pick another). The caller handled the first-copy rule. */
 static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
-		     const struct http_header *hd, bool *cl_seen)
+		     const struct http_header *hd, enum hdr_kind k)
 {
 	char num[20];
 	int rc;
 
-	if (SPAN_IS(h->base, hd->name, "content-length")) {
-		if (*cl_seen)
-			return 0;
-		*cl_seen = true;
-		rc = put_span(w, out, h, hd->name);
-		rc |= put(w, out, ": ", 2);
-		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
-		return rc | put(w, out, "\r\n", 2);
-	}
 	rc = put_span(w, out, h, hd->name);
 	rc |= put(w, out, ": ", 2);
-	rc |= put_span(w, out, h, hd->value);
+	if (k == HK_CONTENT_LENGTH)
+		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
+	else
+		rc |= put_span(w, out, h, hd->value);
 	return rc | put(w, out, "\r\n", 2);
+}
+
+/* Field hd (of kind k, kept) as it goes on: in the run when its line is as put_field would
+ * write it, else written on its own. */
+static int put_kept(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+		    struct px_run *r, const struct http_header *hd, enum hdr_kind k)
+{
+	if (line_as_is(h->base, hd) && (k != HK_CONTENT_LENGTH || cl_as_is(h->base, hd->value)))
+		return run_add(w, out, h, r, hd->name.off, hd->value.off + hd->value.len + 2);
+	return run_flush(w, out, h, r) | put_field(w, out, h, hd, k);
 }
 
 /* Host for a request that has none (HTTP/1.0 may omit it; it goes upstream as 1.1, which must
@@ -212,14 +325,21 @@ static int put_host(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 	return rc | put(w, out, "\r\n", 2);
 }
 
-/* The request head as it goes upstream. */
+/* The request head as it goes upstream: runs of the received head where nothing changes, the
+ * request line as HTTP/1.1, hop-by-hop fields dropped, X-Forwarded-For, X-Forwarded-Proto and
+ * Via added. */
 static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 				      const struct px_head *h, bool upgrade)
 {
+	static const char line_11[] = " HTTP/1.1\r\n";
 	const struct http_msg *m = h->msg;
+	const uint8_t *base = h->base;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
+	uint32_t me = m->method_s.off + m->method_s.len, te = m->target.off + m->target.len;
+	struct px_run r = { 0, 0 };
 	struct tcp_tuple t;
-	char client[INET_ADDRSTRLEN];
+	/* the added fields: X-Forwarded-For, X-Forwarded-Proto, Via, Connection, the end */
+	char client[INET_ADDRSTRLEN], tail[128], *p = tail;
 	uint32_t client_len;
 	bool xff = false, cl_seen = false;
 	int rc = 0;
@@ -228,45 +348,68 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 		return NULL;
 	tcp_conn_tuple(s->conn, &t);
 	client_len = (uint32_t)(put_ip4(client, t.raddr) - client);
-	rc |= put_span(w, out, h, m->method_s);
-	rc |= put(w, out, " ", 1);
-	rc |= put_span(w, out, h, m->target);
-	rc |= put(w, out, " HTTP/1.1\r\n", 11);
+	if (m->version == 1 && m->target.off == me + 1 && base[me] == ' ' &&
+	    memcmp(base + te, line_11, sizeof(line_11) - 1) == 0) {
+		/* the request line as it goes: one run with the fields after it */
+		r.off = m->method_s.off;
+		r.end = te + (uint32_t)sizeof(line_11) - 1;
+	} else {
+		rc |= put_span(w, out, h, m->method_s);
+		rc |= put(w, out, " ", 1);
+		rc |= put_span(w, out, h, m->target);
+		rc |= put(w, out, line_11, sizeof(line_11) - 1);
+	}
 	if (!(m->flags & HTTP_F_HAS_HOST))
-		rc |= put_host(w, out, h, &t);
+		rc |= run_flush(w, out, h, &r) | put_host(w, out, h, &t);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
 		const struct http_header *hd = &m->headers[i];
+		enum hdr_kind k = hdr_kind(base, hd->name);
 
-		if (hop_by_hop(h, i, upgrade) || SPAN_IS(h->base, hd->name, "x-forwarded-proto"))
+		if (hop_by_hop(h, i, k, upgrade) || k == HK_XFP)
 			continue;
 		/* RFC 9110 10.1.1: an HTTP/1.0 client's expectation is ignored, and it may get no
 		 * 1xx (15.2), so no backend is asked for one */
-		if (m->version == 0 && SPAN_IS(h->base, hd->name, "expect"))
+		if (m->version == 0 && k == HK_EXPECT)
 			continue;
-		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
+		if (k == HK_XFF) {
 			/* append the client to the chain of addresses it came through */
-			rc |= put_span(w, out, h, hd->name);
-			rc |= put(w, out, ": ", 2);
-			rc |= put_span(w, out, h, hd->value);
+			uint32_t v = hd->value.off, e = v + hd->value.len;
+
+			if (v == hd->name.off + hd->name.len + 2 && base[v - 1] == ' ') {
+				rc |= run_add(w, out, h, &r, hd->name.off, e);
+			} else {
+				rc |= run_flush(w, out, h, &r);
+				rc |= put_span(w, out, h, hd->name);
+				rc |= put(w, out, ": ", 2);
+				rc |= put_span(w, out, h, hd->value);
+			}
+			rc |= run_flush(w, out, h, &r);
 			rc |= put(w, out, ", ", 2);
 			rc |= put(w, out, client, client_len);
 			rc |= put(w, out, "\r\n", 2);
 			xff = true;
 			continue;
 		}
-		rc |= put_field(w, out, h, hd, &cl_seen);
+		if (k == HK_CONTENT_LENGTH) {
+			if (cl_seen)
+				continue;
+			cl_seen = true;
+		}
+		rc |= put_kept(w, out, h, &r, hd, k);
 	}
+	rc |= run_flush(w, out, h, &r);
 	if (!xff) {
-		rc |= put(w, out, "X-Forwarded-For: ", 17);
-		rc |= put(w, out, client, client_len);
-		rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "X-Forwarded-For: ");
+		p = px_put(p, client, client_len);
+		p = PX_PUT_LIT(p, "\r\n");
 	}
-	rc |= put(w, out, "X-Forwarded-Proto: http\r\n", 25);
-	rc |= m->version == 0 ? put(w, out, "Via: 1.0 sluice\r\n", 17)
-			      : put(w, out, "Via: 1.1 sluice\r\n", 17);
+	p = PX_PUT_LIT(p, "X-Forwarded-Proto: http\r\n");
+	p = m->version == 0 ? PX_PUT_LIT(p, "Via: 1.0 sluice\r\n")
+			    : PX_PUT_LIT(p, "Via: 1.1 sluice\r\n");
 	if (upgrade)
-		rc |= put(w, out, "Connection: upgrade\r\n", 21);
-	rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "Connection: upgrade\r\n");
+	p = PX_PUT_LIT(p, "\r\n");
+	rc |= put(w, out, tail, (uint32_t)(p - tail));
 	if (rc != 0) {
 		rte_pktmbuf_free(out);
 		return NULL;
@@ -274,13 +417,17 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 	return out;
 }
 
-/* The response head as it goes to the client. */
+/* The response head as it goes to the client: runs of the received head where nothing
+ * changes, the status line as HTTP/1.1, hop-by-hop fields dropped, Via added. */
 static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s,
 				       const struct px_head *h, bool upgrade)
 {
 	const struct http_msg *m = h->msg;
+	const uint8_t *base = h->base;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
-	char line[] = "HTTP/1.1 000 ";
+	uint32_t re = m->reason.off + m->reason.len;
+	char line[] = "HTTP/1.1 000 ", tail[64], *p = tail;
+	struct px_run r = { 0, 0 };
 	bool cl_seen = false;
 	int rc = 0;
 
@@ -290,19 +437,35 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 	line[9] = (char)('0' + m->status / 100);
 	line[10] = (char)('0' + m->status / 10 % 10);
 	line[11] = (char)('0' + m->status % 10);
-	rc |= put(w, out, line, sizeof(line) - 1);
-	rc |= put_span(w, out, h, m->reason);
-	rc |= put(w, out, "\r\n", 2);
-	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
-		if (!hop_by_hop(h, i, upgrade))
-			rc |= put_field(w, out, h, &m->headers[i], &cl_seen);
+	if (m->reason.off == sizeof(line) - 1 && memcmp(base, line, sizeof(line) - 1) == 0 &&
+	    base[re] == '\r' && base[re + 1] == '\n') {
+		r.end = re + 2; /* the status line as it goes: one run with the fields after it */
+	} else {
+		rc |= put(w, out, line, sizeof(line) - 1);
+		rc |= put_span(w, out, h, m->reason);
+		rc |= put(w, out, "\r\n", 2);
 	}
-	rc |= put(w, out, "Via: 1.1 sluice\r\n", 17);
+	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
+		const struct http_header *hd = &m->headers[i];
+		enum hdr_kind k = hdr_kind(base, hd->name);
+
+		if (hop_by_hop(h, i, k, upgrade))
+			continue;
+		if (k == HK_CONTENT_LENGTH) {
+			if (cl_seen)
+				continue;
+			cl_seen = true;
+		}
+		rc |= put_kept(w, out, h, &r, hd, k);
+	}
+	rc |= run_flush(w, out, h, &r);
+	p = PX_PUT_LIT(p, "Via: 1.1 sluice\r\n");
 	if (upgrade)
-		rc |= put(w, out, "Connection: upgrade\r\n", 21);
+		p = PX_PUT_LIT(p, "Connection: upgrade\r\n");
 	else if (s->close_after)
-		rc |= put(w, out, "Connection: close\r\n", 19);
-	rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "Connection: close\r\n");
+	p = PX_PUT_LIT(p, "\r\n");
+	rc |= put(w, out, tail, (uint32_t)(p - tail));
 	if (rc != 0) {
 		rte_pktmbuf_free(out);
 		return NULL;
