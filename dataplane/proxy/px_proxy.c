@@ -541,6 +541,61 @@ static int body_refused(struct dp_worker *w, struct px_session *s, int err)
 	return px_refuse(w, s, err);
 }
 
+/* The head of hl bytes went into a rebuilt head: off the receive queue. While the request may
+ * be tried again its mbufs are held (px_retry.c) instead of freed, so that the next try
+ * rebuilds the same head from them (retry_request); h's base stays valid either way until
+ * the request is over. */
+static void take_head(struct dp_worker *w, struct px_session *s, uint32_t hl)
+{
+	struct rte_mbuf *head;
+
+	if (!s->rq->rt.holding) {
+		px_rx_consume(s, hl);
+		return;
+	}
+	head = px_chain_take(w->pool, &s->rx, hl);
+	if (head == NULL) {
+		/* no mbuf to split a segment with: this request is not held, nor tried again */
+		w->px.cnt[PX_CNT_drop_no_mbuf]++;
+		s->rq->rt.holding = 0;
+		px_rx_consume(s, hl);
+		return;
+	}
+	tcp_recved(s->conn, hl);
+	px_retry_hold_head(w, s, head);
+}
+
+/* Another try's request: the head rebuilt from the head as received, parsed again (the spans
+ * of the first parse went to the response heads since), then the body sent so far. NULL when
+ * out of mbufs. */
+static struct rte_mbuf *retry_request(struct dp_worker *w, struct px_session *s)
+{
+	struct px_req *rq = s->rq;
+	struct http_iov iov[PX_IOV_MAX];
+	bool upgrade = (rq->req.flags & HTTP_F_UPGRADE) && (rq->req.flags & HTTP_F_CONN_UPGRADE);
+	struct rte_mbuf *out, *body;
+	struct http_msg msg;
+	struct px_head h;
+	int rc;
+
+	/* the limits it was parsed with the first time (a reload may have changed the
+	 * listener's since): it parses the same again */
+	http_req_init(&msg, &rq->req.lim, rq->hdrs);
+	rc = http_req_parse(&msg, iov, http_iov_from_mbuf(rq->rt.head, 0, iov, PX_IOV_MAX));
+	if (rc != (int)rq->req.head_len || head_load(w, rq->rt.head, &msg, (uint32_t)rc, &h) != 0 ||
+	    (out = build_request(w, s, &h, upgrade)) == NULL)
+		return NULL;
+	if (rq->rt.held == NULL)
+		return out;
+	body = rte_pktmbuf_clone(rq->rt.held, w->pool);
+	if (body == NULL || rte_pktmbuf_chain(out, body) != 0) {
+		rte_pktmbuf_free(body);
+		rte_pktmbuf_free(out);
+		return NULL;
+	}
+	return out;
+}
+
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 {
 	struct px_worker *px = &w->px;
@@ -587,8 +642,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		s->close_after = 1;
 		return px_respond_error(w, s, 503);
 	}
-	px_rx_consume(s, hl);
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
+	take_head(w, s, hl);
 	s->rq->rt.slot = adm == PX_CB_SLOT;
 	s->rq->rt.trial = adm == PX_CB_TRIAL;
 	i = px_lb_pick(w, s, svc, h.base, h.msg);
@@ -613,7 +668,6 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
 	s->rq->rt.tried[0] = ep;
 	px_proxy_attach(w, s, up);
-	px_retry_hold(w, s, out, false);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
@@ -675,7 +729,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		}
 		tcp_recved(s->conn, (uint32_t)k);
 		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
-		px_retry_hold(w, s, chunk, true);
+		px_retry_hold(w, s, chunk);
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -1084,7 +1138,7 @@ int px_retry_start(struct dp_worker *w, struct px_session *s)
 		px_ep_done(w, ep);
 		goto answer;
 	}
-	m = rte_pktmbuf_clone(rt->held, w->pool);
+	m = retry_request(w, s);
 	if (m == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_ep_done(w, ep);
