@@ -283,22 +283,41 @@ static bool cl_as_is(const uint8_t *base, struct http_span v)
 	return true;
 }
 
-/* addr (network order) as a dotted quad at p; returns the end. */
+/* The decimal text of every octet, NUL-padded to four bytes (one 4-byte copy writes it). */
+static const char px_dec_u8[256][4] = {
+	"0",   "1",   "2",   "3",   "4",   "5",	  "6",	 "7",	"8",   "9",   "10",  "11",  "12",
+	"13",  "14",  "15",  "16",  "17",  "18",  "19",	 "20",	"21",  "22",  "23",  "24",  "25",
+	"26",  "27",  "28",  "29",  "30",  "31",  "32",	 "33",	"34",  "35",  "36",  "37",  "38",
+	"39",  "40",  "41",  "42",  "43",  "44",  "45",	 "46",	"47",  "48",  "49",  "50",  "51",
+	"52",  "53",  "54",  "55",  "56",  "57",  "58",	 "59",	"60",  "61",  "62",  "63",  "64",
+	"65",  "66",  "67",  "68",  "69",  "70",  "71",	 "72",	"73",  "74",  "75",  "76",  "77",
+	"78",  "79",  "80",  "81",  "82",  "83",  "84",	 "85",	"86",  "87",  "88",  "89",  "90",
+	"91",  "92",  "93",  "94",  "95",  "96",  "97",	 "98",	"99",  "100", "101", "102", "103",
+	"104", "105", "106", "107", "108", "109", "110", "111", "112", "113", "114", "115", "116",
+	"117", "118", "119", "120", "121", "122", "123", "124", "125", "126", "127", "128", "129",
+	"130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "140", "141", "142",
+	"143", "144", "145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155",
+	"156", "157", "158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168",
+	"169", "170", "171", "172", "173", "174", "175", "176", "177", "178", "179", "180", "181",
+	"182", "183", "184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194",
+	"195", "196", "197", "198", "199", "200", "201", "202", "203", "204", "205", "206", "207",
+	"208", "209", "210", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220",
+	"221", "222", "223", "224", "225", "226", "227", "228", "229", "230", "231", "232", "233",
+	"234", "235", "236", "237", "238", "239", "240", "241", "242", "243", "244", "245", "246",
+	"247", "248", "249", "250", "251", "252", "253", "254", "255"
+};
+
+/* addr (network order) as a dotted quad at p, which has a byte to spare after the end (each
+ * octet is written with a 4-byte copy); returns the end. */
 static char *put_ip4(char *p, uint32_t addr)
 {
 	for (unsigned int i = 0; i < 4; i++) {
 		unsigned int v = ((const uint8_t *)&addr)[i];
 
-		if (i > 0)
-			*p++ = '.';
-		if (v >= 100) {
-			*p++ = (char)('0' + v / 100);
-			v %= 100;
-			*p++ = (char)('0' + v / 10);
-		} else if (v >= 10) {
-			*p++ = (char)('0' + v / 10);
-		}
-		*p++ = (char)('0' + v % 10);
+		memcpy(p, px_dec_u8[v], 4);
+		p += 1 + (v >= 10) + (v >= 100);
+		*p = '.';
+		p += i < 3;
 	}
 	return p;
 }
@@ -339,7 +358,7 @@ static inline __attribute__((always_inline)) int put_kept(struct dp_worker *w, s
 static int put_host(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
 		    const struct tcp_tuple *t)
 {
-	char host[INET_ADDRSTRLEN + 6], *p;
+	char host[INET_ADDRSTRLEN + 7], *p;
 	int rc = put(w, out, "Host: ", 6);
 
 	if (h->msg->host.len > 0) {
@@ -369,7 +388,7 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 	struct px_run r = { 0, 0 };
 	struct tcp_tuple t;
 	/* the added fields: X-Forwarded-For, X-Forwarded-Proto, Via, Connection, the end */
-	char client[INET_ADDRSTRLEN], tail[128], *p = tail;
+	char client[INET_ADDRSTRLEN + 1], tail[128], *p = tail;
 	uint32_t client_len;
 	bool xff = false, cl_seen = false;
 	int rc = 0;
