@@ -590,6 +590,15 @@ static int body_refused(struct dp_worker *w, struct px_session *s, int err)
 	return px_refuse(w, s, err);
 }
 
+/* px_proxy_start answers the request itself (nothing went upstream): the idle bound governs
+ * the answer, as for any request (start_request leaves it to here for a request without a
+ * body). */
+static int start_answer(struct dp_worker *w, struct px_session *s, unsigned int status)
+{
+	px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
+	return px_respond_error(w, s, status);
+}
+
 /* The head of hl bytes went into a rebuilt head: off the receive queue. While the request may
  * be tried again its mbufs are held (px_retry.c) instead of freed, so that the next try
  * rebuilds the same head from them (retry_request); h's base stays valid either way until
@@ -670,7 +679,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px_rx_consume(s, hl);
 		if (body)
 			s->close_after = 1; /* its body is still unread */
-		return px_respond_error(w, s, 503);
+		return start_answer(w, s, 503);
 	}
 	if (body && (err = body_precheck(s, hl)) < 0) {
 		if (adm == PX_CB_SLOT)
@@ -689,7 +698,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_rx_consume(s, hl);
 		s->close_after = 1;
-		return px_respond_error(w, s, 503);
+		return start_answer(w, s, 503);
 	}
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
 	take_head(w, s, hl);
@@ -710,7 +719,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 			px_ep_done(w, ep);
 		if (body)
 			s->close_after = 1; /* its body is still unread */
-		return px_respond_error(w, s, ep == NULL ? 503 : 502);
+		return start_answer(w, s, ep == NULL ? 503 : 502);
 	}
 	px->cnt[PX_CNT_proxied_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
@@ -721,7 +730,7 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
 		s->close_after = 1;
-		return px_respond_error(w, s, 502);
+		return start_answer(w, s, 502);
 	}
 	px_obs_forwarded(w, s);
 	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
