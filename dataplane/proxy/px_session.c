@@ -225,13 +225,18 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 {
 	uint8_t host_buf[256], path_buf[1024]; /* path_prefix is at most 1024 bytes */
 	struct http_span hs = { req->host.off, req->host_name_len };
-	const uint8_t *host = hs.len <= sizeof(host_buf)
-				      ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
-				      : NULL;
+	const uint8_t *host = NULL;
+	bool host_read = false; /* looked up once, for the first route that matches on it */
 
 	for (uint32_t i = 0; i < l->n_routes; i++) {
 		const struct dp_route_conf *r = &l->routes[i];
 
+		if (r->match_host != NULL && !host_read) {
+			host_read = true;
+			host = hs.len <= sizeof(host_buf)
+				       ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
+				       : NULL;
+		}
 		if (r->match_host != NULL &&
 		    (host == NULL || !host_matches(r->match_host, host, hs.len)))
 			continue;
