@@ -45,7 +45,78 @@ const uint8_t http_ctype[256] = {
 	/* 0xf8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
 };
 
-/* GCC/clang vector extension: SSE2 on x86, NEON on arm64, plain code elsewhere. */
+uint32_t http_value_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_VALUE))
+			break;
+	return i;
+}
+
+uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_TCHAR))
+			break;
+	return i;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+uint32_t http_value_run(const uint8_t *p, uint32_t n)
+{
+	const __m128i ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+	const __m128i del = _mm_set1_epi8(0x7f);
+	uint32_t i, bad;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		/* a control byte (unsigned v <= 0x1f: min(v, 0x1f) == v) other than HTAB, or DEL */
+		__m128i c = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab),
+					     _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+
+		bad = (uint32_t)_mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, del)));
+		if (bad)
+			return i + (uint32_t)__builtin_ctz(bad);
+	}
+	return i + http_value_run_scalar(p + i, n - i);
+}
+
+/* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
+ * tchars but '~' (eight ranges are all an instruction takes), so a '~' it stops at is looked
+ * at again. (Valgrind knows this form, 0x14, and not the positive one, 0x04.) */
+__attribute__((target("sse4.2"))) static uint32_t http_token_run_sse42(const uint8_t *p, uint32_t n)
+{
+	static const uint8_t tchar_ranges[16] = { '!', '!', '#', '\'', '*', '+', '-', '.',
+						  '0', '9', 'A', 'Z',  '^', 'z', '|', '|' };
+	const __m128i r = _mm_loadu_si128((const __m128i *)tchar_ranges);
+	uint32_t i = 0;
+	int k;
+
+	while (i + 16 <= n) {
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)(p + i)), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		i += (uint32_t)k;
+		if (k < 16 && p[i++] != '~')
+			return i - 1;
+	}
+	return i + http_token_run_scalar(p + i, n - i);
+}
+
+uint32_t http_token_run(const uint8_t *p, uint32_t n)
+{
+	if (n >= 16 && __builtin_cpu_supports("sse4.2"))
+		return http_token_run_sse42(p, n);
+	return http_token_run_scalar(p, n);
+}
+#else
+/* GCC/clang vector extension: NEON on arm64, plain code elsewhere. */
 typedef uint8_t http_v16 __attribute__((vector_size(16)));
 
 uint32_t http_value_run(const uint8_t *p, uint32_t n)
@@ -62,11 +133,14 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 		if (w[0] | w[1])
 			break;
 	}
-	for (; i < n; i++)
-		if (!http_is(p[i], HTTP_C_VALUE))
-			break;
-	return i;
+	return i + http_value_run_scalar(p + i, n - i);
 }
+
+uint32_t http_token_run(const uint8_t *p, uint32_t n)
+{
+	return http_token_run_scalar(p, n);
+}
+#endif
 
 static const struct {
 	const char *name;
@@ -386,39 +460,51 @@ static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsig
 	return 0;
 }
 
-/* Fields that change framing, connection handling or routing. low holds the first bytes of
- * the lowercased name, c sits at the value. */
+/* Fields that change framing, connection handling or routing. name holds the field name's
+ * bytes (any case, or lowercased), c sits at the value. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-		      const char *low, uint32_t nlen, struct http_cur *c, struct http_span v)
+		      const uint8_t *name, uint32_t nlen, struct http_cur *c, struct http_span v)
 {
 	uint32_t lim = v.off + v.len;
 
 	switch (nlen) {
 	case 4:
-		if (!m->is_resp && memcmp(low, "host", 4) == 0)
+		if (!m->is_resp && http_token_is(name, 4, "host"))
 			return http_field_host(m, iov, n, c, v);
 		break;
 	case 6:
-		if (!m->is_resp && memcmp(low, "expect", 6) == 0)
+		if (!m->is_resp && http_token_is(name, 6, "expect"))
 			return http_field_expect(m, c, lim);
 		break;
 	case 7:
-		if (memcmp(low, "upgrade", 7) == 0)
+		if (http_token_is(name, 7, "upgrade"))
 			m->flags |= HTTP_F_UPGRADE;
 		break;
 	case 10:
-		if (memcmp(low, "connection", 10) == 0)
+		if (http_token_is(name, 10, "connection"))
 			return http_field_connection(m, c, lim);
 		break;
 	case 14:
-		if (memcmp(low, "content-length", 14) == 0)
+		if (http_token_is(name, 14, "content-length"))
 			return http_field_cl(m, c, lim);
 		break;
 	case 17:
-		if (memcmp(low, "transfer-encoding", 17) == 0)
+		if (http_token_is(name, 17, "transfer-encoding"))
 			return http_field_te(m, c, lim);
 		break;
 	}
+	return 0;
+}
+
+static int http_header_add(struct http_msg *m, struct http_span name, struct http_span val)
+{
+	if (m->n_headers >= m->lim.max_headers)
+		return -HTTP_E_TOO_MANY_HEADERS;
+	if (m->headers) {
+		m->headers[m->n_headers].name = name;
+		m->headers[m->n_headers].value = val;
+	}
+	m->n_headers++;
 	return 0;
 }
 
@@ -431,6 +517,7 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	uint32_t nlen, vend, a, i;
 	char low[20];
 	uint8_t b;
+	int rc;
 
 	b = http_cur_peek(c);
 	if (b == ' ' || b == '\t')
@@ -464,16 +551,82 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 		http_cur_skip(c, a);
 	}
 	val.len = vend - val.off;
-	if (m->n_headers >= m->lim.max_headers)
-		return -HTTP_E_TOO_MANY_HEADERS;
-	if (m->headers) {
-		m->headers[m->n_headers].name = name;
-		m->headers[m->n_headers].value = val;
-	}
-	m->n_headers++;
-	if (nlen > sizeof(low))
+	rc = http_header_add(m, name, val);
+	if (rc < 0 || nlen > sizeof(low))
+		return rc;
+	return http_field(m, iov, n, (const uint8_t *)low, nlen, &vc, val);
+}
+
+/* http_field_line's fast path: the line at c, all of whose bytes up to where it must have
+ * ended are c->p[0..avail), when it is name ":" OWS value CRLF with nothing to object to.
+ * Returns its length with the CRLF, 0 to let http_field_line judge it, or the error of a
+ * field's value (the same call as there). */
+static int http_field_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			   struct http_cur *c, uint32_t avail)
+{
+	const uint8_t *p = c->p;
+	struct http_span name, val;
+	struct http_cur vc;
+	uint32_t nlen, i, vend;
+	int rc;
+
+	nlen = http_token_run(p, avail);
+	if (nlen == 0 || nlen == avail || p[nlen] != ':')
 		return 0;
-	return http_field(m, iov, n, low, nlen, &vc, val);
+	i = nlen + 1;
+	while (i < avail && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	val.off = c->abs + i;
+	vc = *c;
+	http_cur_skip(&vc, i);
+	i += http_value_run(p + i, avail - i);
+	if (avail - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
+		return 0;
+	for (vend = i; c->abs + vend > val.off && (p[vend - 1] == ' ' || p[vend - 1] == '\t');)
+		vend--;
+	val.len = c->abs + vend - val.off;
+	if (m->n_headers >= m->lim.max_headers)
+		return 0;
+	name.off = c->abs;
+	name.len = nlen;
+	http_header_add(m, name, val);
+	rc = http_field(m, iov, n, p, nlen, &vc, val);
+	return rc < 0 ? rc : (int)i + 2;
+}
+
+/* The fast path of http_head_parse: the line at c when it ends, CRLF and all, in the segment
+ * it starts in, before stop, and is plainly well formed: then it is parsed straight from that
+ * segment, without looking for its end first, and its length with the CRLF is returned. 0
+ * for anything else, which the careful path below judges: it is the reference, and this
+ * one returns what it would (tests/unit and tests/fuzz hold them to that). */
+static int http_line_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			  struct http_cur *c, uint32_t stop)
+{
+	const uint8_t *p;
+	uint32_t avail;
+	int rc;
+
+	if (c->abs >= stop)
+		return 0;
+	avail = http_cur_avail(c, stop);
+	p = c->p;
+	if (avail >= 2 && p[0] == '\r' && p[1] == '\n') {
+		if (m->state == HTTP_HS_START) /* empty line before a request line */
+			return m->is_resp ? 0 : 2;
+		m->head_len = c->abs + 2;
+		rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
+		if (rc < 0)
+			return rc;
+		m->state = HTTP_HS_DONE;
+		return 2;
+	}
+	if (m->state == HTTP_HS_HEADERS)
+		return http_field_fast(m, iov, n, c, avail);
+	rc = (int)(m->is_resp ? http_resp_line_fast(m, p, avail, c->abs)
+			      : http_req_line_fast(m, p, avail, c->abs));
+	if (rc > 0)
+		m->state = HTTP_HS_HEADERS;
+	return rc;
 }
 
 void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
@@ -542,6 +695,18 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 	for (;;) {
 		lend = http_line_limit(m);
 		stop = total < lend ? total : lend;
+		rc = http_line_fast(m, iov, n, &lc, stop);
+		if (rc < 0)
+			return http_fail(m, rc);
+		if (m->state == HTTP_HS_DONE)
+			return (int)m->head_len;
+		if (rc > 0) {
+			http_cur_skip(&lc, (uint32_t)rc);
+			m->pos = m->scan = lc.abs;
+			prev = '\n';
+			sc = lc;
+			continue;
+		}
 		q = NULL;
 		/* memchr over each piece: the one place every head byte passes through. */
 		while (sc.abs < stop) {
