@@ -310,13 +310,19 @@ int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct 
 
 /* Content-Length: 1*DIGIT, or a list of identical ones (RFC 9110 8.6). No sign, no empty
  * element, at most 2^63 - 1. */
-static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim, const uint8_t *vp)
 {
+	uint32_t digits, len = lim - c->abs;
 	uint64_t v, first = 0;
-	uint32_t digits;
 	int seen = 0;
 	uint8_t b;
 
+	/* the common case, one number of at most 18 digits (no overflow), read in place */
+	for (digits = 0; vp && digits < len && len <= 18 && http_is(vp[digits], HTTP_C_DIGIT);)
+		first = first * 10 + (vp[digits++] - '0');
+	if (vp && digits == len && len > 0 && len <= 18)
+		goto done;
+	first = 0;
 	for (;;) {
 		v = 0;
 		digits = 0;
@@ -340,6 +346,7 @@ static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim)
 			return -HTTP_E_BAD_CONTENT_LENGTH;
 		http_cur_ows(c, lim);
 	}
+done:
 	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != first)
 		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
 	m->flags |= HTTP_F_HAS_CL;
@@ -361,11 +368,18 @@ static int http_known_coding(const char *low, uint32_t len)
 
 /* Transfer-Encoding: a list of codings, without parameters or empty elements; what they mean
  * for framing is decided when the head is complete, over every line. */
-static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim, const uint8_t *vp)
 {
 	char low[16];
 	uint32_t len;
 
+	if (vp && lim - c->abs == 7 && http_token_is(vp, 7, "chunked")) {
+		if (m->te & HTTP_TE_CHUNKED)
+			return -HTTP_E_BAD_TE;
+		m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+		m->flags |= HTTP_F_HAS_TE;
+		return 0;
+	}
 	for (;;) {
 		len = http_cur_token(c, lim, low, sizeof(low));
 		if (len == 0)
@@ -392,11 +406,21 @@ static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
 }
 
 /* Connection: a list of tokens (empty elements allowed, RFC 9110 5.6.1). */
-static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_t lim,
+				 const uint8_t *vp)
 {
 	char low[16];
-	uint32_t len;
+	uint32_t len = lim - c->abs;
 
+	/* "keep-alive" or "close" alone, the common values, compared in place */
+	if (vp && len == 10 && http_token_is(vp, 10, "keep-alive")) {
+		m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+		return 0;
+	}
+	if (vp && len == 5 && http_token_is(vp, 5, "close")) {
+		m->flags |= HTTP_F_CONN_CLOSE;
+		return 0;
+	}
 	for (;;) {
 		len = http_cur_token(c, lim, low, sizeof(low));
 		if (len == 5 && memcmp(low, "close", 5) == 0)
@@ -437,15 +461,39 @@ static int http_field_expect(struct http_msg *m, struct http_cur *c, uint32_t li
 	}
 }
 
-static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-			   struct http_cur *c, struct http_span v)
+/* http_parse_host for the common Host, in place: a reg-name without '%', then ":" port or
+ * nothing. Returns the host's length, or -1 for anything else, which http_parse_host decides
+ * (IP-literals, percent-encoding, errors). */
+static int http_host_plain(const uint8_t *p, uint32_t len)
 {
-	int hlen;
+	uint32_t i = 0, j, port = 0;
+
+	while (i < len && p[i] != '%' && http_is(p[i], HTTP_C_REGNAME))
+		i++;
+	if (i == 0)
+		return -1;
+	if (i == len)
+		return (int)i;
+	if (p[i] != ':' || len - i > 6)
+		return -1;
+	for (j = i + 1; j < len; j++) {
+		if (!http_is(p[j], HTTP_C_DIGIT))
+			return -1;
+		port = port * 10 + (p[j] - '0');
+	}
+	return port > 65535 ? -1 : (int)i;
+}
+
+static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			   struct http_cur *c, struct http_span v, const uint8_t *vp)
+{
+	int hlen = vp ? http_host_plain(vp, v.len) : -1;
 
 	if (m->flags & HTTP_F_HAS_HOST)
 		return -HTTP_E_HOST_DUP;
 	m->flags |= HTTP_F_HAS_HOST;
-	hlen = http_parse_host(c, v.off + v.len);
+	if (hlen < 0)
+		hlen = http_parse_host(c, v.off + v.len);
 	if (hlen < 0)
 		return -HTTP_E_BAD_HOST;
 	if (m->target_form == HTTP_TF_ABSOLUTE) {
@@ -461,16 +509,24 @@ static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsig
 }
 
 /* Fields that change framing, connection handling or routing. name holds the field name's
- * bytes (any case, or lowercased), c sits at the value. */
+ * bytes (any case, or lowercased), c sits at the value. A value that lies in one segment is
+ * also given as a pointer, vp, for the common values read in place; the cursor reads the
+ * rest. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 		      const uint8_t *name, uint32_t nlen, struct http_cur *c, struct http_span v)
 {
 	uint32_t lim = v.off + v.len;
+	const uint8_t *vp;
+
+	if (nlen < 4 || nlen > 17)
+		return 0;
+	http_cur_fix(c);
+	vp = v.len && (uint32_t)(c->end - c->p) >= v.len ? c->p : NULL;
 
 	switch (nlen) {
 	case 4:
 		if (!m->is_resp && http_token_is(name, 4, "host"))
-			return http_field_host(m, iov, n, c, v);
+			return http_field_host(m, iov, n, c, v, vp);
 		break;
 	case 6:
 		if (!m->is_resp && http_token_is(name, 6, "expect"))
@@ -482,15 +538,15 @@ static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned i
 		break;
 	case 10:
 		if (http_token_is(name, 10, "connection"))
-			return http_field_connection(m, c, lim);
+			return http_field_connection(m, c, lim, vp);
 		break;
 	case 14:
 		if (http_token_is(name, 14, "content-length"))
-			return http_field_cl(m, c, lim);
+			return http_field_cl(m, c, lim, vp);
 		break;
 	case 17:
 		if (http_token_is(name, 17, "transfer-encoding"))
-			return http_field_te(m, c, lim);
+			return http_field_te(m, c, lim, vp);
 		break;
 	}
 	return 0;
@@ -688,8 +744,10 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
 	total = http_iov_total(iov, n);
-	if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0 ||
-	    http_cur_seek(&sc, iov, n, m->scan) < 0)
+	if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0)
+		return -EINVAL;
+	sc = lc;
+	if (m->scan != m->pos && http_cur_seek(&sc, iov, n, m->scan) < 0)
 		return -EINVAL;
 	prev = m->prev;
 	for (;;) {
@@ -790,8 +848,16 @@ const uint8_t *http_span_ptr(const struct http_iov *iov, unsigned int n, struct 
 			     uint8_t *scratch, size_t scratch_len)
 {
 	struct http_cur c;
-	uint32_t i;
+	uint32_t i, base = 0;
 
+	/* the common case first: a span inside one segment, found in one walk */
+	for (i = 0; i < n; base += iov[i].len, i++) {
+		if (s.off - base >= iov[i].len)
+			continue;
+		if (s.len != 0 && s.len <= iov[i].len - (s.off - base))
+			return iov[i].base + (s.off - base);
+		break;
+	}
 	if ((uint64_t)s.off + s.len > http_iov_total(iov, n) ||
 	    http_cur_seek(&c, iov, n, s.off) < 0)
 		return NULL;
