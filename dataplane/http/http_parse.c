@@ -613,78 +613,6 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	return http_field(m, iov, n, (const uint8_t *)low, nlen, &vc, val);
 }
 
-/* http_field_line's fast path: the line at c, all of whose bytes up to where it must have
- * ended are c->p[0..avail), when it is name ":" OWS value CRLF with nothing to object to.
- * Returns its length with the CRLF, 0 to let http_field_line judge it, or the error of a
- * field's value (the same call as there). */
-static int http_field_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-			   struct http_cur *c, uint32_t avail)
-{
-	const uint8_t *p = c->p;
-	struct http_span name, val;
-	struct http_cur vc;
-	uint32_t nlen, i, vend;
-	int rc;
-
-	nlen = http_token_run(p, avail);
-	if (nlen == 0 || nlen == avail || p[nlen] != ':')
-		return 0;
-	i = nlen + 1;
-	while (i < avail && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	val.off = c->abs + i;
-	vc = *c;
-	http_cur_skip(&vc, i);
-	i += http_value_run(p + i, avail - i);
-	if (avail - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
-		return 0;
-	for (vend = i; c->abs + vend > val.off && (p[vend - 1] == ' ' || p[vend - 1] == '\t');)
-		vend--;
-	val.len = c->abs + vend - val.off;
-	if (m->n_headers >= m->lim.max_headers)
-		return 0;
-	name.off = c->abs;
-	name.len = nlen;
-	http_header_add(m, name, val);
-	rc = http_field(m, iov, n, p, nlen, &vc, val);
-	return rc < 0 ? rc : (int)i + 2;
-}
-
-/* The fast path of http_head_parse: the line at c when it ends, CRLF and all, in the segment
- * it starts in, before stop, and is plainly well formed: then it is parsed straight from that
- * segment, without looking for its end first, and its length with the CRLF is returned. 0
- * for anything else, which the careful path below judges: it is the reference, and this
- * one returns what it would (tests/unit and tests/fuzz hold them to that). */
-static int http_line_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-			  struct http_cur *c, uint32_t stop)
-{
-	const uint8_t *p;
-	uint32_t avail;
-	int rc;
-
-	if (c->abs >= stop)
-		return 0;
-	avail = http_cur_avail(c, stop);
-	p = c->p;
-	if (avail >= 2 && p[0] == '\r' && p[1] == '\n') {
-		if (m->state == HTTP_HS_START) /* empty line before a request line */
-			return m->is_resp ? 0 : 2;
-		m->head_len = c->abs + 2;
-		rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
-		if (rc < 0)
-			return rc;
-		m->state = HTTP_HS_DONE;
-		return 2;
-	}
-	if (m->state == HTTP_HS_HEADERS)
-		return http_field_fast(m, iov, n, c, avail);
-	rc = (int)(m->is_resp ? http_resp_line_fast(m, p, avail, c->abs)
-			      : http_req_line_fast(m, p, avail, c->abs));
-	if (rc > 0)
-		m->state = HTTP_HS_HEADERS;
-	return rc;
-}
-
 void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
 {
 	memset(m, 0, sizeof(*m));
@@ -731,6 +659,80 @@ static int http_overflow(struct http_msg *m, struct http_cur *lc, uint32_t stop)
 	return http_req_start_line_overflow(m, lc, stop);
 }
 
+/* The fast path of http_head_parse: the lines at c that end, CRLF and all, in the segment
+ * they start in, before where they must have ended, and are plainly well formed: the start
+ * line, then name ":" OWS value CRLF field lines with nothing to object to, then the empty
+ * line. They are parsed straight from the segment, without looking for their ends first.
+ * Returns the bytes of the lines done, or the error of a field's value or of the head's
+ * framing (the same calls as the careful path makes). At the first line that is not plain
+ * it stops: the careful path below judges that one, as it judges every line cut by a
+ * segment boundary. It is the reference; tests/unit and tests/fuzz hold this one to it. */
+static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			  struct http_cur *c, uint32_t total)
+{
+	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
+	struct http_span name, val;
+	const uint8_t *p, *line;
+	struct http_cur vc;
+	int rc;
+
+	if (c->abs >= total || c->abs >= lend)
+		return 0;
+	avail = http_cur_avail(c, total);
+	p = c->p;
+	if (m->state == HTTP_HS_START) {
+		left = lend - c->abs < avail ? lend - c->abs : avail;
+		if (left >= 2 && p[0] == '\r' && p[1] == '\n')
+			return m->is_resp ? 0 : 2; /* an empty line before a request line */
+		used = m->is_resp ? http_resp_line_fast(m, p, left, c->abs)
+				  : http_req_line_fast(m, p, left, c->abs);
+		if (used == 0)
+			return 0;
+		m->state = HTTP_HS_HEADERS;
+		lend = http_line_limit(m);
+	}
+	if (lend <= c->abs)
+		avail = 0;
+	else if (lend - c->abs < avail)
+		avail = lend - c->abs;
+	for (;;) {
+		line = p + used;
+		left = avail - used;
+		if (left >= 2 && line[0] == '\r' && line[1] == '\n') {
+			m->head_len = c->abs + used + 2;
+			rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
+			if (rc < 0)
+				return rc;
+			m->state = HTTP_HS_DONE;
+			return (int)used + 2;
+		}
+		nlen = http_token_run(line, left);
+		if (nlen == 0 || nlen == left || line[nlen] != ':')
+			return (int)used;
+		for (vs = nlen + 1; vs < left && (line[vs] == ' ' || line[vs] == '\t');)
+			vs++;
+		i = vs + http_value_run(line + vs, left - vs);
+		if (left - i < 2 || line[i] != '\r' || line[i + 1] != '\n' ||
+		    m->n_headers >= m->lim.max_headers)
+			return (int)used;
+		for (ve = i; ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t');)
+			ve--;
+		name.off = c->abs + used;
+		name.len = nlen;
+		val.off = name.off + vs;
+		val.len = ve - vs;
+		http_header_add(m, name, val);
+		if (nlen >= 4 && nlen <= 17) {
+			vc = *c;
+			http_cur_skip(&vc, used + vs);
+			rc = http_field(m, iov, n, line, nlen, &vc, val);
+			if (rc < 0)
+				return rc;
+		}
+		used += i + 2;
+	}
+}
+
 int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int n)
 {
 	struct http_cur lc, sc;
@@ -751,9 +753,7 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		return -EINVAL;
 	prev = m->prev;
 	for (;;) {
-		lend = http_line_limit(m);
-		stop = total < lend ? total : lend;
-		rc = http_line_fast(m, iov, n, &lc, stop);
+		rc = http_head_fast(m, iov, n, &lc, total);
 		if (rc < 0)
 			return http_fail(m, rc);
 		if (m->state == HTTP_HS_DONE)
@@ -765,6 +765,8 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 			sc = lc;
 			continue;
 		}
+		lend = http_line_limit(m);
+		stop = total < lend ? total : lend;
 		q = NULL;
 		/* memchr over each piece: the one place every head byte passes through. */
 		while (sc.abs < stop) {
