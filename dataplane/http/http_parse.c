@@ -68,23 +68,34 @@ uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n)
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-uint32_t http_value_run(const uint8_t *p, uint32_t n)
+/* Bit k set when byte k of v is a control byte other than HTAB (unsigned v <= 0x1f:
+ * min(v, 0x1f) == v), or DEL. */
+static inline uint32_t http_value_bad16(__m128i v)
 {
 	const __m128i ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
 	const __m128i del = _mm_set1_epi8(0x7f);
+	__m128i c =
+		_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, del)));
+}
+
+uint32_t http_value_run(const uint8_t *p, uint32_t n)
+{
+	uint8_t tail[16] = { 0 };
 	uint32_t i, bad;
 
 	for (i = 0; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-		/* a control byte (unsigned v <= 0x1f: min(v, 0x1f) == v) other than HTAB, or DEL */
-		__m128i c = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab),
-					     _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-
-		bad = (uint32_t)_mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, del)));
+		bad = http_value_bad16(_mm_loadu_si128((const __m128i *)(p + i)));
 		if (bad)
 			return i + (uint32_t)__builtin_ctz(bad);
 	}
-	return i + http_value_run_scalar(p + i, n - i);
+	if (i == n)
+		return n;
+	/* the last bytes through a zeroed copy, NUL standing for the end: no load past p + n */
+	memcpy(tail, p + i, n - i);
+	bad = http_value_bad16(_mm_loadu_si128((const __m128i *)tail));
+	return i + (uint32_t)__builtin_ctz(bad);
 }
 
 /* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
