@@ -80,7 +80,9 @@ static inline uint32_t http_value_bad16(__m128i v)
 	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, del)));
 }
 
-uint32_t http_value_run(const uint8_t *p, uint32_t n)
+/* Inline in the fast path's loop, where a head spends most of its bytes. */
+static inline __attribute__((always_inline)) uint32_t http_value_run_fast(const uint8_t *p,
+									  uint32_t n)
 {
 	uint8_t tail[16] = { 0 };
 	uint32_t i, bad;
@@ -96,6 +98,11 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 	memcpy(tail, p + i, n - i);
 	bad = http_value_bad16(_mm_loadu_si128((const __m128i *)tail));
 	return i + (uint32_t)__builtin_ctz(bad);
+}
+
+uint32_t http_value_run(const uint8_t *p, uint32_t n)
+{
+	return http_value_run_fast(p, n);
 }
 
 /* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
@@ -120,9 +127,14 @@ __attribute__((target("sse4.2"))) static uint32_t http_token_run_sse42(const uin
 	return i + http_token_run_scalar(p + i, n - i);
 }
 
+static inline int http_have_sse42(void)
+{
+	return __builtin_cpu_supports("sse4.2");
+}
+
 uint32_t http_token_run(const uint8_t *p, uint32_t n)
 {
-	if (n >= 16 && __builtin_cpu_supports("sse4.2"))
+	if (n >= 16 && http_have_sse42())
 		return http_token_run_sse42(p, n);
 	return http_token_run_scalar(p, n);
 }
@@ -148,6 +160,21 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 }
 
 uint32_t http_token_run(const uint8_t *p, uint32_t n)
+{
+	return http_token_run_scalar(p, n);
+}
+
+static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
+{
+	return http_value_run(p, n);
+}
+
+static inline int http_have_sse42(void)
+{
+	return 0;
+}
+
+static inline uint32_t http_token_run_sse42(const uint8_t *p, uint32_t n)
 {
 	return http_token_run_scalar(p, n);
 }
@@ -254,7 +281,7 @@ uint32_t http_cur_token(struct http_cur *c, uint32_t lim, char *low, uint32_t lo
 	return len;
 }
 
-int http_parse_host(struct http_cur *c, uint32_t lim)
+__attribute__((noinline)) int http_parse_host(struct http_cur *c, uint32_t lim)
 {
 	uint32_t start = c->abs, port = 0, digits = 0;
 	int hlen;
@@ -321,19 +348,25 @@ int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct 
 
 /* Content-Length: 1*DIGIT, or a list of identical ones (RFC 9110 8.6). No sign, no empty
  * element, at most 2^63 - 1. */
-static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim, const uint8_t *vp)
+static int http_cl_set(struct http_msg *m, uint64_t v)
 {
-	uint32_t digits, len = lim - c->abs;
+	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != v)
+		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
+	m->flags |= HTTP_F_HAS_CL;
+	m->content_length = v;
+	return 0;
+}
+
+/* The cursor parsers of the values below are noinline: they are for the uncommon values,
+ * and inlined they would make every call of http_field pay for their registers. */
+static __attribute__((noinline)) int http_field_cl(struct http_msg *m, struct http_cur *c,
+						   uint32_t lim)
+{
 	uint64_t v, first = 0;
+	uint32_t digits;
 	int seen = 0;
 	uint8_t b;
 
-	/* the common case, one number of at most 18 digits (no overflow), read in place */
-	for (digits = 0; vp && digits < len && len <= 18 && http_is(vp[digits], HTTP_C_DIGIT);)
-		first = first * 10 + (vp[digits++] - '0');
-	if (vp && digits == len && len > 0 && len <= 18)
-		goto done;
-	first = 0;
 	for (;;) {
 		v = 0;
 		digits = 0;
@@ -357,12 +390,7 @@ static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim, c
 			return -HTTP_E_BAD_CONTENT_LENGTH;
 		http_cur_ows(c, lim);
 	}
-done:
-	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != first)
-		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
-	m->flags |= HTTP_F_HAS_CL;
-	m->content_length = first;
-	return 0;
+	return http_cl_set(m, first);
 }
 
 static int http_known_coding(const char *low, uint32_t len)
@@ -379,18 +407,12 @@ static int http_known_coding(const char *low, uint32_t len)
 
 /* Transfer-Encoding: a list of codings, without parameters or empty elements; what they mean
  * for framing is decided when the head is complete, over every line. */
-static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim, const uint8_t *vp)
+static __attribute__((noinline)) int http_field_te(struct http_msg *m, struct http_cur *c,
+						   uint32_t lim)
 {
 	char low[16];
 	uint32_t len;
 
-	if (vp && lim - c->abs == 7 && http_token_is(vp, 7, "chunked")) {
-		if (m->te & HTTP_TE_CHUNKED)
-			return -HTTP_E_BAD_TE;
-		m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
-		m->flags |= HTTP_F_HAS_TE;
-		return 0;
-	}
 	for (;;) {
 		len = http_cur_token(c, lim, low, sizeof(low));
 		if (len == 0)
@@ -417,21 +439,12 @@ static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim, c
 }
 
 /* Connection: a list of tokens (empty elements allowed, RFC 9110 5.6.1). */
-static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_t lim,
-				 const uint8_t *vp)
+static __attribute__((noinline)) int http_field_connection(struct http_msg *m, struct http_cur *c,
+							   uint32_t lim)
 {
 	char low[16];
-	uint32_t len = lim - c->abs;
+	uint32_t len;
 
-	/* "keep-alive" or "close" alone, the common values, compared in place */
-	if (vp && len == 10 && http_token_is(vp, 10, "keep-alive")) {
-		m->flags |= HTTP_F_CONN_KEEP_ALIVE;
-		return 0;
-	}
-	if (vp && len == 5 && http_token_is(vp, 5, "close")) {
-		m->flags |= HTTP_F_CONN_CLOSE;
-		return 0;
-	}
 	for (;;) {
 		len = http_cur_token(c, lim, low, sizeof(low));
 		if (len == 5 && memcmp(low, "close", 5) == 0)
@@ -452,7 +465,8 @@ static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_
 }
 
 /* Expect: only 100-continue is known; anything else gets 417 (RFC 9110 10.1.1). */
-static int http_field_expect(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static __attribute__((noinline)) int http_field_expect(struct http_msg *m, struct http_cur *c,
+						       uint32_t lim)
 {
 	char low[16];
 	uint32_t len;
@@ -519,45 +533,93 @@ static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsig
 	return 0;
 }
 
-/* Fields that change framing, connection handling or routing. name holds the field name's
- * bytes (any case, or lowercased), c sits at the value. A value that lies in one segment is
- * also given as a pointer, vp, for the common values read in place; the cursor reads the
- * rest. */
-static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-		      const uint8_t *name, uint32_t nlen, struct http_cur *c, struct http_span v)
+/* The fields that change framing, connection handling or routing. */
+enum http_field_id {
+	HTTP_FLD_NONE = 0,
+	HTTP_FLD_HOST,
+	HTTP_FLD_EXPECT,
+	HTTP_FLD_UPGRADE,
+	HTTP_FLD_CONNECTION,
+	HTTP_FLD_CONTENT_LENGTH,
+	HTTP_FLD_TRANSFER_ENCODING,
+};
+
+/* Which of them the name is: its length, then one case-folded compare. name holds the field
+ * name's bytes, in any case (or lowercased). Inline, so that the other fields, most of them,
+ * cost a switch. */
+static inline __attribute__((always_inline)) enum http_field_id
+http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 {
-	uint32_t lim = v.off + v.len;
-	const uint8_t *vp;
-
-	if (nlen < 4 || nlen > 17)
-		return 0;
-	http_cur_fix(c);
-	vp = v.len && (uint32_t)(c->end - c->p) >= v.len ? c->p : NULL;
-
 	switch (nlen) {
 	case 4:
-		if (!m->is_resp && http_token_is(name, 4, "host"))
-			return http_field_host(m, iov, n, c, v, vp);
-		break;
+		return !m->is_resp && http_token_is(name, 4, "host") ? HTTP_FLD_HOST
+								     : HTTP_FLD_NONE;
 	case 6:
-		if (!m->is_resp && http_token_is(name, 6, "expect"))
-			return http_field_expect(m, c, lim);
-		break;
+		return !m->is_resp && http_token_is(name, 6, "expect") ? HTTP_FLD_EXPECT
+								       : HTTP_FLD_NONE;
 	case 7:
-		if (http_token_is(name, 7, "upgrade"))
-			m->flags |= HTTP_F_UPGRADE;
-		break;
+		return http_token_is(name, 7, "upgrade") ? HTTP_FLD_UPGRADE : HTTP_FLD_NONE;
 	case 10:
-		if (http_token_is(name, 10, "connection"))
-			return http_field_connection(m, c, lim, vp);
-		break;
+		return http_token_is(name, 10, "connection") ? HTTP_FLD_CONNECTION : HTTP_FLD_NONE;
 	case 14:
-		if (http_token_is(name, 14, "content-length"))
-			return http_field_cl(m, c, lim, vp);
-		break;
+		return http_token_is(name, 14, "content-length") ? HTTP_FLD_CONTENT_LENGTH
+								 : HTTP_FLD_NONE;
 	case 17:
-		if (http_token_is(name, 17, "transfer-encoding"))
-			return http_field_te(m, c, lim, vp);
+		return http_token_is(name, 17, "transfer-encoding") ? HTTP_FLD_TRANSFER_ENCODING
+								    : HTTP_FLD_NONE;
+	}
+	return HTTP_FLD_NONE;
+}
+
+/* Read the value of field id, whose cursor c sits at the value v. A value that lies in one
+ * segment is also given as a pointer, vp, for the common values read in place; the cursor
+ * reads the rest. */
+static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		      enum http_field_id id, struct http_cur *c, struct http_span v)
+{
+	uint32_t lim = v.off + v.len, i;
+	const uint8_t *vp;
+	uint64_t num;
+
+	http_cur_fix(c);
+	vp = v.len && (uint32_t)(c->end - c->p) >= v.len ? c->p : NULL;
+	switch (id) {
+	case HTTP_FLD_HOST:
+		return http_field_host(m, iov, n, c, v, vp);
+	case HTTP_FLD_EXPECT:
+		return http_field_expect(m, c, lim);
+	case HTTP_FLD_UPGRADE:
+		m->flags |= HTTP_F_UPGRADE;
+		return 0;
+	case HTTP_FLD_CONNECTION:
+		/* "keep-alive" or "close" alone, the common values, compared in place */
+		if (vp && v.len == 10 && http_token_is(vp, 10, "keep-alive")) {
+			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+			return 0;
+		}
+		if (vp && v.len == 5 && http_token_is(vp, 5, "close")) {
+			m->flags |= HTTP_F_CONN_CLOSE;
+			return 0;
+		}
+		return http_field_connection(m, c, lim);
+	case HTTP_FLD_CONTENT_LENGTH:
+		/* one number of at most 18 digits (no overflow), read in place */
+		for (i = 0, num = 0;
+		     vp && i < v.len && v.len <= 18 && http_is(vp[i], HTTP_C_DIGIT);)
+			num = num * 10 + (vp[i++] - '0');
+		if (vp && i == v.len && v.len <= 18)
+			return http_cl_set(m, num);
+		return http_field_cl(m, c, lim);
+	case HTTP_FLD_TRANSFER_ENCODING:
+		if (vp && v.len == 7 && http_token_is(vp, 7, "chunked")) {
+			if (m->te & HTTP_TE_CHUNKED)
+				return -HTTP_E_BAD_TE;
+			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+			m->flags |= HTTP_F_HAS_TE;
+			return 0;
+		}
+		return http_field_te(m, c, lim);
+	case HTTP_FLD_NONE:
 		break;
 	}
 	return 0;
@@ -582,6 +644,7 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	struct http_span name, val;
 	struct http_cur vc;
 	uint32_t nlen, vend, a, i;
+	enum http_field_id id;
 	char low[20];
 	uint8_t b;
 	int rc;
@@ -619,9 +682,10 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	}
 	val.len = vend - val.off;
 	rc = http_header_add(m, name, val);
-	if (rc < 0 || nlen > sizeof(low))
+	if (rc < 0 || nlen > sizeof(low) ||
+	    (id = http_field_which(m, (const uint8_t *)low, nlen)) == HTTP_FLD_NONE)
 		return rc;
-	return http_field(m, iov, n, (const uint8_t *)low, nlen, &vc, val);
+	return http_field(m, iov, n, id, &vc, val);
 }
 
 void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
@@ -684,8 +748,9 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
 	struct http_span name, val;
 	const uint8_t *p, *line;
+	enum http_field_id id;
 	struct http_cur vc;
-	int rc;
+	int rc, sse42;
 
 	if (c->abs >= total || c->abs >= lend)
 		return 0;
@@ -702,6 +767,7 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 		m->state = HTTP_HS_HEADERS;
 		lend = http_line_limit(m);
 	}
+	sse42 = http_have_sse42();
 	if (lend <= c->abs)
 		avail = 0;
 	else if (lend - c->abs < avail)
@@ -717,13 +783,17 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 			m->state = HTTP_HS_DONE;
 			return (int)used + 2;
 		}
-		nlen = http_token_run(line, left);
+		nlen = sse42 && left >= 16 ? http_token_run_sse42(line, left)
+					   : http_token_run_scalar(line, left);
 		if (nlen == 0 || nlen == left || line[nlen] != ':')
 			return (int)used;
-		for (vs = nlen + 1; vs < left && (line[vs] == ' ' || line[vs] == '\t');)
+		vs = nlen + 1;
+		if (vs < left && line[vs] == ' ') /* the usual ": " */
 			vs++;
-		i = vs + http_value_run(line + vs, left - vs);
-		if (left - i < 2 || line[i] != '\r' || line[i + 1] != '\n' ||
+		while (vs < left && (line[vs] == ' ' || line[vs] == '\t'))
+			vs++;
+		i = vs + http_value_run_fast(line + vs, left - vs);
+		if (left - i < 2 || memcmp(line + i, "\r\n", 2) != 0 ||
 		    m->n_headers >= m->lim.max_headers)
 			return (int)used;
 		for (ve = i; ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t');)
@@ -733,10 +803,11 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 		val.off = name.off + vs;
 		val.len = ve - vs;
 		http_header_add(m, name, val);
-		if (nlen >= 4 && nlen <= 17) {
+		id = http_field_which(m, line, nlen);
+		if (id != HTTP_FLD_NONE) {
 			vc = *c;
 			http_cur_skip(&vc, used + vs);
-			rc = http_field(m, iov, n, line, nlen, &vc, val);
+			rc = http_field(m, iov, n, id, &vc, val);
 			if (rc < 0)
 				return rc;
 		}

@@ -29,6 +29,21 @@ static uint8_t http_method_lookup(const char *tok, uint32_t len, uint32_t cap)
 
 	if (len > cap)
 		return HTTP_M_NONE;
+	/* the registered methods as received, each one compare of a known size */
+	switch (len) {
+	case 3:
+		if (memcmp(tok, "GET", 3) == 0)
+			return HTTP_M_GET;
+		if (memcmp(tok, "PUT", 3) == 0)
+			return HTTP_M_PUT;
+		break;
+	case 4:
+		if (memcmp(tok, "HEAD", 4) == 0)
+			return HTTP_M_HEAD;
+		if (memcmp(tok, "POST", 4) == 0)
+			return HTTP_M_POST;
+		break;
+	}
 	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
 		if (http_methods[i].len != len)
 			continue;
