@@ -65,7 +65,9 @@ uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n)
 	return i;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
+/* x86: SSE2 always, SSE4.2 when the CPU has it. -DHTTP_PORTABLE builds the portable versions
+ * below on x86 too, to test them there (tests/unit pass with either). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
 #include <immintrin.h>
 
 /* Bit k set when byte k of v is a control byte other than HTAB (unsigned v <= 0x1f:
