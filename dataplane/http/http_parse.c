@@ -110,7 +110,8 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 /* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
  * tchars but '~' (eight ranges are all an instruction takes), so a '~' it stops at is looked
  * at again. (Valgrind knows this form, 0x14, and not the positive one, 0x04.) */
-__attribute__((target("sse4.2"))) static uint32_t http_token_run_sse42(const uint8_t *p, uint32_t n)
+__attribute__((target("sse4.2"))) static inline uint32_t http_token_run_sse42(const uint8_t *p,
+									      uint32_t n)
 {
 	static const uint8_t tchar_ranges[16] = { '!', '!', '#', '\'', '*', '+', '-', '.',
 						  '0', '9', 'A', 'Z',  '^', 'z', '|', '|' };
@@ -574,17 +575,15 @@ http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 }
 
 /* Read the value of field id, whose cursor c sits at the value v. A value that lies in one
- * segment is also given as a pointer, vp, for the common values read in place; the cursor
- * reads the rest. */
+ * segment is also given as a pointer, vp (else NULL, and NULL when empty), for the common
+ * values read in place; the cursor reads the rest. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-		      enum http_field_id id, struct http_cur *c, struct http_span v)
+		      enum http_field_id id, struct http_cur *c, struct http_span v,
+		      const uint8_t *vp)
 {
 	uint32_t lim = v.off + v.len, i;
-	const uint8_t *vp;
 	uint64_t num;
 
-	http_cur_fix(c);
-	vp = v.len && (uint32_t)(c->end - c->p) >= v.len ? c->p : NULL;
 	switch (id) {
 	case HTTP_FLD_HOST:
 		return http_field_host(m, iov, n, c, v, vp);
@@ -609,7 +608,7 @@ static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned i
 		for (i = 0, num = 0;
 		     vp && i < v.len && v.len <= 18 && http_is(vp[i], HTTP_C_DIGIT);)
 			num = num * 10 + (vp[i++] - '0');
-		if (vp && i == v.len && v.len <= 18)
+		if (vp && i == v.len && v.len > 0 && v.len <= 18)
 			return http_cl_set(m, num);
 		return http_field_cl(m, c, lim);
 	case HTTP_FLD_TRANSFER_ENCODING:
@@ -687,7 +686,9 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	if (rc < 0 || nlen > sizeof(low) ||
 	    (id = http_field_which(m, (const uint8_t *)low, nlen)) == HTTP_FLD_NONE)
 		return rc;
-	return http_field(m, iov, n, id, &vc, val);
+	http_cur_fix(&vc);
+	return http_field(m, iov, n, id, &vc, val,
+			  val.len && (uint32_t)(vc.end - vc.p) >= val.len ? vc.p : NULL);
 }
 
 void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
@@ -744,15 +745,16 @@ static int http_overflow(struct http_msg *m, struct http_cur *lc, uint32_t stop)
  * framing (the same calls as the careful path makes). At the first line that is not plain
  * it stops: the careful path below judges that one, as it judges every line cut by a
  * segment boundary. It is the reference; tests/unit and tests/fuzz hold this one to it. */
-static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-			  struct http_cur *c, uint32_t total)
+static inline __attribute__((always_inline)) int
+http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		    struct http_cur *c, uint32_t total, const int sse42)
 {
 	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
 	struct http_span name, val;
 	const uint8_t *p, *line;
 	enum http_field_id id;
 	struct http_cur vc;
-	int rc, sse42;
+	int rc;
 
 	if (c->abs >= total || c->abs >= lend)
 		return 0;
@@ -769,7 +771,6 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 		m->state = HTTP_HS_HEADERS;
 		lend = http_line_limit(m);
 	}
-	sse42 = http_have_sse42();
 	if (lend <= c->abs)
 		avail = 0;
 	else if (lend - c->abs < avail)
@@ -809,12 +810,36 @@ static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsign
 		if (id != HTTP_FLD_NONE) {
 			vc = *c;
 			http_cur_skip(&vc, used + vs);
-			rc = http_field(m, iov, n, id, &vc, val);
+			rc = http_field(m, iov, n, id, &vc, val, val.len ? line + vs : NULL);
 			if (rc < 0)
 				return rc;
 		}
 		used += i + 2;
 	}
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
+/* The same with the SSE4.2 name scan inlined: this build runs only where the CPU has it. */
+__attribute__((target("sse4.2"))) static int
+http_head_fast_sse42(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		     struct http_cur *c, uint32_t total)
+{
+	return http_head_fast_body(m, iov, n, c, total, 1);
+}
+#else
+static int http_head_fast_sse42(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+				struct http_cur *c, uint32_t total)
+{
+	return http_head_fast_body(m, iov, n, c, total, 0);
+}
+#endif
+
+static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			  struct http_cur *c, uint32_t total)
+{
+	if (http_have_sse42())
+		return http_head_fast_sse42(m, iov, n, c, total);
+	return http_head_fast_body(m, iov, n, c, total, 0);
 }
 
 int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int n)
@@ -830,8 +855,14 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
 	total = http_iov_total(iov, n);
-	if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0)
+	if (m->pos == 0 && n > 0 && iov[0].len > 0) {
+		/* a head's first call: its first byte opens the first segment */
+		lc = (struct http_cur){
+			.iov = iov, .n = n, .p = iov[0].base, .end = iov[0].base + iov[0].len
+		};
+	} else if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0) {
 		return -EINVAL;
+	}
 	sc = lc;
 	if (m->scan != m->pos && http_cur_seek(&sc, iov, n, m->scan) < 0)
 		return -EINVAL;
