@@ -67,6 +67,16 @@ uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n)
 
 /* x86: SSE2 always, SSE4.2 when the CPU has it. -DHTTP_PORTABLE builds the portable versions
  * below on x86 too, to test them there (tests/unit pass with either). */
+uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_REGNAME) || p[i] == '%')
+			break;
+	return i;
+}
+
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
 #include <immintrin.h>
 
@@ -147,6 +157,42 @@ uint32_t http_token_run(const uint8_t *p, uint32_t n)
 		return http_token_run_sse42(p, n);
 	return http_token_run_scalar(p, n);
 }
+
+/* The same for reg-name bytes but '%': the ranges are the most of them that eight take, the
+ * scalar loop goes on from a byte outside them ('=', '_', '~' or the end). */
+__attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const uint8_t *p,
+									 uint32_t n)
+{
+	static const uint8_t regname_ranges[16] = { '-', '.', '0', '9', 'A', 'Z', 'a', 'z',
+						    '!', '!', '$', '$', '&', ',', ';', ';' };
+	const __m128i r = _mm_loadu_si128((const __m128i *)regname_ranges);
+	uint8_t tail[16] = { 0 };
+	uint32_t i = 0;
+	int k;
+
+	if (n < 16) {
+		/* a Host is short: through a zeroed copy, NUL stopping the scan at n at the latest */
+		memcpy(tail, p, n);
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		return (uint32_t)k + http_regname_run_scalar(p + k, n - (uint32_t)k);
+	}
+	do {
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)(p + i)), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		i += (uint32_t)k;
+	} while (k == 16 && i + 16 <= n);
+	return i + http_regname_run_scalar(p + i, n - i);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	if (http_have_sse42())
+		return http_regname_run_sse42(p, n);
+	return http_regname_run_scalar(p, n);
+}
 #else
 /* GCC/clang vector extension: NEON on arm64, plain code elsewhere. */
 typedef uint8_t http_v16 __attribute__((vector_size(16)));
@@ -171,6 +217,11 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 uint32_t http_token_run(const uint8_t *p, uint32_t n)
 {
 	return http_token_run_scalar(p, n);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	return http_regname_run_scalar(p, n);
 }
 
 static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
@@ -496,14 +547,14 @@ static __attribute__((noinline)) int http_field_expect(struct http_msg *m, struc
 }
 
 /* http_parse_host for the common Host, in place: a reg-name without '%', then ":" port or
- * nothing. Returns the host's length, or -1 for anything else, which http_parse_host decides
- * (IP-literals, percent-encoding, errors). */
-static int http_host_plain(const uint8_t *p, uint32_t len)
+ * nothing, in p[0..len) of the readable bytes p[0..readable). Returns the host's length, or -1
+ * for anything else, which http_parse_host decides (IP-literals, percent-encoding, errors). */
+static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
 {
-	uint32_t i = 0, j, port = 0;
+	uint32_t i = http_regname_run(p, readable), j, port = 0;
 
-	while (i < len && p[i] != '%' && http_is(p[i], HTTP_C_REGNAME))
-		i++;
+	if (i > len)
+		i = len;
 	if (i == 0)
 		return -1;
 	if (i == len)
@@ -521,7 +572,7 @@ static int http_host_plain(const uint8_t *p, uint32_t len)
 static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 			   struct http_cur *c, struct http_span v, const uint8_t *vp)
 {
-	int hlen = vp ? http_host_plain(vp, v.len) : -1;
+	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p)) : -1;
 
 	if (m->flags & HTTP_F_HAS_HOST)
 		return -HTTP_E_HOST_DUP;

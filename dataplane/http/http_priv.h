@@ -54,6 +54,9 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n);
 uint32_t http_value_run_scalar(const uint8_t *p, uint32_t n);
 uint32_t http_token_run(const uint8_t *p, uint32_t n);
 uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n);
+/* The same for the reg-name bytes of a Host other than '%' (SSE4.2 where the CPU has it). */
+uint32_t http_regname_run(const uint8_t *p, uint32_t n);
+uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n);
 
 static inline uint32_t http_load32(const uint8_t *p)
 {

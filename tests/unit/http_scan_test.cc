@@ -63,6 +63,13 @@ bool is_value(int b)
 	return b == '\t' || (b >= 0x20 && b != 0x7f);
 }
 
+// RFC 3986 reg-name bytes (unreserved, sub-delims) without '%'
+bool is_regname(int b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+	       (b && strchr("-._~!$&'()*+,;=", b) != nullptr);
+}
+
 // Every byte value at every position of runs up to 70 bytes long: the vector scans stop where
 // the byte-by-byte ones do, and that is where the grammar says.
 TEST(HttpScan, VectorScansAgreeWithScalar)
@@ -80,6 +87,10 @@ TEST(HttpScan, VectorScansAgreeWithScalar)
 				ASSERT_EQ(http_token_run_scalar(p, (uint32_t)len), want) << b;
 				ASSERT_EQ(http_token_run(p, (uint32_t)len), want)
 					<< "byte " << b << " at " << k << " of " << len;
+				want = is_regname(b) ? (uint32_t)len : (uint32_t)k;
+				ASSERT_EQ(http_regname_run_scalar(p, (uint32_t)len), want) << b;
+				ASSERT_EQ(http_regname_run(p, (uint32_t)len), want)
+					<< "byte " << b << " at " << k << " of " << len;
 				p = g.put(val);
 				want = is_value(b) ? (uint32_t)len : (uint32_t)k;
 				ASSERT_EQ(http_value_run_scalar(p, (uint32_t)len), want) << b;
@@ -92,6 +103,7 @@ TEST(HttpScan, VectorScansAgreeWithScalar)
 	for (size_t len = 0; len <= 70; len++) {
 		const uint8_t *p = g.put(std::string(len, '~'));
 		EXPECT_EQ(http_token_run(p, (uint32_t)len), (uint32_t)len);
+		EXPECT_EQ(http_regname_run(p, (uint32_t)len), (uint32_t)len);
 		p = g.put(std::string(len, '\x80'));
 		EXPECT_EQ(http_value_run(p, (uint32_t)len), (uint32_t)len);
 	}
@@ -235,6 +247,7 @@ TEST(HttpScan, FastStartLinesAgreeWithCarefulPath)
 {
 	const std::vector<std::pair<bool, std::string>> heads = {
 		{ false, "GET / HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n\r\n" },
+		{ false, "GET / HTTP/1.1\r\nHost: a-very.long_host~name=x.example:65535\r\n\r\n" },
 		{ false, "POST /a/b?c=d?e HTTP/1.0\r\nContent-Length: 12\r\n\r\n" },
 		{ false, "PATCH /x HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close, te\r\n\r\n" },
 		{ false, "\r\nget / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n" },
