@@ -56,11 +56,12 @@ nginx_http_common() { # DIR
 	printf '\tkeepalive_requests 100000000;\n\tkeepalive_timeout 300s;\n'
 }
 
-# The DPDK driver sluice opens the lab's veth with: BENCH_DEVICE=af_xdp (the default: the
-# cheaper per frame here, docs/BENCHMARKS.md "The lab path: af_xdp against af_packet") or
-# af_packet (what every figure before 2026-12-04 used). A script that must keep comparing with
-# older runs of its own sets its default before sourcing this file (callgrind.sh: af_packet).
-BENCH_DEVICE=${BENCH_DEVICE:-af_xdp}
+# The DPDK driver sluice opens the lab's veth with: BENCH_DEVICE=af_packet (the default, what
+# every figure in docs/BENCHMARKS.md used) or af_xdp. Neither is cheaper per frame on the lab's
+# veth (docs/BENCHMARKS.md "The lab path: af_xdp against af_packet": the kernel's veth, bridge
+# and receiver cost the same behind both), and af_xdp's smaller receive buffering drops frames
+# when other jobs preempt the worker, so af_packet stays the default.
+BENCH_DEVICE=${BENCH_DEVICE:-af_packet}
 case $BENCH_DEVICE in
 af_xdp | af_packet) ;;
 *)

@@ -12,7 +12,7 @@
 # device in turn. Two loads, each bounded in count and time, from the client namespace on CPU 0:
 #   rx      UDP datagrams of 60-byte frames (bench/udpflood.py): sluice drops UDP by name
 #           (net.ip_drop_proto) and sends nothing back, so every frame is a received one.
-#   direct  wrk -t1 -c50 keep-alive GETs answered by the direct-response route: one frame in,
+#   direct  wrk -t1 -c50 (CONNS) keep-alive GETs answered by the direct-response route: one frame in,
 #           one out per request (ACKs ride on the next request).
 # Columns, per frame (received + sent, sluice's own counters net.rx_frames + net.tx_frames):
 #   frames/s     frames per second of wall time.
@@ -27,9 +27,14 @@
 #                hop into sluice, paid on the sender's CPU (the client's veth, the bridge, and the
 #                delivery into sluice's socket: tpacket_rcv for af_packet, the veth's XDP NAPI
 #                and the XSK copy for af_xdp). Tick-sampled; other jobs' softirq lands here too.
-#   tx/kick      frames sent per TX burst the worker issued (net.tx_frames / busy polls with TX,
-#                upper bound on kicks: dp.polls_busy): how many frames one sendto() carries.
+#   tx/sendto    frames sent per sendto() the worker made (the TX kick of both PMDs), counted
+#                with perf's syscall tracepoints on the worker thread; without perf, frames sent
+#                per busy loop iteration (the loop flushes TX once per iteration), marked "~".
+#   rx sys/s     recvfrom() + poll() calls of the worker per second (af_xdp's RX wake-ups).
 #   rq wait      the share of the run the worker was runnable but not running (other jobs).
+# LABPATH_PROFILE=1 also samples the worker thread with perf (cpu-clock, 4 kHz) during each
+# direct load and prints the kernel functions that took the most samples, grouped by where they
+# are on the frame's path (the PMD's socket, skb, veth, bridge, IP/TCP of the receiver, ...).
 # A direct row's TX cost per frame is (kern of direct - rx frames * kern per frame of rx) / tx
 # frames: printed as "tx kern ns" (and the same for busy ns) when the device has an rx row.
 set -euo pipefail
@@ -51,6 +56,7 @@ SLUICE=$BUILD/app/sluice
 SLUICECTL=$BUILD/app/sluicectl
 HZ_TICK=$(getconf CLK_TCK)
 RX_COUNT=${RX_COUNT:-2000000}
+CONNS=${CONNS:-50}
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces): sudo $0 $*" >&2; exit 2; }
 [ -x "$SLUICE" ] || { echo "no $SLUICE: meson setup build && ninja -C build" >&2; exit 2; }
@@ -68,7 +74,7 @@ xdp-bb0=af_xdp:busy_budget=0 xdp-copy=af_xdp:force_copy=1:busy_budget=0"}
 
 PROXY_PID=
 BENCH_NAME=labpath.sh
-BENCH_PIDS="PROXY_PID"
+BENCH_PIDS="PERF_PID PROF_PID PROXY_PID"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
 bench_lab_up lp labpath
@@ -137,6 +143,8 @@ row() {
 	awk -v name="$1" -v load="$2" -v tick="$HZ_TICK" -v rxk="${RXK[$1]:-}" \
 		-v rxb="${RXB[$1]:-}" -v out="$WORK/$3.rx" '
 		FILENAME ~ /\.before$/ { b[$1] = $2; next }
+		FILENAME ~ /\.perf$/ { split($0, f, ","); if (f[3] ~ /sendto/) sendto += f[1]
+			else if (f[3] ~ /syscalls/) rxsys += f[1]; have_perf = 1; next }
 		{ d[$1] = $2 - b[$1] }
 		END {
 			rx = d["net.rx_frames"]; tx = d["net.tx_frames"]; fr = rx + tx
@@ -152,11 +160,68 @@ row() {
 			}
 			if (load == "rx")
 				printf "%.1f %.1f\n", kern_ns / fr, busy_ns / fr > out
-			printf "| %s | %s | %.0f k / %.0f k | %.0f | %.0f | %.0f | %s | %s | %.2f | %d | %.0f%% |\n", \
+			if (have_perf) {
+				tpk = sendto > 0 ? sprintf("%.2f", tx / sendto) : "-"
+				rxs = sprintf("%.0f", rxsys / d["wall"])
+			} else {
+				tpk = sprintf("~%.2f", tx / polls); rxs = "-"
+			}
+			printf "| %s | %s | %.0f k / %.0f k | %.0f | %.0f | %.0f | %s | %s | %s | %s | %d | %.0f%% |\n", \
 				name, load, rx / d["wall"] / 1e3, tx / d["wall"] / 1e3, kern_ns / fr, \
-				busy_ns / fr, d["cpu0_softirq"] / tick * 1e9 / fr, txk, txb, tx / polls, \
+				busy_ns / fr, d["cpu0_softirq"] / tick * 1e9 / fr, txk, txb, tpk, rxs, \
 				d["imissed"], d["wait_ns"] / 1e9 / d["wall"] * 100
-		}' "$WORK/$3.before" "$WORK/$3.after"
+		}' "$WORK/$3.before" "$WORK/$3.after" $([ -s "$WORK/$3.perf" ] && echo "$WORK/$3.perf")
+}
+
+# perf_start TAG: count the worker's syscalls while a load runs (perf's tracepoints), if perf
+# can; perf_stop waits for it.
+PERF_PID=
+PROF_PID=
+perf_start() {
+	PERF_PID=
+	command -v perf >/dev/null || return 0
+	perf stat -x, -o "$WORK/$1.perf" -t "$TID" -e syscalls:sys_enter_sendto \
+		-e syscalls:sys_enter_recvfrom -e syscalls:sys_enter_poll -e syscalls:sys_enter_ppoll \
+		-- sleep $((DUR + 12)) >/dev/null 2>&1 &
+	PERF_PID=$!
+	sleep 0.2
+}
+prof_start() {
+	PROF_PID=
+	[ "${LABPATH_PROFILE:-0}" = 1 ] && command -v perf >/dev/null || return 0
+	perf record -q -e cpu-clock -F 4000 -t "$TID" -o "$WORK/$1.perfdata" \
+		-- sleep $((DUR + 12)) >/dev/null 2>&1 &
+	PROF_PID=$!
+	sleep 0.2
+}
+prof_stop() { # TAG NAME
+	[ -n "$PROF_PID" ] || return 0
+	kill -INT "$PROF_PID" 2>/dev/null || true
+	wait "$PROF_PID" 2>/dev/null || true
+	PROF_PID=
+	perf report -q -i "$WORK/$1.perfdata" --sort sym --stdio 2>/dev/null |
+		awk -v name="$2" '$1 ~ /%$/ { p = $1 + 0; k = ($2 == "[k]"); s = $3
+			if (!k) g = "user space (sluice, the PMD, libc)"
+			else if (s ~ /^(tpacket|packet_|__packet|xsk_|__xsk|xp_|xdp_|bpf_|veth_xdp)/) g = "the PMD socket (af_packet / AF_XDP, XDP)"
+			else if (s ~ /^veth/) g = "veth"
+			else if (s ~ /^(br_|nf_|__br)/) g = "bridge"
+			else if (s ~ /^(tcp_|__tcp|inet|ip_|__ip|ipv4|raw_|udp|sk_|__sk|sock_|skb_copy_datagram|__inet)/) g = "IP and TCP (the receiver, in the sender context)"
+			else if (s ~ /(wake|schedule|ep_|try_to_wake|select_task|enqueue|ttwu|pick_|update_|dequeue|psi_|switch|__switch)/) g = "wake-ups and the scheduler"
+			else if (s ~ /(skb|kmem|kmalloc|kfree|slab|page_frag|alloc_|__alloc|free_|build_skb|napi_)/) g = "skb and memory"
+			else if (s ~ /(syscall|entry_|do_syscall|__x64|sys_|copy_|memcpy|memset|rep_movs|clear_)/) g = "syscall entry, copies"
+			else g = "other kernel"
+			sum[g] += p; if (k) kern += p }
+			END { printf "%s, samples of the worker by place (%%):", name
+				for (g in sum) printf " %s %.0f;", g, sum[g]; printf " kernel in all %.0f\n", kern }' \
+		>>"$WORK/profile"
+	perf report -q -i "$WORK/$1.perfdata" --sort sym --stdio 2>/dev/null | head -25 \
+		>"$WORK/$1.top"
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
 }
 
 declare -A RXK RXB
@@ -164,8 +229,8 @@ echo "## lab path, ${DUR} s per load, $(date -u '+%Y-%m-%d %H:%M UTC'), load ave
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| device | load | rx / tx frames/s | kern ns/frame | busy ns/frame | si0 ns/frame |" \
-	"tx kern ns/frame | tx busy ns/frame | tx frames/poll | rx drops | rq wait |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	"tx kern ns/frame | tx busy ns/frame | tx/sendto | rx sys/s | rx drops | rq wait |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
 	for spec in $DEVICES; do
 		name=${spec%%=*}
@@ -184,17 +249,23 @@ for round in $(seq 1 "$ROUNDS"); do
 				"$WORK/sluice.log" | sort -u | tr '\n' ';')" >>"$WORK/notes"
 		fi
 		tag=$name-r$round-rx
+		perf_start "$tag"
 		snapshot "$WORK/$tag.before"
 		ip netns exec "$CLI_NS" taskset -c 0 timeout $((DUR + 10)) /usr/bin/python3 \
 			"$ROOT/bench/udpflood.py" "$APP_ADDR" 9 "$RX_COUNT" "$DUR" >"$WORK/$tag.out"
 		snapshot "$WORK/$tag.after"
+		perf_stop
 		row "$name" rx "$tag"
 		read -r RXK[$name] RXB[$name] <"$WORK/$tag.rx"
 		tag=$name-r$round-direct
+		perf_start "$tag"
+		prof_start "$tag"
 		snapshot "$WORK/$tag.before"
-		ip netns exec "$CLI_NS" taskset -c 0 timeout $((DUR + 30)) wrk -t1 -c50 -d"${DUR}s" \
-			"http://$APP_ADDR/" >"$WORK/$tag.wrk" 2>&1 || die "$name: wrk failed"
+		ip netns exec "$CLI_NS" taskset -c 0 timeout $((DUR + 30)) wrk -t1 -c"$CONNS" \
+			-d"${DUR}s" "http://$APP_ADDR/" >"$WORK/$tag.wrk" 2>&1 || die "$name: wrk failed"
 		snapshot "$WORK/$tag.after"
+		perf_stop
+		prof_stop "$tag" "$name"
 		row "$name" direct "$tag"
 		stop_pid "$PROXY_PID"
 		PROXY_PID=
@@ -202,4 +273,5 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo
 [ -f "$WORK/notes" ] && sed 's/^/- /' "$WORK/notes" && echo
+[ -f "$WORK/profile" ] && sed 's/^/- /' "$WORK/profile" && echo
 echo "Reproduce: sudo ./bench/labpath.sh $DUR $ROUNDS"

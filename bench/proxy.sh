@@ -6,9 +6,9 @@
 #
 # SLUICE_BUILD_DIR picks the build (default build/, relative to the repository root).
 # BENCH_LOG_DIR, when set, receives every raw file of the run (wrk outputs, snapshots, logs).
-# BENCH_DEVICE picks the DPDK driver sluice opens its veth with: af_xdp (default, busy_budget=0)
-# or af_packet (framecnt=4096; every table before 2026-12-04): bench/common.sh, and
-# docs/BENCHMARKS.md "The lab path: af_xdp against af_packet" for why.
+# BENCH_DEVICE picks the DPDK driver sluice opens its veth with: af_packet (default,
+# framecnt=4096) or af_xdp (busy_budget=0): bench/common.sh, and docs/BENCHMARKS.md "The lab
+# path: af_xdp against af_packet" for why the default stays.
 #
 # Pinning, identical for every proxy: the proxy runs on CPU 1 (sluice: its one worker lcore,
 # control lcore on CPU 0; nginx: one worker process, worker_cpu_affinity 10; HAProxy: nbthread 1,
