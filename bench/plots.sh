@@ -96,6 +96,7 @@ instr "$DIRECT_BEFORE" "$DIRECT_AFTER" direct "direct response"
 
 # --- the memif path against the lab path ---
 if [ -r "$PATHS" ]; then
+	prow=$(awk '!/^#/ && NF { n++ } END { print n }' "$PATHS")
 	gnuplot <<EOF
 $HEAD
 set output "$OUT/paths.png"
@@ -106,6 +107,8 @@ set style histogram clustered gap 1
 set boxwidth 0.7
 set xtics rotate by -20 scale 0 font ",9"
 set bmargin 7
+set rmargin 10
+set xrange [-0.6:$prow - 0.4]
 unset key
 plot "$PATHS" using 2:xtic(1) lc rgb "#1f77b4", \
      "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.8 font ",9"
