@@ -5,7 +5,7 @@
 #   sudo ./bench/labpath.sh [DURATION_S] [ROUNDS]     (defaults: 5 s per load; 1 round)
 #
 # SLUICE_BUILD_DIR picks the build (default build/). LABPATH_DEVICES, a list of
-# "NAME=DEVICE_ARGS" words, replaces the default set below (DEVICE_ARGS is what follows
+# "NAME=DEVICE_ARGS" words (separated by spaces or ";"), replaces the default set below (DEVICE_ARGS is what follows
 # "iface=<veth>" in the device string, e.g. "xdp-bb0=af_xdp:busy_budget=0", with ":" for ",").
 #
 # sluice runs with one worker on CPU 1 (control on CPU 0), a direct-response route, and each
@@ -32,9 +32,6 @@
 #                per busy loop iteration (the loop flushes TX once per iteration), marked "~".
 #   rx sys/s     recvfrom() + poll() calls of the worker per second (af_xdp's RX wake-ups).
 #   rq wait      the share of the run the worker was runnable but not running (other jobs).
-# LABPATH_PROFILE=1 also samples the worker thread with perf (cpu-clock, 4 kHz) during each
-# direct load and prints the kernel functions that took the most samples, grouped by where they
-# are on the frame's path (the PMD's socket, skb, veth, bridge, IP/TCP of the receiver, ...).
 # A direct row's TX cost per frame is (kern of direct - rx frames * kern per frame of rx) / tx
 # frames: printed as "tx kern ns" (and the same for busy ns) when the device has an rx row.
 set -euo pipefail
@@ -71,10 +68,11 @@ done
 DEVICES=${LABPATH_DEVICES:-"pkt-4096=af_packet:framecnt=4096 pkt-dflt=af_packet
 pkt-big=af_packet:blocksz=65536:framesz=2048:framecnt=8192 xdp=af_xdp
 xdp-bb0=af_xdp:busy_budget=0 xdp-copy=af_xdp:force_copy=1:busy_budget=0"}
+DEVICES=${DEVICES//;/ } # ";" separates specs too (a list that must stay one word)
 
 PROXY_PID=
 BENCH_NAME=labpath.sh
-BENCH_PIDS="PERF_PID PROF_PID PROXY_PID"
+BENCH_PIDS="PERF_PID PROXY_PID"
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
 bench_lab_up lp labpath
@@ -176,7 +174,6 @@ row() {
 # perf_start TAG: count the worker's syscalls while a load runs (perf's tracepoints), if perf
 # can; perf_stop waits for it.
 PERF_PID=
-PROF_PID=
 perf_start() {
 	PERF_PID=
 	command -v perf >/dev/null || return 0
@@ -185,37 +182,6 @@ perf_start() {
 		-- sleep $((DUR + 12)) >/dev/null 2>&1 &
 	PERF_PID=$!
 	sleep 0.2
-}
-prof_start() {
-	PROF_PID=
-	[ "${LABPATH_PROFILE:-0}" = 1 ] && command -v perf >/dev/null || return 0
-	perf record -q -e cpu-clock -F 4000 -t "$TID" -o "$WORK/$1.perfdata" \
-		-- sleep $((DUR + 12)) >/dev/null 2>&1 &
-	PROF_PID=$!
-	sleep 0.2
-}
-prof_stop() { # TAG NAME
-	[ -n "$PROF_PID" ] || return 0
-	kill -INT "$PROF_PID" 2>/dev/null || true
-	wait "$PROF_PID" 2>/dev/null || true
-	PROF_PID=
-	perf report -q -i "$WORK/$1.perfdata" --sort sym --stdio 2>/dev/null |
-		awk -v name="$2" '$1 ~ /%$/ { p = $1 + 0; k = ($2 == "[k]"); s = $3
-			if (!k) g = "user space (sluice, the PMD, libc)"
-			else if (s ~ /^(tpacket|packet_|__packet|xsk_|__xsk|xp_|xdp_|bpf_|veth_xdp)/) g = "the PMD socket (af_packet / AF_XDP, XDP)"
-			else if (s ~ /^veth/) g = "veth"
-			else if (s ~ /^(br_|nf_|__br)/) g = "bridge"
-			else if (s ~ /^(tcp_|__tcp|inet|ip_|__ip|ipv4|raw_|udp|sk_|__sk|sock_|skb_copy_datagram|__inet)/) g = "IP and TCP (the receiver, in the sender context)"
-			else if (s ~ /(wake|schedule|ep_|try_to_wake|select_task|enqueue|ttwu|pick_|update_|dequeue|psi_|switch|__switch)/) g = "wake-ups and the scheduler"
-			else if (s ~ /(skb|kmem|kmalloc|kfree|slab|page_frag|alloc_|__alloc|free_|build_skb|napi_)/) g = "skb and memory"
-			else if (s ~ /(syscall|entry_|do_syscall|__x64|sys_|copy_|memcpy|memset|rep_movs|clear_)/) g = "syscall entry, copies"
-			else g = "other kernel"
-			sum[g] += p; if (k) kern += p }
-			END { printf "%s, samples of the worker by place (%%):", name
-				for (g in sum) printf " %s %.0f;", g, sum[g]; printf " kernel in all %.0f\n", kern }' \
-		>>"$WORK/profile"
-	perf report -q -i "$WORK/$1.perfdata" --sort sym --stdio 2>/dev/null | head -25 \
-		>"$WORK/$1.top"
 }
 perf_stop() {
 	[ -n "$PERF_PID" ] || return 0
@@ -244,7 +210,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			"http://$APP_ADDR/" >/dev/null 2>&1 || die "$name: warm-up failed"
 		if [ "$round" = 1 ] && [ "$drv" = af_xdp ]; then
 			mode=$(ip netns exec "$LAB_NS" ip -d link show dev "$APP_IF" |
-				grep -Eo 'xdp(generic|drv|offload)?' | head -1)
+				grep -Eo 'xdp(generic|drv|offload)?' | head -1 || true)
 			echo "$name: XDP attach mode: ${mode:-none}; $(grep -Eo 'Zero copy[^.]*|Busy polling[^.]*|Preferred busy[^.]*' \
 				"$WORK/sluice.log" | sort -u | tr '\n' ';')" >>"$WORK/notes"
 		fi
@@ -259,13 +225,11 @@ for round in $(seq 1 "$ROUNDS"); do
 		read -r RXK[$name] RXB[$name] <"$WORK/$tag.rx"
 		tag=$name-r$round-direct
 		perf_start "$tag"
-		prof_start "$tag"
 		snapshot "$WORK/$tag.before"
 		ip netns exec "$CLI_NS" taskset -c 0 timeout $((DUR + 30)) wrk -t1 -c"$CONNS" \
 			-d"${DUR}s" "http://$APP_ADDR/" >"$WORK/$tag.wrk" 2>&1 || die "$name: wrk failed"
 		snapshot "$WORK/$tag.after"
 		perf_stop
-		prof_stop "$tag" "$name"
 		row "$name" direct "$tag"
 		stop_pid "$PROXY_PID"
 		PROXY_PID=
@@ -273,5 +237,4 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo
 [ -f "$WORK/notes" ] && sed 's/^/- /' "$WORK/notes" && echo
-[ -f "$WORK/profile" ] && sed 's/^/- /' "$WORK/profile" && echo
 echo "Reproduce: sudo ./bench/labpath.sh $DUR $ROUNDS"
