@@ -138,6 +138,8 @@ snapshot() { # FILE
 # row NAME LOAD TAG: one table row from the snapshots around a load; keeps per-frame costs of
 # the rx load to split the direct load's cost into its RX and TX parts.
 row() {
+	local perf=()
+	[ -s "$WORK/$3.perf" ] && perf=("$WORK/$3.perf")
 	awk -v name="$1" -v load="$2" -v tick="$HZ_TICK" -v rxk="${RXK[$1]:-}" \
 		-v rxb="${RXB[$1]:-}" -v out="$WORK/$3.rx" '
 		FILENAME ~ /\.before$/ { b[$1] = $2; next }
@@ -168,7 +170,7 @@ row() {
 				name, load, rx / d["wall"] / 1e3, tx / d["wall"] / 1e3, kern_ns / fr, \
 				busy_ns / fr, d["cpu0_softirq"] / tick * 1e9 / fr, txk, txb, tpk, rxs, \
 				d["imissed"], d["wait_ns"] / 1e9 / d["wall"] * 100
-		}' "$WORK/$3.before" "$WORK/$3.after" $([ -s "$WORK/$3.perf" ] && echo "$WORK/$3.perf")
+		}' "$WORK/$3.before" "$WORK/$3.after" "${perf[@]}"
 }
 
 # perf_start TAG: count the worker's syscalls while a load runs (perf's tracepoints), if perf
@@ -222,7 +224,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		snapshot "$WORK/$tag.after"
 		perf_stop
 		row "$name" rx "$tag"
-		read -r RXK[$name] RXB[$name] <"$WORK/$tag.rx"
+		read -r "RXK[$name]" "RXB[$name]" <"$WORK/$tag.rx"
 		tag=$name-r$round-direct
 		perf_start "$tag"
 		snapshot "$WORK/$tag.before"
