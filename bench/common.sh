@@ -69,9 +69,33 @@ nginx_http_common() { # DIR
 	printf '\tkeepalive_requests 100000000;\n\tkeepalive_timeout 300s;\n'
 }
 
+# The DPDK driver sluice opens the lab's veth with: BENCH_DEVICE=af_packet (the default, what
+# every figure in docs/BENCHMARKS.md used) or af_xdp. Neither is cheaper per frame on the lab's
+# veth (docs/BENCHMARKS.md "The lab path: af_xdp against af_packet": the kernel's veth, bridge
+# and receiver cost the same behind both), and af_xdp's smaller receive buffering drops frames
+# when other jobs preempt the worker, so af_packet stays the default.
+BENCH_DEVICE=${BENCH_DEVICE:-af_packet}
+case $BENCH_DEVICE in
+af_xdp | af_packet) ;;
+*)
+	echo "BENCH_DEVICE must be af_xdp or af_packet, not '$BENCH_DEVICE'" >&2
+	exit 2
+	;;
+esac
+
+# The device string for sluice's port: af_packet with a large ring (framecnt=4096); af_xdp
+# without busy polling (busy_budget=0: DPDK 22.11's default, 64, makes every empty RX poll a
+# recvfrom() that busy-polls the veth's NAPI for 20 us, several times the kernel time per
+# frame). Needs the lab's variables (scripts/lab.sh env).
+bench_device() {
+	case $BENCH_DEVICE in
+	af_xdp) echo "$APP_DEVICE,busy_budget=0" ;;
+	*) echo "$APP_DEVICE,framecnt=4096" ;;
+	esac
+}
+
 # sluice's dataplane section in every benchmark: one worker lcore on CPU 1 (control on CPU 0),
-# busy polling, the lab's port with a large af_packet ring. Needs the lab's variables
-# (scripts/lab.sh env).
+# busy polling, the lab's port on BENCH_DEVICE. Needs the lab's variables (scripts/lab.sh env).
 sluice_dataplane() { # MBUFS MAX_CONNECTIONS
 	cat <<DP
 dataplane:
@@ -82,15 +106,15 @@ dataplane:
   idle_sleep_us: 0
   ports:
     - name: lan
-      device: "$APP_DEVICE,framecnt=4096"
+      device: "$(bench_device)"
       address: $APP_ADDR/$LAB_PREFIXLEN
 DP
 }
 
 # A lab of the benchmark's own: a prefix no other lab on this machine uses (TAG and 4 digits),
 # WORK (/tmp/sluice-bench-NAME-*, readable by nginx's www-data workers), the lab's variables
-# (scripts/lab.sh env), the exit traps, and the lab up. Call at top level after setting
-# BENCH_NAME and BENCH_PIDS.
+# (scripts/lab.sh env, LAB_DEVICE from BENCH_DEVICE), the exit traps, and the lab up. Call at
+# top level after setting BENCH_NAME and BENCH_PIDS.
 bench_lab_up() { # TAG NAME
 	for _ in $(seq 1 50); do
 		P=$1$((RANDOM % 9000 + 1000))
@@ -98,9 +122,15 @@ bench_lab_up() { # TAG NAME
 	done
 	WORK=$(mktemp -d "/tmp/sluice-bench-$2-XXXXXX")
 	chmod 755 "$WORK"
-	eval "$("$ROOT/scripts/lab.sh" env "$P")"
+	eval "$(LAB_DEVICE=$BENCH_DEVICE "$ROOT/scripts/lab.sh" env "$P")"
 	bench_traps
 	"$ROOT/scripts/lab.sh" up "$P" >/dev/null
+}
+
+# No XDP program left on the appliance's veth: af_xdp removes its own when sluice closes the
+# port, this covers one that died; the kernel proxies then see every frame.
+bench_xdp_off() {
+	ip netns exec "$LAB_NS" ip link set dev "$APP_IF" xdp off >/dev/null 2>&1 || true
 }
 
 wait_listen() { # NS ADDR PORT PID WHAT: until PID listens on ADDR:PORT in NS, at most 10 s

@@ -6,6 +6,9 @@
 #
 # SLUICE_BUILD_DIR picks the build (default build/, relative to the repository root).
 # BENCH_LOG_DIR, when set, receives every raw file of the run (wrk outputs, snapshots, logs).
+# BENCH_DEVICE picks the DPDK driver sluice opens its veth with: af_packet (default,
+# framecnt=4096) or af_xdp (busy_budget=0): bench/common.sh, and docs/BENCHMARKS.md "The lab
+# path: af_xdp against af_packet" for why the default stays.
 #
 # Pinning, identical for every proxy: the proxy runs on CPU 1 (sluice: its one worker lcore,
 # control lcore on CPU 0; nginx: one worker process, worker_cpu_affinity 10; HAProxy: nbthread 1,
@@ -144,6 +147,7 @@ EOF
 
 start_sluice() {
 	ip netns exec "$LAB_NS" ip addr flush dev "$APP_IF"
+	bench_xdp_off
 	sluice_conf >"$WORK/sluice.yaml"
 	rm -f "$WORK/sluice.sock"
 	ip netns exec "$LAB_NS" "$SLUICE" -c "$WORK/sluice.yaml" </dev/null \
@@ -371,7 +375,7 @@ TSC_HZ=
 MEASURE_PIDS=
 PROXY=
 echo "## reverse proxy, ${DUR} s per run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-	"load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+	"load average at start $(cut -d' ' -f1-3 /proc/loadavg), sluice on $(bench_device | cut -d, -f1,3-)"
 echo
 echo "sluice: $(bench_build "$BUILD")"
 echo
@@ -393,6 +397,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		done
 		stop_pid "$PROXY_PID"
 		PROXY_PID=
+		bench_xdp_off
 		if [ "$PROXY" != sluice ]; then
 			ip netns exec "$LAB_NS" ip addr flush dev "$APP_IF"
 		fi
@@ -408,4 +413,4 @@ echo "| run | requests | TSC busy cycles/req | ran busy cycles/req | user cycles
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$WORK/sluice-rows.md"
 echo
-echo "Reproduce: sudo ./bench/proxy.sh $DUR $ROUNDS"
+echo "Reproduce: sudo env BENCH_DEVICE=$BENCH_DEVICE ./bench/proxy.sh $DUR $ROUNDS"

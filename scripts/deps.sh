@@ -9,6 +9,7 @@ PKGS=(
 	python3 python3-pytest python3-scapy python3-websockets
 	nginx-light haproxy wrk curl hping3 slowhttptest tcpdump ethtool iproute2 iptables
 	socat arping iputils-ping clang clang-format libclang-rt-14-dev valgrind procps kmod git
+	gnuplot-nox
 )
 
 missing=()

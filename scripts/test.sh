@@ -350,13 +350,16 @@ else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
 		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" \
 		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300" \
-		"health:./bench/health.sh 2 100"; do
+		"health:./bench/health.sh 2 100" \
+		"labpath:env LABPATH_DEVICES=pkt=af_packet:framecnt=4096;xdp=af_xdp:busy_budget=0 ./bench/labpath.sh 2 1"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose
 		if timeout 300 ${b#*:} >"$log" 2>&1 &&
 			case $name in
 			idle) grep -q '^result: PASS' "$log" ;;
+			labpath) grep -Eq '^\| pkt \| direct \| [1-9]' "$log" &&
+				grep -Eq '^\| xdp \| direct \| [1-9]' "$log" ;;
 			*) bench_rows_ok "$log" ;;
 			esac; then
 			echo "bench $name: ok"
