@@ -58,8 +58,15 @@ for f in "$SLUICE" "$SLUICECTL" "$LOAD"; do
 done
 [ "$(id -u)" = 0 ] || die "needs root (DPDK)"
 WORK=$(mktemp -d /tmp/sluice-bench-memif-XXXXXX)
-bench_traps
 TAG=${WORK##*-} # unique per run: memif sockets, file prefixes
+EAL_DIRS="/var/run/dpdk/ld-$TAG" # EAL's runtime files, left behind by every DPDK process
+memif_cleanup() {
+	bench_cleanup
+	# shellcheck disable=SC2086 # a list of paths without spaces
+	rm -rf $EAL_DIRS
+}
+bench_traps
+trap memif_cleanup EXIT
 ORIGIN_ADDR=198.18.2.2
 PROXY_UP_ADDR=198.18.2.1
 PROXY_ADDR=198.18.1.1
@@ -93,6 +100,7 @@ EOF
 	"$SLUICE" -c "$WORK/$1.yaml" </dev/null >"$WORK/$1.log" 2>&1 &
 	local pid=$!
 	printf -v "${1^^}_PID" %s "$pid"
+	EAL_DIRS="$EAL_DIRS /var/run/dpdk/sluice-$pid" # sluice's --file-prefix=sluice-PID
 	for _ in $(seq 1 300); do
 		[ -S "$WORK/$1.sock" ] && return 0
 		kill -0 "$pid" 2>/dev/null || die "$1 exited at start: $(tail -3 "$WORK/$1.log")"
@@ -188,7 +196,7 @@ awk '
 		printf "proxy busy share %.3f\n", frac
 		# Below 1: other jobs took CPU 1 from the worker; busy cycles/request is then
 		# inflated and ran busy cycles/request is the figure to read.
-		printf "worker ran share %.3f\n", d["wall"] > 0 ? d["run_ns"] / 1e9 / d["wall"] : 0
+		printf "worker ran share %.3f\n", (d["wall"] > 0 ? d["run_ns"] / 1e9 / d["wall"] : 0)
 		printf "proxy polls_busy %d\n", d["dp.polls_busy"]
 		printf "tsc_hz %.0f\n", hz
 		printf "mode %s\nconnections %d\nduration_s %s\n", g["mode"], g["connections"], \
