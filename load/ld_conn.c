@@ -428,17 +428,23 @@ void ld_conns_timers(struct ld_gen *g, uint64_t now)
 	tcp_wheel_run(&g->wheel, now, ld_fire, g, 4096);
 }
 
-void ld_conns_close_all(struct ld_gen *g)
+bool ld_conns_close_some(struct ld_gen *g, uint32_t max)
 {
-	for (uint32_t i = 0; i < g->conf->conns; i++) {
-		struct ld_conn *k = &g->conns[i];
+	uint32_t n = 0;
+
+	g->start_head = g->start_tail = LD_NONE;
+	for (; g->close_pos < g->conf->conns && n < max; g->close_pos++) {
+		struct ld_conn *k = &g->conns[g->close_pos];
 
 		tcp_wheel_cancel(&g->wheel, &k->timer);
-		if (k->c != NULL)
+		k->on_list = false;
+		if (k->c != NULL) {
 			conn_end(g, k, LD_END_CLOSE);
+			n++;
+		}
 		k->state = LD_S_FREE;
 	}
-	g->start_head = g->start_tail = LD_NONE;
+	return g->close_pos >= g->conf->conns;
 }
 
 int ld_conns_init(struct ld_gen *g)

@@ -78,6 +78,7 @@ struct ld_gen {
 	uint32_t held;			 /* idle mode: connections held now */
 	uint32_t idle_failed;		 /* idle mode: slots that ended without being held */
 	bool max_reached;		 /* --max-requests responses in the measured window */
+	uint32_t close_pos;		 /* next slot ld_conns_close_some looks at */
 	uint32_t next_addr;
 	uint16_t next_port[LD_MAX_ADDRS];
 	char req[LD_PATH_MAX + LD_HOST_MAX + 128];
@@ -91,7 +92,8 @@ void ld_conns_fini(struct ld_gen *g);
 unsigned int ld_conns_start(struct ld_gen *g);
 /* Fire due deadlines. */
 void ld_conns_timers(struct ld_gen *g, uint64_t now);
-/* Close every connection (graceful FIN); slots stay free. */
-void ld_conns_close_all(struct ld_gen *g);
+/* Close up to max more connections (graceful FIN), walking the slots once; true once every
+ * slot was passed. In steps, so that a million FINs do not overflow the TX ring at once. */
+bool ld_conns_close_some(struct ld_gen *g, uint32_t max);
 
 #endif /* SLUICE_LD_IMPL_H */

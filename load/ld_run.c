@@ -20,6 +20,7 @@
 #define LD_TX_DESC 1024
 #define LD_LINK_WAIT_S 10 /* for the link (a memif peer) to come up */
 #define LD_CLOSE_WAIT_S 2 /* for our FINs to be acknowledged at the end */
+#define LD_CLOSE_STEP 256 /* connections closed per loop iteration at the end */
 #define LD_OPEN_MAX_S 120 /* idle mode: bound of the open phase when --warmup is 0 */
 
 static void ld_tx(struct net_stack *ns, uint16_t port_id, struct rte_mbuf *m)
@@ -143,9 +144,15 @@ static int stacks_init(struct ld_gen *g, char *err, size_t errlen)
 		.time_wait_ms = 1000,
 		.socket_id = SOCKET_ID_ANY,
 	};
-	uint32_t nmbufs = cf->mbufs != 0 ? cf->mbufs : RTE_MAX(8192u, cf->conns * 4 + 4096);
+	/* Idle connections hold no mbuf; only those being opened or answered do. */
+	uint32_t nmbufs =
+		cf->mbufs != 0 ? cf->mbufs : RTE_MAX(8192u, RTE_MIN(cf->conns * 4 + 4096, 131072u));
 	int rc;
 
+	/* Idle mode closes only at the end: one TCB per connection, and some room for the
+	 * TIME_WAIT of connections the server closed while they were opening. */
+	if (cf->mode == LD_IDLE)
+		tc.max_connections = cf->conns + cf->conns / 16 + 64;
 	g->pool = rte_pktmbuf_pool_create("ld_mbufs", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  rte_socket_id());
 	if (g->pool == NULL) {
@@ -315,9 +322,11 @@ int ld_run(const struct ld_conf *c, volatile sig_atomic_t *stop, FILE *out, stru
 			run_idle(g, stop, out);
 		else
 			run_load(g, stop, out);
-		ld_conns_close_all(g);
 		phase_line(g, out, "close");
-		end = rte_rdtsc() + LD_CLOSE_WAIT_S * g->hz;
+		while (!ld_conns_close_some(g, LD_CLOSE_STEP))
+			poll_once(g);
+		/* FINs lost to a full ring are retransmitted: give them time in proportion */
+		end = rte_rdtsc() + (LD_CLOSE_WAIT_S + c->conns / 50000) * g->hz;
 		while (g->ts.conns_used > g->ts.time_wait && rte_rdtsc() < end)
 			poll_once(g);
 		phase_line(g, out, "end");
