@@ -78,7 +78,9 @@ static void conn_end(struct ld_gen *g, struct ld_conn *k, enum ld_end how)
 	}
 	if (k->state == LD_S_SENT)
 		g->in_flight--;
-	if (k->state != LD_S_CONNECTING)
+	if (k->state == LD_S_CONNECTING)
+		g->connecting--;
+	else
 		g->established--;
 	if (k->state == LD_S_HELD)
 		g->held--;
@@ -265,6 +267,7 @@ static void ld_on_connected(struct tcp_conn *c)
 	struct ld_conn *k = tcp_conn_user(c);
 	struct ld_gen *g = k->g;
 
+	g->connecting--;
 	g->established++;
 	g->cur->connects++;
 	if (g->established > g->res->established_max)
@@ -369,6 +372,7 @@ static int connect_one(struct ld_gen *g, struct ld_conn *k)
 		k->state = LD_S_CONNECTING;
 		k->peer_fin = false;
 		g->open++;
+		g->connecting++;
 		arm(g, k, cf->timeout_ms);
 		return 0;
 	}
@@ -379,7 +383,12 @@ unsigned int ld_conns_start(struct ld_gen *g)
 {
 	unsigned int n = 0;
 
-	while (g->start_head != LD_NONE && n < g->conf->connect_burst) {
+	/* Handshakes (and, in idle mode, first requests) in progress are bounded: a burst of
+	 * thousands of SYNs would overflow the rings between us and the target. */
+	uint32_t busy = g->connecting + (g->conf->mode == LD_IDLE ? g->in_flight : 0);
+
+	while (g->start_head != LD_NONE && n < g->conf->connect_burst &&
+	       busy + n < LD_CONNECT_WINDOW) {
 		struct ld_conn *k = &g->conns[g->start_head];
 
 		g->start_head = k->next;

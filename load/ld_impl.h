@@ -15,7 +15,9 @@
 #define LD_HEAD_HEADERS 64
 #define LD_IOV_MAX 64
 #define LD_NONE UINT32_MAX
-#define LD_PORT_TRIES 64 /* local ports tried for one connect before giving up */
+#define LD_PORT_TRIES 64      /* local ports tried for one connect before giving up */
+#define LD_CONNECT_WINDOW 512 /* handshakes in progress at most */
+#define LD_TXQ 16384	      /* frames waiting for the TX ring, at most (power of two) */
 
 /* A slot's state; see ld_conn.c's header comment for the transitions. */
 enum ld_state {
@@ -74,6 +76,7 @@ struct ld_gen {
 	uint32_t start_head, start_tail; /* slots waiting for a connection */
 	uint32_t established;		 /* connections open now (after the handshake) */
 	uint32_t in_flight;		 /* requests sent and not ended */
+	uint32_t connecting;		 /* connections in SYN_SENT */
 	uint32_t open;			 /* slots with a connection (any state) */
 	uint32_t held;			 /* idle mode: connections held now */
 	uint32_t idle_failed;		 /* idle mode: slots that ended without being held */
@@ -83,6 +86,10 @@ struct ld_gen {
 	uint16_t next_port[LD_MAX_ADDRS];
 	char req[LD_PATH_MAX + LD_HOST_MAX + 128];
 	uint32_t req_len;
+
+	/* frames the TX ring did not take yet (ld_run.c), a FIFO of LD_TXQ */
+	uint32_t txq_head, txq_tail;
+	struct rte_mbuf *txq[LD_TXQ];
 };
 
 /* ld_conn.c */

@@ -23,19 +23,52 @@
 #define LD_CLOSE_STEP 256 /* connections closed per loop iteration at the end */
 #define LD_OPEN_MAX_S 120 /* idle mode: bound of the open phase when --warmup is 0 */
 
+/* Frames the TX ring did not take wait in g->txq, in order, and go first at the next poll;
+ * while any wait, new connections and closes are not started (ld_tx_backlog), so a target
+ * slower than we are (or not scheduled for a while: a shared CPU) slows us down instead of
+ * losing segments that TCP would only retransmit after a timeout. */
+static void txq_push(struct ld_gen *g, struct rte_mbuf *m)
+{
+	if (g->txq_tail - g->txq_head >= LD_TXQ) {
+		g->res->tx_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	g->txq[g->txq_tail++ & (LD_TXQ - 1)] = m;
+}
+
 static void ld_tx(struct net_stack *ns, uint16_t port_id, struct rte_mbuf *m)
 {
 	struct ld_gen *g = ns->owner;
 
+	if (g->txq_tail != g->txq_head) {
+		txq_push(g, m);
+		return;
+	}
 	rte_eth_tx_buffer(port_id, 0, g->txb, m);
 }
 
-static void ld_tx_drop(struct rte_mbuf **pkts, uint16_t unsent, void *arg)
+static void ld_tx_unsent(struct rte_mbuf **pkts, uint16_t unsent, void *arg)
 {
 	struct ld_gen *g = arg;
 
-	g->res->tx_dropped += unsent;
-	rte_pktmbuf_free_bulk(pkts, unsent);
+	for (uint16_t i = 0; i < unsent; i++)
+		txq_push(g, pkts[i]);
+}
+
+/* Send what waits in g->txq, as much as the ring takes. */
+static void txq_drain(struct ld_gen *g)
+{
+	while (g->txq_head != g->txq_tail) {
+		uint32_t at = g->txq_head & (LD_TXQ - 1);
+		uint32_t n = RTE_MIN(g->txq_tail - g->txq_head, LD_TXQ - at);
+		uint16_t sent = rte_eth_tx_burst(g->port_id, 0, &g->txq[at],
+						 (uint16_t)RTE_MIN(n, (uint32_t)LD_BURST));
+
+		g->txq_head += sent;
+		if (sent == 0)
+			return;
+	}
 }
 
 static void ld_ip_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
@@ -100,7 +133,7 @@ static int port_setup(struct ld_gen *g, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	rte_eth_tx_buffer_init(g->txb, LD_BURST);
-	rte_eth_tx_buffer_set_err_callback(g->txb, ld_tx_drop, g);
+	rte_eth_tx_buffer_set_err_callback(g->txb, ld_tx_unsent, g);
 
 	for (unsigned int i = 0; i < LD_LINK_WAIT_S * 100; i++) {
 		if (rte_eth_link_get_nowait(g->port_id, &link) == 0 && link.link_status)
@@ -185,15 +218,18 @@ static void poll_once(struct ld_gen *g)
 	uint16_t n;
 
 	g->ns.now = now;
+	txq_drain(g);
 	n = rte_eth_rx_burst(g->port_id, 0, pkts, LD_BURST);
 	for (uint16_t i = 0; i < n; i++)
 		net_rx(&g->ns, pkts[i]);
 	net_timer(&g->ns);
 	tcp_timers(&g->ts);
 	ld_conns_timers(g, now);
-	if (g->phase < LD_P_DRAIN && ld_conns_start(g) != 0)
+	if (g->phase < LD_P_DRAIN && g->txq_head == g->txq_tail && ld_conns_start(g) != 0)
 		n++;
 	rte_eth_tx_buffer_flush(g->port_id, 0, g->txb);
+	if (g->txq_head != g->txq_tail)
+		n++; /* not idle: frames wait */
 	if (n == 0 && g->conf->idle_sleep_us != 0)
 		rte_delay_us_sleep(g->conf->idle_sleep_us);
 }
@@ -264,7 +300,7 @@ static void run_idle(struct ld_gen *g, volatile sig_atomic_t *stop, FILE *out)
 	uint64_t hold_start = 0, hold_end = UINT64_MAX, now;
 
 	g->phase = LD_P_WARM;
-	g->cur = &g->res->warm;
+	g->cur = &g->res->meas; /* idle mode reports the open phase and the hold together */
 	phase_line(g, out, "open");
 	for (;;) {
 		poll_once(g);
@@ -272,7 +308,6 @@ static void run_idle(struct ld_gen *g, volatile sig_atomic_t *stop, FILE *out)
 		if (g->phase == LD_P_WARM &&
 		    (g->held + g->idle_failed >= cf->conns || now >= open_end || *stop)) {
 			g->phase = LD_P_MEAS;
-			g->cur = &g->res->meas;
 			hold_start = now;
 			hold_end = now + (uint64_t)(cf->duration_s * g->hz);
 			fprintf(out, "held %u\n", g->held);
@@ -323,14 +358,20 @@ int ld_run(const struct ld_conf *c, volatile sig_atomic_t *stop, FILE *out, stru
 		else
 			run_load(g, stop, out);
 		phase_line(g, out, "close");
-		while (!ld_conns_close_some(g, LD_CLOSE_STEP))
+		for (bool done = false; !done;) {
+			if (g->txq_head == g->txq_tail)
+				done = ld_conns_close_some(g, LD_CLOSE_STEP);
 			poll_once(g);
+		}
 		/* FINs lost to a full ring are retransmitted: give them time in proportion */
 		end = rte_rdtsc() + (LD_CLOSE_WAIT_S + c->conns / 50000) * g->hz;
-		while (g->ts.conns_used > g->ts.time_wait && rte_rdtsc() < end)
+		while ((g->ts.conns_used > g->ts.time_wait || g->txq_head != g->txq_tail) &&
+		       rte_rdtsc() < end)
 			poll_once(g);
 		phase_line(g, out, "end");
 	}
+	while (g->txq_head != g->txq_tail)
+		rte_pktmbuf_free(g->txq[g->txq_head++ & (LD_TXQ - 1)]);
 	ld_conns_fini(g);
 	if (g->ts.conns != NULL)
 		tcp_stack_fini(&g->ts);
