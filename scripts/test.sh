@@ -349,13 +349,14 @@ else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
 		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2" \
 		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300" \
-		"health:./bench/health.sh 2 100" "memif:./bench/memif.sh 2"; do
+		"health:./bench/health.sh 2 100" "memif:./bench/memif.sh 2" \
+		"idle_memif:./bench/idle_memif.sh 20000 2"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose
 		if timeout 300 ${b#*:} >"$log" 2>&1 &&
 			case $name in
-			idle) grep -q '^result: PASS' "$log" ;;
+			idle | idle_memif) grep -q '^result: PASS' "$log" ;;
 			memif) grep -qx 'errors 0' "$log" &&
 				grep -Eq '^requests/s [1-9][0-9]*$' "$log" &&
 				grep -Eq '^busy cycles/request [1-9][0-9]*$' "$log" ;;
