@@ -17,7 +17,7 @@
 #define LD_NONE UINT32_MAX
 #define LD_PORT_TRIES 64      /* local ports tried for one connect before giving up */
 #define LD_CONNECT_WINDOW 512 /* handshakes in progress at most */
-#define LD_TXQ 16384	      /* frames waiting for the TX ring, at most (power of two) */
+#define LD_TXQ 65536	      /* frames waiting for the TX ring, at most (power of two) */
 
 /* A slot's state; see ld_conn.c's header comment for the transitions. */
 enum ld_state {
@@ -81,6 +81,7 @@ struct ld_gen {
 	uint32_t held;			 /* idle mode: connections held now */
 	uint32_t idle_failed;		 /* idle mode: slots that ended without being held */
 	bool max_reached;		 /* --max-requests responses in the measured window */
+	uint64_t last_rx_tsc;		 /* when a poll last received frames */
 	uint32_t close_pos;		 /* next slot ld_conns_close_some looks at */
 	uint32_t next_addr;
 	uint16_t next_port[LD_MAX_ADDRS];

@@ -20,6 +20,7 @@
 #define LD_TX_DESC 1024
 #define LD_LINK_WAIT_S 10 /* for the link (a memif peer) to come up */
 #define LD_CLOSE_WAIT_S 2 /* for our FINs to be acknowledged at the end */
+#define LD_LINGER_MS 1500 /* at the end, quiet time before leaving (a retransmitted FIN) */
 #define LD_CLOSE_STEP 256 /* connections closed per loop iteration at the end */
 #define LD_OPEN_MAX_S 120 /* idle mode: bound of the open phase when --warmup is 0 */
 
@@ -222,6 +223,8 @@ static void poll_once(struct ld_gen *g)
 	n = rte_eth_rx_burst(g->port_id, 0, pkts, LD_BURST);
 	for (uint16_t i = 0; i < n; i++)
 		net_rx(&g->ns, pkts[i]);
+	if (n != 0)
+		g->last_rx_tsc = now;
 	net_timer(&g->ns);
 	tcp_timers(&g->ts);
 	ld_conns_timers(g, now);
@@ -358,14 +361,20 @@ int ld_run(const struct ld_conf *c, volatile sig_atomic_t *stop, FILE *out, stru
 		else
 			run_load(g, stop, out);
 		phase_line(g, out, "close");
+		/* closes in progress (FIN sent, not yet in TIME_WAIT) are bounded like handshakes */
 		for (bool done = false; !done;) {
-			if (g->txq_head == g->txq_tail)
+			uint32_t closing = g->ts.conns_used - g->ts.time_wait - g->open;
+
+			if (g->txq_head == g->txq_tail && closing < LD_CONNECT_WINDOW)
 				done = ld_conns_close_some(g, LD_CLOSE_STEP);
 			poll_once(g);
 		}
 		/* FINs lost to a full ring are retransmitted: give them time in proportion */
 		end = rte_rdtsc() + (LD_CLOSE_WAIT_S + c->conns / 50000) * g->hz;
-		while ((g->ts.conns_used > g->ts.time_wait || g->txq_head != g->txq_tail) &&
+		/* and stay while the target still sends: a FIN it retransmits because our last
+		 * ACK was lost is answered from TIME_WAIT only while we run */
+		while ((g->ts.conns_used > g->ts.time_wait || g->txq_head != g->txq_tail ||
+			rte_rdtsc() - g->last_rx_tsc < LD_LINGER_MS * g->hz / 1000) &&
 		       rte_rdtsc() < end)
 			poll_once(g);
 		phase_line(g, out, "end");
