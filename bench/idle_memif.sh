@@ -125,6 +125,9 @@ LOAD_PID=$!
 T0=$(date +%s.%N)
 wait_line "phase hold" $((OPEN_S + 30))
 T1=$(date +%s.%N)
+# The last responses stay in sluice's send queue until the generator's delayed ACK (40 ms)
+# frees them: read the pools once that has happened, still inside the hold.
+if [ "$HOLD" -ge 2 ]; then sleep 1; else sleep 0.5; fi
 pools "$WORK/held"
 wait_line "phase end" $((HOLD + 60 + N / 10000))
 for _ in $(seq 1 100); do
