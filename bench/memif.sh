@@ -128,7 +128,20 @@ services:
   origin:
     endpoints:
       - { name: o1, address: $ORIGIN_ADDR:80 }
-    pool: { max_idle_per_endpoint: 1024, idle_timeout_ms: 600000 }"
+    pool: { max_idle_per_endpoint: 1024, idle_timeout_ms: 600000 }
+    health_check: { type: tcp, interval_ms: 500, timeout_ms: 400, rise: 1, fall: 3 }"
+
+# The upstream memif link comes up on its own time: traffic before it would fail and get the
+# endpoint ejected. A passed TCP probe (two per second, a negligible share of the worker's
+# cycles) says the path to the origin works.
+for _ in $(seq 1 300); do
+	"$SLUICECTL" -s "$WORK/proxy.sock" show ports |
+		awk -F': ' '$1 == "total.probe.l4ok" && $2 > 0 { ok = 1 } END { exit !ok }' && break
+	sleep 0.1
+done
+"$SLUICECTL" -s "$WORK/proxy.sock" show ports |
+	awk -F': ' '$1 == "total.probe.l4ok" && $2 > 0 { ok = 1 } END { exit !ok }' ||
+	die "proxy: no passed probe of the origin after 30 s: $(tail -3 "$WORK/proxy.log")"
 
 WORKER_TID=
 for tid in /proc/"$PROXY_PID"/task/*; do
