@@ -14,7 +14,8 @@
  *
  * Every error ends the connection (abort) and, while the run still starts requests, the slot
  * goes back on the start list: like wrk, a failing target is hit again at once, so error
- * counts measure how often it fails, not how long. Idle mode does not retry.
+ * counts measure how often it fails, not how long. Idle mode retries while it opens, not once
+ * the hold began (a connection lost then is counted as hold_lost).
  */
 #include <errno.h>
 #include <string.h>
@@ -59,8 +60,8 @@ static void slot_again(struct ld_gen *g, struct ld_conn *k)
 {
 	k->state = LD_S_FREE;
 	tcp_wheel_cancel(&g->wheel, &k->timer);
-	if (g->conf->mode == LD_IDLE) {
-		g->idle_failed++;
+	if (g->conf->mode == LD_IDLE && g->phase != LD_P_WARM) {
+		g->idle_failed++; /* lost while held: not opened again */
 		return;
 	}
 	if (g->phase < LD_P_DRAIN)
@@ -398,10 +399,7 @@ unsigned int ld_conns_start(struct ld_gen *g)
 		n++;
 		if (connect_one(g, k) != 0) {
 			g->cur->err[LD_E_connect_local]++;
-			if (g->conf->mode == LD_IDLE)
-				g->idle_failed++;
-			else
-				arm(g, k, LD_RETRY_MS);
+			arm(g, k, LD_RETRY_MS);
 		}
 	}
 	return n;
