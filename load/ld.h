@@ -98,7 +98,8 @@ struct ld_stats {
 /* What a run produced: the three windows and what idle mode held. */
 struct ld_result {
 	struct ld_stats warm, meas, drain;
-	double meas_s;		  /* measured window as it really lasted */
+	double meas_s; /* measured window as it really lasted (idle: open phase and hold) */
+	double hold_s; /* idle: the hold as it really lasted */
 	uint32_t established_max; /* connections open at once, highest */
 	uint32_t held;		  /* idle: connections open when the hold ended */
 	uint32_t hold_lost;	  /* idle: connections the peer closed while held */

@@ -12,7 +12,6 @@
 #include "tcp_wheel.h"
 
 #define LD_BURST 32
-#define LD_HEAD_HEADERS 64
 #define LD_IOV_MAX 64
 #define LD_NONE UINT32_MAX
 #define LD_PORT_TRIES 64      /* local ports tried for one connect before giving up */

@@ -54,6 +54,7 @@ void ld_report(FILE *f, const struct ld_conf *c, const struct ld_result *r)
 	fprintf(f, "bytes_in %lu\n", (unsigned long)m->bytes_in);
 	fprintf(f, "established_max %u\n", r->established_max);
 	if (c->mode == LD_IDLE) {
+		fprintf(f, "hold_s %.3f\n", r->hold_s);
 		fprintf(f, "held %u\n", r->held);
 		fprintf(f, "hold_lost %u\n", r->hold_lost);
 	}

@@ -317,7 +317,10 @@ static void run_idle(struct ld_gen *g, volatile sig_atomic_t *stop, FILE *out)
 			phase_line(g, out, "hold");
 		}
 		if (g->phase == LD_P_MEAS && (now >= hold_end || *stop)) {
-			g->res->meas_s = (double)(now - hold_start) / g->hz;
+			/* the window is the open phase and the hold: its responses are the first
+			 * requests of the connections */
+			g->res->meas_s = (double)(now - t0) / g->hz;
+			g->res->hold_s = (double)(now - hold_start) / g->hz;
 			g->res->held = g->held;
 			g->phase = LD_P_DRAIN;
 			g->cur = &g->res->drain;
