@@ -59,7 +59,11 @@ def memif_app():
 
 
 def run_load(app, *args, timeout=40):
-    """Run sluice-load against app's memif port; returns its result lines as a dict."""
+    """Run sluice-load against app's memif port; returns its result lines as a dict. Its own
+    response timeout is 10 s unless args set one: a healthy path on a loaded machine must not
+    count a slow answer as an error."""
+    if "--timeout-ms" not in args:
+        args = (*args, "--timeout-ms", "10000")
     prefix = f"ldt-{secrets.token_hex(4)}"
     cmd = [LOAD, "--no-huge", "-m", "256", "--no-pci", "--no-shconf", f"--file-prefix={prefix}",
            "-l", "0", "--vdev", f"net_memif0,role=client,socket={app.memif},socket-abstract=no",
