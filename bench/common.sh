@@ -16,14 +16,14 @@ stop_pid() { # PID: TERM, up to 5 s, then KILL
 	wait "$pid" 2>/dev/null || true
 }
 
-# Stop every process named by BENCH_PIDS, take the lab down, keep the logs when
+# Stop every process named by BENCH_PIDS, take the lab down (when P names one), keep the logs when
 # BENCH_LOG_DIR is set, remove WORK.
 bench_cleanup() {
 	set +e
 	for var in $BENCH_PIDS; do
 		stop_pid "${!var}"
 	done
-	"$ROOT/scripts/lab.sh" down "$P" >/dev/null 2>&1
+	[ -z "${P:-}" ] || "$ROOT/scripts/lab.sh" down "$P" >/dev/null 2>&1
 	if [ -n "${BENCH_LOG_DIR:-}" ]; then
 		mkdir -p "$BENCH_LOG_DIR" && cp -a "$WORK/." "$BENCH_LOG_DIR/"
 	fi

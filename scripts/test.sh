@@ -103,7 +103,7 @@ if [ $configured -eq 1 ]; then
 	meson compile -C build >>"$blog" 2>&1 && build_ok=1
 	if [ $build_ok -eq 0 ]; then
 		echo "--- full build failed; building app/sluice and app/sluicectl alone" >>"$blog"
-		ninja -C build app/sluice app/sluicectl >>"$blog" 2>&1 || true
+		ninja -C build app/sluice app/sluicectl app/sluice-load >>"$blog" 2>&1 || true
 	fi
 	[ -x build/app/sluice ] && [ -x build/app/sluicectl ] && app_ok=1
 fi
@@ -124,7 +124,7 @@ step "clang-format --dry-run -Werror"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	mapfile -t srcs < <(git ls-files '*.c' '*.h' '*.cc')
 else
-	mapfile -t srcs < <(find app control dataplane tcpstack tests -name '*.[ch]' -o -name '*.cc')
+	mapfile -t srcs < <(find app control dataplane load tcpstack tests -name '*.[ch]' -o -name '*.cc')
 fi
 fmt_bad=()
 for f in "${srcs[@]}"; do
@@ -350,14 +350,18 @@ else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
 		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" \
 		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300" \
-		"health:./bench/health.sh 2 100" \
+		"health:./bench/health.sh 2 100" "memif:./bench/memif.sh 2" \
+		"idle_memif:./bench/idle_memif.sh 20000 2" \
 		"labpath:env LABPATH_DEVICES=pkt=af_packet:framecnt=4096;xdp=af_xdp:busy_budget=0 ./bench/labpath.sh 2 1"; do
 		name=${b%%:*}
 		log=$RESULTS/bench-$name.log
 		# shellcheck disable=SC2086 # the command is word-split on purpose
 		if timeout 300 ${b#*:} >"$log" 2>&1 &&
 			case $name in
-			idle) grep -q '^result: PASS' "$log" ;;
+			idle | idle_memif) grep -q '^result: PASS' "$log" ;;
+			memif) grep -qx 'errors 0' "$log" &&
+				grep -Eq '^requests/s [1-9][0-9]*$' "$log" &&
+				grep -Eq '^busy cycles/request [1-9][0-9]*$' "$log" ;;
 			labpath) grep -Eq '^\| pkt \| direct \| [1-9]' "$log" &&
 				grep -Eq '^\| xdp \| direct \| [1-9]' "$log" ;;
 			*) bench_rows_ok "$log" ;;

@@ -14,7 +14,9 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#define NET_MAX_IFS 8
+/* Interfaces of one stack: a port each, or several addresses on one port (a client with many
+ * source addresses, such as a load generator). Lookups walk the n_ifs in use. */
+#define NET_MAX_IFS 32
 
 /* Per-worker counters of the L2/L3 layers, each one named. A drop always increments exactly
  * one *_drop_* counter. Declared once here; the dataplane's counter registry shows them. */

@@ -32,7 +32,7 @@
 #define DP_MAX_WORKERS 16
 /* rate-limit buckets for the appliance (8 bytes each: 512 KiB), keys hash into groups of 8 */
 #define DP_RL_SLOTS 65536
-#define DP_MAX_PORTS 8 /* NET_MAX_IFS (dp_tcp.c checks) */
+#define DP_MAX_PORTS 8 /* at most NET_MAX_IFS (dp_tcp.c checks) */
 #define DP_BURST 32
 #define DP_RING_SIZE 1024 /* per ordered pair of workers */
 

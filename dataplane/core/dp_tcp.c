@@ -16,7 +16,7 @@
 #include "hc.h"
 #include "px.h"
 
-_Static_assert(DP_MAX_PORTS == NET_MAX_IFS, "one net_if per port");
+_Static_assert(DP_MAX_PORTS <= NET_MAX_IFS, "one net_if per port");
 
 /* net_hooks.frag_steer: fragments of one datagram may arrive on different queues (af_packet
  * rolls over, RSS hashes fragments on addresses only, since only the first carries ports),
