@@ -57,6 +57,10 @@ void tcp_timer_update(struct tcp_conn *c)
 		d = c->t_dack;
 	if (d == 0)
 		return; /* nothing to wait for: an entry still armed fires once, finds nothing */
+	/* The usual case, without the clock: the entry is due no later than d. Both lie within
+	 * 2^31 ticks of now, so the 32-bit comparison is the 64-bit one below. */
+	if (tcp_timer_armed(&c->timer) && SEQ_LEQ((uint32_t)c->timer.expire, d))
+		return;
 	now = now_tick64(c);
 	exp = SEQ_GT(d, (uint32_t)now) ? now + (uint32_t)(d - (uint32_t)now) : now;
 	if (tcp_timer_armed(&c->timer) && c->timer.expire <= exp)
