@@ -14,6 +14,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "net_cksum.h"
+
 /* Interfaces of one stack: a port each, or several addresses on one port (a client with many
  * source addresses, such as a load generator). Lookups walk the n_ifs in use. */
 #define NET_MAX_IFS 32
@@ -240,13 +242,17 @@ int net_if_by_addr(const struct net_stack *ns, uint32_t ip);
 /* Interface whose subnet holds ip, else the first one with a gateway; -1 when none. */
 int net_route(const struct net_stack *ns, uint32_t ip, uint32_t *nexthop);
 
-/* Internet checksum helpers (software): ones'-complement sum of buf folded to 16 bits. */
-uint16_t net_cksum(const void *buf, uint32_t len);
+/* Internet checksum helpers (software, net_cksum.h): net_cksum(buf, len) is the
+ * ones'-complement sum of buf folded to 16 bits, net_cksum_add() the unfolded 64-bit sum. */
 
 /* The same over len bytes of an mbuf chain from offset off, for segments of any length and
  * alignment (DPDK 22.11's rte_raw_cksum_mbuf, and so rte_ipv4_udptcp_cksum_mbuf, is wrong when
  * a segment starts at an odd offset of the message). Returns 0, or -EINVAL when the range is
  * outside the packet. */
 int net_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum);
+
+/* Add the unfolded 64-bit sum of the same range to *sum (a pseudo header already in it, say);
+ * *sum is unchanged on -EINVAL. */
+int net_cksum_mbuf_add(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint64_t *sum);
 
 #endif /* SLUICE_NET_H */

@@ -105,7 +105,7 @@ void ip4_input(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex)
 	}
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 	    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	     rte_raw_cksum(ip, hlen) != 0xffff)) {
+	     net_cksum(ip, hlen) != 0xffff)) {
 		why = NET_CNT_ip_drop_bad_cksum;
 		goto drop;
 	}

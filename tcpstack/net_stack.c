@@ -91,46 +91,6 @@ int net_route(const struct net_stack *ns, uint32_t ip, uint32_t *nexthop)
 	return -1;
 }
 
-uint16_t net_cksum(const void *buf, uint32_t len)
-{
-	/* Folded, not inverted, in memory byte order like rte_raw_cksum: a received header with a
-	 * valid checksum sums to 0xffff; a checksum field to fill is ~net_cksum(...). */
-	return rte_raw_cksum(buf, len);
-}
-
-int net_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *sum)
-{
-	uint32_t acc = 0, done = 0, n;
-	uint16_t part;
-
-	if ((uint64_t)off + len > rte_pktmbuf_pkt_len(m))
-		return -EINVAL;
-	while (m != NULL && off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	while (done < len) {
-		if (m == NULL)
-			return -EINVAL; /* pkt_len disagrees with the chain */
-		n = RTE_MIN((uint32_t)m->data_len - off, len - done);
-		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n);
-		/* A piece that starts at an odd offset of the message has its bytes in the other
-		 * halves of the 16-bit words: swap its folded sum (RFC 1071, byte order
-		 * independence). Swapping before folding, as rte_raw_cksum_mbuf does, loses the
-		 * carries. */
-		if (done & 1)
-			part = rte_bswap16(part);
-		acc += part;
-		done += n;
-		off = 0;
-		m = m->next;
-	}
-	acc = (acc & 0xffff) + (acc >> 16);
-	acc = (acc & 0xffff) + (acc >> 16);
-	*sum = (uint16_t)acc;
-	return 0;
-}
-
 /* m as one segment, for a port that cannot transmit a chain (af_xdp in DPDK 22.11 sends
  * pkt_len bytes from the first segment's buffer: the head's headers followed by whatever lies
  * after them). In place when the head is ours alone and has the room (a fresh header mbuf

@@ -44,15 +44,15 @@
 static inline uint16_t tcp_cksum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 				 uint32_t l4_off)
 {
-	uint32_t len = rte_be_to_cpu_16(ip->total_length) - l4_off, sum;
-	uint16_t raw;
+	uint32_t len = rte_be_to_cpu_16(ip->total_length) - l4_off;
+	/* the pseudo header's words added straight into the 64-bit sum */
+	uint64_t sum = (uint64_t)ip->src_addr + ip->dst_addr +
+		       rte_cpu_to_be_16((uint16_t)ip->next_proto_id) +
+		       rte_cpu_to_be_16((uint16_t)len);
 
-	if (net_cksum_mbuf(m, l4_off, len, &raw) != 0)
+	if (net_cksum_mbuf_add(m, l4_off, len, &sum) != 0)
 		return 0xffff; /* shorter than the IP header says: never valid */
-	sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~net_cksum_fold(sum);
 }
 
 /* Big-endian 32-bit load and store at any alignment (options sit at odd offsets). */

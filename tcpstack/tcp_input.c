@@ -25,8 +25,20 @@ static void drop(struct tcp_stack *ts, struct tcp_seg *seg, enum tcp_counter why
 int tcp_parse_opts(const uint8_t *p, unsigned int len, struct tcp_opts *o)
 {
 	unsigned int i = 0, n;
+	uint32_t head;
 
 	memset(o, 0, sizeof(*o));
+	/* Every segment of a connection with timestamps carries NOP, NOP, TS (RFC 7323 appendix
+	 * A's layout, what Linux and we send): read it without the loop. Same result. */
+	if (len == 12) {
+		memcpy(&head, p, 4);
+		if (head == rte_cpu_to_be_32(0x0101080a)) {
+			o->tsval = tcp_get32(p + 4);
+			o->tsecr = tcp_get32(p + 8);
+			o->ts_ok = true;
+			return 0;
+		}
+	}
 	while (i < len) {
 		uint8_t kind = p[i];
 

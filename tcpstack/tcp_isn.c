@@ -90,6 +90,11 @@ uint64_t tcp_siphash13(const struct tcp_secret *s, const void *data, size_t len)
 	return siphash_cd(s, data, len, 1, 3);
 }
 
+uint64_t tcp_siphash13_12(const struct tcp_secret *s, const void *data)
+{
+	return siphash_cd(s, data, 12, 1, 3);
+}
+
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = v >> 24;

@@ -158,7 +158,7 @@ static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint3
 
 	ip->total_length = rte_cpu_to_be_16((uint16_t)h->pkt_len);
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = (uint16_t)~net_cksum(ip, sizeof(*ip));
 	if (ifindex >= 0 && ifindex < ts->ns->n_ifs &&
 	    (ts->ns->ifs[ifindex].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
 		h->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;

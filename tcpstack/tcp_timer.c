@@ -32,25 +32,60 @@ static uint32_t now_tick(const struct tcp_conn *c)
 }
 
 /* Deadlines are kept as the low 32 bits of a tick (49 days of 1 ms ticks, far beyond any
- * timer here), compared wrap-safely; the wheel wants the full 64-bit tick back. */
+ * timer here), compared wrap-safely; the wheel wants the full 64-bit tick back.
+ *
+ * Lazily: the wheel entry only has to fire no later than the earliest deadline, so it moves
+ * only when a deadline comes earlier than the tick it is armed for (or it is not armed). A
+ * deadline moved later, or switched off, leaves the entry where it is; when it fires early
+ * tcp_timer_fire() finds nothing due and arms it again for what the TCB holds by then. A
+ * keep-alive connection restarts its retransmission timer on every request and stops it on
+ * every ACK: this way that costs two comparisons instead of an unlink and a relink each
+ * time, and the entry moves about once per RTO. Only a closed TCB takes its entry off. */
 void tcp_timer_update(struct tcp_conn *c)
 {
 	struct tcp_wheel *w = &c->ts->wheel;
-	uint64_t exp, now = now_tick64(c);
+	uint64_t exp, now;
 	uint32_t d = 0;
+
+	if (c->state == TCP_CLOSED) {
+		tcp_wheel_cancel(w, &c->timer);
+		return;
+	}
+	if (c->t_rtx != 0)
+		d = c->t_rtx;
+	if (c->t_dack != 0 && (d == 0 || SEQ_LT(c->t_dack, d)))
+		d = c->t_dack;
+	if (d == 0)
+		return; /* nothing to wait for: an entry still armed fires once, finds nothing */
+	/* The usual case, without the clock: the entry is due no later than d. Both lie within
+	 * 2^31 ticks of now, so the 32-bit comparison is the 64-bit one below. */
+	if (tcp_timer_armed(&c->timer) && SEQ_LEQ((uint32_t)c->timer.expire, d))
+		return;
+	now = now_tick64(c);
+	exp = SEQ_GT(d, (uint32_t)now) ? now + (uint32_t)(d - (uint32_t)now) : now;
+	if (tcp_timer_armed(&c->timer) && c->timer.expire <= exp)
+		return; /* fires on time or early, and is re-armed then */
+	tcp_wheel_arm(w, &c->timer, exp);
+}
+
+/* The same, eagerly: the entry exactly at the earliest deadline, or off when there is none
+ * (after a fire, where the entry is disarmed anyway). */
+static void timer_rearm(struct tcp_conn *c)
+{
+	uint32_t d = 0;
+	uint64_t now;
 
 	if (c->t_rtx != 0)
 		d = c->t_rtx;
 	if (c->t_dack != 0 && (d == 0 || SEQ_LT(c->t_dack, d)))
 		d = c->t_dack;
-	if (d == 0 || c->state == TCP_CLOSED) {
-		tcp_wheel_cancel(w, &c->timer);
+	if (d == 0) {
+		tcp_wheel_cancel(&c->ts->wheel, &c->timer);
 		return;
 	}
-	exp = SEQ_GT(d, (uint32_t)now) ? now + (uint32_t)(d - (uint32_t)now) : now;
-	if (tcp_timer_armed(&c->timer) && c->timer.expire == exp)
-		return;
-	tcp_wheel_arm(w, &c->timer, exp);
+	now = now_tick64(c);
+	tcp_wheel_arm(&c->ts->wheel, &c->timer,
+		      SEQ_GT(d, (uint32_t)now) ? now + (uint32_t)(d - (uint32_t)now) : now);
 }
 
 static uint32_t deadline(const struct tcp_conn *c, uint32_t ms)
@@ -292,11 +327,13 @@ void tcp_timer_fire(void *arg, struct tcp_timer *t)
 {
 	struct tcp_conn *c = (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, timer));
 	uint32_t now = now_tick(c);
+	bool due = false;
 	uint8_t kind;
 
 	RTE_SET_USED(arg);
 	tcp_conn_get(c);
 	if (c->t_dack != 0 && SEQ_LEQ(c->t_dack, now)) {
+		due = true;
 		c->t_dack = 0;
 		if (c->state != TCP_CLOSED && c->state != TCP_SYN_SENT &&
 		    c->state != TCP_TIME_WAIT) {
@@ -305,6 +342,7 @@ void tcp_timer_fire(void *arg, struct tcp_timer *t)
 		}
 	}
 	if (c->t_rtx != 0 && SEQ_LEQ(c->t_rtx, now)) {
+		due = true;
 		kind = c->rtx_kind;
 		c->t_rtx = 0;
 		c->rtx_kind = TCP_RTX_NONE;
@@ -329,9 +367,10 @@ void tcp_timer_fire(void *arg, struct tcp_timer *t)
 		}
 	}
 	if (c->state != TCP_CLOSED) {
-		if (c->flags & TCP_F_ACK_NOW)
+		/* an early (lazy) entry is no expiry: it only moves to the real deadline */
+		if (due && (c->flags & TCP_F_ACK_NOW))
 			tcp_send_ack(c);
-		tcp_timer_update(c);
+		timer_rearm(c);
 	}
 	tcp_conn_put(c);
 }

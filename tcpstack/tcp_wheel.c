@@ -20,8 +20,7 @@
 
 #define LEVEL_SHIFT(l) ((unsigned)(l)*TCP_WHEEL_BITS)
 #define SLOT_MASK (TCP_WHEEL_SLOTS - 1)
-/* Delays are capped so that now + ticks cannot overflow a 64-bit tick counter. */
-#define TICKS_MAX (UINT64_C(1) << 62)
+#define TICKS_MAX TCP_WHEEL_TICKS_MAX
 
 void tcp_wheel_init_tick(struct tcp_wheel *w, uint64_t now_tsc, uint64_t tsc_per_tick,
 			 uint64_t tick_us)
@@ -51,7 +50,7 @@ uint64_t tcp_wheel_now(const struct tcp_wheel *w)
 	return w->now;
 }
 
-uint64_t tcp_wheel_ms_to_ticks(const struct tcp_wheel *w, uint64_t ms)
+uint64_t tcp_wheel_ms_to_ticks_slow(const struct tcp_wheel *w, uint64_t ms)
 {
 	uint64_t ticks;
 

@@ -84,9 +84,21 @@ static inline bool tcp_timer_armed(const struct tcp_timer *t)
  * caught up), which is what a caller adds a delay to. */
 uint64_t tcp_wheel_now(const struct tcp_wheel *w);
 
+/* Delays are capped so that now + ticks cannot overflow a 64-bit tick counter. */
+#define TCP_WHEEL_TICKS_MAX (UINT64_C(1) << 62)
+
+uint64_t tcp_wheel_ms_to_ticks_slow(const struct tcp_wheel *w, uint64_t ms);
+
 /* Delay in ms -> ticks, rounded up so that a timer is never shorter than asked for by more than
- * the part of the current tick already elapsed. Saturates instead of overflowing. */
-uint64_t tcp_wheel_ms_to_ticks(const struct tcp_wheel *w, uint64_t ms);
+ * the part of the current tick already elapsed. Saturates instead of overflowing. Inline with
+ * the default 1 ms tick (every TCP and proxy timer), where it is the identity: no division on
+ * each segment. */
+static inline uint64_t tcp_wheel_ms_to_ticks(const struct tcp_wheel *w, uint64_t ms)
+{
+	if (w->tick_us == TCP_WHEEL_DEFAULT_TICK_US)
+		return ms <= TCP_WHEEL_TICKS_MAX / 1000 ? ms : TCP_WHEEL_TICKS_MAX;
+	return tcp_wheel_ms_to_ticks_slow(w, ms);
+}
 
 /* Arm (or re-arm) t to fire at tick `expire` (absolute; the current tick or the past -> fires on
  * the next run). t must be initialised with tcp_timer_init(). O(1). Worker only. */

@@ -136,6 +136,58 @@ TEST_F(TcpLoss, RtoRestartsWhenAnAckArrives)
 	EXPECT_TX(f->out().seq(f->iss + 1001).data(pattern(1000, 1000)));
 }
 
+// The wheel entry is moved lazily (tcp_timer.c): a retransmission timer stopped by an ACK and
+// started again later leaves the entry at the old deadline, where it must fire without effect;
+// the retransmission comes one RTO after the second send, not at the first deadline.
+TEST_F(TcpLoss, RestartedRtoFiresAtItsNewDeadlineNotTheOldEntry)
+{
+	hs_delay_ms = 1;
+	Flow *f = accept_conn(plain_syn());
+	ASSERT_TRUE(f);
+	Rfc6298 m = rtt_after_handshake(f->c());
+	double rto = m.rto(conf.rto_min_ms, conf.rto_max_ms, 1000);
+	ASSERT_EQ(send(f->u, "abc"), 0);
+	EXPECT_TX(f->out().data("abc"));
+	advance_ms(1);
+	inject(f->seg().seq(1001).ack(f->iss + 4)); // no sample: the first RTO stays what it was
+	advance_ms(49);
+	ASSERT_EQ(send(f->u, "def"), 0);
+	EXPECT_TX(f->out().seq(f->iss + 4).data("def"));
+	EXPECT_NEAR((double)wait_tx(5000), rto, 2.0) << "one RTO after the second send";
+	EXPECT_TX(f->out().seq(f->iss + 4).data("def"));
+	EXPECT_EQ(cnt(TCP_CNT_retransmits), 1u);
+	EXPECT_EQ(cnt(TCP_CNT_rto_expiries), 1u);
+}
+
+// A deadline earlier than where the entry sits moves it: a delayed ACK due before the running
+// retransmission timer goes out on time.
+TEST_F(TcpLoss, DelayedAckBeforeTheRunningRtoGoesOutOnTime)
+{
+	Flow *f = accept_conn(plain_syn());
+	ASSERT_TRUE(f);
+	ASSERT_EQ(send(f->u, "abc"), 0);
+	EXPECT_TX(f->out().data("abc"));
+	advance_ms(5);
+	inject(f->seg().seq(1001).ack(f->iss + 1).data("xyz"));
+	EXPECT_NEAR((double)wait_tx(5000), conf.delayed_ack_ms, 1.0);
+	EXPECT_TX(f->out().flags(F_ACK).ack(1004));
+	EXPECT_EQ(cnt(TCP_CNT_delayed_acks), 1u);
+	EXPECT_EQ(cnt(TCP_CNT_retransmits), 0u);
+}
+
+// Stopped timers leave no entry behind for long: the stale one fires once and is gone.
+TEST_F(TcpLoss, StaleTimerEntryGoesAwayAfterItsTick)
+{
+	Flow *f = accept_conn();
+	ASSERT_TRUE(f);
+	ASSERT_EQ(send(f->u, "abc"), 0);
+	EXPECT_TX(f->out().data("abc"));
+	inject(f->seg().seq(1001).ack(f->iss + 4));
+	advance_ms(conf.rto_max_ms + 10);
+	EXPECT_NO_TX();
+	EXPECT_EQ(tcp_wheel_armed(&ts.wheel), 0u) << "no deadline left, no entry left";
+}
+
 TEST_F(TcpLoss, TimerStopsWhenEverythingIsAcked)
 {
 	Flow *f = accept_conn();

@@ -3,6 +3,10 @@
 // timestamps (RFC 7323: scaling, echo rules, RTT measurement, PAWS), SACK (RFC 2018).
 #include "tcp_harness.h"
 
+extern "C" {
+#include "tcp_impl.h"
+}
+
 using namespace tcpt;
 
 namespace
@@ -47,6 +51,30 @@ TEST_P(TcpMss, AdvertisedMssFollowsMtuOrConf)
 INSTANTIATE_TEST_SUITE_P(Mtus, TcpMss,
 			 ::testing::Values(MssCase{ 1500, 0, 1460 }, MssCase{ 9000, 0, 8960 },
 					   MssCase{ 1280, 0, 1240 }, MssCase{ 1500, 1000, 1000 }));
+
+// NOP, NOP, TS is read without the option loop; the result is the loop's: same values as the
+// same option in another layout, and a near miss of the layout still goes through the loop.
+TEST(TcpParseOpts, TimestampFastPathMatchesTheLoop)
+{
+	const uint8_t fast[12] = { 1, 1, 8, 10, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
+	const uint8_t loop[12] = { 8, 10, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 1, 1 };
+	struct tcp_opts a, b;
+	memset(&a, 0xee, sizeof(a));
+	memset(&b, 0x55, sizeof(b));
+	ASSERT_EQ(tcp_parse_opts(fast, sizeof(fast), &a), 0);
+	ASSERT_EQ(tcp_parse_opts(loop, sizeof(loop), &b), 0);
+	EXPECT_EQ(memcmp(&a, &b, sizeof(a)), 0);
+	EXPECT_TRUE(a.ts_ok);
+	EXPECT_EQ(a.tsval, 0x12345678u);
+	EXPECT_EQ(a.tsecr, 0x9abcdef0u);
+	// a TS option of the wrong length after the two NOPs: skipped by the loop, not read
+	const uint8_t bad[12] = { 1, 1, 8, 9, 0, 0, 0, 0, 0, 0, 0, 1 };
+	ASSERT_EQ(tcp_parse_opts(bad, sizeof(bad), &a), 0);
+	EXPECT_FALSE(a.ts_ok);
+	// and a length running past the header is still an error
+	const uint8_t over[12] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 10 };
+	EXPECT_EQ(tcp_parse_opts(over, sizeof(over), &a), -EINVAL);
+}
 
 TEST_F(TcpOptions, PeerMssLimitsSegments)
 {
