@@ -27,6 +27,8 @@
  * connection or not), connect = new upstream connections, reuse, econ = connect failures,
  * wretr = retries away from it, wredis = those that went to another server.
  * BACKEND wretr, wredis: the service's retries, and those that changed server.
+ * Server, with circuit_breaker.max_connections: scur = its upstream connections of every
+ * worker (idle pooled ones included), slim = max_connections (both empty without it).
  * BACKEND: requests and responses as the service counted them, bytes and connections summed
  * over its endpoints; with circuit_breaker.max_requests, qcur, qmax: requests waiting
  * for a slot (now, most seen), slim: max_requests (all three empty without it). bin is always the request direction, bout the response direction.
@@ -350,6 +352,12 @@ static void st_server(const struct dp *dp, const struct hc *hc, uint32_t v, uint
 	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
 	st_u32(r, ST_F_uweight, st.weight);
 	st_times(r, dp, v, (int32_t)e);
+	/* circuit_breaker.max_connections: HAProxy fills a server's slim from its maxconn;
+	 * scur is its upstream connections appliance-wide, idle pooled ones included */
+	if (sc->breaker.max_connections != 0 && st.obj != NULL) {
+		st_u32(r, ST_F_scur, __atomic_load_n(&st.obj->sh.conns, __ATOMIC_RELAXED));
+		st_u32(r, ST_F_slim, sc->breaker.max_connections);
+	}
 }
 
 /* A service counts requests, refusals and responses itself; bytes and connections are its
