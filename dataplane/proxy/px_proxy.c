@@ -413,13 +413,18 @@ static struct px_upstream *pick_conn(struct dp_worker *w, struct px_session *s, 
 				break;
 		}
 		/* at its limit: held (picked) until the loop ends, so the next pick of a
-		 * least_connections or random_two balancer looks elsewhere */
-		px_upstream_starved(w, *ep);
+		 * least_connections or random_two balancer looks elsewhere; counted once per
+		 * request (not again while it waits) */
+		if (s->state != PX_QUEUED)
+			px_ep(w, *ep)->cnt[PX_OBJ_conn_limited]++;
 		full[n_full++] = *ep;
 		*ep = NULL;
 	}
-	for (uint32_t k = 0; k < n_full; k++)
+	for (uint32_t k = 0; k < n_full; k++) {
 		px_ep_done(w, full[k]);
+		if (up == NULL)
+			px_upstream_starved(w, full[k]); /* it waits for one of them */
+	}
 	if (*ep != NULL && up == NULL)
 		px_ep_done(w, *ep);
 	if (*ep == NULL && n_full > 0) {
@@ -471,15 +476,17 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	up = pick_conn(w, s, svc, &h, &ep);
 	if (up == NULL && ep != NULL && rte_errno == EBUSY) {
 		/* every endpoint it may go to is at max_connections: it waits too */
-		if (s->state != PX_QUEUED)
-			px_ep(w, ep)->cnt[PX_OBJ_conn_limited]++;
 		adm = px_cb_wait_conn(w, s, ss, svc, adm);
 		if (adm == PX_CB_QUEUED)
 			return -EAGAIN;
 		goto busy;
 	}
-	if (s->state == PX_QUEUED)
+	if (s->state == PX_QUEUED) {
 		px_cb_dequeue(w, s); /* it has its slot and its connection */
+		/* its own connection is pooled when done; others still waiting renew it */
+		if (ep != NULL && __atomic_load_n(&ep->sh.starved_tsc, __ATOMIC_RELAXED) != 0)
+			__atomic_store_n(&ep->sh.starved_tsc, 0, __ATOMIC_RELAXED);
+	}
 	s->svc = ss->obj;
 	spw->cnt[PX_OBJ_requests]++;
 	if (body && (err = body_precheck(s, hl)) < 0) {

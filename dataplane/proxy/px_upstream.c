@@ -216,7 +216,6 @@ void px_upstream_starved(struct dp_worker *w, struct dp_endpoint *ep)
 	/* a waiter re-runs every loop and renews it; 10 ms outlives a loop by far */
 	uint64_t until = w->ns.now + w->dp->hz / 100;
 
-	px_ep(w, ep)->cnt[PX_OBJ_conn_limited]++;
 	if (__atomic_load_n(&ep->sh.starved_tsc, __ATOMIC_RELAXED) + w->dp->hz / 1000 < until)
 		__atomic_store_n(&ep->sh.starved_tsc, until, __ATOMIC_RELAXED);
 }
