@@ -633,6 +633,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			if (st->admin != DP_EP_READY)
 				close_idle(w, pw);
 		}
+		lb_touch(lb);
 		spw->lb = lb;
 		spw->epoch = snap->epoch;
 		spw->connect_ms = sc->connect_ms;
