@@ -473,6 +473,16 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		goto busy;
 	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0)
 		goto no_mbuf;
+	if (body && (err = body_precheck(s, hl)) < 0) {
+		/* refused before any endpoint or connection is bothered */
+		if (s->state == PX_QUEUED)
+			px_cb_dequeue(w, s);
+		start_undo(w, ss, adm, NULL, NULL);
+		s->svc = ss->obj;
+		spw->cnt[PX_OBJ_requests]++;
+		px_rx_consume(s, hl);
+		return px_refuse(w, s, err);
+	}
 	up = pick_conn(w, s, svc, &h, &ep);
 	if (up == NULL && ep != NULL && rte_errno == EBUSY) {
 		/* every endpoint it may go to is at max_connections: it waits too */
@@ -489,11 +499,6 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	}
 	s->svc = ss->obj;
 	spw->cnt[PX_OBJ_requests]++;
-	if (body && (err = body_precheck(s, hl)) < 0) {
-		start_undo(w, ss, adm, ep, up);
-		px_rx_consume(s, hl);
-		return px_refuse(w, s, err);
-	}
 	if ((out = build_request(w, s, &h, upgrade)) == NULL) {
 		start_undo(w, ss, adm, ep, up);
 		goto no_mbuf_counted;
