@@ -104,10 +104,10 @@ def fx():
         lab.down()
 
 
-def server_row(fx, svc):
+def server_row(fx, svc, name="slow"):
     lines = fx.app.ctl("show stat").splitlines()
     rd = csv.DictReader(io.StringIO("\n".join([lines[0][2:]] + lines[1:])))
-    return next(r for r in rd if r["pxname"] == svc and r["svname"] == "slow")
+    return next(r for r in rd if r["pxname"] == svc and r["svname"] == name)
 
 
 def established(lab, port):
@@ -152,6 +152,8 @@ def test_max_connections_waits_for_a_connection(fx):
     assert len(inflight) == 5 and max(inflight) == 2, lines
     row = server_row(fx, "mc")
     assert row["slim"] == "2" and 0 < int(row["scur"]) <= 2, row
+    be = server_row(fx, "mc", "BACKEND")
+    assert be["qcur"] == "0" and be["qmax"] == "3" and be["slim"] == "", be
     c = lablib.parse_counters(fx.app.ctl("show ports"))
     # 3 waited (queue_waits); the first to meet the limit waited for a connection, those
     # behind it queued behind it
