@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice dataplane: circuit_breaker's appliance-wide limits (max_requests, max_pending,
- * queue_timeout_ms).
+ * queue_timeout_ms, and the queue of max_connections).
  *
  * Workers share two words per service (dp_service.sh): inflight, the requests holding a
  * max_requests slot, and pending, the requests waiting for one. A request takes a slot with
@@ -16,6 +16,12 @@
  * loop the worker walks its queue and runs again, oldest first, each session whose service
  * shows a free slot (px_cb_wake); a slot freed on another worker is seen there on this
  * worker's next loop. After queue_timeout_ms a waiting request gets 503 (px_cb_timeout).
+ *
+ * max_connections (counted per endpoint in px_upstream.c) uses the same queue: a request
+ * that px_proxy_start finds no connection for gives its slot back and waits
+ * (px_cb_wait_conn); a queued request px_cb_admit lets through stays queued until
+ * px_proxy_start has its connection too, then leaves the queue (px_cb_dequeue), so a
+ * request waiting for a connection keeps its place and its timer.
  */
 #include "px_impl.h"
 
