@@ -215,8 +215,10 @@ void px_req_wake(struct dp_worker *w);
 /* px_breaker.c: circuit_breaker's limits. px_cb_admit decides a request about to go to
  * service svc: PX_CB_SLOT (it took a slot: *slot set, give it back with px_cb_release),
  * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake posts it again) or
- * PX_CB_FULL (answer 503 now). px_cb_unqueue takes a queued session off the queue (its
- * end, a timeout). px_cb_wake, once per loop, posts the queued sessions: their runs take the slots that fit. */
+ * PX_CB_FULL (answer 503 now). A queued session it lets through (SLOT or GO) stays queued:
+ * the caller takes it off with px_cb_dequeue once it has its connection too, or puts it
+ * back to waiting with px_cb_wait_conn. px_cb_unqueue takes a queued session off the queue
+ * (its end, a timeout). px_cb_wake, once per loop, posts the queued sessions: their runs take the slots that fit. */
 enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL, PX_CB_TRIAL, PX_CB_OPEN };
 /* A request that px_cb_admit let through (adm) finds no connection within max_connections:
  * its slot is given back and it waits in the queue (PX_CB_QUEUED; it stays there when it was
