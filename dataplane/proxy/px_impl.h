@@ -163,6 +163,7 @@ struct px_upstream {
 	uint8_t rx_any;		/* a byte of this try's response arrived */
 	uint8_t try_done;	/* this try's outcome is recorded (px_try_end) */
 	struct tcp_timer timer; /* connect, response, or idle timeout */
+	uint64_t idle_until;	/* IDLE under max_connections: TSC its pool idle timeout ends */
 	struct http_msg resp;
 	struct http_body body;
 };

@@ -20,6 +20,9 @@
 #define PX_PORT_MAX 60999
 #define PX_PORT_TRIES 64
 #define PX_PORT_TW_SKIPS 8 /* ports found in TIME_WAIT passed over before taking one over */
+/* An idle connection to an endpoint with max_connections looks this often whether a request
+ * of another worker waits for the endpoint (then it closes and gives its slot up). */
+#define PX_IDLE_CHECK_MS 5
 
 static const struct tcp_ops up_ops;
 static void idle_drop(struct dp_worker *w, struct px_upstream *up);
@@ -88,7 +91,11 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 	rte_pktmbuf_free(up->rx);
 	uint8_t posted = up->posted;
 
-	if (up->ep != NULL) /* its circuit_breaker.max_connections slot (px_upstream_new) */
+	/* its circuit_breaker.max_connections slot (px_upstream_new), given back after this
+	 * iteration's TX (px_flushed), or now when too many wait for that */
+	if (up->ep != NULL && px->n_conn_rel < RTE_DIM(px->conn_rel))
+		px->conn_rel[px->n_conn_rel++] = up->ep;
+	else if (up->ep != NULL)
 		__atomic_sub_fetch(&up->ep->sh.conns, 1, __ATOMIC_RELAXED);
 	if (up->ep != NULL) /* the last touch: control may free the endpoint once it reads 0 */
 		__atomic_store_n(&px_ep(w, up->ep)->conns, px_ep(w, up->ep)->conns - 1,
@@ -200,6 +207,17 @@ static bool conn_take(struct dp_ep_shared *sh, uint32_t max)
 		return true;
 	__atomic_sub_fetch(&sh->conns, 1, __ATOMIC_RELAXED);
 	return false;
+}
+
+void px_flushed(struct dp_worker *w)
+{
+	struct px_worker *px = &w->px;
+
+	/* before the iteration's quiescent report: control frees an endpoint only after one
+	 * that follows its last connection's free (dp_objs_gc) */
+	for (uint32_t i = 0; i < px->n_conn_rel; i++)
+		__atomic_sub_fetch(&px->conn_rel[i]->sh.conns, 1, __ATOMIC_RELAXED);
+	px->n_conn_rel = 0;
 }
 
 bool px_upstream_ready(const struct dp_worker *w, const struct dp_endpoint *ep)
@@ -337,7 +355,14 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 	if (reuse && up->state == PX_UP_BUSY && pw->lb != NULL && pw->lb->eps[pw->lb_idx].usable &&
 	    pw->n_idle < sc->pool_max_idle) {
 		idle_push(w, up);
-		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
+		if (sc->max_conns != 0) {
+			up->idle_until =
+				w->ns.now + (uint64_t)sc->pool_idle_timeout_ms * w->dp->hz / 1000;
+			px_arm_timer(w, &up->timer,
+				     RTE_MIN(sc->pool_idle_timeout_ms, (uint32_t)PX_IDLE_CHECK_MS));
+		} else {
+			px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
+		}
 		return;
 	}
 	if (up->conn != NULL) { /* NULL: the stack ended it already */
@@ -357,6 +382,17 @@ void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 	struct px_session *s = up->s;
 
 	if (up->state == PX_UP_IDLE) {
+		const struct dp_svc_pw *sc = up_service(w, up);
+
+		/* under max_connections: kept while nobody waits for its endpoint */
+		if (sc->max_conns != 0 && w->ns.now < up->idle_until &&
+		    __atomic_load_n(&up->ep->sh.starved_tsc, __ATOMIC_RELAXED) <= w->ns.now) {
+			uint64_t left = (up->idle_until - w->ns.now) * 1000 / w->dp->hz + 1;
+
+			px_arm_timer(w, &up->timer,
+				     (uint32_t)RTE_MIN(left, (uint64_t)PX_IDLE_CHECK_MS));
+			return;
+		}
 		px->cnt[PX_CNT_upstream_idle_closed]++;
 		idle_unlink(w, up);
 		if (up->conn != NULL)

@@ -191,6 +191,27 @@ TEST_F(PxConnLimit, OverMaxConnectionsWaitsForAConnectionThenIsServed)
 	EXPECT_EQ(cnt(PX_CNT_upstream_reused), 1u);
 }
 
+// An idle pooled connection keeps its slot while nobody waits; once a request of another
+// worker waits for the endpoint (its starved mark), it closes within PX_IDLE_CHECK_MS.
+TEST_F(PxConnLimit, IdleConnectionGivesItsSlotToAnotherWorkersWaiter)
+{
+	start_cb("{ max_connections: 1, max_pending: 4, queue_timeout_ms: 500 }");
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(GET);
+	be->conn(0)->request();
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(50);
+	EXPECT_FALSE(be->conn(0)->peer_fin) << "pooled, kept: nobody waits";
+	EXPECT_EQ(ep_sh().conns, 1u);
+	__atomic_store_n(&ep_sh().starved_tsc, now + d.hz, __ATOMIC_RELAXED); // another worker's
+	advance_ms(6);
+	EXPECT_TRUE(be->conn(0)->peer_fin) << "closed for the waiter";
+	EXPECT_EQ(ep_sh().conns, 0u);
+	__atomic_store_n(&ep_sh().starved_tsc, 0, __ATOMIC_RELAXED);
+}
+
 TEST_F(PxConnLimit, WaiterGets503AfterQueueTimeout)
 {
 	start_cb("{ max_connections: 1, max_requests: 5, max_pending: 4, queue_timeout_ms: 200 }");
