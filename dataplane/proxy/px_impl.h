@@ -450,8 +450,9 @@ struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep)
  * max_connections, has an idle one here, or is below its limit (a hint: px_upstream_new
  * decides). Worker. */
 bool px_upstream_ready(const struct dp_worker *w, const struct dp_endpoint *ep);
-/* A request of this worker waits because ep is at its limit: for the next 10 ms connections to ep that end their request on any worker close instead of
- * going idle, so the waiter can open one. Worker. */
+/* A request of this worker waits because ep is at its limit: for the next 50 ms, connections
+ * to ep that end their request on any worker close instead of going idle, and idle ones close
+ * within 5 ms, so the waiter can open one. Worker. */
 void px_upstream_starved(struct dp_worker *w, struct dp_endpoint *ep);
 /* The try on up (BUSY or CONNECTING, serving a session) ended with outcome o: the one place an
  * outcome is recorded, once per try, in the endpoint's passive slot (dp_health.h). */

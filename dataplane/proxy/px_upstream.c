@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
@@ -231,8 +232,9 @@ bool px_upstream_ready(const struct dp_worker *w, const struct dp_endpoint *ep)
 
 void px_upstream_starved(struct dp_worker *w, struct dp_endpoint *ep)
 {
-	/* a waiter re-runs every loop and renews it; 10 ms outlives a loop by far */
-	uint64_t until = w->ns.now + w->dp->hz / 100;
+	/* a waiter re-runs every loop and renews it; 50 ms outlives a loop by far, even one
+	 * whose thread the host preempted (the TSC now, not the loop's start) */
+	uint64_t until = RTE_MAX(rte_rdtsc(), w->ns.now) + w->dp->hz / 20;
 
 	if (__atomic_load_n(&ep->sh.starved_tsc, __ATOMIC_RELAXED) + w->dp->hz / 1000 < until)
 		__atomic_store_n(&ep->sh.starved_tsc, until, __ATOMIC_RELAXED);
