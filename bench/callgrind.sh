@@ -112,6 +112,7 @@ REQS=$(awk '/requests in/ { print $1 }' "$WORK/run.wrk")
 NON2XX=$(awk '/Non-2xx/ { print $NF }' "$WORK/run.wrk")
 FUNCS="net_rx px_timers px_run_posted start_request px_proxy_start forward_head head_load build_request build_response http_req_parse http_resp_parse send_head snprintf"
 TOTAL=$(awk '/^(summary|totals):/ { print $2 }' "$DUMP" | head -1)
+bench_build "$BUILD"
 echo "mode $MODE, $REQS requests (non-2xx: ${NON2XX:-0}), $TOTAL instructions"
 awk -v t="$TOTAL" -v r="$REQS" 'BEGIN { printf "instructions/request %.0f\n", t / r }'
 callgrind_annotate --inclusive=yes "$DUMP" 2>/dev/null |

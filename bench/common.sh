@@ -46,6 +46,19 @@ pinned() { # PID CPU: refuse to measure a process that is not where the table sa
 	[ "$cpus" = "$2" ] || die "$WHO runs on CPUs $cpus, not $2"
 }
 
+# Which build a benchmark ran, for its report: "build DIR (buildtype T, optimization O, lto L)"
+# from the build directory's meson-info (docs/BENCHMARKS.md, "The release build").
+bench_build() { # BUILD_DIR
+	local info=$1/meson-info/intro-buildoptions.json
+	[ -r "$info" ] || { echo "build $1 (not a meson build directory)"; return 0; }
+	/usr/bin/python3 - "$1" "$info" <<'PY'
+import json, sys
+opts = {o["name"]: o["value"] for o in json.load(open(sys.argv[2]))}
+print("build %s (buildtype %s, optimization %s, lto %s)" % (sys.argv[1], opts.get("buildtype"),
+      opts.get("optimization"), str(opts.get("b_lto")).lower()))
+PY
+}
+
 # The lines every nginx of the benchmarks has in its http block: no access log, temporary
 # files under DIR (nginx runs unprivileged there), keep-alive connections that outlive a run.
 nginx_http_common() { # DIR

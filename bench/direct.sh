@@ -220,6 +220,8 @@ MEASURE_PID=
 echo "## direct response, ${DUR} s per run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
 	"load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+echo "sluice: $(bench_build "$BUILD")"
+echo
 echo "| server | connections | round | requests/s | p50 ms | p99 ms | errors | frames/req |" \
 	"CPU1 us/req | kern us/req | si1 us/req | si0 us/req | req/s/core | CPU1 busy |" \
 	"run-queue wait | CPU0 busy | TSC busy cycles/req | ran busy cycles/req | user cycles/req |" \

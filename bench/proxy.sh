@@ -390,6 +390,8 @@ echo "## reverse proxy, ${DUR} s per run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(np
 	"load average at start $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"sluice balance ${PROXY_BALANCE:-round_robin}, rate limit ${PROXY_RATE_LIMIT:-none}"
 echo
+echo "sluice: $(bench_build "$BUILD")"
+echo
 echo "| proxy | wrk | round | requests/s | p50 ms | p99 ms | errors | frames/req | CPU1 us/req |" \
 	"kern us/req | si1 us/req | si0 us/req | req/s/core | CPU1 busy | run-queue wait |" \
 	"CPU0 busy | upstream conns / requests |"

@@ -6,7 +6,8 @@
 # Suites, each counted: build, clang-format (one check), unit tests (every googletest case),
 # fuzz smoke (every libFuzzer target for FUZZ_SECONDS, when clang is present), integration
 # tests (every pytest case; they need root for network namespaces), bench smoke (every
-# bench/ script once, short: it runs to the end and its tables hold no error). The last line is
+# bench/ script once, short: it runs to the end and its tables hold no error), instruction budget
+# (bench/budget.sh: callgrind's instructions per request within 5 % of bench/budget). The last line is
 # "N passed, N failed" summing them all; the exit status is non-zero when anything failed.
 #
 # Environment: CI=true (non-interactive), FUZZ_SECONDS (default 20), SLUICE_TEST_SKIP_FUZZ=1
@@ -347,7 +348,7 @@ elif [ $app_ok -eq 0 ]; then
 	record "bench smoke" 0 1
 else
 	for b in "direct:env RUNS=1 ./bench/direct.sh 2 50" "proxy:./bench/proxy.sh 2 1" \
-		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" "callgrind:./bench/callgrind.sh direct 2" \
+		"idle:env SKIP_NGINX=1 ./bench/idle.sh 2000" \
 		"slowloris:env HEADER_MS=10000 ./bench/slowloris.sh 3 300 300" \
 		"health:./bench/health.sh 2 100"; do
 		name=${b%%:*}
@@ -356,8 +357,6 @@ else
 		if timeout 300 ${b#*:} >"$log" 2>&1 &&
 			case $name in
 			idle) grep -q '^result: PASS' "$log" ;;
-			callgrind) grep -q 'non-2xx: 0)' "$log" &&
-				grep -Eq '^instructions/request [1-9][0-9]*$' "$log" ;;
 			*) bench_rows_ok "$log" ;;
 			esac; then
 			echo "bench $name: ok"
@@ -366,6 +365,29 @@ else
 			tail -n 20 "$log"
 			echo "bench $name: FAILED (log: $log)"
 			record "bench $name" 0 1
+		fi
+	done
+fi
+
+# ---- instruction budget ----
+# bench/budget.sh runs bench/callgrind.sh (proxy and direct) on this build and fails a mode that
+# spends more than 5 % over bench/budget (docs/BENCHMARKS.md, "Instruction budget").
+step "instruction budget (bench/budget.sh: callgrind, proxy and direct)"
+if [ "${SLUICE_TEST_SKIP_BENCH:-0}" = 1 ]; then
+	echo "budget: skipped (SLUICE_TEST_SKIP_BENCH=1)"
+	record "instruction budget (skipped)" 0 0 1
+elif [ $app_ok -eq 0 ]; then
+	echo "budget: not run, sluice did not build"
+	record "instruction budget" 0 1
+else
+	log=$RESULTS/bench-budget.log
+	timeout 600 ./bench/budget.sh 8 >"$log" 2>&1
+	cat "$log"
+	for mode in $(awk '$1 !~ /^#/ && NF >= 3 { print $1 }' bench/budget); do
+		if grep -Eq "^budget $mode [0-9]+ .*: ok$" "$log"; then
+			record "budget $mode" 1 0
+		else
+			record "budget $mode" 0 1
 		fi
 	done
 fi

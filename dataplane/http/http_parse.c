@@ -45,7 +45,156 @@ const uint8_t http_ctype[256] = {
 	/* 0xf8 */ 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
 };
 
-/* GCC/clang vector extension: SSE2 on x86, NEON on arm64, plain code elsewhere. */
+uint32_t http_value_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_VALUE))
+			break;
+	return i;
+}
+
+uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_TCHAR))
+			break;
+	return i;
+}
+
+/* x86: SSE2 always, SSE4.2 when the CPU has it. -DHTTP_PORTABLE builds the portable versions
+ * below on x86 too, to test them there (tests/unit pass with either). */
+uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!http_is(p[i], HTTP_C_REGNAME) || p[i] == '%')
+			break;
+	return i;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
+#include <immintrin.h>
+
+/* Bit k set when byte k of v is a control byte other than HTAB (unsigned v <= 0x1f:
+ * min(v, 0x1f) == v), or DEL. */
+static inline uint32_t http_value_bad16(__m128i v)
+{
+	const __m128i ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+	const __m128i del = _mm_set1_epi8(0x7f);
+	__m128i c =
+		_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(c, _mm_cmpeq_epi8(v, del)));
+}
+
+/* Inline in the fast path's loop, where a head spends most of its bytes. */
+static inline __attribute__((always_inline)) uint32_t http_value_run_fast(const uint8_t *p,
+									  uint32_t n)
+{
+	uint8_t tail[16] = { 0 };
+	uint32_t i, bad;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		bad = http_value_bad16(_mm_loadu_si128((const __m128i *)(p + i)));
+		if (bad)
+			return i + (uint32_t)__builtin_ctz(bad);
+	}
+	if (i == n)
+		return n;
+	/* the last bytes through a zeroed copy, NUL standing for the end: no load past p + n */
+	memcpy(tail, p + i, n - i);
+	bad = http_value_bad16(_mm_loadu_si128((const __m128i *)tail));
+	return i + (uint32_t)__builtin_ctz(bad);
+}
+
+uint32_t http_value_run(const uint8_t *p, uint32_t n)
+{
+	return http_value_run_fast(p, n);
+}
+
+/* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
+ * tchars but '~' (eight ranges are all an instruction takes), so a '~' it stops at is looked
+ * at again. (Valgrind knows this form, 0x14, and not the positive one, 0x04.) */
+__attribute__((target("sse4.2"))) static inline uint32_t http_token_run_sse42(const uint8_t *p,
+									      uint32_t n)
+{
+	static const uint8_t tchar_ranges[16] = { '!', '!', '#', '\'', '*', '+', '-', '.',
+						  '0', '9', 'A', 'Z',  '^', 'z', '|', '|' };
+	const __m128i r = _mm_loadu_si128((const __m128i *)tchar_ranges);
+	uint32_t i = 0;
+	int k;
+
+	while (i + 16 <= n) {
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)(p + i)), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		i += (uint32_t)k;
+		if (k < 16 && p[i++] != '~')
+			return i - 1;
+	}
+	return i + http_token_run_scalar(p + i, n - i);
+}
+
+/* DPDK builds everything for -march=corei7, SSE4.2 included: then it is known when compiling.
+ * A build for the x86-64 baseline asks the CPU. */
+static inline int http_have_sse42(void)
+{
+#ifdef __SSE4_2__
+	return 1;
+#else
+	return __builtin_cpu_supports("sse4.2");
+#endif
+}
+
+uint32_t http_token_run(const uint8_t *p, uint32_t n)
+{
+	if (n >= 16 && http_have_sse42())
+		return http_token_run_sse42(p, n);
+	return http_token_run_scalar(p, n);
+}
+
+/* The same for reg-name bytes but '%': the ranges are the most of them that eight take, the
+ * scalar loop goes on from a byte outside them ('=', '_', '~' or the end). */
+__attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const uint8_t *p,
+									 uint32_t n)
+{
+	static const uint8_t regname_ranges[16] = { '-', '.', '0', '9', 'A', 'Z', 'a', 'z',
+						    '!', '!', '$', '$', '&', ',', ';', ';' };
+	const __m128i r = _mm_loadu_si128((const __m128i *)regname_ranges);
+	uint8_t tail[16] = { 0 };
+	uint32_t i = 0;
+	int k;
+
+	if (n < 16) {
+		/* a Host is short: through a zeroed copy, NUL stopping the scan at n at the latest */
+		memcpy(tail, p, n);
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		return (uint32_t)k + http_regname_run_scalar(p + k, n - (uint32_t)k);
+	}
+	do {
+		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)(p + i)), 16,
+				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					 _SIDD_LEAST_SIGNIFICANT);
+		i += (uint32_t)k;
+	} while (k == 16 && i + 16 <= n);
+	return i + http_regname_run_scalar(p + i, n - i);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	if (http_have_sse42())
+		return http_regname_run_sse42(p, n);
+	return http_regname_run_scalar(p, n);
+}
+#else
+/* GCC/clang vector extension: NEON on arm64, plain code elsewhere. */
 typedef uint8_t http_v16 __attribute__((vector_size(16)));
 
 uint32_t http_value_run(const uint8_t *p, uint32_t n)
@@ -62,11 +211,34 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 		if (w[0] | w[1])
 			break;
 	}
-	for (; i < n; i++)
-		if (!http_is(p[i], HTTP_C_VALUE))
-			break;
-	return i;
+	return i + http_value_run_scalar(p + i, n - i);
 }
+
+uint32_t http_token_run(const uint8_t *p, uint32_t n)
+{
+	return http_token_run_scalar(p, n);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	return http_regname_run_scalar(p, n);
+}
+
+static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
+{
+	return http_value_run(p, n);
+}
+
+static inline int http_have_sse42(void)
+{
+	return 0;
+}
+
+static inline uint32_t http_token_run_sse42(const uint8_t *p, uint32_t n)
+{
+	return http_token_run_scalar(p, n);
+}
+#endif
 
 static const struct {
 	const char *name;
@@ -169,7 +341,7 @@ uint32_t http_cur_token(struct http_cur *c, uint32_t lim, char *low, uint32_t lo
 	return len;
 }
 
-int http_parse_host(struct http_cur *c, uint32_t lim)
+__attribute__((noinline)) int http_parse_host(struct http_cur *c, uint32_t lim)
 {
 	uint32_t start = c->abs, port = 0, digits = 0;
 	int hlen;
@@ -236,7 +408,19 @@ int http_span_eq_span_nocase(const struct http_iov *iov, unsigned int n, struct 
 
 /* Content-Length: 1*DIGIT, or a list of identical ones (RFC 9110 8.6). No sign, no empty
  * element, at most 2^63 - 1. */
-static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static int http_cl_set(struct http_msg *m, uint64_t v)
+{
+	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != v)
+		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
+	m->flags |= HTTP_F_HAS_CL;
+	m->content_length = v;
+	return 0;
+}
+
+/* The cursor parsers of the values below are noinline: they are for the uncommon values,
+ * and inlined they would make every call of http_field pay for their registers. */
+static __attribute__((noinline)) int http_field_cl(struct http_msg *m, struct http_cur *c,
+						   uint32_t lim)
 {
 	uint64_t v, first = 0;
 	uint32_t digits;
@@ -266,11 +450,7 @@ static int http_field_cl(struct http_msg *m, struct http_cur *c, uint32_t lim)
 			return -HTTP_E_BAD_CONTENT_LENGTH;
 		http_cur_ows(c, lim);
 	}
-	if ((m->flags & HTTP_F_HAS_CL) && m->content_length != first)
-		return -HTTP_E_CONTENT_LENGTH_MISMATCH;
-	m->flags |= HTTP_F_HAS_CL;
-	m->content_length = first;
-	return 0;
+	return http_cl_set(m, first);
 }
 
 static int http_known_coding(const char *low, uint32_t len)
@@ -287,7 +467,8 @@ static int http_known_coding(const char *low, uint32_t len)
 
 /* Transfer-Encoding: a list of codings, without parameters or empty elements; what they mean
  * for framing is decided when the head is complete, over every line. */
-static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static __attribute__((noinline)) int http_field_te(struct http_msg *m, struct http_cur *c,
+						   uint32_t lim)
 {
 	char low[16];
 	uint32_t len;
@@ -318,7 +499,8 @@ static int http_field_te(struct http_msg *m, struct http_cur *c, uint32_t lim)
 }
 
 /* Connection: a list of tokens (empty elements allowed, RFC 9110 5.6.1). */
-static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static __attribute__((noinline)) int http_field_connection(struct http_msg *m, struct http_cur *c,
+							   uint32_t lim)
 {
 	char low[16];
 	uint32_t len;
@@ -343,7 +525,8 @@ static int http_field_connection(struct http_msg *m, struct http_cur *c, uint32_
 }
 
 /* Expect: only 100-continue is known; anything else gets 417 (RFC 9110 10.1.1). */
-static int http_field_expect(struct http_msg *m, struct http_cur *c, uint32_t lim)
+static __attribute__((noinline)) int http_field_expect(struct http_msg *m, struct http_cur *c,
+						       uint32_t lim)
 {
 	char low[16];
 	uint32_t len;
@@ -363,15 +546,39 @@ static int http_field_expect(struct http_msg *m, struct http_cur *c, uint32_t li
 	}
 }
 
-static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-			   struct http_cur *c, struct http_span v)
+/* http_parse_host for the common Host, in place: a reg-name without '%', then ":" port or
+ * nothing, in p[0..len) of the readable bytes p[0..readable). Returns the host's length, or -1
+ * for anything else, which http_parse_host decides (IP-literals, percent-encoding, errors). */
+static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
 {
-	int hlen;
+	uint32_t i = http_regname_run(p, readable), j, port = 0;
+
+	if (i > len)
+		i = len;
+	if (i == 0)
+		return -1;
+	if (i == len)
+		return (int)i;
+	if (p[i] != ':' || len - i > 6)
+		return -1;
+	for (j = i + 1; j < len; j++) {
+		if (!http_is(p[j], HTTP_C_DIGIT))
+			return -1;
+		port = port * 10 + (p[j] - '0');
+	}
+	return port > 65535 ? -1 : (int)i;
+}
+
+static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			   struct http_cur *c, struct http_span v, const uint8_t *vp)
+{
+	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p)) : -1;
 
 	if (m->flags & HTTP_F_HAS_HOST)
 		return -HTTP_E_HOST_DUP;
 	m->flags |= HTTP_F_HAS_HOST;
-	hlen = http_parse_host(c, v.off + v.len);
+	if (hlen < 0)
+		hlen = http_parse_host(c, v.off + v.len);
 	if (hlen < 0)
 		return -HTTP_E_BAD_HOST;
 	if (m->target_form == HTTP_TF_ABSOLUTE) {
@@ -386,39 +593,105 @@ static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsig
 	return 0;
 }
 
-/* Fields that change framing, connection handling or routing. low holds the first bytes of
- * the lowercased name, c sits at the value. */
-static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-		      const char *low, uint32_t nlen, struct http_cur *c, struct http_span v)
-{
-	uint32_t lim = v.off + v.len;
+/* The fields that change framing, connection handling or routing. */
+enum http_field_id {
+	HTTP_FLD_NONE = 0,
+	HTTP_FLD_HOST,
+	HTTP_FLD_EXPECT,
+	HTTP_FLD_UPGRADE,
+	HTTP_FLD_CONNECTION,
+	HTTP_FLD_CONTENT_LENGTH,
+	HTTP_FLD_TRANSFER_ENCODING,
+};
 
+/* Which of them the name is: its length, then one case-folded compare. name holds the field
+ * name's bytes, in any case (or lowercased). Inline, so that the other fields, most of them,
+ * cost a switch. */
+static inline __attribute__((always_inline)) enum http_field_id
+http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
+{
 	switch (nlen) {
 	case 4:
-		if (!m->is_resp && memcmp(low, "host", 4) == 0)
-			return http_field_host(m, iov, n, c, v);
-		break;
+		return !m->is_resp && http_token_is(name, 4, "host") ? HTTP_FLD_HOST
+								     : HTTP_FLD_NONE;
 	case 6:
-		if (!m->is_resp && memcmp(low, "expect", 6) == 0)
-			return http_field_expect(m, c, lim);
-		break;
+		return !m->is_resp && http_token_is(name, 6, "expect") ? HTTP_FLD_EXPECT
+								       : HTTP_FLD_NONE;
 	case 7:
-		if (memcmp(low, "upgrade", 7) == 0)
-			m->flags |= HTTP_F_UPGRADE;
-		break;
+		return http_token_is(name, 7, "upgrade") ? HTTP_FLD_UPGRADE : HTTP_FLD_NONE;
 	case 10:
-		if (memcmp(low, "connection", 10) == 0)
-			return http_field_connection(m, c, lim);
-		break;
+		return http_token_is(name, 10, "connection") ? HTTP_FLD_CONNECTION : HTTP_FLD_NONE;
 	case 14:
-		if (memcmp(low, "content-length", 14) == 0)
-			return http_field_cl(m, c, lim);
-		break;
+		return http_token_is(name, 14, "content-length") ? HTTP_FLD_CONTENT_LENGTH
+								 : HTTP_FLD_NONE;
 	case 17:
-		if (memcmp(low, "transfer-encoding", 17) == 0)
-			return http_field_te(m, c, lim);
+		return http_token_is(name, 17, "transfer-encoding") ? HTTP_FLD_TRANSFER_ENCODING
+								    : HTTP_FLD_NONE;
+	}
+	return HTTP_FLD_NONE;
+}
+
+/* Read the value of field id, whose cursor c sits at the value v. A value that lies in one
+ * segment is also given as a pointer, vp (else NULL, and NULL when empty), for the common
+ * values read in place; the cursor reads the rest. */
+static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		      enum http_field_id id, struct http_cur *c, struct http_span v,
+		      const uint8_t *vp)
+{
+	uint32_t lim = v.off + v.len, i;
+	uint64_t num;
+
+	switch (id) {
+	case HTTP_FLD_HOST:
+		return http_field_host(m, iov, n, c, v, vp);
+	case HTTP_FLD_EXPECT:
+		return http_field_expect(m, c, lim);
+	case HTTP_FLD_UPGRADE:
+		m->flags |= HTTP_F_UPGRADE;
+		return 0;
+	case HTTP_FLD_CONNECTION:
+		/* "keep-alive" or "close" alone, the common values, compared in place */
+		if (vp && v.len == 10 && http_token_is(vp, 10, "keep-alive")) {
+			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+			return 0;
+		}
+		if (vp && v.len == 5 && http_token_is(vp, 5, "close")) {
+			m->flags |= HTTP_F_CONN_CLOSE;
+			return 0;
+		}
+		return http_field_connection(m, c, lim);
+	case HTTP_FLD_CONTENT_LENGTH:
+		/* one number of at most 18 digits (no overflow), read in place */
+		for (i = 0, num = 0;
+		     vp && i < v.len && v.len <= 18 && http_is(vp[i], HTTP_C_DIGIT);)
+			num = num * 10 + (vp[i++] - '0');
+		if (vp && i == v.len && v.len > 0 && v.len <= 18)
+			return http_cl_set(m, num);
+		return http_field_cl(m, c, lim);
+	case HTTP_FLD_TRANSFER_ENCODING:
+		if (vp && v.len == 7 && http_token_is(vp, 7, "chunked")) {
+			if (m->te & HTTP_TE_CHUNKED)
+				return -HTTP_E_BAD_TE;
+			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+			m->flags |= HTTP_F_HAS_TE;
+			return 0;
+		}
+		return http_field_te(m, c, lim);
+	case HTTP_FLD_NONE:
 		break;
 	}
+	return 0;
+}
+
+static int http_header_add(struct http_msg *m, struct http_span name, struct http_span val)
+{
+	if (m->n_headers >= m->lim.max_headers)
+		return -HTTP_E_TOO_MANY_HEADERS;
+	if (m->headers) {
+		m->headers[m->n_headers].name = name;
+		m->headers[m->n_headers].value = val;
+	}
+	m->n_headers++;
 	return 0;
 }
 
@@ -429,8 +702,10 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	struct http_span name, val;
 	struct http_cur vc;
 	uint32_t nlen, vend, a, i;
+	enum http_field_id id;
 	char low[20];
 	uint8_t b;
+	int rc;
 
 	b = http_cur_peek(c);
 	if (b == ' ' || b == '\t')
@@ -464,16 +739,13 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 		http_cur_skip(c, a);
 	}
 	val.len = vend - val.off;
-	if (m->n_headers >= m->lim.max_headers)
-		return -HTTP_E_TOO_MANY_HEADERS;
-	if (m->headers) {
-		m->headers[m->n_headers].name = name;
-		m->headers[m->n_headers].value = val;
-	}
-	m->n_headers++;
-	if (nlen > sizeof(low))
-		return 0;
-	return http_field(m, iov, n, low, nlen, &vc, val);
+	rc = http_header_add(m, name, val);
+	if (rc < 0 || nlen > sizeof(low) ||
+	    (id = http_field_which(m, (const uint8_t *)low, nlen)) == HTTP_FLD_NONE)
+		return rc;
+	http_cur_fix(&vc);
+	return http_field(m, iov, n, id, &vc, val,
+			  val.len && (uint32_t)(vc.end - vc.p) >= val.len ? vc.p : NULL);
 }
 
 void http_msg_init(struct http_msg *m, const struct http_limits *lim, struct http_header *headers)
@@ -522,6 +794,112 @@ static int http_overflow(struct http_msg *m, struct http_cur *lc, uint32_t stop)
 	return http_req_start_line_overflow(m, lc, stop);
 }
 
+/* The fast path of http_head_parse: the lines at c that end, CRLF and all, in the segment
+ * they start in, before where they must have ended, and are plainly well formed: the start
+ * line, then name ":" OWS value CRLF field lines with nothing to object to, then the empty
+ * line. They are parsed straight from the segment, without looking for their ends first.
+ * Returns the bytes of the lines done, or the error of a field's value or of the head's
+ * framing (the same calls as the careful path makes). At the first line that is not plain
+ * it stops: the careful path below judges that one, as it judges every line cut by a
+ * segment boundary. It is the reference; tests/unit and tests/fuzz hold this one to it. */
+static inline __attribute__((always_inline)) int
+http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		    struct http_cur *c, uint32_t total, const int sse42)
+{
+	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
+	struct http_span name, val;
+	const uint8_t *p, *line;
+	enum http_field_id id;
+	struct http_cur vc;
+	int rc;
+
+	if (c->abs >= total || c->abs >= lend)
+		return 0;
+	avail = http_cur_avail(c, total);
+	p = c->p;
+	if (m->state == HTTP_HS_START) {
+		left = lend - c->abs < avail ? lend - c->abs : avail;
+		if (left >= 2 && p[0] == '\r' && p[1] == '\n')
+			return m->is_resp ? 0 : 2; /* an empty line before a request line */
+		used = m->is_resp ? http_resp_line_fast(m, p, left, c->abs)
+				  : http_req_line_fast(m, p, left, c->abs);
+		if (used == 0)
+			return 0;
+		m->state = HTTP_HS_HEADERS;
+		lend = http_line_limit(m);
+	}
+	if (lend <= c->abs)
+		avail = 0;
+	else if (lend - c->abs < avail)
+		avail = lend - c->abs;
+	for (;;) {
+		line = p + used;
+		left = avail - used;
+		if (left >= 2 && line[0] == '\r' && line[1] == '\n') {
+			m->head_len = c->abs + used + 2;
+			rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
+			if (rc < 0)
+				return rc;
+			m->state = HTTP_HS_DONE;
+			return (int)used + 2;
+		}
+		nlen = sse42 && left >= 16 ? http_token_run_sse42(line, left)
+					   : http_token_run_scalar(line, left);
+		if (nlen == 0 || nlen == left || line[nlen] != ':')
+			return (int)used;
+		vs = nlen + 1;
+		if (vs < left && line[vs] == ' ') /* the usual ": " */
+			vs++;
+		while (vs < left && (line[vs] == ' ' || line[vs] == '\t'))
+			vs++;
+		i = vs + http_value_run_fast(line + vs, left - vs);
+		if (left - i < 2 || memcmp(line + i, "\r\n", 2) != 0 ||
+		    m->n_headers >= m->lim.max_headers)
+			return (int)used;
+		for (ve = i; ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t');)
+			ve--;
+		name.off = c->abs + used;
+		name.len = nlen;
+		val.off = name.off + vs;
+		val.len = ve - vs;
+		http_header_add(m, name, val);
+		id = http_field_which(m, line, nlen);
+		if (id != HTTP_FLD_NONE) {
+			vc = *c;
+			http_cur_skip(&vc, used + vs);
+			rc = http_field(m, iov, n, id, &vc, val, val.len ? line + vs : NULL);
+			if (rc < 0)
+				return rc;
+		}
+		used += i + 2;
+	}
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
+/* The same with the SSE4.2 name scan inlined: this build runs only where the CPU has it (in
+ * a baseline build, a function of its own that nothing else is inlined into). */
+__attribute__((target("sse4.2"))) static int
+http_head_fast_sse42(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+		     struct http_cur *c, uint32_t total)
+{
+	return http_head_fast_body(m, iov, n, c, total, 1);
+}
+#else
+static int http_head_fast_sse42(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+				struct http_cur *c, uint32_t total)
+{
+	return http_head_fast_body(m, iov, n, c, total, 0);
+}
+#endif
+
+static int http_head_fast(struct http_msg *m, const struct http_iov *iov, unsigned int n,
+			  struct http_cur *c, uint32_t total)
+{
+	if (http_have_sse42())
+		return http_head_fast_sse42(m, iov, n, c, total);
+	return http_head_fast_body(m, iov, n, c, total, 0);
+}
+
 int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int n)
 {
 	struct http_cur lc, sc;
@@ -535,11 +913,31 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
 	total = http_iov_total(iov, n);
-	if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0 ||
-	    http_cur_seek(&sc, iov, n, m->scan) < 0)
+	if (m->pos == 0 && n > 0 && iov[0].len > 0) {
+		/* a head's first call: its first byte opens the first segment */
+		lc = (struct http_cur){
+			.iov = iov, .n = n, .p = iov[0].base, .end = iov[0].base + iov[0].len
+		};
+	} else if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0) {
+		return -EINVAL;
+	}
+	sc = lc;
+	if (m->scan != m->pos && http_cur_seek(&sc, iov, n, m->scan) < 0)
 		return -EINVAL;
 	prev = m->prev;
 	for (;;) {
+		rc = http_head_fast(m, iov, n, &lc, total);
+		if (rc < 0)
+			return http_fail(m, rc);
+		if (m->state == HTTP_HS_DONE)
+			return (int)m->head_len;
+		if (rc > 0) {
+			http_cur_skip(&lc, (uint32_t)rc);
+			m->pos = m->scan = lc.abs;
+			prev = '\n';
+			sc = lc;
+			continue;
+		}
 		lend = http_line_limit(m);
 		stop = total < lend ? total : lend;
 		q = NULL;
@@ -625,8 +1023,16 @@ const uint8_t *http_span_ptr(const struct http_iov *iov, unsigned int n, struct 
 			     uint8_t *scratch, size_t scratch_len)
 {
 	struct http_cur c;
-	uint32_t i;
+	uint32_t i, base = 0;
 
+	/* the common case first: a span inside one segment, found in one walk */
+	for (i = 0; i < n; base += iov[i].len, i++) {
+		if (s.off - base >= iov[i].len)
+			continue;
+		if (s.len != 0 && s.len <= iov[i].len - (s.off - base))
+			return iov[i].base + (s.off - base);
+		break;
+	}
 	if ((uint64_t)s.off + s.len > http_iov_total(iov, n) ||
 	    http_cur_seek(&c, iov, n, s.off) < 0)
 		return NULL;

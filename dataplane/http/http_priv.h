@@ -6,6 +6,7 @@
 #define SLUICE_HTTP_PRIV_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "http_parse.h"
 
@@ -38,9 +39,59 @@ static inline int http_hexval(uint8_t b)
 	return http_lower(b) - 'a' + 10;
 }
 
-/* Length of the run of field-content bytes (VCHAR, obs-text, SP, HTAB) at the start of
- * p[0..n): field values are most of a head, so they are checked 16 bytes at a time. */
+/* The two scans every head byte goes through, 16 bytes at a time where the CPU allows, byte by
+ * byte (the _scalar versions, which the unit tests hold the others to) everywhere else and
+ * for the last bytes of a segment: a vector load never reads past p + n.
+ *
+ * http_value_run: length of the run of field-content bytes (VCHAR, obs-text, SP, HTAB) at
+ * the start of p[0..n). The byte that stops it is where a well-formed line has its CR.
+ * SSE2 on x86-64 (the baseline has it), the compiler's generic vectors elsewhere.
+ *
+ * http_token_run: length of the run of tchar bytes at the start of p[0..n): a method or a
+ * field name. SSE4.2 (PCMPESTRI over character ranges, picohttpparser's technique) when the
+ * CPU has it, chosen at run time; the default build stays x86-64 baseline. */
 uint32_t http_value_run(const uint8_t *p, uint32_t n);
+uint32_t http_value_run_scalar(const uint8_t *p, uint32_t n);
+uint32_t http_token_run(const uint8_t *p, uint32_t n);
+uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n);
+/* The same for the reg-name bytes of a Host other than '%' (SSE4.2 where the CPU has it). */
+uint32_t http_regname_run(const uint8_t *p, uint32_t n);
+uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n);
+
+static inline uint32_t http_load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t http_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Whether p[0..len), token or field-value bytes, is lit (lowercase letters, digits and '-',
+ * len >= 4) in any case: a word or two compared, overlapping. OR-ing 0x20 folds case exactly
+ * on such bytes: the only other bytes it turns into a letter, a digit or '-' are control
+ * bytes, which neither holds. */
+static inline int http_token_is(const uint8_t *p, uint32_t len, const char *lit)
+{
+	const uint8_t *l = (const uint8_t *)lit;
+	const uint64_t fold = 0x2020202020202020u;
+	uint32_t i;
+
+	if (len < 8)
+		return ((http_load32(p) | (uint32_t)fold) == http_load32(l)) &&
+		       ((http_load32(p + len - 4) | (uint32_t)fold) == http_load32(l + len - 4));
+	for (i = 0; i + 8 < len; i += 8)
+		if ((http_load64(p + i) | fold) != http_load64(l + i))
+			return 0;
+	return (http_load64(p + len - 8) | fold) == http_load64(l + len - 8);
+}
 
 /* Head parser states (http_msg.state). */
 enum {
@@ -161,6 +212,13 @@ int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned
 			uint32_t stop);
 int http_req_finish(struct http_msg *m);
 int http_resp_status_line(struct http_msg *m, struct http_cur *c, uint32_t lim);
+
+/* Fast paths of the start lines: the line at p, whose bytes up to where it must have ended
+ * (its LF included) are p[0..avail) of one segment and start at stream offset off, when it
+ * is plainly well formed. Return its length with its CRLF, or 0 for anything else, which the
+ * functions above then judge: they are the reference, the fast paths only agree with them. */
+uint32_t http_req_line_fast(struct http_msg *m, const uint8_t *p, uint32_t avail, uint32_t off);
+uint32_t http_resp_line_fast(struct http_msg *m, const uint8_t *p, uint32_t avail, uint32_t off);
 int http_resp_finish(struct http_msg *m);
 
 /* Common driver: find lines, parse fields. */

@@ -29,6 +29,21 @@ static uint8_t http_method_lookup(const char *tok, uint32_t len, uint32_t cap)
 
 	if (len > cap)
 		return HTTP_M_NONE;
+	/* the registered methods as received, each one compare of a known size */
+	switch (len) {
+	case 3:
+		if (memcmp(tok, "GET", 3) == 0)
+			return HTTP_M_GET;
+		if (memcmp(tok, "PUT", 3) == 0)
+			return HTTP_M_PUT;
+		break;
+	case 4:
+		if (memcmp(tok, "HEAD", 4) == 0)
+			return HTTP_M_HEAD;
+		if (memcmp(tok, "POST", 4) == 0)
+			return HTTP_M_POST;
+		break;
+	}
 	for (i = 0; i < sizeof(http_methods) / sizeof(http_methods[0]); i++) {
 		if (http_methods[i].len != len)
 			continue;
@@ -278,6 +293,49 @@ int http_req_start_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 	if (m->method == HTTP_M_NONE)
 		return -HTTP_E_METHOD_UNKNOWN;
 	return 0;
+}
+
+uint32_t http_req_line_fast(struct http_msg *m, const uint8_t *p, uint32_t avail, uint32_t off)
+{
+	struct http_tscan t = { .query = UINT32_MAX, .first = '/' };
+	uint32_t mlen, i;
+	uint8_t method, b;
+
+	mlen = http_token_run(p, avail);
+	if (mlen == 0 || mlen == avail || p[mlen] != ' ')
+		return 0;
+	method = http_method_lookup((const char *)p, mlen, HTTP_METHOD_MAX);
+	if (method == HTTP_M_NONE || method == HTTP_M_CONNECT)
+		return 0;
+	/* origin-form with plain bytes and '?' only: '%', '[', ']' and the other forms are
+	 * for http_target_scan and http_target_form */
+	i = mlen + 1;
+	if (i == avail || p[i] != '/')
+		return 0;
+	for (; i < avail; i++) {
+		b = p[i];
+		if (http_is(b, HTTP_C_TARGET))
+			continue;
+		if (b != '?')
+			break;
+		if (t.query == UINT32_MAX)
+			t.query = off + i;
+	}
+	t.start = off + mlen + 1;
+	t.end = off + i;
+	if (avail - i < 11 || p[i] != ' ' || t.end - t.start > m->lim.max_target ||
+	    memcmp(p + i + 1, "HTTP/1.", 7) != 0 || !http_is(p[i + 8], HTTP_C_DIGIT) ||
+	    p[i + 9] != '\r' || p[i + 10] != '\n')
+		return 0;
+	m->method_s.off = off;
+	m->method_s.len = mlen;
+	m->method = method;
+	m->target.off = t.start;
+	m->target.len = t.end - t.start;
+	m->version = p[i + 8] == '0' ? 0 : 1;
+	m->target_form = HTTP_TF_ORIGIN;
+	http_set_path(m, t.start, &t);
+	return i + 11;
 }
 
 int http_req_line_early(struct http_msg *m, const struct http_iov *iov, unsigned int n,

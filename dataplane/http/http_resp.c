@@ -51,6 +51,28 @@ int http_resp_status_line(struct http_msg *m, struct http_cur *c, uint32_t lim)
 	return 0;
 }
 
+uint32_t http_resp_line_fast(struct http_msg *m, const uint8_t *p, uint32_t avail, uint32_t off)
+{
+	uint32_t status, i = 12;
+
+	if (avail < 14 || memcmp(p, "HTTP/1.", 7) != 0 || !http_is(p[7], HTTP_C_DIGIT) ||
+	    p[8] != ' ' || !http_is(p[9], HTTP_C_DIGIT) || !http_is(p[10], HTTP_C_DIGIT) ||
+	    !http_is(p[11], HTTP_C_DIGIT))
+		return 0;
+	status = (p[9] - '0') * 100u + (p[10] - '0') * 10u + (p[11] - '0');
+	if (status < 100 || status > 599)
+		return 0;
+	if (p[12] == ' ')
+		i = 13 + http_value_run(p + 13, avail - 13);
+	if (avail - i < 2 || p[i] != '\r' || p[i + 1] != '\n')
+		return 0;
+	m->version = p[7] == '0' ? 0 : 1;
+	m->status = (uint16_t)status;
+	m->reason.off = i > 12 ? off + 13 : 0;
+	m->reason.len = i > 12 ? i - 13 : 0;
+	return i + 2;
+}
+
 int http_resp_finish(struct http_msg *m)
 {
 	uint16_t s = m->status;

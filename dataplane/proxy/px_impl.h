@@ -60,12 +60,14 @@ enum px_up_ev {
 
 #define PX_RETRY_TRIED 3 /* endpoints a request remembers having tried */
 
-/* A request's retry state (px_retry.c). The request as sent (rebuilt head, body so far) is
- * held as clones of the mbufs that went upstream, so that another try can send it again; it
- * is let go at the response head, when the body passes the service's retries.max_body_bytes,
- * or when the request ends. */
+/* A request's retry state (px_retry.c). The request is held so that another try can send it
+ * again: its head as received (the mbufs it came in, taken off the receive queue instead of
+ * freed: another try rebuilds the same head from them), and the body sent so far as clones of
+ * the mbufs that went upstream. It is let go at the response head, when the body passes the
+ * service's retries.max_body_bytes, or when the request ends. */
 struct px_retry {
-	struct rte_mbuf *held; /* the request as sent, while holding; else NULL */
+	struct rte_mbuf *head; /* the request head as received, while holding; else NULL */
+	struct rte_mbuf *held; /* the body as sent, while holding and some was sent; else NULL */
 	uint64_t t_first;      /* TSC of the first try's send complete (response_ms), 0 not yet */
 	uint32_t held_body;    /* body bytes in held (max_body_bytes above 4 GiB holds none) */
 	uint32_t held_true;    /* buffer bytes held pins (a 1-byte segment pins a whole mbuf) */
@@ -415,9 +417,12 @@ void px_proxy_done(struct dp_worker *w, struct px_session *s);
  * active requests, idempotence decided (method as received: method/len). */
 void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, const uint8_t *method,
 		    uint32_t len);
-/* Hold m (what is about to go upstream, head or body) for another try: a clone of it joins
- * the held request while the body stays within max_body_bytes. body: m is body bytes. */
-void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m, bool body);
+/* Hold head, the request head as received (ownership passes in every case), for another try.
+ * Only while holding (the caller checked). */
+void px_retry_hold_head(struct dp_worker *w, struct px_session *s, struct rte_mbuf *head);
+/* Hold m (body bytes about to go upstream) for another try: a clone of it joins the held
+ * request while the body stays within max_body_bytes. */
+void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m);
 /* The response head arrived: no more tries, the held request is let go. */
 void px_retry_head(struct dp_worker *w, struct px_session *s);
 /* May s's failed try on up be tried again? cond: the dp_retry_on condition the failure meets

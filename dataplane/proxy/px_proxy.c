@@ -101,16 +101,90 @@ static void collect_named(struct px_worker *px, struct px_head *h)
 	}
 }
 
-/* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names. */
-static bool hop_by_hop(const struct px_head *h, uint32_t i, bool keep_upgrade)
-{
-	struct http_span name = h->msg->headers[i].name;
+/* The fields the head builders treat apart, told by the name's length and first letter before
+ * any comparison: most fields are none of them and cost two tests. */
+enum hdr_kind {
+	HK_OTHER = 0,
+	HK_CONNECTION, /* HK_CONNECTION..HK_TRAILER: hop-by-hop always (RFC 9110 7.6.1) */
+	HK_KEEP_ALIVE,
+	HK_PROXY_CONNECTION,
+	HK_TE,
+	HK_TRAILER,
+	HK_UPGRADE,
+	HK_CONTENT_LENGTH,
+	HK_EXPECT,
+	HK_XFF,
+	HK_XFP,
+};
 
-	if (SPAN_IS(h->base, name, "connection") || SPAN_IS(h->base, name, "keep-alive") ||
-	    SPAN_IS(h->base, name, "proxy-connection") || SPAN_IS(h->base, name, "te") ||
-	    SPAN_IS(h->base, name, "trailer"))
+static inline uint64_t load8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Whether field name p (n bytes: a token, as the parser checked) is lit (lower case, n bytes)
+ * in any case: OR-ing 0x20 into a token byte gives lit's byte only for that letter in either
+ * case, or for '-' itself (a token holds no CR). Eight bytes at a time, the last eight
+ * overlapping, instead of a strncasecmp call. */
+static inline __attribute__((always_inline)) bool name_is(const char *p, const char *lit, size_t n)
+{
+	const uint64_t lower = UINT64_C(0x2020202020202020);
+
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if ((char)(p[i] | 0x20) != lit[i])
+				return false;
 		return true;
-	if (SPAN_IS(h->base, name, "upgrade"))
+	}
+	for (size_t i = 0; i + 8 < n; i += 8)
+		if ((load8(p + i) | lower) != load8(lit + i))
+			return false;
+	return (load8(p + n - 8) | lower) == load8(lit + n - 8);
+}
+
+static enum hdr_kind hdr_kind(const uint8_t *base, struct http_span name)
+{
+	const char *p = (const char *)base + name.off;
+	char c = (char)(p[0] | 0x20); /* a token's first byte; lower case when a letter */
+
+#define HK_IS(lit) name_is(p, lit, sizeof(lit) - 1)
+	switch (name.len) {
+	case 2:
+		return c == 't' && HK_IS("te") ? HK_TE : HK_OTHER;
+	case 6:
+		return c == 'e' && HK_IS("expect") ? HK_EXPECT : HK_OTHER;
+	case 7:
+		if (c == 't')
+			return HK_IS("trailer") ? HK_TRAILER : HK_OTHER;
+		return c == 'u' && HK_IS("upgrade") ? HK_UPGRADE : HK_OTHER;
+	case 10:
+		if (c == 'c')
+			return HK_IS("connection") ? HK_CONNECTION : HK_OTHER;
+		return c == 'k' && HK_IS("keep-alive") ? HK_KEEP_ALIVE : HK_OTHER;
+	case 14:
+		return c == 'c' && HK_IS("content-length") ? HK_CONTENT_LENGTH : HK_OTHER;
+	case 15:
+		return c == 'x' && HK_IS("x-forwarded-for") ? HK_XFF : HK_OTHER;
+	case 16:
+		return c == 'p' && HK_IS("proxy-connection") ? HK_PROXY_CONNECTION : HK_OTHER;
+	case 17:
+		return c == 'x' && HK_IS("x-forwarded-proto") ? HK_XFP : HK_OTHER;
+	default:
+		return HK_OTHER;
+	}
+#undef HK_IS
+}
+
+/* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names;
+ * field i of kind k. */
+static bool hop_by_hop(const struct px_head *h, uint32_t i, enum hdr_kind k, bool keep_upgrade)
+{
+	if (k >= HK_CONNECTION && k <= HK_TRAILER)
+		return true;
+	if (k == HK_UPGRADE)
 		return !keep_upgrade;
 	return h->named && (h->drop[i / 64] >> (i % 64)) & 1;
 }
@@ -156,39 +230,127 @@ static int put_span(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 	return put(w, out, h->base + s.off, s.len);
 }
 
-/* addr (network order) as a dotted quad at p; returns the end. */
+/* A run of head bytes [off, end) to be copied as they lie, grown while the fields kept as
+ * received follow one another, and written in one copy when something else comes between
+ * (one put per run instead of four per field: docs/BENCHMARKS.md, "The proxy path"). */
+struct px_run {
+	uint32_t off, end;
+};
+
+static inline int run_flush(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+			    struct px_run *r)
+{
+	int rc = 0;
+
+	if (r->end > r->off)
+		rc = put(w, out, h->base + r->off, r->end - r->off);
+	r->off = r->end;
+	return rc;
+}
+
+static inline int run_add(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
+			  struct px_run *r, uint32_t off, uint32_t end)
+{
+	int rc = 0;
+
+	if (r->end != off) {
+		rc = run_flush(w, out, h, r);
+		r->off = off;
+	}
+	r->end = end;
+	return rc;
+}
+
+/* Whether field hd's line is byte for byte what put_field writes for it, "name: value\r\n"
+ * (the parser allows no space before the colon, and a CR only before LF), so that it may be
+ * copied as it lies. */
+static inline bool line_as_is(const uint8_t *base, const struct http_header *hd)
+{
+	uint32_t v = hd->value.off, e = v + hd->value.len;
+
+	return v == hd->name.off + hd->name.len + 2 && base[v - 1] == ' ' && base[e] == '\r' &&
+	       base[e + 1] == '\n';
+}
+
+/* Whether a Content-Length value is the plain decimal put_field writes for it (the parser made
+ * sure it is the message's content_length when it is digits alone). */
+static bool cl_as_is(const uint8_t *base, struct http_span v)
+{
+	if (v.len == 0 || v.len > 19 || (v.len > 1 && base[v.off] == '0'))
+		return false;
+	for (uint32_t i = 0; i < v.len; i++)
+		if (base[v.off + i] < '0' || base[v.off + i] > '9')
+			return false;
+	return true;
+}
+
+/* The decimal text of every octet, NUL-padded to four bytes (one 4-byte copy writes it). */
+static const char px_dec_u8[256][4] = {
+	"0",   "1",   "2",   "3",   "4",   "5",	  "6",	 "7",	"8",   "9",   "10",  "11",  "12",
+	"13",  "14",  "15",  "16",  "17",  "18",  "19",	 "20",	"21",  "22",  "23",  "24",  "25",
+	"26",  "27",  "28",  "29",  "30",  "31",  "32",	 "33",	"34",  "35",  "36",  "37",  "38",
+	"39",  "40",  "41",  "42",  "43",  "44",  "45",	 "46",	"47",  "48",  "49",  "50",  "51",
+	"52",  "53",  "54",  "55",  "56",  "57",  "58",	 "59",	"60",  "61",  "62",  "63",  "64",
+	"65",  "66",  "67",  "68",  "69",  "70",  "71",	 "72",	"73",  "74",  "75",  "76",  "77",
+	"78",  "79",  "80",  "81",  "82",  "83",  "84",	 "85",	"86",  "87",  "88",  "89",  "90",
+	"91",  "92",  "93",  "94",  "95",  "96",  "97",	 "98",	"99",  "100", "101", "102", "103",
+	"104", "105", "106", "107", "108", "109", "110", "111", "112", "113", "114", "115", "116",
+	"117", "118", "119", "120", "121", "122", "123", "124", "125", "126", "127", "128", "129",
+	"130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "140", "141", "142",
+	"143", "144", "145", "146", "147", "148", "149", "150", "151", "152", "153", "154", "155",
+	"156", "157", "158", "159", "160", "161", "162", "163", "164", "165", "166", "167", "168",
+	"169", "170", "171", "172", "173", "174", "175", "176", "177", "178", "179", "180", "181",
+	"182", "183", "184", "185", "186", "187", "188", "189", "190", "191", "192", "193", "194",
+	"195", "196", "197", "198", "199", "200", "201", "202", "203", "204", "205", "206", "207",
+	"208", "209", "210", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220",
+	"221", "222", "223", "224", "225", "226", "227", "228", "229", "230", "231", "232", "233",
+	"234", "235", "236", "237", "238", "239", "240", "241", "242", "243", "244", "245", "246",
+	"247", "248", "249", "250", "251", "252", "253", "254", "255"
+};
+
+/* addr (network order) as a dotted quad at p, which has a byte to spare after the end (each
+ * octet is written with a 4-byte copy); returns the end. */
 static char *put_ip4(char *p, uint32_t addr)
 {
 	for (unsigned int i = 0; i < 4; i++) {
-		if (i > 0)
-			*p++ = '.';
-		p = px_put_u64(p, ((const uint8_t *)&addr)[i]);
+		unsigned int v = ((const uint8_t *)&addr)[i];
+
+		memcpy(p, px_dec_u8[v], 4);
+		p += 1 + (v >= 10) + (v >= 100);
+		*p = '.';
+		p += i < 3;
 	}
 	return p;
 }
 
 /* One field as it goes on: name and value as received, except Content-Length, sent once with
  * its value in plain decimal (the parser made sure every copy agreed: two lines or "5, 5"
- * become one, so no recipient can pick another). */
+ * become one, so no recipient can pick another). The caller handled the first-copy rule. */
 static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
-		     const struct http_header *hd, bool *cl_seen)
+		     const struct http_header *hd, enum hdr_kind k)
 {
 	char num[20];
 	int rc;
 
-	if (SPAN_IS(h->base, hd->name, "content-length")) {
-		if (*cl_seen)
-			return 0;
-		*cl_seen = true;
-		rc = put_span(w, out, h, hd->name);
-		rc |= put(w, out, ": ", 2);
-		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
-		return rc | put(w, out, "\r\n", 2);
-	}
 	rc = put_span(w, out, h, hd->name);
 	rc |= put(w, out, ": ", 2);
-	rc |= put_span(w, out, h, hd->value);
+	if (k == HK_CONTENT_LENGTH)
+		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
+	else
+		rc |= put_span(w, out, h, hd->value);
 	return rc | put(w, out, "\r\n", 2);
+}
+
+/* Field hd (of kind k, kept) as it goes on: in the run when its line is as put_field would
+ * write it, else written on its own. */
+static inline __attribute__((always_inline)) int put_kept(struct dp_worker *w, struct rte_mbuf *out,
+							  const struct px_head *h, struct px_run *r,
+							  const struct http_header *hd,
+							  enum hdr_kind k)
+{
+	if (line_as_is(h->base, hd) && (k != HK_CONTENT_LENGTH || cl_as_is(h->base, hd->value)))
+		return run_add(w, out, h, r, hd->name.off, hd->value.off + hd->value.len + 2);
+	return run_flush(w, out, h, r) | put_field(w, out, h, hd, k);
 }
 
 /* Host for a request that has none (HTTP/1.0 may omit it; it goes upstream as 1.1, which must
@@ -197,7 +359,7 @@ static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_
 static int put_host(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
 		    const struct tcp_tuple *t)
 {
-	char host[INET_ADDRSTRLEN + 6], *p;
+	char host[INET_ADDRSTRLEN + 7], *p;
 	int rc = put(w, out, "Host: ", 6);
 
 	if (h->msg->host.len > 0) {
@@ -213,14 +375,21 @@ static int put_host(struct dp_worker *w, struct rte_mbuf *out, const struct px_h
 	return rc | put(w, out, "\r\n", 2);
 }
 
-/* The request head as it goes upstream. */
+/* The request head as it goes upstream: runs of the received head where nothing changes, the
+ * request line as HTTP/1.1, hop-by-hop fields dropped, X-Forwarded-For, X-Forwarded-Proto and
+ * Via added. */
 static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 				      const struct px_head *h, bool upgrade)
 {
+	static const char line_11[] = " HTTP/1.1\r\n";
 	const struct http_msg *m = h->msg;
+	const uint8_t *base = h->base;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
+	uint32_t me = m->method_s.off + m->method_s.len, te = m->target.off + m->target.len;
+	struct px_run r = { 0, 0 };
 	struct tcp_tuple t;
-	char client[INET_ADDRSTRLEN];
+	/* the added fields: X-Forwarded-For, X-Forwarded-Proto, Via, Connection, the end */
+	char client[INET_ADDRSTRLEN + 1], tail[128], *p = tail;
 	uint32_t client_len;
 	bool xff = false, cl_seen = false;
 	int rc = 0;
@@ -229,45 +398,68 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 		return NULL;
 	tcp_conn_tuple(s->conn, &t);
 	client_len = (uint32_t)(put_ip4(client, t.raddr) - client);
-	rc |= put_span(w, out, h, m->method_s);
-	rc |= put(w, out, " ", 1);
-	rc |= put_span(w, out, h, m->target);
-	rc |= put(w, out, " HTTP/1.1\r\n", 11);
+	if (m->version == 1 && m->target.off == me + 1 && base[me] == ' ' &&
+	    memcmp(base + te, line_11, sizeof(line_11) - 1) == 0) {
+		/* the request line as it goes: one run with the fields after it */
+		r.off = m->method_s.off;
+		r.end = te + (uint32_t)sizeof(line_11) - 1;
+	} else {
+		rc |= put_span(w, out, h, m->method_s);
+		rc |= put(w, out, " ", 1);
+		rc |= put_span(w, out, h, m->target);
+		rc |= put(w, out, line_11, sizeof(line_11) - 1);
+	}
 	if (!(m->flags & HTTP_F_HAS_HOST))
-		rc |= put_host(w, out, h, &t);
+		rc |= run_flush(w, out, h, &r) | put_host(w, out, h, &t);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
 		const struct http_header *hd = &m->headers[i];
+		enum hdr_kind k = hdr_kind(base, hd->name);
 
-		if (hop_by_hop(h, i, upgrade) || SPAN_IS(h->base, hd->name, "x-forwarded-proto"))
+		if (hop_by_hop(h, i, k, upgrade) || k == HK_XFP)
 			continue;
 		/* RFC 9110 10.1.1: an HTTP/1.0 client's expectation is ignored, and it may get no
 		 * 1xx (15.2), so no backend is asked for one */
-		if (m->version == 0 && SPAN_IS(h->base, hd->name, "expect"))
+		if (m->version == 0 && k == HK_EXPECT)
 			continue;
-		if (SPAN_IS(h->base, hd->name, "x-forwarded-for")) {
+		if (k == HK_XFF) {
 			/* append the client to the chain of addresses it came through */
-			rc |= put_span(w, out, h, hd->name);
-			rc |= put(w, out, ": ", 2);
-			rc |= put_span(w, out, h, hd->value);
+			uint32_t v = hd->value.off, e = v + hd->value.len;
+
+			if (v == hd->name.off + hd->name.len + 2 && base[v - 1] == ' ') {
+				rc |= run_add(w, out, h, &r, hd->name.off, e);
+			} else {
+				rc |= run_flush(w, out, h, &r);
+				rc |= put_span(w, out, h, hd->name);
+				rc |= put(w, out, ": ", 2);
+				rc |= put_span(w, out, h, hd->value);
+			}
+			rc |= run_flush(w, out, h, &r);
 			rc |= put(w, out, ", ", 2);
 			rc |= put(w, out, client, client_len);
 			rc |= put(w, out, "\r\n", 2);
 			xff = true;
 			continue;
 		}
-		rc |= put_field(w, out, h, hd, &cl_seen);
+		if (k == HK_CONTENT_LENGTH) {
+			if (cl_seen)
+				continue;
+			cl_seen = true;
+		}
+		rc |= put_kept(w, out, h, &r, hd, k);
 	}
+	rc |= run_flush(w, out, h, &r);
 	if (!xff) {
-		rc |= put(w, out, "X-Forwarded-For: ", 17);
-		rc |= put(w, out, client, client_len);
-		rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "X-Forwarded-For: ");
+		p = px_put(p, client, client_len);
+		p = PX_PUT_LIT(p, "\r\n");
 	}
-	rc |= put(w, out, "X-Forwarded-Proto: http\r\n", 25);
-	rc |= m->version == 0 ? put(w, out, "Via: 1.0 sluice\r\n", 17)
-			      : put(w, out, "Via: 1.1 sluice\r\n", 17);
+	p = PX_PUT_LIT(p, "X-Forwarded-Proto: http\r\n");
+	p = m->version == 0 ? PX_PUT_LIT(p, "Via: 1.0 sluice\r\n")
+			    : PX_PUT_LIT(p, "Via: 1.1 sluice\r\n");
 	if (upgrade)
-		rc |= put(w, out, "Connection: upgrade\r\n", 21);
-	rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "Connection: upgrade\r\n");
+	p = PX_PUT_LIT(p, "\r\n");
+	rc |= put(w, out, tail, (uint32_t)(p - tail));
 	if (rc != 0) {
 		rte_pktmbuf_free(out);
 		return NULL;
@@ -275,13 +467,17 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 	return out;
 }
 
-/* The response head as it goes to the client. */
+/* The response head as it goes to the client: runs of the received head where nothing
+ * changes, the status line as HTTP/1.1, hop-by-hop fields dropped, Via added. */
 static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s,
 				       const struct px_head *h, bool upgrade)
 {
 	const struct http_msg *m = h->msg;
+	const uint8_t *base = h->base;
 	struct rte_mbuf *out = rte_pktmbuf_alloc(w->pool);
-	char line[] = "HTTP/1.1 000 ";
+	uint32_t re = m->reason.off + m->reason.len;
+	char line[] = "HTTP/1.1 000 ", tail[64], *p = tail;
+	struct px_run r = { 0, 0 };
 	bool cl_seen = false;
 	int rc = 0;
 
@@ -291,19 +487,35 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 	line[9] = (char)('0' + m->status / 100);
 	line[10] = (char)('0' + m->status / 10 % 10);
 	line[11] = (char)('0' + m->status % 10);
-	rc |= put(w, out, line, sizeof(line) - 1);
-	rc |= put_span(w, out, h, m->reason);
-	rc |= put(w, out, "\r\n", 2);
-	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
-		if (!hop_by_hop(h, i, upgrade))
-			rc |= put_field(w, out, h, &m->headers[i], &cl_seen);
+	if (m->reason.off == sizeof(line) - 1 && memcmp(base, line, sizeof(line) - 1) == 0 &&
+	    base[re] == '\r' && base[re + 1] == '\n') {
+		r.end = re + 2; /* the status line as it goes: one run with the fields after it */
+	} else {
+		rc |= put(w, out, line, sizeof(line) - 1);
+		rc |= put_span(w, out, h, m->reason);
+		rc |= put(w, out, "\r\n", 2);
 	}
-	rc |= put(w, out, "Via: 1.1 sluice\r\n", 17);
+	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
+		const struct http_header *hd = &m->headers[i];
+		enum hdr_kind k = hdr_kind(base, hd->name);
+
+		if (hop_by_hop(h, i, k, upgrade))
+			continue;
+		if (k == HK_CONTENT_LENGTH) {
+			if (cl_seen)
+				continue;
+			cl_seen = true;
+		}
+		rc |= put_kept(w, out, h, &r, hd, k);
+	}
+	rc |= run_flush(w, out, h, &r);
+	p = PX_PUT_LIT(p, "Via: 1.1 sluice\r\n");
 	if (upgrade)
-		rc |= put(w, out, "Connection: upgrade\r\n", 21);
+		p = PX_PUT_LIT(p, "Connection: upgrade\r\n");
 	else if (s->close_after)
-		rc |= put(w, out, "Connection: close\r\n", 19);
-	rc |= put(w, out, "\r\n", 2);
+		p = PX_PUT_LIT(p, "Connection: close\r\n");
+	p = PX_PUT_LIT(p, "\r\n");
+	rc |= put(w, out, tail, (uint32_t)(p - tail));
 	if (rc != 0) {
 		rte_pktmbuf_free(out);
 		return NULL;
@@ -450,6 +662,70 @@ static void start_undo(struct dp_worker *w, const struct dp_snap_svc *ss, int ad
 	}
 }
 
+/* px_proxy_start answers the request itself (nothing went upstream): the idle bound governs
+ * the answer, as for any request (start_request leaves it to here for a request without a
+ * body). */
+static int start_answer(struct dp_worker *w, struct px_session *s, unsigned int status)
+{
+	px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms);
+	return px_respond_error(w, s, status);
+}
+
+/* The head of hl bytes went into a rebuilt head: off the receive queue. While the request may
+ * be tried again its mbufs are held (px_retry.c) instead of freed, so that the next try
+ * rebuilds the same head from them (retry_request); h's base stays valid either way until
+ * the request is over. */
+static void take_head(struct dp_worker *w, struct px_session *s, uint32_t hl)
+{
+	struct rte_mbuf *head;
+
+	if (!s->rq->rt.holding) {
+		px_rx_consume(s, hl);
+		return;
+	}
+	head = px_chain_take(w->pool, &s->rx, hl);
+	if (head == NULL) {
+		/* no mbuf to split a segment with: this request is not held, nor tried again */
+		w->px.cnt[PX_CNT_drop_no_mbuf]++;
+		s->rq->rt.holding = 0;
+		px_rx_consume(s, hl);
+		return;
+	}
+	tcp_recved(s->conn, hl);
+	px_retry_hold_head(w, s, head);
+}
+
+/* Another try's request: the head rebuilt from the head as received, parsed again (the spans
+ * of the first parse went to the response heads since), then the body sent so far. NULL when
+ * out of mbufs. */
+static struct rte_mbuf *retry_request(struct dp_worker *w, struct px_session *s)
+{
+	struct px_req *rq = s->rq;
+	struct http_iov iov[PX_IOV_MAX];
+	bool upgrade = (rq->req.flags & HTTP_F_UPGRADE) && (rq->req.flags & HTTP_F_CONN_UPGRADE);
+	struct rte_mbuf *out, *body;
+	struct http_msg msg;
+	struct px_head h;
+	int rc;
+
+	/* the limits it was parsed with the first time (a reload may have changed the
+	 * listener's since): it parses the same again */
+	http_req_init(&msg, &rq->req.lim, rq->hdrs);
+	rc = http_req_parse(&msg, iov, http_iov_from_mbuf(rq->rt.head, 0, iov, PX_IOV_MAX));
+	if (rc != (int)rq->req.head_len || head_load(w, rq->rt.head, &msg, (uint32_t)rc, &h) != 0 ||
+	    (out = build_request(w, s, &h, upgrade)) == NULL)
+		return NULL;
+	if (rq->rt.held == NULL)
+		return out;
+	body = rte_pktmbuf_clone(rq->rt.held, w->pool);
+	if (body == NULL || rte_pktmbuf_chain(out, body) != 0) {
+		rte_pktmbuf_free(body);
+		rte_pktmbuf_free(out);
+		return NULL;
+	}
+	return out;
+}
+
 int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 {
 	struct px_worker *px = &w->px;
@@ -471,8 +747,6 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		return -EAGAIN; /* px_cb_wake or the queue timeout runs it again */
 	if (adm == PX_CB_FULL || adm == PX_CB_OPEN)
 		goto busy;
-	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0)
-		goto no_mbuf;
 	if (body && (err = body_precheck(s, hl)) < 0) {
 		/* refused before any endpoint or connection is bothered */
 		if (s->state == PX_QUEUED)
@@ -483,6 +757,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
+	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0)
+		goto no_mbuf;
 	up = pick_conn(w, s, svc, &h, &ep);
 	if (up == NULL && ep != NULL && rte_errno == EBUSY) {
 		/* every endpoint it may go to is at max_connections: it waits too */
@@ -503,8 +779,8 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		start_undo(w, ss, adm, ep, up);
 		goto no_mbuf_counted;
 	}
-	px_rx_consume(s, hl);
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
+	take_head(w, s, hl);
 	s->rq->rt.slot = adm == PX_CB_SLOT;
 	s->rq->rt.trial = adm == PX_CB_TRIAL;
 	if (up == NULL) {
@@ -515,19 +791,18 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 		}
 		if (body)
 			s->close_after = 1; /* its body is still unread */
-		return px_respond_error(w, s, ep == NULL ? 503 : 502);
+		return start_answer(w, s, ep == NULL ? 503 : 502);
 	}
 	px->cnt[PX_CNT_proxied_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_requests]++;
 	px_ep(w, ep)->cnt[PX_OBJ_bytes_out] += rte_pktmbuf_pkt_len(out);
 	s->rq->rt.tried[0] = ep;
 	px_proxy_attach(w, s, up);
-	px_retry_hold(w, s, out, false);
 	if (tcp_send(up->conn, out) != 0) {
 		/* answered from here: the caller's loop carries on with the error response */
 		px_proxy_detach(w, s);
 		s->close_after = 1;
-		return px_respond_error(w, s, 502);
+		return start_answer(w, s, 502);
 	}
 	px_obs_forwarded(w, s);
 	px_session_enter(w, s, body ? PX_FWD_BODY : PX_WAIT_RESP);
@@ -542,7 +817,7 @@ busy:
 	px_rx_consume(s, hl);
 	if (body)
 		s->close_after = 1; /* its body is still unread */
-	return px_respond_error(w, s, 503);
+	return start_answer(w, s, 503);
 no_mbuf:
 	if (s->state == PX_QUEUED)
 		px_cb_dequeue(w, s);
@@ -553,7 +828,7 @@ no_mbuf_counted:
 	px->cnt[PX_CNT_drop_no_mbuf]++;
 	px_rx_consume(s, hl);
 	s->close_after = 1;
-	return px_respond_error(w, s, 503);
+	return start_answer(w, s, 503);
 }
 
 void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
@@ -602,7 +877,7 @@ int px_proxy_body(struct dp_worker *w, struct px_session *s)
 		}
 		tcp_recved(s->conn, (uint32_t)k);
 		px_ep(w, up->ep)->cnt[PX_OBJ_bytes_out] += (uint32_t)k;
-		px_retry_hold(w, s, chunk, true);
+		px_retry_hold(w, s, chunk);
 		if (tcp_send(up->conn, chunk) != 0)
 			return -EPIPE;
 	}
@@ -1015,7 +1290,7 @@ int px_retry_start(struct dp_worker *w, struct px_session *s)
 		px_ep_done(w, ep);
 		goto answer;
 	}
-	m = rte_pktmbuf_clone(rt->held, w->pool);
+	m = retry_request(w, s);
 	if (m == NULL) {
 		px->cnt[PX_CNT_drop_no_mbuf]++;
 		px_ep_done(w, ep);

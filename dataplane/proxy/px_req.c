@@ -36,9 +36,9 @@
  * a working network needs a second to send a head, and a slowloris holds them for minutes. */
 #define PX_EVICT_MIN_MS 1000
 
-/* parser state 112 + spans pointer 8 + body framing 48 + timing 64 + retry state 56 +
+/* parser state 112 + spans pointer 8 + body framing 48 + timing 64 + retry state 64 +
  * free-list link, rounded up (the spans themselves: px_req_hdrs) */
-#define PX_REQ_BUDGET 296
+#define PX_REQ_BUDGET 304
 _Static_assert(sizeof(struct px_req) <= PX_REQ_BUDGET, "struct px_req outgrew its budget");
 
 static uint32_t px_req_pool_size(uint32_t max_connections)

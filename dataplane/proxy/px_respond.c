@@ -168,12 +168,17 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 {
 	/* 1xx, 204 and 304 carry no body and no Content-Length (RFC 9110 8.6, 15.3.5) */
 	bool bodyless = status < 200 || status == 204 || status == 304;
-	char hdr[PX_HEAD_MAX], *p = hdr;
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	char hdr[PX_HEAD_MAX], *start, *p;
 	const char *date;
 	uint32_t date_len;
 
-	p = put_status_line(p, status);
+	if (m == NULL)
+		goto nomem;
+	/* written in place when the buffer takes the longest head (a default mbuf does), else
+	 * here and appended: one copy of the head instead of two */
+	start = rte_pktmbuf_tailroom(m) >= PX_HEAD_MAX ? rte_pktmbuf_mtod(m, char *) : hdr;
+	p = put_status_line(start, status);
 	p = PX_PUT_LIT(p, "Server: sluice\r\n");
 	date = worker_date(w, &date_len);
 	p = px_put(p, date, date_len);
@@ -198,12 +203,20 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 	if (s->close_after)
 		p = PX_PUT_LIT(p, "Connection: close\r\n");
 	p = PX_PUT_LIT(p, "\r\n");
-	m = rte_pktmbuf_alloc(w->pool);
-	if (m == NULL || px_chain_append(w->pool, m, hdr, (uint32_t)(p - hdr)) != 0 ||
-	    (!head_only && body != NULL && px_chain_append(w->pool, m, body, (uint32_t)body_len))) {
-		rte_pktmbuf_free(m);
-		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
-		return -ENOMEM;
+	if (start != hdr) {
+		m->data_len = (uint16_t)(p - start);
+		m->pkt_len = m->data_len;
+	} else if (px_chain_append(w->pool, m, hdr, (uint32_t)(p - hdr)) != 0) {
+		goto nomem;
+	}
+	if (!head_only && body != NULL && body_len > 0) {
+		if (m->next == NULL && rte_pktmbuf_tailroom(m) >= body_len) {
+			memcpy(rte_pktmbuf_mtod_offset(m, char *, m->data_len), body, body_len);
+			m->data_len = (uint16_t)(m->data_len + body_len);
+			m->pkt_len += (uint32_t)body_len;
+		} else if (px_chain_append(w->pool, m, body, (uint32_t)body_len) != 0) {
+			goto nomem;
+		}
 	}
 	px_count_status(px_of(w), status);
 	px_obj_status(s->lst->cnt, status);
@@ -211,6 +224,10 @@ static int send_head(struct dp_worker *w, struct px_session *s, unsigned int sta
 	s->status = (uint16_t)status;
 	s->head_sent = 1;
 	return tcp_send(s->conn, m) == -EPIPE ? -EPIPE : 0;
+nomem:
+	rte_pktmbuf_free(m);
+	px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
+	return -ENOMEM;
 }
 
 /* Queue more of a generated body, as indirect mbufs onto the worker's pattern buffer, while

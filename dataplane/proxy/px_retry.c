@@ -5,8 +5,9 @@
  * A try ends in px_try_end (px_upstream.c), which records its outcome; a failed try that
  * nothing of reached the client reports PX_UPEV_RETRY when px_retry_allowed says so, and the
  * session, in PX_RETRY, starts the next try (px_retry_start, px_proxy.c) with the request held
- * here: the rebuilt head and the body sent so far, as clones of the mbufs that went upstream
- * (no copy). This file is the policy and the held request; it calls no other px file (it sits
+ * here: the head as received (its mbufs, taken off the receive queue: the next try rebuilds
+ * the same head from them, so the common request that is never retried pays no clone), and
+ * the body sent so far, as clones of the mbufs that went upstream (no copy). This file is the policy and the held request; it calls no other px file (it sits
  * with px_obs.c at the bottom of docs/layout.md's order). What may be retried:
  * - a connect failure (nothing was sent) whatever the method;
  * - an idempotent request on the other conditions `on` lists;
@@ -72,6 +73,8 @@ void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, con
 
 static void drop_held(struct px_retry *rt)
 {
+	rte_pktmbuf_free(rt->head);
+	rt->head = NULL;
 	rte_pktmbuf_free(rt->held);
 	rt->held = NULL;
 	rt->held_body = 0;
@@ -79,7 +82,18 @@ static void drop_held(struct px_retry *rt)
 	rt->holding = 0;
 }
 
-void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m, bool body)
+void px_retry_hold_head(struct dp_worker *w, struct px_session *s, struct rte_mbuf *head)
+{
+	struct px_retry *rt = &s->rq->rt;
+
+	RTE_SET_USED(w);
+	rte_pktmbuf_free(rt->head);
+	rt->head = head;
+	for (const struct rte_mbuf *seg = head; seg != NULL; seg = seg->next)
+		rt->held_true += seg->buf_len;
+}
+
+void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m)
 {
 	struct px_retry *rt = &s->rq->rt;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -87,8 +101,8 @@ void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m
 
 	if (!rt->holding)
 		return;
-	if (body && (uint64_t)rt->held_body + len >
-			    RTE_MIN(px_svc(w, s->svc)->retry_max_body, (uint64_t)UINT32_MAX)) {
+	if ((uint64_t)rt->held_body + len >
+	    RTE_MIN(px_svc(w, s->svc)->retry_max_body, (uint64_t)UINT32_MAX)) {
 		/* too big to keep: from now on the request is tried once more only when its
 		 * connect fails before anything went out, which no longer holds either */
 		w->px.cnt[PX_CNT_retry_body_not_held]++;
@@ -104,7 +118,7 @@ void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m
 	for (const struct rte_mbuf *seg = c; seg != NULL; seg = seg->next)
 		rt->held_true += seg->buf_len;
 	if (rt->held_true >
-	    2 * (rt->held_body + (body ? len : 0)) + 2 * w->px.scratch_len + PX_RETRY_TRUE_SLACK) {
+	    2 * (rt->held_body + len) + 2 * w->px.scratch_len + PX_RETRY_TRUE_SLACK) {
 		/* many small segments: the buffers they pin, not their bytes, bound what is held
 		 * (DESIGN.md, Memory): about twice the body's bytes at most */
 		w->px.cnt[PX_CNT_retry_body_not_held]++;
@@ -119,8 +133,7 @@ void px_retry_hold(struct dp_worker *w, struct px_session *s, struct rte_mbuf *m
 		drop_held(rt);
 		return;
 	}
-	if (body)
-		rt->held_body += len;
+	rt->held_body += len;
 }
 
 void px_retry_head(struct dp_worker *w, struct px_session *s)
@@ -167,7 +180,7 @@ bool px_retry_allowed(struct dp_worker *w, struct px_session *s, const struct px
 		return false;
 	rt = &s->rq->rt;
 	spw = px_svc(w, s->svc);
-	if (!rt->holding || rt->held == NULL)
+	if (!rt->holding || rt->head == NULL)
 		return false;
 	if (spw->retry_count == 0)
 		return false; /* retries: 0 turns every retry off, the keep-alive race's too */

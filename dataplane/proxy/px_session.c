@@ -225,13 +225,18 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 {
 	uint8_t host_buf[256], path_buf[1024]; /* path_prefix is at most 1024 bytes */
 	struct http_span hs = { req->host.off, req->host_name_len };
-	const uint8_t *host = hs.len <= sizeof(host_buf)
-				      ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
-				      : NULL;
+	const uint8_t *host = NULL;
+	bool host_read = false; /* looked up once, for the first route that matches on it */
 
 	for (uint32_t i = 0; i < l->n_routes; i++) {
 		const struct dp_route_conf *r = &l->routes[i];
 
+		if (r->match_host != NULL && !host_read) {
+			host_read = true;
+			host = hs.len <= sizeof(host_buf)
+				       ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
+				       : NULL;
+		}
 		if (r->match_host != NULL &&
 		    (host == NULL || !host_matches(r->match_host, host, hs.len)))
 			continue;
@@ -290,11 +295,18 @@ static int start_request(struct dp_worker *w, struct px_session *s)
 	}
 	route = route_match(l, &s->rq->req, iov, n);
 	px_obs_head(w, s, iov, n, route);
-	arm_timer(w, s, l->limits.idle_timeout_ms); /* body and response: idle bound */
 	if (http_body_init(&s->rq->body, &s->rq->req, l->limits.max_body_bytes) < 0) {
+		arm_timer(w, s, l->limits.idle_timeout_ms);
 		px_rx_consume(s, (uint32_t)rc);
 		return px_refuse(w, s, -HTTP_E_BODY_TOO_LARGE);
 	}
+	/* Body and response: the idle bound. Not for a request without a body that goes to a
+	 * service unlimited: its upstream's timers bound it from here, and px_proxy_start arms
+	 * the idle bound itself when it answers instead (the arm it would cancel is saved). */
+	if (route < 0 || l->routes[route].has_respond || l->routes[route].service_idx < 0 ||
+	    l->routes[route].rate_limit.requests_per_second > 0 ||
+	    !(s->rq->body.kind == HTTP_BODY_NONE || http_body_done(&s->rq->body)))
+		arm_timer(w, s, l->limits.idle_timeout_ms);
 	if (route >= 0 && l->routes[route].rate_limit.requests_per_second > 0) {
 		int ra = px_rate_limit(w, s, l, (uint32_t)route, iov, n);
 

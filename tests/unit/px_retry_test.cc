@@ -379,6 +379,31 @@ INSTANTIATE_TEST_SUITE_P(
 			  StatusCase{ "Defaults", Retries().on, false }),
 	[](const ::testing::TestParamInfo<StatusCase> &i) { return std::string(i.param.name); });
 
+// The next try sends what the first sent, byte for byte: the head is held as received (the
+// segment it came in, split from the body that shares it) and rebuilt again from it.
+TEST_F(PxRetry, RetriedRequestIsTheSameBytes)
+{
+	Retries r;
+	r.on = DP_RETRY_503;
+	start_two(r);
+	Backend *a = backend(BACKEND_A), *b = backend(BACKEND_B);
+	PeerConn *c = client();
+	c->send("PUT /r?q=1 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\n"
+		"B:2\r\nX-Forwarded-For: 203.0.113.7\r\nContent-Length: 04\r\n\r\nbody");
+	Msg first = a->conn(0)->request();
+	ASSERT_TRUE(first.ok);
+	EXPECT_EQ(first.raw, "PUT /r?q=1 HTTP/1.1\r\nHost: x\r\nB: 2\r\n"
+			     "X-Forwarded-For: 203.0.113.7, 198.18.0.2\r\nContent-Length: 4\r\n"
+			     "X-Forwarded-Proto: http\r\nVia: 1.1 sluice\r\n\r\nbody");
+	a->conn(0)->send(E503);
+	ASSERT_EQ(b->n_conns(), 1u);
+	Msg again = b->conn(0)->request();
+	EXPECT_EQ(again.raw, first.raw);
+	b->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	EXPECT_EQ(cnt(PX_CNT_retries), 1u);
+}
+
 // ---- the held body ----
 
 struct BodyCase {
