@@ -5,6 +5,12 @@
 #   sudo ./bench/proxy.sh [DURATION_S] [ROUNDS]        (defaults: 10 s per wrk run; 2 rounds)
 #
 # SLUICE_BUILD_DIR picks the build (default build/, relative to the repository root).
+# PROXIES picks which proxies run (default "sluice nginx haproxy"; e.g. PROXIES=sluice).
+# PROXY_BALANCE sets sluice's balance (default round_robin; e.g. maglev) and
+# PROXY_RATE_LIMIT=route|client_ip|header:NAME puts a rate limit on sluice's route, far above
+# what wrk reaches, so every request pays the check and none is refused (as bench/callgrind.sh's
+# CG_BALANCE and CG_RATE_LIMIT): what a balancer or a limited route costs per request. The
+# peers have no such setting and run as always; the table's columns do not change.
 # BENCH_LOG_DIR, when set, receives every raw file of the run (wrk outputs, snapshots, logs).
 # BENCH_DEVICE picks the DPDK driver sluice opens its veth with: af_packet (default,
 # framecnt=4096) or af_xdp (busy_budget=0): bench/common.sh, and docs/BENCHMARKS.md "The lab
@@ -72,6 +78,14 @@ BE_PORT=8080
 # keeps every one. With 64, both close and reopen upstream connections at 400 clients.
 UPSTREAM_IDLE=${UPSTREAM_IDLE:-512}
 CASES=("ka 50" "ka 400" "close 50")
+PROXIES=${PROXIES:-sluice nginx haproxy}
+for p in $PROXIES; do
+	case $p in sluice | nginx | haproxy) ;; *)
+		echo "PROXIES: sluice, nginx and/or haproxy, not $p" >&2
+		exit 2
+		;;
+	esac
+done
 
 [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces): sudo $0 $*" >&2; exit 2; }
 [ -x "$SLUICE" ] || { echo "no $SLUICE: meson setup build && ninja -C build" >&2; exit 2; }
@@ -134,9 +148,11 @@ listeners:
     port: 80
     routes:
       - match: { path_prefix: "/" }
-        service: app
+        service: app$([ -n "${PROXY_RATE_LIMIT:-}" ] && printf '\n        %s' \
+		"rate_limit: { requests_per_second: 1000000, burst: 1000000, per: $PROXY_RATE_LIMIT }")
 services:
   app:
+    balance: ${PROXY_BALANCE:-round_robin}
     endpoints:
       - { name: be1, address: $BE1_ADDR:$BE_PORT }
     pool: { max_idle_per_endpoint: $UPSTREAM_IDLE }
@@ -375,7 +391,8 @@ TSC_HZ=
 MEASURE_PIDS=
 PROXY=
 echo "## reverse proxy, ${DUR} s per run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
-	"load average at start $(cut -d' ' -f1-3 /proc/loadavg), sluice on $(bench_device | cut -d, -f1,3-)"
+	"load average at start $(cut -d' ' -f1-3 /proc/loadavg), sluice on $(bench_device | cut -d, -f1,3-)," \
+	"sluice balance ${PROXY_BALANCE:-round_robin}, rate limit ${PROXY_RATE_LIMIT:-none}"
 echo
 echo "sluice: $(bench_build "$BUILD")"
 echo
@@ -384,7 +401,7 @@ echo "| proxy | wrk | round | requests/s | p50 ms | p99 ms | errors | frames/req
 	"CPU0 busy | upstream conns / requests |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
-	for PROXY in sluice nginx haproxy; do
+	for PROXY in $PROXIES; do
 		"start_$PROXY"
 		if [ "$PROXY" = sluice ] && [ -z "$TSC_HZ" ]; then
 			TSC_HZ=$(measure_tsc_hz)
@@ -413,4 +430,6 @@ echo "| run | requests | TSC busy cycles/req | ran busy cycles/req | user cycles
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$WORK/sluice-rows.md"
 echo
-echo "Reproduce: sudo env BENCH_DEVICE=$BENCH_DEVICE ./bench/proxy.sh $DUR $ROUNDS"
+echo "Reproduce: sudo env BENCH_DEVICE=$BENCH_DEVICE PROXIES=\"$PROXIES\"" \
+	"PROXY_BALANCE=${PROXY_BALANCE:-round_robin} PROXY_RATE_LIMIT=${PROXY_RATE_LIMIT:-}" \
+	"./bench/proxy.sh $DUR $ROUNDS"

@@ -648,15 +648,6 @@ static const struct cfg_table retries_table = {
 
 /* ---- services: circuit_breaker ---- */
 
-static void breaker_check(struct cfg_ctx *ctx, const struct cfg_rec *rec)
-{
-	const struct dp_breaker_conf *b = rec->obj;
-
-	/* not built yet: refused like a planned key rather than silently ignored */
-	if (b->max_connections != 0)
-		cfg_rec_error(ctx, rec, "max_connections", "not supported yet");
-}
-
 static const struct cfg_key breaker_keys[] = {
 	{ KEY("max_connections", CFG_U32, 0, struct dp_breaker_conf, max_connections), .def = "0",
 	  .min = 0, .max = 10000000 },
@@ -675,7 +666,6 @@ static const struct cfg_key breaker_keys[] = {
 static const struct cfg_table breaker_table = {
 	.keys = breaker_keys,
 	.n_keys = NKEYS(breaker_keys),
-	.check = breaker_check,
 };
 
 static const struct cfg_enum balance_names[] = {

@@ -388,6 +388,29 @@ static int ctl_cmd_show_proxy(struct ctl_env *env, int argc, char **argv, struct
 			ctl_obj_lines(dp, "endpoint", name, json, false, get_endpoint, v, e, out);
 		}
 	}
+	/* routes have no object: those with a rate_limit get their 429s, by position */
+	for (uint32_t l = 0; l < c->n_listeners && l < PX_MAX_LISTENERS; l++) {
+		const struct dp_listener_conf *lc = &c->listeners[l];
+
+		for (uint32_t r = 0; r < lc->n_routes && r < PX_MAX_ROUTES; r++) {
+			uint64_t n = 0;
+
+			if (lc->routes[r].rate_limit.requests_per_second == 0)
+				continue;
+			for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
+				if (dp->workers[w] != NULL)
+					n += px_route_limited(dp->workers[w], l, r);
+			snprintf(name, sizeof(name), "%s/%" PRIu32, lc->name, r);
+			if (json) {
+				ctl_printf(out, "%s{\"route\":", first ? "" : ",");
+				ctl_json_str(out, name);
+				ctl_printf(out, ",\"rate_limited\":%" PRIu64 "}", n);
+			} else {
+				ctl_printf(out, "route.%s.rate_limited: %" PRIu64 "\n", name, n);
+			}
+			first = false;
+		}
+	}
 	if (json)
 		ctl_printf(out, "]}\n");
 	return 0;

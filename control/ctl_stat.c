@@ -27,9 +27,12 @@
  * connection or not), connect = new upstream connections, reuse, econ = connect failures,
  * wretr = retries away from it, wredis = those that went to another server.
  * BACKEND wretr, wredis: the service's retries, and those that changed server.
+ * Server, with circuit_breaker.max_connections: scur = its upstream connections of every
+ * worker (idle pooled ones included), slim = max_connections (both empty without it).
  * BACKEND: requests and responses as the service counted them, bytes and connections summed
- * over its endpoints; with circuit_breaker.max_requests, qcur, qmax: requests waiting
- * for a slot (now, most seen), slim: max_requests (all three empty without it). bin is always the request direction, bout the response direction.
+ * over its endpoints; with circuit_breaker.max_requests or max_connections, qcur, qmax:
+ * requests waiting for a slot or a connection (now, most seen); slim: max_requests (each
+ * empty without its key). bin is always the request direction, bout the response direction.
  *
  * Control core only.
  */
@@ -350,6 +353,12 @@ static void st_server(const struct dp *dp, const struct hc *hc, uint32_t v, uint
 	st_u64(r, ST_F_reuse, c[PX_OBJ_conns_reused]);
 	st_u32(r, ST_F_uweight, st.weight);
 	st_times(r, dp, v, (int32_t)e);
+	/* circuit_breaker.max_connections: HAProxy fills a server's slim from its maxconn;
+	 * scur is its upstream connections appliance-wide, idle pooled ones included */
+	if (sc->breaker.max_connections != 0 && st.obj != NULL) {
+		st_u32(r, ST_F_scur, __atomic_load_n(&st.obj->sh.conns, __ATOMIC_RELAXED));
+		st_u32(r, ST_F_slim, sc->breaker.max_connections);
+	}
 }
 
 /* A service counts requests, refusals and responses itself; bytes and connections are its
@@ -382,11 +391,12 @@ static void st_backend(const struct dp *dp, uint32_t v, uint32_t iid, struct st_
 	/* circuit_breaker: requests waiting for a slot appliance-wide (HAProxy's backend
 	 * queue), the most seen, and max_requests as the limit; without max_requests there is
 	 * no queue and the columns are left empty */
-	if (sc->breaker.max_requests != 0) {
+	if (sc->breaker.max_requests != 0 || sc->breaker.max_connections != 0) {
 		st_u32(r, ST_F_qcur, __atomic_load_n(&sh->pending, __ATOMIC_RELAXED));
 		st_u32(r, ST_F_qmax, __atomic_load_n(&sh->qmax, __ATOMIC_RELAXED));
-		st_u32(r, ST_F_slim, sc->breaker.max_requests);
 	}
+	if (sc->breaker.max_requests != 0)
+		st_u32(r, ST_F_slim, sc->breaker.max_requests);
 	st_str(r, ST_F_status, act > 0 ? "UP" : "DOWN");
 	st_u32(r, ST_F_weight, weight);
 	st_u32(r, ST_F_act, act);

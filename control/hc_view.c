@@ -561,6 +561,29 @@ static void prom_breakers(const struct dp *dp, struct ctl_buf *b)
 	}
 }
 
+/* circuit_breaker.max_connections: each endpoint's upstream connections, all workers. */
+static void prom_ep_conns(const struct dp *dp, struct ctl_buf *b)
+{
+	const struct dp_snapshot *snap = dp->snapshot;
+
+	ctl_printf(b, "# HELP sluice_endpoint_connections_current Upstream connections to the "
+		      "endpoint, all workers, idle pooled ones included (what "
+		      "circuit_breaker.max_connections bounds)\n"
+		      "# TYPE sluice_endpoint_connections_current gauge\n");
+	for (uint32_t v = 0; v < snap->n_svcs; v++) {
+		const struct dp_snap_svc *ss = &snap->svcs[v];
+
+		for (uint32_t e = 0; e < ss->n_eps; e++) {
+			ctl_printf(b, "sluice_endpoint_connections_current{service=\"");
+			met_label_value(b, snap->conf->services[v].name);
+			ctl_printf(b, "\",endpoint=\"");
+			met_label_value(b, ss->eps[e].obj->name);
+			ctl_printf(b, "\"} %u\n",
+				   __atomic_load_n(&ss->eps[e].obj->sh.conns, __ATOMIC_RELAXED));
+		}
+	}
+}
+
 void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 {
 	static const struct {
@@ -587,8 +610,10 @@ void hc_prom_render(const struct hc *hc, const struct dp *dp, struct ctl_buf *b)
 	uint64_t mono = hc_mono_ms();
 	char val[32];
 
-	if (snap != NULL)
+	if (snap != NULL) {
 		prom_breakers(dp, b);
+		prom_ep_conns(dp, b);
+	}
 	if (hc == NULL || snap == NULL)
 		return;
 	prom_status(snap, b);

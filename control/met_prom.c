@@ -274,6 +274,39 @@ static void met_objects(const struct dp *dp, struct ctl_buf *b)
 	}
 }
 
+/* 429s of each rate-limited route (routes have no object: labelled by listener and index in
+ * its routes, host and path_prefix as matched). */
+static void met_routes(const struct dp *dp, struct ctl_buf *b)
+{
+	const struct dp_conf *c = dp->snapshot->conf;
+	const char *name = "sluice_route_rate_limited_total";
+
+	met_family(b, name, "counter",
+		   "Requests answered 429 by the route's rate_limit (all workers)");
+	for (uint32_t l = 0; l < c->n_listeners && l < PX_MAX_LISTENERS; l++) {
+		const struct dp_listener_conf *lc = &c->listeners[l];
+
+		for (uint32_t r = 0; r < lc->n_routes && r < PX_MAX_ROUTES; r++) {
+			const struct dp_route_conf *rc = &lc->routes[r];
+			uint64_t n = 0;
+
+			if (rc->rate_limit.requests_per_second == 0)
+				continue;
+			for (unsigned int w = 0; w < dp->n_workers && w < DP_MAX_WORKERS; w++)
+				if (dp->workers[w] != NULL)
+					n += px_route_limited(dp->workers[w], l, r);
+			ctl_printf(b, "%s{listener=\"", name);
+			met_label_value(b, lc->name);
+			ctl_printf(b, "\",route=\"%" PRIu32 "\",host=\"", r);
+			met_label_value(b, rc->match_host != NULL ? rc->match_host : "");
+			ctl_printf(b, "\",path_prefix=\"");
+			met_label_value(b, rc->match_path_prefix != NULL ? rc->match_path_prefix
+									 : "/");
+			ctl_printf(b, "\"} %" PRIu64 "\n", n);
+		}
+	}
+}
+
 /* ---- gauges and port statistics ---- */
 
 static const struct {
@@ -404,6 +437,7 @@ void met_prom_render(const struct ctl_env *env, struct ctl_buf *out)
 	met_ports(env->dp, out);
 	met_registry(env->dp, out);
 	met_objects(env->dp, out);
+	met_routes(env->dp, out);
 	met_latency_render(env->dp, out);
 	hc_prom_render(env->hc, env->dp, out);
 }

@@ -36,6 +36,8 @@ struct dp_snapshot;
 struct hc_slot;
 struct dp_probe;
 
+struct dp_endpoint;
+
 struct px_worker {
 	uint64_t cnt[PX_CNT_MAX];
 	uint64_t err[PX_ERR_MAX]; /* requests refused, by parser error */
@@ -94,6 +96,12 @@ struct px_worker {
 	uint32_t runq_mask, runq_head, runq_tail;
 	/* Retry-After seconds of the 429 being written now (px_ratelimit.c), else 0 */
 	uint32_t retry_after;
+	/* endpoints whose upstream connections were freed in this loop iteration: their
+	 * max_connections slots (dp_ep_shared.conns) are given back once the iteration's TX
+	 * went out (px_flushed), so a FIN or RST reaches the endpoint before another worker's
+	 * SYN takes the slot */
+	struct dp_endpoint *conn_rel[64];
+	uint32_t n_conn_rel;
 };
 
 /* One worker's executor. dp: rw; ctl: ro (cnt and the gauges, relaxed). */

@@ -17,6 +17,7 @@
 #include "px_hist.h"
 
 #define PX_MAX_LISTENERS 32
+#define PX_MAX_ROUTES 1024 /* per listener (CFG_MAX_ROUTES) */
 
 /* Per-worker counters of HTTP sessions, each one named. */
 #define PX_COUNTERS(X)                \
@@ -77,7 +78,9 @@
 	X(queue_timeouts)             \
 	X(queue_full)                 \
 	X(breaker_open)               \
-	X(breaker_trials)
+	X(breaker_trials)             \
+	X(conn_limit_waits)           \
+	X(conn_limit_refused)
 
 enum px_counter {
 #define PX_CNT_ENUM(name) PX_CNT_##name,
@@ -90,23 +93,24 @@ enum px_counter {
  * object uses every counter: a listener has no connect failures, an endpoint no refusals.
  * retry_warnings, redispatch_warnings: show stat's wretr and wredis, named as HAProxy's
  * exporter names them (a service's retries; an endpoint's: retries away from it). */
-#define PX_OBJ_COUNTERS(X)  \
-	X(requests)         \
-	X(responses_1xx)    \
-	X(responses_2xx)    \
-	X(responses_3xx)    \
-	X(responses_4xx)    \
-	X(responses_5xx)    \
-	X(bytes_in)         \
-	X(bytes_out)        \
-	X(conns)            \
-	X(conns_reused)     \
-	X(connect_failures) \
-	X(no_endpoint)      \
-	X(refused)          \
-	X(rate_limited)     \
-	X(retry_warnings)   \
-	X(redispatch_warnings)
+#define PX_OBJ_COUNTERS(X)     \
+	X(requests)            \
+	X(responses_1xx)       \
+	X(responses_2xx)       \
+	X(responses_3xx)       \
+	X(responses_4xx)       \
+	X(responses_5xx)       \
+	X(bytes_in)            \
+	X(bytes_out)           \
+	X(conns)               \
+	X(conns_reused)        \
+	X(connect_failures)    \
+	X(no_endpoint)         \
+	X(refused)             \
+	X(rate_limited)        \
+	X(retry_warnings)      \
+	X(redispatch_warnings) \
+	X(conn_limited)
 
 enum px_obj_counter {
 #define PX_OBJ_ENUM(name) PX_OBJ_##name,
@@ -164,6 +168,9 @@ struct px_listener {
 	uint8_t listening;
 	uint64_t epoch; /* last snapshot epoch that had it, as this worker applied it */
 	uint64_t cnt[PX_OBJ_MAX];
+	/* 429s of each route, by its position in the listener's routes (a reload that moves
+	 * a route leaves its count at the old position) */
+	uint64_t route_limited[PX_MAX_ROUTES];
 } __rte_cache_aligned;
 
 enum px_phase {

@@ -152,6 +152,7 @@ int dp_worker_main(void *arg)
 		px_timers(w);
 		for (unsigned int p = 0; p < dp->n_ports; p++)
 			rte_eth_tx_buffer_flush(dp->ports[p].port_id, w->queue, w->txb[p]);
+		px_flushed(w);
 		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
 
 		if (work == 0 && idle_sleep_us > 0)

@@ -20,7 +20,8 @@ extern "C" {
 #define LB_MAX_ENDPOINTS 1024
 
 /* What a balancer may know of an endpoint when it picks. The owner of the state (the worker)
- * may change weight and usable between picks; the next pick honours them. */
+ * may change weight and usable between picks, then calls lb_touch; the next pick honours
+ * them. */
 struct lb_endpoint {
 	uint32_t weight; /* 0: never picked */
 	uint32_t active; /* requests in flight from this worker (maintained by lb_pick/release) */
@@ -39,6 +40,10 @@ struct lb_state {
 	 * owner stores the time in now_ms before a pick (lb_weight_eff reads it). */
 	uint32_t slow_start_ms;
 	uint64_t now_ms;
+	/* The owner moves it (lb_touch) after changing any endpoint's weight, usable or
+	 * since_ms: algorithms that keep what they derive from them (random_two's cumulative
+	 * weights) rebuild it on their next pick. active needs no touch. */
+	uint32_t gen;
 	/* Read-only data control built for the algorithm and shares between every worker's
 	 * state of the service (maglev: its struct lb_maglev table); NULL: none. Not owned. */
 	const void *shared;
@@ -59,6 +64,13 @@ struct lb_ops {
 	 * to's endpoint i, or -1 for an endpoint from did not have. NULL: start afresh. */
 	void (*carry)(struct lb_state *to, const struct lb_state *from, const int32_t *map);
 };
+
+/* The owner changed weights, usable flags or since_ms of st's endpoints. Worker (the
+ * owner). */
+static inline void lb_touch(struct lb_state *st)
+{
+	st->gen++;
+}
 
 /* Whether a pick may return this endpoint. */
 static inline bool lb_eligible(const struct lb_endpoint *e)

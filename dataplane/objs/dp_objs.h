@@ -43,6 +43,17 @@ struct dp_ep_pw {
 
 struct dp_service;
 
+/* What every worker shares about an endpoint for circuit_breaker.max_connections
+ * (px_upstream.c): conns, its upstream connections of every worker in any state, idle in a
+ * pool included (one atomic add when one is opened, one sub when it is freed); starved_tsc,
+ * until when (rte_rdtsc) a worker has a request waiting because the endpoint is at its
+ * limit, so that a worker finishing a request closes the connection instead of pooling it.
+ * dp: atomic read-modify-write / relaxed stores; ctl: relaxed loads. */
+struct dp_ep_shared {
+	uint32_t conns;
+	uint64_t starved_tsc;
+} __rte_cache_aligned;
+
 struct dp_endpoint {
 	/* immutable after creation */
 	char *name;
@@ -52,6 +63,7 @@ struct dp_endpoint {
 	/* ctl only */
 	struct dp_endpoint *next;
 	bool mark;
+	struct dp_ep_shared sh;
 	/* one per worker (dp->n_workers) */
 	struct dp_ep_pw pw[];
 };
@@ -71,8 +83,9 @@ struct dp_svc_pw {
 	uint32_t retry_on; /* enum dp_retry_on */
 	uint32_t retry_budget_percent;
 	uint64_t retry_max_body;
-	uint32_t active;   /* proxied requests of the service in flight on this worker */
-	uint32_t retrying; /* of them, on a retry (the budget bounds it) */
+	uint32_t max_conns; /* circuit_breaker.max_connections per endpoint; 0: none */
+	uint32_t active;    /* proxied requests of the service in flight on this worker */
+	uint32_t retrying;  /* of them, on a retry (the budget bounds it) */
 	/* final outcomes of its requests after their retries (the breaker): dp wo relaxed,
 	 * ctl ro. ok: a response below 500; fail: 5xx, sluice's 502/503/504 included. */
 	uint64_t cb_ok, cb_fail;

@@ -41,6 +41,11 @@ void px_fini(struct dp_worker *w);
 /* Run due session timers; once per loop. Worker only. */
 void px_timers(struct dp_worker *w);
 
+/* The loop iteration's TX buffers went out: what waited for that (the max_connections slots
+ * of upstream connections freed in the iteration) is done. Once per loop, after the flush
+ * and before the quiescent report. Worker only. */
+void px_flushed(struct dp_worker *w);
+
 /* Apply a new snapshot: listeners opened, closed or moved; per service balancers taken over
  * from the previous snapshot (in-flight counts and rotation follow their endpoints);
  * endpoint states (weights, drain, maintenance); idle connections of endpoints that left

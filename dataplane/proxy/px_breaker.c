@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * sluice dataplane: circuit_breaker's appliance-wide limits (max_requests, max_pending,
- * queue_timeout_ms).
+ * queue_timeout_ms, and the queue of max_connections).
  *
  * Workers share two words per service (dp_service.sh): inflight, the requests holding a
  * max_requests slot, and pending, the requests waiting for one. A request takes a slot with
@@ -16,6 +16,12 @@
  * loop the worker walks its queue and runs again, oldest first, each session whose service
  * shows a free slot (px_cb_wake); a slot freed on another worker is seen there on this
  * worker's next loop. After queue_timeout_ms a waiting request gets 503 (px_cb_timeout).
+ *
+ * max_connections (counted per endpoint in px_upstream.c) uses the same queue: a request
+ * that px_proxy_start finds no connection for gives its slot back and waits
+ * (px_cb_wait_conn); a queued request px_cb_admit lets through stays queued until
+ * px_proxy_start has its connection too, then leaves the queue (px_cb_dequeue), so a
+ * request waiting for a connection keeps its place and its timer.
  */
 #include "px_impl.h"
 
@@ -78,24 +84,50 @@ void px_cb_release(struct dp_worker *w, struct dp_service *svc)
 	__atomic_sub_fetch(&svc->sh.inflight, 1, __ATOMIC_RELAXED);
 }
 
+/* s waits for a slot or a connection: in the queue while pending stays within max_pending
+ * (PX_CB_QUEUED), else PX_CB_FULL. */
+static int wait(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
+		const struct dp_breaker_conf *b)
+{
+	struct px_worker *px = &w->px;
+	struct dp_svc_shared *sh = &ss->obj->sh;
+	uint32_t p, q;
+
+	p = __atomic_add_fetch(&sh->pending, 1, __ATOMIC_RELAXED);
+	if (b->max_pending != 0 && p > b->max_pending) {
+		__atomic_sub_fetch(&sh->pending, 1, __ATOMIC_RELAXED);
+		px->cnt[PX_CNT_queue_full]++;
+		return PX_CB_FULL;
+	}
+	q = __atomic_load_n(&sh->qmax, __ATOMIC_RELAXED);
+	while (p > q && !__atomic_compare_exchange_n(&sh->qmax, &q, p, true, __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+	px->cnt[PX_CNT_queue_waits]++;
+	s->svc = ss->obj;
+	px_session_enter(w, s, PX_QUEUED);
+	enqueue(px, s);
+	px_arm_timer(w, &s->timer, b->queue_timeout_ms);
+	return PX_CB_QUEUED;
+}
+
 int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
 		uint32_t svc)
 {
 	struct px_worker *px = &w->px;
 	const struct dp_breaker_conf *b = &px->snap->conf->services[svc].breaker;
 	struct dp_svc_shared *sh = &ss->obj->sh;
-	uint32_t p, q;
 
 	if (s->state == PX_QUEUED) {
-		if (s->svc != ss->obj || b->max_requests == 0) {
+		if (s->svc != ss->obj || (b->max_requests == 0 && b->max_connections == 0)) {
 			px_cb_unqueue(w, s); /* a reload changed its service or lifted the limit */
 			return px_cb_admit(w, s, ss, svc);
 		}
-		if (!take_slot(sh, b->max_requests))
-			return PX_CB_QUEUED;
-		px_cb_unqueue(w, s);
-		px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms); /* as if never queued */
-		return PX_CB_SLOT;
+		/* still queued either way: it may wait for a connection next (px_cb_wait_conn),
+		 * or the caller takes it off (px_cb_dequeue) */
+		if (b->max_requests == 0)
+			return PX_CB_GO;
+		return take_slot(sh, b->max_requests) ? PX_CB_SLOT : PX_CB_QUEUED;
 	}
 	if (b->consecutive_failures != 0) {
 		uint32_t st = __atomic_load_n(&sh->cb_state, __ATOMIC_ACQUIRE);
@@ -113,26 +145,39 @@ int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_
 			return PX_CB_OPEN;
 		}
 	}
-	if (b->max_requests == 0)
+	if (b->max_requests == 0 && b->max_connections == 0)
 		return PX_CB_GO;
-	if (__atomic_load_n(&sh->pending, __ATOMIC_RELAXED) == 0 && take_slot(sh, b->max_requests))
-		return PX_CB_SLOT;
-	p = __atomic_add_fetch(&sh->pending, 1, __ATOMIC_RELAXED);
-	if (b->max_pending != 0 && p > b->max_pending) {
-		__atomic_sub_fetch(&sh->pending, 1, __ATOMIC_RELAXED);
-		px->cnt[PX_CNT_queue_full]++;
-		return PX_CB_FULL;
+	/* a new request does not overtake those waiting, for a slot or a connection */
+	if (__atomic_load_n(&sh->pending, __ATOMIC_RELAXED) == 0) {
+		if (b->max_requests == 0)
+			return PX_CB_GO;
+		if (take_slot(sh, b->max_requests))
+			return PX_CB_SLOT;
 	}
-	q = __atomic_load_n(&sh->qmax, __ATOMIC_RELAXED);
-	while (p > q && !__atomic_compare_exchange_n(&sh->qmax, &q, p, true, __ATOMIC_RELAXED,
-						     __ATOMIC_RELAXED))
-		;
-	px->cnt[PX_CNT_queue_waits]++;
-	s->svc = ss->obj;
-	px_session_enter(w, s, PX_QUEUED);
-	enqueue(px, s);
-	px_arm_timer(w, &s->timer, b->queue_timeout_ms);
-	return PX_CB_QUEUED;
+	return wait(w, s, ss, b);
+}
+
+int px_cb_wait_conn(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
+		    uint32_t svc, int adm)
+{
+	struct px_worker *px = &w->px;
+	int r;
+
+	if (adm == PX_CB_SLOT)
+		px_cb_release(w, ss->obj);
+	if (adm == PX_CB_TRIAL) /* never tried: the next request is the trial */
+		__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
+	if (s->state == PX_QUEUED)
+		return PX_CB_QUEUED; /* keeps its place and its timer */
+	r = wait(w, s, ss, &px->snap->conf->services[svc].breaker);
+	px->cnt[r == PX_CB_QUEUED ? PX_CNT_conn_limit_waits : PX_CNT_conn_limit_refused]++;
+	return r;
+}
+
+void px_cb_dequeue(struct dp_worker *w, struct px_session *s)
+{
+	px_cb_unqueue(w, s);
+	px_arm_timer(w, &s->timer, s->lst->limits.idle_timeout_ms); /* as if never queued */
 }
 
 void px_cb_end(struct dp_worker *w, struct px_session *s, bool trial)

@@ -165,6 +165,7 @@ struct px_upstream {
 	uint8_t rx_any;		/* a byte of this try's response arrived */
 	uint8_t try_done;	/* this try's outcome is recorded (px_try_end) */
 	struct tcp_timer timer; /* connect, response, or idle timeout */
+	uint64_t idle_until;	/* IDLE under max_connections: TSC its pool idle timeout ends */
 	struct http_msg resp;
 	struct http_body body;
 };
@@ -217,9 +218,19 @@ void px_req_wake(struct dp_worker *w);
 /* px_breaker.c: circuit_breaker's limits. px_cb_admit decides a request about to go to
  * service svc: PX_CB_SLOT (it took a slot: *slot set, give it back with px_cb_release),
  * PX_CB_GO (no limit), PX_CB_QUEUED (s waits, PX_QUEUED: px_cb_wake posts it again) or
- * PX_CB_FULL (answer 503 now). px_cb_unqueue takes a queued session off the queue (its
- * end, a timeout). px_cb_wake, once per loop, posts the queued sessions: their runs take the slots that fit. */
+ * PX_CB_FULL (answer 503 now). A queued session it lets through (SLOT or GO) stays queued:
+ * the caller takes it off with px_cb_dequeue once it has its connection too, or puts it
+ * back to waiting with px_cb_wait_conn. px_cb_unqueue takes a queued session off the queue
+ * (its end, a timeout). px_cb_wake, once per loop, posts the queued sessions: their runs take the slots that fit. */
 enum { PX_CB_GO = 0, PX_CB_SLOT, PX_CB_QUEUED, PX_CB_FULL, PX_CB_TRIAL, PX_CB_OPEN };
+/* A request that px_cb_admit let through (adm) finds no connection within max_connections:
+ * its slot is given back and it waits in the queue (PX_CB_QUEUED; it stays there when it was
+ * queued already), or gets 503 now when the queue is full (PX_CB_FULL). */
+int px_cb_wait_conn(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
+		    uint32_t svc, int adm);
+/* A request px_cb_admit let through while queued got everything it waited for: off the
+ * queue. */
+void px_cb_dequeue(struct dp_worker *w, struct px_session *s);
 int px_cb_admit(struct dp_worker *w, struct px_session *s, const struct dp_snap_svc *ss,
 		uint32_t svc);
 void px_cb_release(struct dp_worker *w, struct dp_service *svc);
@@ -436,8 +447,18 @@ int px_retry_start(struct dp_worker *w, struct px_session *s);
 int px_upstream_init(struct dp_worker *w);
 void px_upstream_fini(struct dp_worker *w);
 struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep);
-/* A new connection to ep, never one from its idle pool (a retry after a keep-alive race). */
+/* A new connection to ep, never one from its idle pool (a retry after a keep-alive race).
+ * NULL with rte_errno EBUSY when ep is at its circuit_breaker.max_connections, else ENOBUFS
+ * or ECONNREFUSED (px_upstream_get's NULL says the same). */
 struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep);
+/* Whether a request of this worker could have a connection to ep now: ep has no
+ * max_connections, has an idle one here, or is below its limit (a hint: px_upstream_new
+ * decides). Worker. */
+bool px_upstream_ready(const struct dp_worker *w, const struct dp_endpoint *ep);
+/* A request of this worker waits because ep is at its limit: for the next 50 ms, connections
+ * to ep that end their request on any worker close instead of going idle, and idle ones close
+ * within 5 ms, so the waiter can open one. Worker. */
+void px_upstream_starved(struct dp_worker *w, struct dp_endpoint *ep);
 /* The try on up (BUSY or CONNECTING, serving a session) ended with outcome o: the one place an
  * outcome is recorded, once per try, in the endpoint's passive slot (dp_health.h). */
 void px_try_end(struct dp_worker *w, struct px_upstream *up, enum dp_outcome o);

@@ -83,6 +83,9 @@ unsigned int px_obs_alog_drain(struct dp_worker *w,
  * counters are the stable objects' (they survive reloads). Control thread: it alone replaces
  * the snapshot; values are read relaxed. */
 const uint64_t *px_listener_counters(const struct dp_worker *w, uint32_t l);
+/* The 429s of route `route` (its index in the listener's routes) of listener l on worker w,
+ * in the published snapshot. Any thread (relaxed load). */
+uint64_t px_route_limited(const struct dp_worker *w, uint32_t l, uint32_t route);
 const uint64_t *px_service_counters(const struct dp_worker *w, uint32_t svc);
 const uint64_t *px_endpoint_counters(const struct dp_worker *w, uint32_t svc, uint32_t ep);
 

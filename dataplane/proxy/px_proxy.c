@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -590,6 +591,77 @@ static int body_refused(struct dp_worker *w, struct px_session *s, int err)
 	return px_refuse(w, s, err);
 }
 
+#define PX_CONN_PICKS 8 /* endpoints tried when the first picks are at max_connections */
+
+/* An endpoint of service svc for the request and a connection to it, *ep set to the
+ * endpoint (its active count taken: px_ep_done gives it back). Without max_connections, the
+ * balancer's pick and px_upstream_get. With it, an endpoint at its limit (no idle connection
+ * here, none free appliance-wide) is passed over for the balancer's next pick, up to
+ * PX_CONN_PICKS of them, except for maglev, whose key owns its endpoint. NULL with *ep
+ * NULL: no endpoint; with rte_errno EBUSY: every endpoint tried is at its limit (*ep the
+ * first); else the connection could not be had (*ep the endpoint, released). */
+static struct px_upstream *pick_conn(struct dp_worker *w, struct px_session *s, uint32_t svc,
+				     const struct px_head *h, struct dp_endpoint **ep)
+{
+	const struct dp_snap_svc *ss = &w->px.snap->svcs[svc];
+	const struct dp_service_conf *sc = &w->px.snap->conf->services[svc];
+	struct dp_endpoint *full[PX_CONN_PICKS];
+	uint32_t n_full = 0, tries = 1;
+	struct px_upstream *up = NULL;
+	int i;
+
+	*ep = NULL;
+	if (sc->breaker.max_connections != 0 && sc->balance != DP_BALANCE_MAGLEV)
+		tries = RTE_MIN(ss->n_eps, (uint32_t)PX_CONN_PICKS);
+	for (uint32_t t = 0; t < tries; t++) {
+		i = px_lb_pick(w, s, svc, h->base, h->msg);
+		if (i < 0)
+			break;
+		*ep = ss->eps[i].obj;
+		px_ep(w, *ep)->active++;
+		if (px_upstream_ready(w, *ep)) {
+			up = px_upstream_get(w, *ep);
+			if (up != NULL || rte_errno != EBUSY)
+				break;
+		}
+		/* at its limit: held (picked) until the loop ends, so the next pick of a
+		 * least_connections or random_two balancer looks elsewhere; counted once per
+		 * request (not again while it waits) */
+		if (s->state != PX_QUEUED)
+			px_ep(w, *ep)->cnt[PX_OBJ_conn_limited]++;
+		full[n_full++] = *ep;
+		*ep = NULL;
+	}
+	for (uint32_t k = 0; k < n_full; k++) {
+		px_ep_done(w, full[k]);
+		if (up == NULL)
+			px_upstream_starved(w, full[k]); /* it waits for one of them */
+	}
+	if (*ep != NULL && up == NULL)
+		px_ep_done(w, *ep);
+	if (*ep == NULL && n_full > 0) {
+		*ep = full[0];
+		rte_errno = EBUSY;
+	}
+	return up;
+}
+
+/* The request of s gives back what px_proxy_start took for it before failing: its
+ * max_requests slot or trial, and the connection it had (to its pool when it was a pooled
+ * one, else closed). */
+static void start_undo(struct dp_worker *w, const struct dp_snap_svc *ss, int adm,
+		       struct dp_endpoint *ep, struct px_upstream *up)
+{
+	if (adm == PX_CB_SLOT)
+		px_cb_release(w, ss->obj);
+	if (adm == PX_CB_TRIAL) /* never tried: the next request is the trial */
+		__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
+	if (up != NULL) {
+		px_ep_done(w, ep);
+		px_upstream_release(w, up, false, up->state == PX_UP_BUSY);
+	}
+}
+
 /* px_proxy_start answers the request itself (nothing went upstream): the idle bound governs
  * the answer, as for any request (start_request leaves it to here for a request without a
  * body). */
@@ -664,59 +736,59 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	bool upgrade =
 		(s->rq->req.flags & HTTP_F_UPGRADE) && (s->rq->req.flags & HTTP_F_CONN_UPGRADE);
 	struct dp_endpoint *ep = NULL;
-	struct px_upstream *up;
+	struct px_upstream *up = NULL;
 	struct rte_mbuf *out;
 	struct px_head h;
-	int i, err, adm;
+	int err, adm;
 
 	/* circuit_breaker: a slot, a place in the queue (the head stays in rx), or 503 */
 	adm = px_cb_admit(w, s, ss, svc);
 	if (adm == PX_CB_QUEUED)
 		return -EAGAIN; /* px_cb_wake or the queue timeout runs it again */
-	s->svc = ss->obj;
-	spw->cnt[PX_OBJ_requests]++;
-	if (adm == PX_CB_FULL || adm == PX_CB_OPEN) {
-		px_rx_consume(s, hl);
-		if (body)
-			s->close_after = 1; /* its body is still unread */
-		return start_answer(w, s, 503);
-	}
+	if (adm == PX_CB_FULL || adm == PX_CB_OPEN)
+		goto busy;
 	if (body && (err = body_precheck(s, hl)) < 0) {
-		if (adm == PX_CB_SLOT)
-			px_cb_release(w, ss->obj);
-		if (adm == PX_CB_TRIAL) /* never tried: the next request is the trial */
-			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
+		/* refused before any endpoint or connection is bothered */
+		if (s->state == PX_QUEUED)
+			px_cb_dequeue(w, s);
+		start_undo(w, ss, adm, NULL, NULL);
+		s->svc = ss->obj;
+		spw->cnt[PX_OBJ_requests]++;
 		px_rx_consume(s, hl);
 		return px_refuse(w, s, err);
 	}
-	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0 ||
-	    (out = build_request(w, s, &h, upgrade)) == NULL) {
-		if (adm == PX_CB_SLOT)
-			px_cb_release(w, ss->obj);
-		if (adm == PX_CB_TRIAL)
-			__atomic_store_n(&ss->obj->sh.cb_trial, DP_CB_TRIAL_FREE, __ATOMIC_RELEASE);
-		px->cnt[PX_CNT_drop_no_mbuf]++;
-		px_rx_consume(s, hl);
-		s->close_after = 1;
-		return start_answer(w, s, 503);
+	if (head_load(w, s->rx, &s->rq->req, hl, &h) != 0)
+		goto no_mbuf;
+	up = pick_conn(w, s, svc, &h, &ep);
+	if (up == NULL && ep != NULL && rte_errno == EBUSY) {
+		/* every endpoint it may go to is at max_connections: it waits too */
+		adm = px_cb_wait_conn(w, s, ss, svc, adm);
+		if (adm == PX_CB_QUEUED)
+			return -EAGAIN;
+		goto busy;
+	}
+	if (s->state == PX_QUEUED) {
+		px_cb_dequeue(w, s); /* it has its slot and its connection */
+		/* its own connection is pooled when done; others still waiting renew it */
+		if (ep != NULL && __atomic_load_n(&ep->sh.starved_tsc, __ATOMIC_RELAXED) != 0)
+			__atomic_store_n(&ep->sh.starved_tsc, 0, __ATOMIC_RELAXED);
+	}
+	s->svc = ss->obj;
+	spw->cnt[PX_OBJ_requests]++;
+	if ((out = build_request(w, s, &h, upgrade)) == NULL) {
+		start_undo(w, ss, adm, ep, up);
+		goto no_mbuf_counted;
 	}
 	px_retry_begin(w, s, svc, h.base + h.msg->method_s.off, h.msg->method_s.len);
 	take_head(w, s, hl);
 	s->rq->rt.slot = adm == PX_CB_SLOT;
 	s->rq->rt.trial = adm == PX_CB_TRIAL;
-	i = px_lb_pick(w, s, svc, h.base, h.msg);
-	if (i >= 0) {
-		ep = ss->eps[i].obj;
-		px_ep(w, ep)->active++;
-	}
-	up = ep == NULL ? NULL : px_upstream_get(w, ep);
 	if (up == NULL) {
 		rte_pktmbuf_free(out);
 		if (ep == NULL) {
 			px->cnt[PX_CNT_no_endpoint]++;
 			spw->cnt[PX_OBJ_no_endpoint]++;
-		} else
-			px_ep_done(w, ep);
+		}
 		if (body)
 			s->close_after = 1; /* its body is still unread */
 		return start_answer(w, s, ep == NULL ? 503 : 502);
@@ -739,6 +811,24 @@ int px_proxy_start(struct dp_worker *w, struct px_session *s, uint32_t svc)
 	if (!body && up->state == PX_UP_BUSY)
 		px_arm_timer(w, &up->timer, px_retry_timeout(w, s));
 	return 0;
+busy:
+	s->svc = ss->obj;
+	spw->cnt[PX_OBJ_requests]++;
+	px_rx_consume(s, hl);
+	if (body)
+		s->close_after = 1; /* its body is still unread */
+	return start_answer(w, s, 503);
+no_mbuf:
+	if (s->state == PX_QUEUED)
+		px_cb_dequeue(w, s);
+	start_undo(w, ss, adm, NULL, NULL);
+	s->svc = ss->obj;
+	spw->cnt[PX_OBJ_requests]++;
+no_mbuf_counted:
+	px->cnt[PX_CNT_drop_no_mbuf]++;
+	px_rx_consume(s, hl);
+	s->close_after = 1;
+	return start_answer(w, s, 503);
 }
 
 void px_proxy_attach(struct dp_worker *w, struct px_session *s, struct px_upstream *up)
@@ -1193,6 +1283,10 @@ int px_retry_start(struct dp_worker *w, struct px_session *s)
 	px_ep(w, ep)->active++;
 	up = fresh ? px_upstream_new(w, ep) : px_upstream_get(w, ep);
 	if (up == NULL) {
+		if (rte_errno == EBUSY) { /* at max_connections: a retry does not wait */
+			px->cnt[PX_CNT_conn_limit_refused]++;
+			px_ep(w, ep)->cnt[PX_OBJ_conn_limited]++;
+		}
 		px_ep_done(w, ep);
 		goto answer;
 	}

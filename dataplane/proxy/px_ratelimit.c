@@ -92,6 +92,8 @@ int px_rate_limit(struct dp_worker *w, struct px_session *s, const struct dp_lis
 		return 0;
 	px->cnt[PX_CNT_rate_limited]++;
 	s->lst->cnt[PX_OBJ_rate_limited]++;
+	if (route < PX_MAX_ROUTES)
+		s->lst->route_limited[route]++;
 	/* whole seconds, rounded up, at least 1 (RFC 9110 10.2.3) */
 	return (int)RTE_MAX((uint64_t)1, (wait + RL_UNITS_PER_S - 1) / RL_UNITS_PER_S);
 }
@@ -147,4 +149,13 @@ void px_client_conn_release(struct dp_worker *w, struct px_session *s)
 	tcp_conn_tuple(s->conn, &t);
 	rl_conns_release(&w->dp->rl_conns, t.raddr);
 	s->counted = 0;
+}
+
+uint64_t px_route_limited(const struct dp_worker *w, uint32_t l, uint32_t route)
+{
+	const struct dp_snapshot *s = w->dp->snapshot;
+
+	if (s == NULL || l >= s->n_lsts || route >= PX_MAX_ROUTES)
+		return 0;
+	return __atomic_load_n(&s->lsts[l]->pw[w->id].route_limited[route], __ATOMIC_RELAXED);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
@@ -20,6 +21,9 @@
 #define PX_PORT_MAX 60999
 #define PX_PORT_TRIES 64
 #define PX_PORT_TW_SKIPS 8 /* ports found in TIME_WAIT passed over before taking one over */
+/* An idle connection to an endpoint with max_connections looks this often whether a request
+ * of another worker waits for the endpoint (then it closes and gives its slot up). */
+#define PX_IDLE_CHECK_MS 5
 
 static const struct tcp_ops up_ops;
 static void idle_drop(struct dp_worker *w, struct px_upstream *up);
@@ -88,6 +92,12 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 	rte_pktmbuf_free(up->rx);
 	uint8_t posted = up->posted;
 
+	/* its circuit_breaker.max_connections slot (px_upstream_new), given back after this
+	 * iteration's TX (px_flushed), or now when too many wait for that */
+	if (up->ep != NULL && px->n_conn_rel < RTE_DIM(px->conn_rel))
+		px->conn_rel[px->n_conn_rel++] = up->ep;
+	else if (up->ep != NULL)
+		__atomic_sub_fetch(&up->ep->sh.conns, 1, __ATOMIC_RELAXED);
 	if (up->ep != NULL) /* the last touch: control may free the endpoint once it reads 0 */
 		__atomic_store_n(&px_ep(w, up->ep)->conns, px_ep(w, up->ep)->conns - 1,
 				 __ATOMIC_RELEASE);
@@ -183,14 +193,68 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 	return px_upstream_new(w, ep);
 }
 
+/* One of ep's circuit_breaker.max_connections (max; 0: no limit, counted all the same so
+ * that a limit set by a reload starts from the truth). The same race as max_requests'
+ * slots (px_breaker.c): two workers adding for the last one, at most one stays within max. */
+static bool conn_take(struct dp_ep_shared *sh, uint32_t max)
+{
+	if (max == 0) {
+		__atomic_add_fetch(&sh->conns, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	if (__atomic_load_n(&sh->conns, __ATOMIC_RELAXED) >= max)
+		return false;
+	if (__atomic_add_fetch(&sh->conns, 1, __ATOMIC_RELAXED) <= max)
+		return true;
+	__atomic_sub_fetch(&sh->conns, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+void px_flushed(struct dp_worker *w)
+{
+	struct px_worker *px = &w->px;
+
+	/* before the iteration's quiescent report: control frees an endpoint only after one
+	 * that follows its last connection's free (dp_objs_gc) */
+	for (uint32_t i = 0; i < px->n_conn_rel; i++)
+		__atomic_sub_fetch(&px->conn_rel[i]->sh.conns, 1, __ATOMIC_RELAXED);
+	px->n_conn_rel = 0;
+}
+
+bool px_upstream_ready(const struct dp_worker *w, const struct dp_endpoint *ep)
+{
+	const struct dp_ep_pw *pw = &ep->pw[w->id];
+	uint32_t max = ep->svc->pw[w->id].max_conns;
+
+	return max == 0 || pw->idle_head != PX_NONE ||
+	       __atomic_load_n(&ep->sh.conns, __ATOMIC_RELAXED) < max;
+}
+
+void px_upstream_starved(struct dp_worker *w, struct dp_endpoint *ep)
+{
+	/* a waiter re-runs every loop and renews it; 50 ms outlives a loop by far, even one
+	 * whose thread the host preempted (the TSC now, not the loop's start) */
+	uint64_t until = RTE_MAX(rte_rdtsc(), w->ns.now) + w->dp->hz / 20;
+
+	if (__atomic_load_n(&ep->sh.starved_tsc, __ATOMIC_RELAXED) + w->dp->hz / 1000 < until)
+		__atomic_store_n(&ep->sh.starved_tsc, until, __ATOMIC_RELAXED);
+}
+
 struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep)
 {
 	struct px_worker *px = &w->px;
 	struct dp_ep_pw *pw = px_ep(w, ep);
-	struct px_upstream *up = up_alloc(px);
+	struct px_upstream *up;
 
+	if (!conn_take(&ep->sh, ep->svc->pw[w->id].max_conns)) {
+		rte_errno = EBUSY; /* at its limit: the caller may wait (px_proxy_start) */
+		return NULL;
+	}
+	up = up_alloc(px);
 	if (up == NULL) {
+		__atomic_sub_fetch(&ep->sh.conns, 1, __ATOMIC_RELAXED);
 		px->cnt[PX_CNT_upstream_pool_empty]++;
+		rte_errno = ENOBUFS;
 		return NULL;
 	}
 	up->ep = ep;
@@ -200,6 +264,7 @@ struct px_upstream *px_upstream_new(struct dp_worker *w, struct dp_endpoint *ep)
 		px->cnt[PX_CNT_upstream_connect_failures]++;
 		pw->cnt[PX_OBJ_connect_failures]++;
 		up_free(w, up);
+		rte_errno = ECONNREFUSED;
 		return NULL;
 	}
 	/* a lost SYN or SYN-ACK must not cost the request: SYNs at 0, 1/4 and 3/4 of connect_ms */
@@ -283,11 +348,23 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 		px->cnt[PX_CNT_upstream_not_reused]++;
 		reuse = false;
 	}
-	/* an endpoint drained, in maintenance or out of the snapshot keeps no idle connection */
+	/* an endpoint drained, in maintenance or out of the snapshot keeps no idle connection;
+	 * nor one at its max_connections that a request of some worker waits for (its slot goes
+	 * to whoever takes it first) */
+	if (reuse && sc->max_conns != 0 &&
+	    __atomic_load_n(&up->ep->sh.starved_tsc, __ATOMIC_RELAXED) > w->ns.now)
+		reuse = false;
 	if (reuse && up->state == PX_UP_BUSY && pw->lb != NULL && pw->lb->eps[pw->lb_idx].usable &&
 	    pw->n_idle < sc->pool_max_idle) {
 		idle_push(w, up);
-		px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
+		if (sc->max_conns != 0) {
+			up->idle_until =
+				w->ns.now + (uint64_t)sc->pool_idle_timeout_ms * w->dp->hz / 1000;
+			px_arm_timer(w, &up->timer,
+				     RTE_MIN(sc->pool_idle_timeout_ms, (uint32_t)PX_IDLE_CHECK_MS));
+		} else {
+			px_arm_timer(w, &up->timer, sc->pool_idle_timeout_ms);
+		}
 		return;
 	}
 	if (up->conn != NULL) { /* NULL: the stack ended it already */
@@ -307,6 +384,17 @@ void px_upstream_timer(struct dp_worker *w, struct px_upstream *up)
 	struct px_session *s = up->s;
 
 	if (up->state == PX_UP_IDLE) {
+		const struct dp_svc_pw *sc = up_service(w, up);
+
+		/* under max_connections: kept while nobody waits for its endpoint */
+		if (sc->max_conns != 0 && w->ns.now < up->idle_until &&
+		    __atomic_load_n(&up->ep->sh.starved_tsc, __ATOMIC_RELAXED) <= w->ns.now) {
+			uint64_t left = (up->idle_until - w->ns.now) * 1000 / w->dp->hz + 1;
+
+			px_arm_timer(w, &up->timer,
+				     (uint32_t)RTE_MIN(left, (uint64_t)PX_IDLE_CHECK_MS));
+			return;
+		}
 		px->cnt[PX_CNT_upstream_idle_closed]++;
 		idle_unlink(w, up);
 		if (up->conn != NULL)
@@ -583,6 +671,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 			if (st->admin != DP_EP_READY)
 				close_idle(w, pw);
 		}
+		lb_touch(lb);
 		spw->lb = lb;
 		spw->epoch = snap->epoch;
 		spw->connect_ms = sc->connect_ms;
@@ -594,6 +683,7 @@ void px_apply_services(struct dp_worker *w, const struct dp_snapshot *old,
 		spw->retry_on = sc->retries.on;
 		spw->retry_budget_percent = sc->retries.budget_percent;
 		spw->retry_max_body = sc->retries.max_body_bytes;
+		spw->max_conns = sc->breaker.max_connections;
 	}
 	/* what old had and snap has not */
 	for (uint32_t v = 0; old != NULL && v < old->n_svcs; v++) {

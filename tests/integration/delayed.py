@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A slow HTTP/1.1 backend for the circuit_breaker tests: `delayed.py ADDR PORT DELAY_S`
 answers every request with 200 after DELAY_S seconds (one thread per connection), and prints
-one line per accepted connection ("conn") and per request ("req PATH") to stdout, flushed."""
+one line per accepted connection ("conn") and per request ("req PATH", then "inflight N": the
+requests being answered at that instant, this one included) to stdout, flushed."""
 
 import sys
 import threading
@@ -9,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+INFLIGHT = [0]
 
 
 def say(line):
@@ -26,8 +28,14 @@ class H(BaseHTTPRequestHandler):
         super().setup()
 
     def do_GET(self):
+        with LOCK:
+            INFLIGHT[0] += 1
+            n = INFLIGHT[0]
         say("req " + self.path)
+        say("inflight %d" % n)
         time.sleep(self.delay)
+        with LOCK:
+            INFLIGHT[0] -= 1
         body = b"slow\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))

@@ -283,7 +283,7 @@ class Sluice:
             shutil.rmtree(self.eal_runtime_dir(), ignore_errors=True)
 
 
-_KV_LINE = re.compile(r"^([A-Za-z0-9_.:-]+): (\d+)$")
+_KV_LINE = re.compile(r"^([A-Za-z0-9_.:/-]+): (\d+)$")
 
 
 def parse_counters(text):

@@ -14,15 +14,16 @@ import time
 
 
 def request(s):
-    s.sendall(b"GET / HTTP/1.1\r\nHost: conns.test\r\n\r\n")
     buf = b""
     try:
+        # the refused connection's RST may arrive before the request goes out
+        s.sendall(b"GET / HTTP/1.1\r\nHost: conns.test\r\n\r\n")
         while b"\r\n\r\n" not in buf:
             d = s.recv(4096)
             if not d:
                 return "eof"
             buf += d
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
         return "reset"
     except socket.timeout:
         return "timeout"

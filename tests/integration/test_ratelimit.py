@@ -86,7 +86,8 @@ def worker_requests(app, workers):
 def test_route_limit_admits_rate_times_seconds_plus_burst(rl_app):
     app = rl_app
     before = app.counter("http.rate_limited")
-    lst_before = lablib.parse_counters(app.ctl("show proxy")).get("listener.web.rate_limited", 0)
+    px0 = lablib.parse_counters(app.ctl("show proxy"))
+    lst_before = px0.get("listener.web.rate_limited", 0)
     per_worker0 = worker_requests(app, app.workers)
     out = flood(app, "/route", SECS, 8, SRCS)
     o = [out[s] for s in SRCS]
@@ -105,6 +106,19 @@ def test_route_limit_admits_rate_times_seconds_plus_burst(rl_app):
     # and on the listener (show proxy; Prometheus sluice_listener_rate_limited_total)
     lst = lablib.parse_counters(app.ctl("show proxy"))
     assert lst["listener.web.rate_limited"] - lst_before == limited, lst
+    # and per route: all of them on /route (web's route 0), none on /client (route 1)
+    assert lst["route.web/0.rate_limited"] - px0["route.web/0.rate_limited"] == limited, lst
+    assert lst["route.web/1.rate_limited"] == px0["route.web/1.rate_limited"], lst
+    assert "route.web/3.rate_limited" not in lst, "the unlimited route has no counter"
+    r = app.ns_exec(app.lab.LAB_NS, ["curl", "-sS", "--max-time", "10",
+                                     "http://127.0.0.1:9190/metrics"])
+    assert r.returncode == 0, r.stderr
+    fam = [ln for ln in r.stdout.splitlines() if ln.startswith("sluice_route_rate_limited_total{")]
+    assert len(fam) == 3, fam
+    assert ('sluice_route_rate_limited_total{listener="web",route="0",host="",'
+            f'path_prefix="/route"}} {lst["route.web/0.rate_limited"]}') in fam, fam
+    js = json.loads(app.ctl("show proxy json"))["objects"]
+    assert {"route": "web/0", "rate_limited": lst["route.web/0.rate_limited"]} in js, js[-3:]
     if app.workers == 2:
         # the load was spread: both workers served a share of it
         per_worker = worker_requests(app, app.workers)
@@ -132,6 +146,7 @@ def test_unlimited_route_is_not_limited(rl_app):
 
 def test_per_client_limits_do_not_starve_each_other(rl_app):
     app = rl_app
+    px0 = lablib.parse_counters(app.ctl("show proxy"))
     out = flood(app, "/client", SECS, 4, SRCS)
     expected = int(RC * out["elapsed"]) + BC
     slack = bound(expected, app.workers)
@@ -140,6 +155,9 @@ def test_per_client_limits_do_not_starve_each_other(rl_app):
         # each address has its own bucket: its full share, however the other floods
         assert expected - slack <= out[s]["200"] <= expected + slack, (s, expected, out)
         assert out[s]["429"] > 0, out
+    px = lablib.parse_counters(app.ctl("show proxy"))
+    assert px["route.web/1.rate_limited"] - px0["route.web/1.rate_limited"] == sum(
+        out[s]["429"] for s in SRCS), px
 
 
 def test_per_header_limits_key_by_value(rl_app):

@@ -481,6 +481,44 @@ TEST(LbRandomTwo, OneEligibleEndpointAndSeedsPerState)
 	EXPECT_NE(letters(picks(a.get(), 32)), letters(picks(b.get(), 32)));
 }
 
+// The cumulative weights are the state's own: a change of weights or usable flags reaches
+// the picks once the owner says so (lb_touch), as px_apply_services does.
+TEST(LbRandomTwo, WeightChangesAfterTouch)
+{
+	LbPtr st = make("random_two", { 1, 1, 1 });
+	ASSERT_TRUE(st);
+	const int n = 30000;
+	std::vector<int> c = counts(picks(st.get(), n), 3);
+	EXPECT_NEAR(c[0], n / 3, n / 100);
+	st->eps[0].weight = 4;
+	st->eps[2].usable = false;
+	lb_touch(st.get());
+	c = counts(picks(st.get(), n), 3);
+	EXPECT_NEAR(c[0], n * 4 / 5, n / 100);
+	EXPECT_EQ(c[2], 0);
+	st->eps[2].usable = true;
+	st->eps[0].weight = 0;
+	lb_touch(st.get());
+	c = counts(picks(st.get(), n), 3);
+	EXPECT_EQ(c[0], 0);
+	EXPECT_NEAR(c[1], n / 2, n / 100);
+}
+
+// Many endpoints, uneven weights: the binary search over the cumulative weights draws each
+// in proportion to its weight (first endpoint, last, and the heavy one in the middle).
+TEST(LbRandomTwo, ManyEndpointsFollowTheWeights)
+{
+	std::vector<uint32_t> w(100, 1);
+	w[50] = 100;
+	LbPtr st = make("random_two", w);
+	ASSERT_TRUE(st);
+	const int n = 200000;
+	std::vector<int> c = counts(picks(st.get(), n), 100);
+	EXPECT_NEAR(c[50], n * 100 / 199, n / 100);
+	EXPECT_NEAR(c[0], n / 199, n / 400);
+	EXPECT_NEAR(c[99], n / 199, n / 400);
+}
+
 // ---- maglev ----
 
 struct MgDeleter {

@@ -135,6 +135,173 @@ TEST_F(PxQueue, SlotsOfOtherWorkersCount)
 	__atomic_sub_fetch(&sh().inflight, 1, __ATOMIC_RELAXED);
 }
 
+// ---- max_connections: upstream connections per endpoint ----
+
+class PxConnLimit : public PxQueue
+{
+      public:
+	struct dp_ep_shared &ep_sh(uint32_t e = 0)
+	{
+		return dp_snapshot_ep(d.snapshot, 0, e)->obj->sh;
+	}
+	uint64_t ep_cnt(uint32_t e, enum px_obj_counter c)
+	{
+		return dp_snapshot_ep(d.snapshot, 0, e)->obj->pw[0].cnt[c];
+	}
+};
+
+TEST_F(PxConnLimit, OverMaxConnectionsWaitsForAConnectionThenIsServed)
+{
+	start_cb("{ max_connections: 1, max_pending: 4, queue_timeout_ms: 500 }");
+	Backend *be = backend();
+	PeerConn *c1 = client(), *c2 = client();
+	c1->send(GET);
+	ASSERT_EQ(be->n_conns(), 1u);
+	EXPECT_EQ(ep_sh().conns, 1u);
+	c2->send(GET);
+	advance_ms(5);
+	EXPECT_EQ(be->n_conns(), 1u) << "the endpoint is at its limit: c2 waits";
+	EXPECT_EQ(sh().pending, 1u);
+	EXPECT_EQ(sh().inflight, 0u) << "no max_requests: no slot held";
+	EXPECT_EQ(cnt(PX_CNT_conn_limit_waits), 1u);
+	EXPECT_EQ(cnt(PX_CNT_queue_waits), 1u);
+	EXPECT_EQ(ep_cnt(0, PX_OBJ_conn_limited), 1u) << "once, however long it waits";
+	be->conn(0)->request();
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c1->response().status, 200);
+	// someone waits for the endpoint: the connection is closed, not pooled, and the waiter
+	// opens its own
+	advance_ms(1);
+	ASSERT_EQ(be->n_conns(), 2u);
+	EXPECT_TRUE(be->conn(0)->peer_fin);
+	be->conn(1)->request();
+	EXPECT_EQ(ep_sh().conns, 1u) << "never more than max_connections";
+	be->conn(1)->send(OK2);
+	EXPECT_EQ(c2->response().status, 200);
+	EXPECT_EQ(sh().pending, 0u);
+	EXPECT_EQ(cnt(PX_CNT_queue_timeouts), 0u);
+	// with nobody waiting any more, the connection went to the pool, still counted, and
+	// the next request reuses it
+	c1->send(GET);
+	EXPECT_EQ(be->n_conns(), 2u) << "reused, no new connection";
+	be->conn(1)->request();
+	be->conn(1)->send(OK2);
+	EXPECT_EQ(c1->response().status, 200);
+	EXPECT_EQ(ep_sh().conns, 1u) << "the idle pooled one counts";
+	EXPECT_EQ(cnt(PX_CNT_upstream_reused), 1u);
+}
+
+// An idle pooled connection keeps its slot while nobody waits; once a request of another
+// worker waits for the endpoint (its starved mark), it closes within PX_IDLE_CHECK_MS.
+TEST_F(PxConnLimit, IdleConnectionGivesItsSlotToAnotherWorkersWaiter)
+{
+	start_cb("{ max_connections: 1, max_pending: 4, queue_timeout_ms: 500 }");
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(GET);
+	be->conn(0)->request();
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(50);
+	EXPECT_FALSE(be->conn(0)->peer_fin) << "pooled, kept: nobody waits";
+	EXPECT_EQ(ep_sh().conns, 1u);
+	__atomic_store_n(&ep_sh().starved_tsc, now + d.hz, __ATOMIC_RELAXED); // another worker's
+	advance_ms(6);
+	EXPECT_TRUE(be->conn(0)->peer_fin) << "closed for the waiter";
+	EXPECT_EQ(ep_sh().conns, 0u);
+	__atomic_store_n(&ep_sh().starved_tsc, 0, __ATOMIC_RELAXED);
+}
+
+TEST_F(PxConnLimit, WaiterGets503AfterQueueTimeout)
+{
+	start_cb("{ max_connections: 1, max_requests: 5, max_pending: 4, queue_timeout_ms: 200 }");
+	Backend *be = backend();
+	PeerConn *c1 = client(), *c2 = client();
+	c1->send(GET);
+	c2->send(GET);
+	EXPECT_EQ(sh().inflight, 1u) << "the waiter gave its max_requests slot back";
+	advance_ms(150);
+	EXPECT_FALSE(c2->response(false).ok);
+	advance_ms(60);
+	EXPECT_EQ(c2->response().status, 503);
+	EXPECT_EQ(cnt(PX_CNT_queue_timeouts), 1u);
+	EXPECT_EQ(be->n_conns(), 1u) << "it never reached the endpoint";
+	be->conn(0)->request();
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c1->response().status, 200);
+	EXPECT_EQ(sh().pending, 0u);
+	EXPECT_EQ(sh().inflight, 0u);
+}
+
+TEST_F(PxConnLimit, PastMaxPending503AtOnce)
+{
+	start_cb("{ max_connections: 1, max_pending: 1, queue_timeout_ms: 1000 }");
+	Backend *be = backend();
+	PeerConn *c1 = client(), *c2 = client(), *c3 = client();
+	c1->send(GET);
+	c2->send(GET);
+	c3->send(GET);
+	EXPECT_EQ(c3->response().status, 503);
+	EXPECT_EQ(cnt(PX_CNT_queue_full), 1u);
+	be->conn(0)->request();
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c1->response().status, 200);
+	advance_ms(1);
+	ASSERT_EQ(be->n_conns(), 2u);
+	be->conn(1)->request();
+	be->conn(1)->send(OK2);
+	EXPECT_EQ(c2->response().status, 200);
+}
+
+// Connections other workers hold are in the shared word; an endpoint at its limit is passed
+// over for the balancer's next pick.
+TEST_F(PxConnLimit, FullEndpointPassedOverForAnother)
+{
+	Conf conf;
+	conf.breaker = "{ max_connections: 1, max_pending: 4, queue_timeout_ms: 300 }";
+	conf.endpoints = { "{ name: a, address: 198.18.0.21:8080 }",
+			   "{ name: b, address: 198.18.0.22:8080 }" };
+	start(conf);
+	Backend *a = backend(BACKEND_A), *b = backend(BACKEND_B);
+	__atomic_add_fetch(&ep_sh(0).conns, 1, __ATOMIC_RELAXED); // "another worker" holds a's
+	for (int i = 0; i < 2; i++) {
+		PeerConn *c = client();
+		c->send(GET);
+		ASSERT_EQ(b->n_conns(), 1u) << i;
+		EXPECT_EQ(a->n_conns(), 0u) << "a is at its limit";
+		b->conn(0)->request();
+		b->conn(0)->send(OK2);
+		EXPECT_EQ(c->response().status, 200);
+	}
+	EXPECT_EQ(ep_cnt(0, PX_OBJ_conn_limited), 2u) << "each request met a at its limit";
+	EXPECT_EQ(cnt(PX_CNT_conn_limit_waits), 0u) << "nobody waited";
+	__atomic_sub_fetch(&ep_sh(0).conns, 1, __ATOMIC_RELAXED);
+}
+
+// maglev: the key owns its endpoint, so a request whose endpoint is full waits for it.
+TEST_F(PxConnLimit, MaglevWaitsForItsOwnEndpoint)
+{
+	Conf conf;
+	conf.balance = "maglev";
+	conf.breaker = "{ max_connections: 1, max_pending: 4, queue_timeout_ms: 100 }";
+	conf.endpoints = { "{ name: a, address: 198.18.0.21:8080 }",
+			   "{ name: b, address: 198.18.0.22:8080 }" };
+	start(conf);
+	Backend *a = backend(BACKEND_A), *b = backend(BACKEND_B);
+	PeerConn *c1 = client();
+	c1->send(GET);
+	ASSERT_EQ(a->n_conns() + b->n_conns(), 1u);
+	Backend *mine = a->n_conns() == 1 ? a : b, *other = mine == a ? b : a;
+	PeerConn *c2 = client(); // same client address: the same key, the same endpoint
+	c2->send(GET);
+	advance_ms(120);
+	EXPECT_EQ(c2->response().status, 503) << "waited for its endpoint, then the timeout";
+	EXPECT_EQ(other->n_conns(), 0u) << "never sent elsewhere";
+	mine->conn(0)->request();
+	mine->conn(0)->send(OK2);
+	EXPECT_EQ(c1->response().status, 200);
+}
+
 // A waiting client that goes away leaves the queue (and pending) with its session.
 TEST_F(PxQueue, ClientResetWhileQueued)
 {

@@ -566,6 +566,7 @@ void PxTest::loop_once()
 	net_timer(&w->ns);
 	tcp_timers(&w->ts);
 	px_timers(w);
+	px_flushed(w); // what sluice sent is on the wire (on_sluice_tx)
 	// the quiescent report: what control waited for to free the snapshots this replaced
 	if (!retired.empty() && snap != nullptr && applied_epoch == snap->epoch) {
 		for (auto *s : retired)
