@@ -953,7 +953,7 @@ static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream
 {
 	if (s->state == PX_FWD_BODY) {
 		up->resp_done = 1;
-		tcp_wheel_cancel(&w->px.wheel, &up->timer); /* nothing more to read */
+		px_arm_timer(w, &up->timer, 0); /* nothing more to read */
 		return;
 	}
 	px_post_up_ev(&w->px, s, PX_UPEV_DONE);
@@ -1158,7 +1158,7 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 		return;
 	if (ev & PX_EV_CONNECTED) {
 		px_up_enter(w, up, PX_UP_BUSY);
-		tcp_wheel_cancel(&px->wheel, &up->timer);
+		px_arm_timer(w, &up->timer, 0);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)
 			px_arm_timer(w, &up->timer, px_retry_timeout(w, s));

@@ -144,7 +144,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	uint32_t idx = (uint32_t)(s - px->sessions);
 	uint8_t posted;
 
-	tcp_wheel_cancel(&px->wheel, &s->timer);
+	px_timer_off(w, &s->timer);
 	if (s->conn != NULL)
 		px_client_conn_release(w, s);
 	px_obs_end(w, s);
@@ -585,7 +585,8 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	lst->conns++;
 	px->cnt[PX_CNT_conns_accepted]++;
 	lst->cnt[PX_OBJ_conns]++;
-	tcp_timer_init(&s->timer);
+	tcp_timer_init(&s->timer.t);
+	s->timer.due = 0;
 	px_request_reset(w, s);
 	arm_timer(w, s, s->lst->limits.header_timeout_ms);
 	return s;
