@@ -145,7 +145,10 @@ static inline __attribute__((always_inline)) bool name_is(const char *p, const c
 	return (load8(p + n - 8) | lower) == load8(lit + n - 8);
 }
 
-static enum hdr_kind hdr_kind(const uint8_t *base, struct http_span name)
+/* Inline in both head builders: once per field of every head, the call cost more than the
+ * two tests most fields take. */
+static inline __attribute__((always_inline)) enum hdr_kind hdr_kind(const uint8_t *base,
+								    struct http_span name)
 {
 	const char *p = (const char *)base + name.off;
 	char c = (char)(p[0] | 0x20); /* a token's first byte; lower case when a letter */

@@ -169,6 +169,38 @@ TEST_F(PxSessionDirect, NoRouteIs404)
 	EXPECT_FALSE(c->peer_fin) << "a 404 keeps the connection";
 }
 
+// route_match reads Host and the path in place when they lie in the head's first segment, and
+// through http_span_ptr otherwise: the same route either way, wherever the head is cut.
+TEST_F(PxSessionDirect, RoutesTheSameWhetherTheHeadCameWholeOrInPieces)
+{
+	Conf conf;
+	conf.routes = {
+		"{ match: { host: \"a.example\", path_prefix: \"/one/\" }, respond: { status: 201 } }",
+		"{ match: { host: \"*.example\", path_prefix: \"/two\" }, respond: { status: 202 } }",
+		"{ match: { path_prefix: \"/\" }, respond: { status: 203 } }",
+	};
+	start(conf);
+	const std::vector<std::pair<std::string, int>> cases = {
+		{ "GET /one/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 201 },
+		{ "GET /two HTTP/1.1\r\nHost: b.example\r\n\r\n", 202 },
+		{ "GET /one/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 203 },
+		{ "GET /tw HTTP/1.1\r\nHost: a.example\r\n\r\n", 203 },
+		{ "GET /two HTTP/1.1\r\nHost: example\r\n\r\n", 203 },
+	};
+	PeerConn *c = client();
+	for (const auto &[req, status] : cases) {
+		for (size_t cut = 0; cut < req.size(); cut++) {
+			if (cut == 0) {
+				c->send(req);
+			} else {
+				c->send(req.substr(0, cut));
+				c->send(req.substr(cut));
+			}
+			EXPECT_EQ(c->response().status, status) << req << " cut at " << cut;
+		}
+	}
+}
+
 // ---- requests refused by the parser: the status, the counter, and a close ----
 
 struct Refusal {
