@@ -418,16 +418,21 @@ static inline char *px_put_str(char *p, const char *str)
 	return px_put(p, str, strlen(str));
 }
 
-/* v in decimal, at most 20 digits. */
+/* v in decimal, at most 20 digits: counted first, then written from the last one back, in
+ * place (no copy of a length known only at run time: a memcpy call for two digits). */
 static inline char *px_put_u64(char *p, uint64_t v)
 {
-	char tmp[20], *t = tmp + sizeof(tmp);
+	unsigned int n = 1;
+	char *e;
 
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
+	e = p + n;
 	do {
-		*--t = (char)('0' + v % 10);
+		*--e = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	return px_put(p, t, (size_t)(tmp + sizeof(tmp) - t));
+	return p + n;
 }
 
 /* px_lbkey.c: lb_pick of service svc's balancer for the request whose head lies at base,

@@ -169,6 +169,31 @@ TEST_F(PxSessionDirect, NoRouteIs404)
 	EXPECT_FALSE(c->peer_fin) << "a 404 keeps the connection";
 }
 
+// Content-Length is written in place, digit count first (px_put_u64): every length of decimal
+// number, with the Date line (copied as a whole buffer) right before it, as text would write it.
+TEST_F(PxSessionDirect, ContentLengthOfEveryNumberOfDigits)
+{
+	std::vector<int64_t> lens = { 0, 1, 9, 10, 99, 100, 999, 1000, 65535, 65536, 1234567 };
+	for (int64_t v = 10000000; v <= 1000000000000; v *= 10)
+		lens.push_back(v - 1), lens.push_back(v);
+	lens.push_back(1099511627776); // the largest respond.bytes the configuration takes
+	Conf conf;
+	conf.routes.clear();
+	for (size_t i = 0; i < lens.size(); i++)
+		conf.routes.push_back("{ match: { path_prefix: \"/n" + std::to_string(i) +
+				      "/\" }, respond: { bytes: " + std::to_string(lens[i]) + " } }");
+	start(conf);
+	PeerConn *c = client();
+	for (size_t i = 0; i < lens.size(); i++) {
+		c->send("HEAD /n" + std::to_string(i) + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+		Msg r = c->response(true, true);
+		EXPECT_EQ(r.status, 200);
+		EXPECT_EQ(r.header("Content-Length"), std::to_string(lens[i]));
+		EXPECT_EQ(r.header("Date").size(), 29u) << r.raw;
+		EXPECT_EQ(r.headers.size(), 4u) << r.raw; // Server, Date, Content-Type, Content-Length
+	}
+}
+
 // route_match reads Host and the path in place when they lie in the head's first segment, and
 // through http_span_ptr otherwise: the same route either way, wherever the head is cut.
 TEST_F(PxSessionDirect, RoutesTheSameWhetherTheHeadCameWholeOrInPieces)
