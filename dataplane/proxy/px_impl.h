@@ -131,7 +131,7 @@ struct px_session {
 	 * for a px_req in PX_HEAD only (px_req_get), and each is 0 outside of that. */
 	union {
 		uint64_t resp_left; /* generated body bytes still to queue */
-		uint64_t t_wait; /* TSC of the first byte of a request waiting for a px_req, else 0 */
+		uint64_t t_wait;    /* TSC of the first byte of a request waiting for a px_req */
 	};
 	struct px_timer timer;
 	union {
@@ -170,9 +170,9 @@ struct px_upstream {
 	uint32_t next, prev;	/* free list, or the endpoint's idle list (indices) */
 	struct dp_endpoint *ep; /* counted in ep->pw[worker].conns while set */
 	uint8_t state;
-	uint8_t ev;	   /* enum px_ev not run yet */
-	uint8_t posted;	   /* on the run list (kept across free: px_run.c) */
-	uint8_t reason;	   /* PX_EV_CLOSED: enum tcp_close_reason */
+	uint8_t ev;	/* enum px_ev not run yet */
+	uint8_t posted; /* on the run list (kept across free: px_run.c) */
+	uint8_t reason; /* PX_EV_CLOSED: enum tcp_close_reason */
 	/* flags in bits, so that the timer's deadline takes no room of its own */
 	uint16_t head_done : 1; /* the response head went to the client */
 	uint16_t keep : 1;	/* the upstream may serve another request */

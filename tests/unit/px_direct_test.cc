@@ -179,9 +179,12 @@ TEST_F(PxSessionDirect, ContentLengthOfEveryNumberOfDigits)
 	lens.push_back(1099511627776); // the largest respond.bytes the configuration takes
 	Conf conf;
 	conf.routes.clear();
-	for (size_t i = 0; i < lens.size(); i++)
-		conf.routes.push_back("{ match: { path_prefix: \"/n" + std::to_string(i) +
-				      "/\" }, respond: { bytes: " + std::to_string(lens[i]) + " } }");
+	for (size_t i = 0; i < lens.size(); i++) {
+		std::string match = "{ match: { path_prefix: \"/n" + std::to_string(i) + "/\" }, ";
+
+		conf.routes.push_back(match + "respond: { bytes: " + std::to_string(lens[i]) +
+				      " } }");
+	}
 	start(conf);
 	PeerConn *c = client();
 	for (size_t i = 0; i < lens.size(); i++) {
@@ -190,7 +193,8 @@ TEST_F(PxSessionDirect, ContentLengthOfEveryNumberOfDigits)
 		EXPECT_EQ(r.status, 200);
 		EXPECT_EQ(r.header("Content-Length"), std::to_string(lens[i]));
 		EXPECT_EQ(r.header("Date").size(), 29u) << r.raw;
-		EXPECT_EQ(r.headers.size(), 4u) << r.raw; // Server, Date, Content-Type, Content-Length
+		// Server, Date, Content-Type, Content-Length
+		EXPECT_EQ(r.headers.size(), 4u) << r.raw;
 	}
 }
 
@@ -200,17 +204,17 @@ TEST_F(PxSessionDirect, RoutesTheSameWhetherTheHeadCameWholeOrInPieces)
 {
 	Conf conf;
 	conf.routes = {
-		"{ match: { host: \"a.example\", path_prefix: \"/one/\" }, respond: { status: 201 } }",
-		"{ match: { host: \"*.example\", path_prefix: \"/two\" }, respond: { status: 202 } }",
+		"{ match: { host: \"a.x\", path_prefix: \"/one/\" }, respond: { status: 201 } }",
+		"{ match: { host: \"*.x\", path_prefix: \"/two\" }, respond: { status: 202 } }",
 		"{ match: { path_prefix: \"/\" }, respond: { status: 203 } }",
 	};
 	start(conf);
 	const std::vector<std::pair<std::string, int>> cases = {
-		{ "GET /one/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 201 },
-		{ "GET /two HTTP/1.1\r\nHost: b.example\r\n\r\n", 202 },
-		{ "GET /one/x HTTP/1.1\r\nHost: b.example\r\n\r\n", 203 },
-		{ "GET /tw HTTP/1.1\r\nHost: a.example\r\n\r\n", 203 },
-		{ "GET /two HTTP/1.1\r\nHost: example\r\n\r\n", 203 },
+		{ "GET /one/x HTTP/1.1\r\nHost: a.x\r\n\r\n", 201 },
+		{ "GET /two HTTP/1.1\r\nHost: b.x\r\n\r\n", 202 },
+		{ "GET /one/x HTTP/1.1\r\nHost: b.x\r\n\r\n", 203 },
+		{ "GET /tw HTTP/1.1\r\nHost: a.x\r\n\r\n", 203 },
+		{ "GET /two HTTP/1.1\r\nHost: x\r\n\r\n", 203 },
 	};
 	PeerConn *c = client();
 	for (const auto &[req, status] : cases) {
