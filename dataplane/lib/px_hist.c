@@ -3,29 +3,6 @@
  */
 #include "px_hist.h"
 
-/* Exclusive bucket of w = v - 1 (w in [0, 2^32)): w < 2 * SUB gets bucket w; otherwise with
- * e = floor(log2(w)), the range [2^e, 2^(e+1)) is split into SUB buckets of width
- * 2^(e - SUB_BITS). Shifting by one (v - 1) turns exclusive bounds into inclusive ones. */
-static unsigned int hist_index_excl(uint64_t w)
-{
-	unsigned int e;
-
-	if (w < 2 * PX_HIST_SUB)
-		return (unsigned int)w;
-	e = 63u - (unsigned int)__builtin_clzll(w);
-	return (e - PX_HIST_SUB_BITS + 1) * PX_HIST_SUB +
-	       (unsigned int)((w >> (e - PX_HIST_SUB_BITS)) & (PX_HIST_SUB - 1));
-}
-
-unsigned int px_hist_index(uint64_t v)
-{
-	if (v == 0)
-		return 0;
-	if (v > PX_HIST_MAX_US)
-		return PX_HIST_BUCKETS - 1;
-	return hist_index_excl(v - 1);
-}
-
 uint64_t px_hist_upper(unsigned int b)
 {
 	unsigned int e, sub;
@@ -36,15 +13,6 @@ uint64_t px_hist_upper(unsigned int b)
 	sub = b % PX_HIST_SUB;
 	/* exclusive upper bound of w's bucket == inclusive upper bound of v */
 	return (uint64_t)(PX_HIST_SUB + sub + 1) << (e - PX_HIST_SUB_BITS);
-}
-
-void px_hist_add(struct px_hist *h, uint64_t v)
-{
-	h->bucket[px_hist_index(v)]++;
-	h->count++;
-	h->sum_us += v;
-	if (v > h->max_us)
-		h->max_us = v;
 }
 
 static inline uint64_t ld(const uint64_t *p)

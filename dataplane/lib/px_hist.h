@@ -32,14 +32,41 @@ struct px_hist {
 	uint64_t max_us;
 };
 
-/* The bucket holding v µs (v above PX_HIST_MAX_US: the last bucket). */
-unsigned int px_hist_index(uint64_t v);
+/* The bucket holding v µs (v above PX_HIST_MAX_US: the last bucket). Inline, as px_hist_add:
+ * every proxied request records two values. */
+static inline unsigned int px_hist_index(uint64_t v)
+{
+	uint64_t w;
+	unsigned int e;
+
+	if (v == 0)
+		return 0;
+	if (v > PX_HIST_MAX_US)
+		return PX_HIST_BUCKETS - 1;
+	/* the exclusive bucket of w = v - 1 (w in [0, 2^32)): w < 2 * SUB gets bucket w;
+	 * otherwise with e = floor(log2(w)), the range [2^e, 2^(e+1)) is split into SUB buckets
+	 * of width 2^(e - SUB_BITS). Shifting by one (v - 1) turns exclusive bounds into
+	 * inclusive ones. */
+	w = v - 1;
+	if (w < 2 * PX_HIST_SUB)
+		return (unsigned int)w;
+	e = 63u - (unsigned int)__builtin_clzll(w);
+	return (e - PX_HIST_SUB_BITS + 1) * PX_HIST_SUB +
+	       (unsigned int)((w >> (e - PX_HIST_SUB_BITS)) & (PX_HIST_SUB - 1));
+}
 
 /* The inclusive upper bound, in µs, of bucket b (b < PX_HIST_BUCKETS). */
 uint64_t px_hist_upper(unsigned int b);
 
 /* Record one value (µs). Owner only. */
-void px_hist_add(struct px_hist *h, uint64_t v);
+static inline void px_hist_add(struct px_hist *h, uint64_t v)
+{
+	h->bucket[px_hist_index(v)]++;
+	h->count++;
+	h->sum_us += v;
+	if (v > h->max_us)
+		h->max_us = v;
+}
 
 /* dst += src, reading src relaxed (src may be a live worker's histogram). */
 void px_hist_merge(struct px_hist *dst, const struct px_hist *src);

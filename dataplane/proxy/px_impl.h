@@ -30,6 +30,21 @@ enum px_state {
 
 struct px_upstream;
 
+/* A bound of a session or an upstream connection (header, idle, lingering close, queue;
+ * connect, response, pool idle) on the worker's proxy wheel, kept lazily as TCP keeps its
+ * own (tcpstack/tcp_timer.c): due is the deadline (a tick of the proxy wheel, 0: none), and
+ * the wheel entry only has to fire no later than it. Moving a deadline earlier moves the
+ * entry; a later one, or none, leaves the entry where it is, and when it fires early
+ * px_timers finds nothing due and arms it again for what due holds by then (or lets it go).
+ * A keep-alive request sets about five bounds (the session's header and idle bounds, the
+ * upstream's response bound twice, its pool idle bound): this way each costs a comparison
+ * instead of an unlink and a relink, and an entry moves about once per header timeout. Only
+ * the object's free takes its entry off (px_timer_off). */
+struct px_timer {
+	struct tcp_timer t;
+	uint64_t due;
+};
+
 /* Posted events (px_run.c). A TCP callback or a timer only records what happened on its own
  * object (ev) and posts the object on the worker's run list; once per loop, after RX, the
  * worker runs each posted object's transition function once (px_session_step,
@@ -112,9 +127,13 @@ struct px_session {
 	struct px_upstream *up; /* proxy: the upstream connection serving this request */
 	struct dp_service *svc; /* proxy: the request's service while it has one, else NULL */
 	struct px_req *rq;	/* the request in progress; NULL while idle or waiting for one */
-	uint64_t resp_left;	/* generated body bytes still to queue */
-	uint64_t t_wait; /* TSC of the first byte of a request waiting for a px_req, else 0 */
-	struct tcp_timer timer;
+	/* Never both at once: a generated body is queued in PX_RESPOND only, a session waits
+	 * for a px_req in PX_HEAD only (px_req_get), and each is 0 outside of that. */
+	union {
+		uint64_t resp_left; /* generated body bytes still to queue */
+		uint64_t t_wait;    /* TSC of the first byte of a request waiting for a px_req */
+	};
+	struct px_timer timer;
 	union {
 		uint32_t next_free; /* while free (px_request_reset sets route on accept) */
 		int32_t route;	    /* index in the listener's routes, -1: error response; a
@@ -151,20 +170,22 @@ struct px_upstream {
 	uint32_t next, prev;	/* free list, or the endpoint's idle list (indices) */
 	struct dp_endpoint *ep; /* counted in ep->pw[worker].conns while set */
 	uint8_t state;
-	uint8_t ev;	   /* enum px_ev not run yet */
-	uint8_t posted;	   /* on the run list (kept across free: px_run.c) */
-	uint8_t reason;	   /* PX_EV_CLOSED: enum tcp_close_reason */
-	uint8_t head_done; /* the response head went to the client */
-	uint8_t keep;	   /* the upstream may serve another request */
-	uint8_t tunnel;
-	uint8_t broken;		/* its receive queue could take no more segments */
-	uint8_t fin;		/* the upstream sent FIN */
-	uint8_t resp_done;	/* response complete while the request body is still flowing: the
-			    * connection is not reused (the backend may answer the rest too) */
-	uint8_t reused;		/* this try runs on a connection taken from the idle pool */
-	uint8_t rx_any;		/* a byte of this try's response arrived */
-	uint8_t try_done;	/* this try's outcome is recorded (px_try_end) */
-	struct tcp_timer timer; /* connect, response, or idle timeout */
+	uint8_t ev;	/* enum px_ev not run yet */
+	uint8_t posted; /* on the run list (kept across free: px_run.c) */
+	uint8_t reason; /* PX_EV_CLOSED: enum tcp_close_reason */
+	/* flags in bits, so that the timer's deadline takes no room of its own */
+	uint16_t head_done : 1; /* the response head went to the client */
+	uint16_t keep : 1;	/* the upstream may serve another request */
+	uint16_t tunnel : 1;
+	uint16_t broken : 1;	/* its receive queue could take no more segments */
+	uint16_t fin : 1;	/* the upstream sent FIN */
+	uint16_t resp_done : 1; /* response complete while the request body is still flowing:
+				 * the connection is not reused (the backend may answer the rest
+				 * too) */
+	uint16_t reused : 1;	/* this try runs on a connection taken from the idle pool */
+	uint16_t rx_any : 1;	/* a byte of this try's response arrived */
+	uint16_t try_done : 1;	/* this try's outcome is recorded (px_try_end) */
+	struct px_timer timer;	/* connect, response, or idle timeout */
 	uint64_t idle_until;	/* IDLE under max_connections: TSC its pool idle timeout ends */
 	struct http_msg resp;
 	struct http_body body;
@@ -331,17 +352,45 @@ static inline void px_rx_consume(struct px_session *s, uint32_t n)
 	tcp_recved(s->conn, n);
 }
 
-/* Arm t to fire in ms on the worker's proxy wheel; 0 cancels it. Shared by sessions and
- * upstream connections (header, idle, connect, response, pool timeouts). */
-static inline void px_arm_timer(struct dp_worker *w, struct tcp_timer *t, uint32_t ms)
+/* Set t's bound to ms from now on the worker's proxy wheel; 0 stops it. Shared by sessions
+ * and upstream connections (header, idle, connect, response, pool timeouts). The entry moves
+ * only when the bound comes earlier than the tick it is armed for (struct px_timer). */
+static inline void px_arm_timer(struct dp_worker *w, struct px_timer *t, uint32_t ms)
+{
+	struct tcp_wheel *wh = &w->px.wheel;
+	uint64_t due;
+
+	if (ms == 0) {
+		t->due = 0; /* an entry still armed fires once and finds nothing due */
+		return;
+	}
+	due = wh->now + tcp_wheel_ms_to_ticks(wh, ms); /* tcp_wheel_now(), inline */
+	t->due = due;
+	if (!tcp_timer_armed(&t->t) || t->t.expire > due)
+		tcp_wheel_arm(wh, &t->t, due);
+}
+
+/* Stop t and take its entry off the wheel: its object is freed. */
+static inline void px_timer_off(struct dp_worker *w, struct px_timer *t)
+{
+	t->due = 0;
+	tcp_wheel_cancel(&w->px.wheel, &t->t);
+}
+
+/* t's wheel entry fired (px_timers): true when its bound is due, and then it is stopped;
+ * false when nothing is due (stopped, or moved later: the entry is armed again for it). */
+static inline bool px_timer_due(struct dp_worker *w, struct px_timer *t)
 {
 	struct tcp_wheel *wh = &w->px.wheel;
 
-	if (ms == 0) {
-		tcp_wheel_cancel(wh, t);
-		return;
+	if (t->due == 0)
+		return false;
+	if (t->due > wh->now) {
+		tcp_wheel_arm(wh, &t->t, t->due);
+		return false;
 	}
-	tcp_wheel_arm(wh, t, tcp_wheel_now(wh) + tcp_wheel_ms_to_ticks(wh, ms));
+	t->due = 0;
+	return true;
 }
 
 /* The state of stable objects as this worker sees them. */
@@ -369,16 +418,21 @@ static inline char *px_put_str(char *p, const char *str)
 	return px_put(p, str, strlen(str));
 }
 
-/* v in decimal, at most 20 digits. */
+/* v in decimal, at most 20 digits: counted first, then written from the last one back, in
+ * place (no copy of a length known only at run time: a memcpy call for two digits). */
 static inline char *px_put_u64(char *p, uint64_t v)
 {
-	char tmp[20], *t = tmp + sizeof(tmp);
+	unsigned int n = 1;
+	char *e;
 
+	for (uint64_t x = v; x >= 10; x /= 10)
+		n++;
+	e = p + n;
 	do {
-		*--t = (char)('0' + v % 10);
+		*--e = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	return px_put(p, t, (size_t)(tmp + sizeof(tmp) - t));
+	return p + n;
 }
 
 /* px_lbkey.c: lb_pick of service svc's balancer for the request whose head lies at base,
@@ -484,6 +538,6 @@ bool px_upstream_idle_step(struct dp_worker *w, struct px_upstream *up, unsigned
 void px_upstream_closed(struct dp_worker *w, struct px_upstream *up);
 /* Its timer expired (the worker's timer wheel, in the loop). */
 void px_upstream_timer(struct dp_worker *w, struct px_upstream *up);
-bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up);
+bool px_is_upstream_timer(struct dp_worker *w, struct px_timer *t, struct px_upstream **up);
 
 #endif /* SLUICE_PX_IMPL_H */

@@ -185,6 +185,8 @@ void px_obs_head(struct dp_worker *w, struct px_session *s, const struct http_io
 	r->t_head = now_tsc();
 	if (r->t_recv == 0)
 		r->t_recv = r->t_head;
+	if (r->rec == NULL && !w->px.obs->log_on)
+		return; /* no access log: no record to take */
 	rec = r->rec != NULL ? r->rec : rec_take(w, s);
 	if (rec == NULL)
 		return;
@@ -285,7 +287,8 @@ void px_obs_done(struct dp_worker *w, struct px_session *s)
 	r = &s->rq->obs;
 	if (r->t_head != 0)
 		obs_record(w, s, r->ep, PX_PH_TOTAL, us_between(w->px.obs, r->t_head, now));
-	if (r->t_recv != 0 || r->rec != NULL)
+	/* without an access log (and so without a record) obs_log would find nothing to fill */
+	if (r->rec != NULL || (r->t_recv != 0 && w->px.obs->log_on))
 		obs_log(w, s, now, false);
 	r->t_recv = r->t_head = 0;
 }

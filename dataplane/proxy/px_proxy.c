@@ -145,7 +145,10 @@ static inline __attribute__((always_inline)) bool name_is(const char *p, const c
 	return (load8(p + n - 8) | lower) == load8(lit + n - 8);
 }
 
-static enum hdr_kind hdr_kind(const uint8_t *base, struct http_span name)
+/* Inline in both head builders: once per field of every head, the call cost more than the
+ * two tests most fields take. */
+static inline __attribute__((always_inline)) enum hdr_kind hdr_kind(const uint8_t *base,
+								    struct http_span name)
 {
 	const char *p = (const char *)base + name.off;
 	char c = (char)(p[0] | 0x20); /* a token's first byte; lower case when a letter */
@@ -953,7 +956,7 @@ static void finish(struct dp_worker *w, struct px_session *s, struct px_upstream
 {
 	if (s->state == PX_FWD_BODY) {
 		up->resp_done = 1;
-		tcp_wheel_cancel(&w->px.wheel, &up->timer); /* nothing more to read */
+		px_arm_timer(w, &up->timer, 0); /* nothing more to read */
 		return;
 	}
 	px_post_up_ev(&w->px, s, PX_UPEV_DONE);
@@ -1158,7 +1161,7 @@ void px_upstream_step(struct dp_worker *w, struct px_upstream *up, unsigned int 
 		return;
 	if (ev & PX_EV_CONNECTED) {
 		px_up_enter(w, up, PX_UP_BUSY);
-		tcp_wheel_cancel(&px->wheel, &up->timer);
+		px_arm_timer(w, &up->timer, 0);
 		px_obs_connected(w, s);
 		if (s != NULL && s->state == PX_WAIT_RESP)
 			px_arm_timer(w, &up->timer, px_retry_timeout(w, s));

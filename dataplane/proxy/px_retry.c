@@ -73,10 +73,15 @@ void px_retry_begin(struct dp_worker *w, struct px_session *s, uint32_t svc, con
 
 static void drop_held(struct px_retry *rt)
 {
-	rte_pktmbuf_free(rt->head);
-	rt->head = NULL;
-	rte_pktmbuf_free(rt->held);
-	rt->held = NULL;
+	/* twice per request, holding nothing most times: no call for nothing to free */
+	if (rt->head != NULL) {
+		rte_pktmbuf_free(rt->head);
+		rt->head = NULL;
+	}
+	if (rt->held != NULL) {
+		rte_pktmbuf_free(rt->held);
+		rt->held = NULL;
+	}
 	rt->held_body = 0;
 	rt->held_true = 0;
 	rt->holding = 0;
@@ -87,7 +92,8 @@ void px_retry_hold_head(struct dp_worker *w, struct px_session *s, struct rte_mb
 	struct px_retry *rt = &s->rq->rt;
 
 	RTE_SET_USED(w);
-	rte_pktmbuf_free(rt->head);
+	if (rt->head != NULL)
+		rte_pktmbuf_free(rt->head);
 	rt->head = head;
 	for (const struct rte_mbuf *seg = head; seg != NULL; seg = seg->next)
 		rt->held_true += seg->buf_len;

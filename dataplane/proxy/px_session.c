@@ -144,7 +144,7 @@ void px_session_free(struct dp_worker *w, struct px_session *s, enum px_end how)
 	uint32_t idx = (uint32_t)(s - px->sessions);
 	uint8_t posted;
 
-	tcp_wheel_cancel(&px->wheel, &s->timer);
+	px_timer_off(w, &s->timer);
 	if (s->conn != NULL)
 		px_client_conn_release(w, s);
 	px_obs_end(w, s);
@@ -220,6 +220,16 @@ static bool host_matches(const char *pattern, const uint8_t *host, uint32_t len)
 	return len == plen && strncasecmp((const char *)host, pattern, plen) == 0;
 }
 
+/* Span s of a head parsed from iov: in place when it lies in the first segment (a head that
+ * came in one segment, the common case), else as http_span_ptr finds it. */
+static inline const uint8_t *head_span(const struct http_iov *iov, unsigned int n,
+				       struct http_span s, uint8_t *buf, uint32_t cap)
+{
+	if (n > 0 && s.len <= cap && (uint64_t)s.off + s.len <= iov[0].len)
+		return iov[0].base + s.off;
+	return http_span_ptr(iov, n, s, buf, cap);
+}
+
 static int route_match(const struct dp_listener_conf *l, const struct http_msg *req,
 		       const struct http_iov *iov, unsigned int n)
 {
@@ -234,7 +244,7 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 		if (r->match_host != NULL && !host_read) {
 			host_read = true;
 			host = hs.len <= sizeof(host_buf)
-				       ? http_span_ptr(iov, n, hs, host_buf, sizeof(host_buf))
+				       ? head_span(iov, n, hs, host_buf, sizeof(host_buf))
 				       : NULL;
 		}
 		if (r->match_host != NULL &&
@@ -247,7 +257,7 @@ static int route_match(const struct dp_listener_conf *l, const struct http_msg *
 
 			if (plen > req->path.len || plen > sizeof(path_buf))
 				continue;
-			p = http_span_ptr(iov, n, ps, path_buf, sizeof(path_buf));
+			p = head_span(iov, n, ps, path_buf, sizeof(path_buf));
 			if (p == NULL || memcmp(p, r->match_path_prefix, plen) != 0)
 				continue;
 		}
@@ -585,7 +595,8 @@ static void *px_on_accept(struct tcp_conn *c, void *listen_user)
 	lst->conns++;
 	px->cnt[PX_CNT_conns_accepted]++;
 	lst->cnt[PX_OBJ_conns]++;
-	tcp_timer_init(&s->timer);
+	tcp_timer_init(&s->timer.t);
+	s->timer.due = 0;
 	px_request_reset(w, s);
 	arm_timer(w, s, s->lst->limits.header_timeout_ms);
 	return s;

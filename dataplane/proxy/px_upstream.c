@@ -39,7 +39,7 @@ static const struct dp_svc_pw *up_service(const struct dp_worker *w, const struc
 	return &up->ep->svc->pw[w->id];
 }
 
-bool px_is_upstream_timer(struct dp_worker *w, struct tcp_timer *t, struct px_upstream **up)
+bool px_is_upstream_timer(struct dp_worker *w, struct px_timer *t, struct px_upstream **up)
 {
 	struct px_worker *px = &w->px;
 	const char *p = (const char *)t, *lo = (const char *)px->upstreams;
@@ -88,7 +88,7 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 {
 	struct px_worker *px = &w->px;
 
-	tcp_wheel_cancel(&px->wheel, &up->timer);
+	px_timer_off(w, &up->timer);
 	rte_pktmbuf_free(up->rx);
 	uint8_t posted = up->posted;
 
@@ -103,7 +103,7 @@ static void up_free(struct dp_worker *w, struct px_upstream *up)
 				 __ATOMIC_RELEASE);
 	memset(up, 0, sizeof(*up));
 	up->posted = posted; /* a stale run-list entry may still name it (px_run.c) */
-	tcp_timer_init(&up->timer);
+	tcp_timer_init(&up->timer.t);
 	up->next = px->up_free;
 	px->up_free = up_index(px, up);
 	px->up_used--;
@@ -183,7 +183,7 @@ struct px_upstream *px_upstream_get(struct dp_worker *w, struct dp_endpoint *ep)
 			idle_drop(w, up);
 			continue;
 		}
-		tcp_wheel_cancel(&px->wheel, &up->timer);
+		px_arm_timer(w, &up->timer, 0);
 		px_up_enter(w, up, PX_UP_BUSY);
 		up->reused = 1;
 		px->cnt[PX_CNT_upstream_reused]++;
@@ -342,7 +342,7 @@ void px_upstream_release(struct dp_worker *w, struct px_upstream *up, bool compl
 	const struct dp_ep_pw *pw = px_ep(w, up->ep);
 
 	up->s = NULL;
-	tcp_wheel_cancel(&px->wheel, &up->timer);
+	px_arm_timer(w, &up->timer, 0);
 	if (reuse && up->rx != NULL) {
 		/* bytes beyond the response we framed: nobody asked for them */
 		px->cnt[PX_CNT_upstream_not_reused]++;
@@ -565,7 +565,7 @@ int px_upstream_init(struct dp_worker *w)
 		return -ENOMEM;
 	px->n_upstreams = n;
 	for (uint32_t i = 0; i < n; i++) {
-		tcp_timer_init(&px->upstreams[i].timer);
+		tcp_timer_init(&px->upstreams[i].timer.t);
 		px->upstreams[i].next = i + 1 < n ? i + 1 : PX_NONE;
 	}
 	px->up_free = 0;

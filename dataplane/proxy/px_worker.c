@@ -21,11 +21,14 @@ static inline struct px_worker *px_of(struct dp_worker *w)
 static void px_timer_fire(void *arg, struct tcp_timer *t)
 {
 	struct dp_worker *w = arg;
-	struct px_session *s = container_of(t, struct px_session, timer);
+	struct px_timer *pt = container_of(t, struct px_timer, t);
+	struct px_session *s = container_of(pt, struct px_session, timer);
 	struct px_worker *px = px_of(w);
 	struct px_upstream *up;
 
-	if (px_is_upstream_timer(w, t, &up)) {
+	if (!px_timer_due(w, pt))
+		return; /* an early entry (struct px_timer): armed again, or let go */
+	if (px_is_upstream_timer(w, pt, &up)) {
 		px_upstream_timer(w, up);
 		return;
 	}

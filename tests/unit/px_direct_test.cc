@@ -169,6 +169,67 @@ TEST_F(PxSessionDirect, NoRouteIs404)
 	EXPECT_FALSE(c->peer_fin) << "a 404 keeps the connection";
 }
 
+// Content-Length is written in place, digit count first (px_put_u64): every length of decimal
+// number, with the Date line (copied as a whole buffer) right before it, as text would write it.
+TEST_F(PxSessionDirect, ContentLengthOfEveryNumberOfDigits)
+{
+	std::vector<int64_t> lens = { 0, 1, 9, 10, 99, 100, 999, 1000, 65535, 65536, 1234567 };
+	for (int64_t v = 10000000; v <= 1000000000000; v *= 10)
+		lens.push_back(v - 1), lens.push_back(v);
+	lens.push_back(1099511627776); // the largest respond.bytes the configuration takes
+	Conf conf;
+	conf.routes.clear();
+	for (size_t i = 0; i < lens.size(); i++) {
+		std::string match = "{ match: { path_prefix: \"/n" + std::to_string(i) + "/\" }, ";
+
+		conf.routes.push_back(match + "respond: { bytes: " + std::to_string(lens[i]) +
+				      " } }");
+	}
+	start(conf);
+	PeerConn *c = client();
+	for (size_t i = 0; i < lens.size(); i++) {
+		c->send("HEAD /n" + std::to_string(i) + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+		Msg r = c->response(true, true);
+		EXPECT_EQ(r.status, 200);
+		EXPECT_EQ(r.header("Content-Length"), std::to_string(lens[i]));
+		EXPECT_EQ(r.header("Date").size(), 29u) << r.raw;
+		// Server, Date, Content-Type, Content-Length
+		EXPECT_EQ(r.headers.size(), 4u) << r.raw;
+	}
+}
+
+// route_match reads Host and the path in place when they lie in the head's first segment, and
+// through http_span_ptr otherwise: the same route either way, wherever the head is cut.
+TEST_F(PxSessionDirect, RoutesTheSameWhetherTheHeadCameWholeOrInPieces)
+{
+	Conf conf;
+	conf.routes = {
+		"{ match: { host: \"a.x\", path_prefix: \"/one/\" }, respond: { status: 201 } }",
+		"{ match: { host: \"*.x\", path_prefix: \"/two\" }, respond: { status: 202 } }",
+		"{ match: { path_prefix: \"/\" }, respond: { status: 203 } }",
+	};
+	start(conf);
+	const std::vector<std::pair<std::string, int>> cases = {
+		{ "GET /one/x HTTP/1.1\r\nHost: a.x\r\n\r\n", 201 },
+		{ "GET /two HTTP/1.1\r\nHost: b.x\r\n\r\n", 202 },
+		{ "GET /one/x HTTP/1.1\r\nHost: b.x\r\n\r\n", 203 },
+		{ "GET /tw HTTP/1.1\r\nHost: a.x\r\n\r\n", 203 },
+		{ "GET /two HTTP/1.1\r\nHost: x\r\n\r\n", 203 },
+	};
+	PeerConn *c = client();
+	for (const auto &[req, status] : cases) {
+		for (size_t cut = 0; cut < req.size(); cut++) {
+			if (cut == 0) {
+				c->send(req);
+			} else {
+				c->send(req.substr(0, cut));
+				c->send(req.substr(cut));
+			}
+			EXPECT_EQ(c->response().status, status) << req << " cut at " << cut;
+		}
+	}
+}
+
 // ---- requests refused by the parser: the status, the counter, and a close ----
 
 struct Refusal {

@@ -103,6 +103,47 @@ TEST_F(PxSessionTimeouts, StalledRequestBodyIsClosedAtTheIdleTimeout)
 	EXPECT_EQ(cnt(PX_CNT_idle_timeouts), 1u);
 }
 
+// The bounds are kept lazily (struct px_timer): a bound moved later leaves the wheel entry where
+// it was, which fires early, finds nothing due and is armed again. These hold the lazy entries
+// to the bounds themselves, at the bound that is due whichever way it moved.
+TEST_F(PxSessionTimeouts, HeadBegunAfterAnIdlePauseGets408AtItsOwnHeaderTimeout)
+{
+	Conf conf;
+	start(conf);
+	PeerConn *c = client();
+	c->send(GET_DIRECT); // the entry goes to its header bound, the idle bound comes later
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(conf.header_timeout_ms + 500); // the early entry fired: idle bound now
+	EXPECT_FALSE(c->peer_fin);
+	c->send("GET /direct HTTP/1.1\r\nHo"); // a header bound earlier than the idle one
+	advance_ms(conf.header_timeout_ms - MARGIN);
+	EXPECT_EQ(c->pending(), "");
+	advance_ms(2 * MARGIN);
+	EXPECT_EQ(c->response().status, 408);
+	EXPECT_EQ(cnt(PX_CNT_header_timeouts), 1u);
+	EXPECT_EQ(cnt(PX_CNT_idle_timeouts), 0u);
+}
+
+TEST_F(PxSessionTimeouts, ManyKeepAliveRequestsThenIdleCloseAtTheIdleTimeoutOfTheLast)
+{
+	Conf conf;
+	start(conf);
+	PeerConn *c = client();
+	for (int i = 0; i < 12; i++) { // past several header and idle bounds of earlier requests
+		c->send(GET_DIRECT);
+		EXPECT_EQ(c->response().status, 200);
+		advance_ms(conf.header_timeout_ms / 2);
+	}
+	c->send(GET_DIRECT);
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(conf.idle_timeout_ms - MARGIN);
+	EXPECT_FALSE(c->peer_fin);
+	advance_ms(2 * MARGIN);
+	EXPECT_TRUE(c->peer_fin);
+	EXPECT_EQ(cnt(PX_CNT_idle_timeouts), 1u);
+	EXPECT_EQ(cnt(PX_CNT_header_timeouts), 0u);
+}
+
 // After a refusal sluice closes its side but keeps reading (and dropping) what the client
 // still sends, so that a RST does not destroy the answer in the client's receive buffer.
 TEST_F(PxSessionTimeouts, LingeringCloseReadsAndDropsThenEnds)
@@ -246,6 +287,54 @@ TEST_F(ProxyTimeouts, IdlePooledConnectionIsClosedAtThePoolIdleTimeout)
 	EXPECT_FALSE(be->conn(0)->reset());
 	EXPECT_EQ(mem().upstreams_used, 0u);
 	EXPECT_EQ(cnt(PX_CNT_upstream_idle_closed), 1u);
+}
+
+TEST_F(ProxyTimeouts, ReusedPooledConnectionIsClosedAtThePoolIdleTimeoutOfItsLastUse)
+{
+	Conf conf;
+	start(conf);
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(GET);
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(conf.pool_idle_timeout_ms - 1000); // the first idle bound's entry stays
+	c->send(GET);
+	ASSERT_EQ(be->n_conns(), 1u) << "reused";
+	EXPECT_TRUE(be->conn(0)->request().ok);
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	advance_ms(conf.pool_idle_timeout_ms - MARGIN);
+	EXPECT_FALSE(be->conn(0)->peer_fin);
+	EXPECT_EQ(mem().upstreams_used, 1u);
+	advance_ms(2 * MARGIN);
+	EXPECT_TRUE(be->conn(0)->peer_fin);
+	EXPECT_EQ(mem().upstreams_used, 0u);
+	EXPECT_EQ(cnt(PX_CNT_upstream_idle_closed), 1u);
+}
+
+TEST_F(ProxyTimeouts, SilentBackendOnAReusedConnectionIs504AtResponseMs)
+{
+	Conf conf;
+	conf.idle_timeout_ms = 1000;
+	start(conf);
+	Backend *be = backend();
+	PeerConn *c = client();
+	c->send(GET);
+	be->conn(0)->send(OK2);
+	EXPECT_EQ(c->response().status, 200);
+	// the pool idle bound's entry is due before the response bound set next
+	advance_ms(conf.pool_idle_timeout_ms - conf.response_ms / 2);
+	c = client();
+	c->send(GET);
+	ASSERT_EQ(be->n_conns(), 1u) << "reused";
+	EXPECT_TRUE(be->conn(0)->request().ok);
+	advance_ms(conf.response_ms - MARGIN);
+	EXPECT_EQ(c->pending(), "");
+	advance_ms(2 * MARGIN);
+	EXPECT_EQ(c->response().status, 504);
+	EXPECT_EQ(cnt(PX_CNT_upstream_response_timeouts), 1u);
+	EXPECT_EQ(cnt(PX_CNT_upstream_idle_closed), 0u);
 }
 
 TEST_F(ProxyTimeouts, PoolKeepsAtMostMaxIdlePerEndpoint)
