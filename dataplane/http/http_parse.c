@@ -117,6 +117,83 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 	return http_value_run_fast(p, n);
 }
 
+/* What follows a field's colon, q[0..r): leading OWS skipped, the value scanned to the byte
+ * that stops it (the CR of a good line), trailing OWS trimmed. Returns the stopping byte's
+ * index (r when none does); the value is q[*vs..*ve). Byte by byte: the reference of the
+ * vector version below, and what it falls back to for what it does not take. */
+static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t s = 0, i, end;
+
+	while (s < r && (q[s] == ' ' || q[s] == '\t'))
+		s++;
+	i = s + http_value_run(q + s, r - s);
+	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
+		end--;
+	*vs = s;
+	*ve = end;
+	return i;
+}
+
+/* Bit k when byte k of v is SP or HTAB. */
+static inline uint32_t http_ows16(__m128i v)
+{
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+}
+
+/* http_value_ows_scalar from 16-byte masks of the bytes that stop a value and of OWS: the
+ * first byte outside the OWS mask starts the value, the first one in the stop mask ends it,
+ * the last one outside the OWS mask before that is its last. Bytes past r are never read:
+ * fewer than 16 are read as the 16 that end at q + r (back bytes before q being readable),
+ * the masks shifted down, the end standing for a stopping byte. A value whose leading OWS
+ * fills a load or whose trailing OWS starts in an earlier one, and the last bytes of a
+ * segment shorter than a load, go to the scalar version. */
+static inline __attribute__((always_inline)) uint32_t
+http_value_ows(const uint8_t *q, uint32_t r, uint32_t back, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t i = 0, bad, ows, lead, e, keep, s;
+	__m128i v;
+
+	if (r >= 16) {
+		v = _mm_loadu_si128((const __m128i *)q);
+		ows = http_ows16(v);
+		bad = http_value_bad16(v);
+	} else if (r + back >= 16) {
+		s = 16 - r;
+		v = _mm_loadu_si128((const __m128i *)(q + r - 16));
+		ows = http_ows16(v) >> s;
+		bad = (http_value_bad16(v) >> s) | (1u << r);
+	} else {
+		return http_value_ows_scalar(q, r, vs, ve);
+	}
+	lead = (uint32_t)__builtin_ctz(~ows); /* ows has 16 bits at most: lead <= 16 */
+	if (lead == 16)
+		return http_value_ows_scalar(q, r, vs, ve);
+	while (bad == 0) {
+		/* r >= 16 here: the load that ends at q + r is readable */
+		i += 16;
+		if (r - i >= 16) {
+			v = _mm_loadu_si128((const __m128i *)(q + i));
+			ows = http_ows16(v);
+			bad = http_value_bad16(v);
+		} else {
+			s = 16 - (r - i);
+			v = _mm_loadu_si128((const __m128i *)(q + r - 16));
+			ows = http_ows16(v) >> s;
+			bad = (http_value_bad16(v) >> s) | (1u << (r - i));
+		}
+	}
+	e = (uint32_t)__builtin_ctz(bad);
+	/* bytes of this load before the stop that are not OWS (none before lead in the first) */
+	keep = ~ows & ((1u << e) - 1);
+	if (keep == 0)
+		return http_value_ows_scalar(q, r, vs, ve);
+	*vs = lead;
+	*ve = i + 32 - (uint32_t)__builtin_clz(keep);
+	return i + e;
+}
+
 /* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
  * tchars but '~' (eight ranges are all an instruction takes), so a '~' it stops at is looked
  * at again. (Valgrind knows this form, 0x14, and not the positive one, 0x04.) */
@@ -161,21 +238,32 @@ uint32_t http_token_run(const uint8_t *p, uint32_t n)
 /* The same for reg-name bytes but '%': the ranges are the most of them that eight take, the
  * scalar loop goes on from a byte outside them ('=', '_', '~' or the end). */
 __attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const uint8_t *p,
-									 uint32_t n)
+									 uint32_t n, uint32_t back)
 {
 	static const uint8_t regname_ranges[16] = { '-', '.', '0', '9', 'A', 'Z', 'a', 'z',
 						    '!', '!', '$', '$', '&', ',', ';', ';' };
 	const __m128i r = _mm_loadu_si128((const __m128i *)regname_ranges);
-	uint8_t tail[16] = { 0 };
-	uint32_t i = 0;
+	uint32_t i = 0, out;
 	int k;
 
 	if (n < 16) {
-		/* a Host is short: through a zeroed copy, NUL stopping the scan at n at the latest */
-		memcpy(tail, p, n);
-		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
-				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
-					 _SIDD_LEAST_SIGNIFICANT);
+		/* a Host is short: the 16 bytes that end at p + n as a mask of the bytes outside
+		 * the ranges (PCMPESTRM, the same form 0x14), shifted down, the end standing for
+		 * one; through a zeroed copy, NUL stopping the scan, when they are not readable */
+		if (n + back >= 16) {
+			out = (uint32_t)_mm_cvtsi128_si32(_mm_cmpestrm(
+				r, 16, _mm_loadu_si128((const __m128i *)(p + n - 16)), 16,
+				_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					_SIDD_BIT_MASK));
+			k = __builtin_ctz(((out & 0xffff) >> (16 - n)) | (1u << n));
+		} else {
+			uint8_t tail[16] = { 0 };
+
+			memcpy(tail, p, n);
+			k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
+					 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES |
+						 _SIDD_NEGATIVE_POLARITY | _SIDD_LEAST_SIGNIFICANT);
+		}
 		return (uint32_t)k + http_regname_run_scalar(p + k, n - (uint32_t)k);
 	}
 	do {
@@ -187,11 +275,16 @@ __attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const u
 	return i + http_regname_run_scalar(p + i, n - i);
 }
 
-uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back)
 {
 	if (http_have_sse42())
-		return http_regname_run_sse42(p, n);
+		return http_regname_run_sse42(p, n, back);
 	return http_regname_run_scalar(p, n);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	return http_regname_run_back(p, n, 0);
 }
 #else
 /* GCC/clang vector extension: NEON on arm64, plain code elsewhere. */
@@ -224,9 +317,36 @@ uint32_t http_regname_run(const uint8_t *p, uint32_t n)
 	return http_regname_run_scalar(p, n);
 }
 
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back)
+{
+	(void)back;
+	return http_regname_run_scalar(p, n);
+}
+
 static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
 {
 	return http_value_run(p, n);
+}
+
+static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t s = 0, i, end;
+
+	while (s < r && (q[s] == ' ' || q[s] == '\t'))
+		s++;
+	i = s + http_value_run(q + s, r - s);
+	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
+		end--;
+	*vs = s;
+	*ve = end;
+	return i;
+}
+
+static inline uint32_t http_value_ows(const uint8_t *q, uint32_t r, uint32_t back, uint32_t *vs,
+				      uint32_t *ve)
+{
+	(void)back;
+	return http_value_ows_scalar(q, r, vs, ve);
 }
 
 static inline int http_have_sse42(void)
@@ -547,11 +667,11 @@ static __attribute__((noinline)) int http_field_expect(struct http_msg *m, struc
 }
 
 /* http_parse_host for the common Host, in place: a reg-name without '%', then ":" port or
- * nothing, in p[0..len) of the readable bytes p[0..readable). Returns the host's length, or -1
+ * nothing, in p[0..len) of the readable bytes p[-back..readable). Returns the host's length, or -1
  * for anything else, which http_parse_host decides (IP-literals, percent-encoding, errors). */
-static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
+static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable, uint32_t back)
 {
-	uint32_t i = http_regname_run(p, readable), j, port = 0;
+	uint32_t i = http_regname_run_back(p, readable, back), j, port = 0;
 
 	if (i > len)
 		i = len;
@@ -572,7 +692,9 @@ static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
 static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 			   struct http_cur *c, struct http_span v, const uint8_t *vp)
 {
-	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p)) : -1;
+	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p),
+					(uint32_t)(c->p - c->iov[c->seg].base))
+		      : -1;
 
 	if (m->flags & HTTP_F_HAS_HOST)
 		return -HTTP_E_HOST_DUP;
@@ -847,22 +969,24 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 					   : http_token_run_scalar(line, left);
 		if (nlen == 0 || nlen == left || line[nlen] != ':')
 			return (int)used;
-		vs = nlen + 1;
-		if (vs < left && line[vs] == ' ') /* the usual ": " */
-			vs++;
-		while (vs < left && (line[vs] == ' ' || line[vs] == '\t'))
-			vs++;
-		i = vs + http_value_run_fast(line + vs, left - vs);
-		if (left - i < 2 || memcmp(line + i, "\r\n", 2) != 0 ||
+		/* OWS, value and OWS after the colon, the bytes up to used + nlen + 1 readable */
+		i = nlen + 1 +
+		    http_value_ows(line + nlen + 1, left - nlen - 1, used + nlen + 1, &vs, &ve);
+		if (left - i < 2 || line[i] != '\r' || line[i + 1] != '\n' ||
 		    m->n_headers >= m->lim.max_headers)
 			return (int)used;
-		for (ve = i; ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t');)
-			ve--;
+		vs += nlen + 1;
+		ve += nlen + 1;
 		name.off = c->abs + used;
 		name.len = nlen;
 		val.off = name.off + vs;
 		val.len = ve - vs;
-		http_header_add(m, name, val);
+		/* http_header_add, whose limit is checked above */
+		if (m->headers) {
+			m->headers[m->n_headers].name = name;
+			m->headers[m->n_headers].value = val;
+		}
+		m->n_headers++;
 		id = http_field_which(m, line, nlen);
 		if (id != HTTP_FLD_NONE) {
 			vc = *c;

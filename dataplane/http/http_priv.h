@@ -56,6 +56,8 @@ uint32_t http_token_run(const uint8_t *p, uint32_t n);
 uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n);
 /* The same for the reg-name bytes of a Host other than '%' (SSE4.2 where the CPU has it). */
 uint32_t http_regname_run(const uint8_t *p, uint32_t n);
+/* The same, the back bytes before p readable too (a vector load may start there). */
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back);
 uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n);
 
 static inline uint32_t http_load32(const uint8_t *p)
