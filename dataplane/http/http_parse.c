@@ -753,52 +753,83 @@ http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 	return HTTP_FLD_NONE;
 }
 
+/* The common values of the fields below, read in place at vp (len bytes; vp NULL when the value
+ * is empty or not in one segment): "keep-alive" or "close" alone, one number of at most 18
+ * digits (no overflow), "chunked" alone, and Upgrade, whatever its value. Returns 1 when that
+ * decides the field, its result in *rc, else 0: the cursor parsers of http_field then read
+ * it. Inline in the fast path, where a known field holds one of these almost always. */
+static inline __attribute__((always_inline)) int http_field_inplace(struct http_msg *m,
+								    enum http_field_id id,
+								    const uint8_t *vp, uint32_t len,
+								    int *rc)
+{
+	uint64_t num = 0;
+	uint32_t i;
+
+	*rc = 0;
+	switch (id) {
+	case HTTP_FLD_UPGRADE:
+		m->flags |= HTTP_F_UPGRADE;
+		return 1;
+	case HTTP_FLD_CONNECTION:
+		if (vp && len == 10 && http_token_is(vp, 10, "keep-alive")) {
+			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+			return 1;
+		}
+		if (vp && len == 5 && http_token_is(vp, 5, "close")) {
+			m->flags |= HTTP_F_CONN_CLOSE;
+			return 1;
+		}
+		return 0;
+	case HTTP_FLD_CONTENT_LENGTH:
+		if (!vp || len == 0 || len > 18)
+			return 0;
+		for (i = 0; i < len; i++) {
+			if (!http_is(vp[i], HTTP_C_DIGIT))
+				return 0;
+			num = num * 10 + (vp[i] - '0');
+		}
+		*rc = http_cl_set(m, num);
+		return 1;
+	case HTTP_FLD_TRANSFER_ENCODING:
+		if (!vp || len != 7 || !http_token_is(vp, 7, "chunked"))
+			return 0;
+		if (m->te & HTTP_TE_CHUNKED) {
+			*rc = -HTTP_E_BAD_TE;
+		} else {
+			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+			m->flags |= HTTP_F_HAS_TE;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Read the value of field id, whose cursor c sits at the value v. A value that lies in one
  * segment is also given as a pointer, vp (else NULL, and NULL when empty), for the common
- * values read in place; the cursor reads the rest. */
+ * values read in place (http_field_inplace); the cursor reads the rest. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 		      enum http_field_id id, struct http_cur *c, struct http_span v,
 		      const uint8_t *vp)
 {
-	uint32_t lim = v.off + v.len, i;
-	uint64_t num;
+	uint32_t lim = v.off + v.len;
+	int rc;
 
+	if (http_field_inplace(m, id, vp, v.len, &rc))
+		return rc;
 	switch (id) {
 	case HTTP_FLD_HOST:
 		return http_field_host(m, iov, n, c, v, vp);
 	case HTTP_FLD_EXPECT:
 		return http_field_expect(m, c, lim);
-	case HTTP_FLD_UPGRADE:
-		m->flags |= HTTP_F_UPGRADE;
-		return 0;
 	case HTTP_FLD_CONNECTION:
-		/* "keep-alive" or "close" alone, the common values, compared in place */
-		if (vp && v.len == 10 && http_token_is(vp, 10, "keep-alive")) {
-			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
-			return 0;
-		}
-		if (vp && v.len == 5 && http_token_is(vp, 5, "close")) {
-			m->flags |= HTTP_F_CONN_CLOSE;
-			return 0;
-		}
 		return http_field_connection(m, c, lim);
 	case HTTP_FLD_CONTENT_LENGTH:
-		/* one number of at most 18 digits (no overflow), read in place */
-		for (i = 0, num = 0;
-		     vp && i < v.len && v.len <= 18 && http_is(vp[i], HTTP_C_DIGIT);)
-			num = num * 10 + (vp[i++] - '0');
-		if (vp && i == v.len && v.len > 0 && v.len <= 18)
-			return http_cl_set(m, num);
 		return http_field_cl(m, c, lim);
 	case HTTP_FLD_TRANSFER_ENCODING:
-		if (vp && v.len == 7 && http_token_is(vp, 7, "chunked")) {
-			if (m->te & HTTP_TE_CHUNKED)
-				return -HTTP_E_BAD_TE;
-			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
-			m->flags |= HTTP_F_HAS_TE;
-			return 0;
-		}
 		return http_field_te(m, c, lim);
+	case HTTP_FLD_UPGRADE:
 	case HTTP_FLD_NONE:
 		break;
 	}
@@ -930,7 +961,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 {
 	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
 	struct http_span name, val;
-	const uint8_t *p, *line;
+	const uint8_t *p, *line, *vp;
 	enum http_field_id id;
 	struct http_cur vc;
 	int rc;
@@ -957,7 +988,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 	for (;;) {
 		line = p + used;
 		left = avail - used;
-		if (left >= 2 && line[0] == '\r' && line[1] == '\n') {
+		if (left >= 2 && http_is_crlf(line)) {
 			m->head_len = c->abs + used + 2;
 			rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
 			if (rc < 0)
@@ -972,8 +1003,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 		/* OWS, value and OWS after the colon, the bytes up to used + nlen + 1 readable */
 		i = nlen + 1 +
 		    http_value_ows(line + nlen + 1, left - nlen - 1, used + nlen + 1, &vs, &ve);
-		if (left - i < 2 || line[i] != '\r' || line[i + 1] != '\n' ||
-		    m->n_headers >= m->lim.max_headers)
+		if (left - i < 2 || !http_is_crlf(line + i) || m->n_headers >= m->lim.max_headers)
 			return (int)used;
 		vs += nlen + 1;
 		ve += nlen + 1;
@@ -983,15 +1013,22 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 		val.len = ve - vs;
 		/* http_header_add, whose limit is checked above */
 		if (m->headers) {
-			m->headers[m->n_headers].name = name;
-			m->headers[m->n_headers].value = val;
+			struct http_header *h = &m->headers[m->n_headers];
+
+			h->name.off = name.off;
+			h->name.len = name.len;
+			h->value.off = val.off;
+			h->value.len = val.len;
 		}
 		m->n_headers++;
 		id = http_field_which(m, line, nlen);
 		if (id != HTTP_FLD_NONE) {
-			vc = *c;
-			http_cur_skip(&vc, used + vs);
-			rc = http_field(m, iov, n, id, &vc, val, val.len ? line + vs : NULL);
+			vp = val.len ? line + vs : NULL;
+			if (!http_field_inplace(m, id, vp, val.len, &rc)) {
+				vc = *c;
+				http_cur_skip(&vc, used + vs);
+				rc = http_field(m, iov, n, id, &vc, val, vp);
+			}
 			if (rc < 0)
 				return rc;
 		}

@@ -76,6 +76,16 @@ static inline uint64_t http_load64(const uint8_t *p)
 	return v;
 }
 
+/* Whether p[0..2) is CRLF. */
+static inline int http_is_crlf(const uint8_t *p)
+{
+	uint16_t v, crlf;
+
+	memcpy(&v, p, sizeof(v));
+	memcpy(&crlf, "\r\n", sizeof(crlf));
+	return v == crlf;
+}
+
 /* Whether p[0..len), token or field-value bytes, is lit (lowercase letters, digits and '-',
  * len >= 4) in any case: a word or two compared, overlapping. OR-ing 0x20 folds case exactly
  * on such bytes: the only other bytes it turns into a letter, a digit or '-' are control
