@@ -1073,7 +1073,7 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		return (int)m->head_len;
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
-	total = http_iov_total(iov, n);
+	total = n == 1 ? iov[0].len : http_iov_total(iov, n);
 	if (m->pos == 0 && n > 0 && iov[0].len > 0) {
 		/* a head's first call: its first byte opens the first segment */
 		lc = (struct http_cur){
@@ -1167,6 +1167,12 @@ unsigned int http_iov_from_mbuf(const struct rte_mbuf *m, uint32_t off, struct h
 {
 	unsigned int i = 0;
 
+	/* the common case: one segment holding off */
+	if (m != NULL && m->next == NULL && max > 0 && off < m->data_len) {
+		iov[0].base = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+		iov[0].len = m->data_len - off;
+		return 1;
+	}
 	for (; m != NULL && i < max; m = m->next) {
 		if (off >= m->data_len) {
 			off -= m->data_len;
