@@ -1096,18 +1096,16 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
 	total = n == 1 ? iov[0].len : http_iov_total(iov, n);
+	if (total < m->scan)
+		return -EINVAL;
 	if (m->pos == 0 && n > 0 && iov[0].len > 0) {
 		/* a head's first call: its first byte opens the first segment */
 		lc = (struct http_cur){
 			.iov = iov, .n = n, .p = iov[0].base, .end = iov[0].base + iov[0].len
 		};
-	} else if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0) {
+	} else if (http_cur_seek(&lc, iov, n, m->pos) < 0) {
 		return -EINVAL;
 	}
-	sc = lc;
-	if (m->scan != m->pos && http_cur_seek(&sc, iov, n, m->scan) < 0)
-		return -EINVAL;
-	prev = m->prev;
 	for (;;) {
 		rc = http_head_fast(m, iov, n, &lc, total);
 		if (rc < 0)
@@ -1117,10 +1115,14 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		if (rc > 0) {
 			http_cur_skip(&lc, (uint32_t)rc);
 			m->pos = m->scan = lc.abs;
-			prev = '\n';
-			sc = lc;
 			continue;
 		}
+		/* The careful path looks for the LF on from where the last call's look stopped
+		 * (m->scan <= total: the seek cannot fail), m->prev the byte before it. */
+		sc = lc;
+		if (m->scan != m->pos)
+			http_cur_seek(&sc, iov, n, m->scan);
+		prev = m->prev;
 		lend = http_line_limit(m);
 		stop = total < lend ? total : lend;
 		q = NULL;
@@ -1179,7 +1181,6 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		if (rc < 0)
 			return http_fail(m, rc);
 		m->pos = m->scan = sc.abs;
-		prev = '\n';
 		lc = sc;
 	}
 }
