@@ -117,6 +117,83 @@ uint32_t http_value_run(const uint8_t *p, uint32_t n)
 	return http_value_run_fast(p, n);
 }
 
+/* What follows a field's colon, q[0..r): leading OWS skipped, the value scanned to the byte
+ * that stops it (the CR of a good line), trailing OWS trimmed. Returns the stopping byte's
+ * index (r when none does); the value is q[*vs..*ve). Byte by byte: the reference of the
+ * vector version below, and what it falls back to for what it does not take. */
+static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t s = 0, i, end;
+
+	while (s < r && (q[s] == ' ' || q[s] == '\t'))
+		s++;
+	i = s + http_value_run(q + s, r - s);
+	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
+		end--;
+	*vs = s;
+	*ve = end;
+	return i;
+}
+
+/* Bit k when byte k of v is SP or HTAB. */
+static inline uint32_t http_ows16(__m128i v)
+{
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+							_mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+}
+
+/* http_value_ows_scalar from 16-byte masks of the bytes that stop a value and of OWS: the
+ * first byte outside the OWS mask starts the value, the first one in the stop mask ends it,
+ * the last one outside the OWS mask before that is its last. Bytes past r are never read:
+ * fewer than 16 are read as the 16 that end at q + r (back bytes before q being readable),
+ * the masks shifted down, the end standing for a stopping byte. A value whose leading OWS
+ * fills a load or whose trailing OWS starts in an earlier one, and the last bytes of a
+ * segment shorter than a load, go to the scalar version. */
+static inline __attribute__((always_inline)) uint32_t
+http_value_ows(const uint8_t *q, uint32_t r, uint32_t back, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t i = 0, bad, ows, lead, e, keep, s;
+	__m128i v;
+
+	if (r >= 16) {
+		v = _mm_loadu_si128((const __m128i *)q);
+		ows = http_ows16(v);
+		bad = http_value_bad16(v);
+	} else if (r + back >= 16) {
+		s = 16 - r;
+		v = _mm_loadu_si128((const __m128i *)(q + r - 16));
+		ows = http_ows16(v) >> s;
+		bad = (http_value_bad16(v) >> s) | (1u << r);
+	} else {
+		return http_value_ows_scalar(q, r, vs, ve);
+	}
+	lead = (uint32_t)__builtin_ctz(~ows); /* ows has 16 bits at most: lead <= 16 */
+	if (lead == 16)
+		return http_value_ows_scalar(q, r, vs, ve);
+	while (bad == 0) {
+		/* r >= 16 here: the load that ends at q + r is readable */
+		i += 16;
+		if (r - i >= 16) {
+			v = _mm_loadu_si128((const __m128i *)(q + i));
+			ows = http_ows16(v);
+			bad = http_value_bad16(v);
+		} else {
+			s = 16 - (r - i);
+			v = _mm_loadu_si128((const __m128i *)(q + r - 16));
+			ows = http_ows16(v) >> s;
+			bad = (http_value_bad16(v) >> s) | (1u << (r - i));
+		}
+	}
+	e = (uint32_t)__builtin_ctz(bad);
+	/* bytes of this load before the stop that are not OWS (none before lead in the first) */
+	keep = ~ows & ((1u << e) - 1);
+	if (keep == 0)
+		return http_value_ows_scalar(q, r, vs, ve);
+	*vs = lead;
+	*ve = i + 32 - (uint32_t)__builtin_clz(keep);
+	return i + e;
+}
+
 /* PCMPESTRI with negative polarity finds the first byte outside the ranges. They are the
  * tchars but '~' (eight ranges are all an instruction takes), so a '~' it stops at is looked
  * at again. (Valgrind knows this form, 0x14, and not the positive one, 0x04.) */
@@ -140,6 +217,23 @@ __attribute__((target("sse4.2"))) static inline uint32_t http_token_run_sse42(co
 	return i + http_token_run_scalar(p + i, n - i);
 }
 
+/* The same for a field name, n >= 16: a name shorter than 16 bytes ends at its colon inside the
+ * first load, so that one PCMPESTRI finds it; anything else goes on as above. */
+__attribute__((target("sse4.2"))) static inline uint32_t http_name_run_sse42(const uint8_t *p,
+									     uint32_t n)
+{
+	static const uint8_t tchar_ranges[16] = { '!', '!', '#', '\'', '*', '+', '-', '.',
+						  '0', '9', 'A', 'Z',  '^', 'z', '|', '|' };
+	int k = _mm_cmpestri(_mm_loadu_si128((const __m128i *)tchar_ranges), 16,
+			     _mm_loadu_si128((const __m128i *)p), 16,
+			     _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+				     _SIDD_LEAST_SIGNIFICANT);
+
+	if (k < 16 && p[k] == ':')
+		return (uint32_t)k;
+	return http_token_run_sse42(p, n);
+}
+
 /* DPDK builds everything for -march=corei7, SSE4.2 included: then it is known when compiling.
  * A build for the x86-64 baseline asks the CPU. */
 static inline int http_have_sse42(void)
@@ -161,21 +255,32 @@ uint32_t http_token_run(const uint8_t *p, uint32_t n)
 /* The same for reg-name bytes but '%': the ranges are the most of them that eight take, the
  * scalar loop goes on from a byte outside them ('=', '_', '~' or the end). */
 __attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const uint8_t *p,
-									 uint32_t n)
+									 uint32_t n, uint32_t back)
 {
 	static const uint8_t regname_ranges[16] = { '-', '.', '0', '9', 'A', 'Z', 'a', 'z',
 						    '!', '!', '$', '$', '&', ',', ';', ';' };
 	const __m128i r = _mm_loadu_si128((const __m128i *)regname_ranges);
-	uint8_t tail[16] = { 0 };
-	uint32_t i = 0;
+	uint32_t i = 0, out;
 	int k;
 
 	if (n < 16) {
-		/* a Host is short: through a zeroed copy, NUL stopping the scan at n at the latest */
-		memcpy(tail, p, n);
-		k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
-				 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
-					 _SIDD_LEAST_SIGNIFICANT);
+		/* a Host is short: the 16 bytes that end at p + n as a mask of the bytes outside
+		 * the ranges (PCMPESTRM, the same form 0x14), shifted down, the end standing for
+		 * one; through a zeroed copy, NUL stopping the scan, when they are not readable */
+		if (n + back >= 16) {
+			out = (uint32_t)_mm_cvtsi128_si32(_mm_cmpestrm(
+				r, 16, _mm_loadu_si128((const __m128i *)(p + n - 16)), 16,
+				_SIDD_UBYTE_OPS | _SIDD_CMP_RANGES | _SIDD_NEGATIVE_POLARITY |
+					_SIDD_BIT_MASK));
+			k = __builtin_ctz(((out & 0xffff) >> (16 - n)) | (1u << n));
+		} else {
+			uint8_t tail[16] = { 0 };
+
+			memcpy(tail, p, n);
+			k = _mm_cmpestri(r, 16, _mm_loadu_si128((const __m128i *)tail), 16,
+					 _SIDD_UBYTE_OPS | _SIDD_CMP_RANGES |
+						 _SIDD_NEGATIVE_POLARITY | _SIDD_LEAST_SIGNIFICANT);
+		}
 		return (uint32_t)k + http_regname_run_scalar(p + k, n - (uint32_t)k);
 	}
 	do {
@@ -187,11 +292,16 @@ __attribute__((target("sse4.2"))) static uint32_t http_regname_run_sse42(const u
 	return i + http_regname_run_scalar(p + i, n - i);
 }
 
-uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back)
 {
 	if (http_have_sse42())
-		return http_regname_run_sse42(p, n);
+		return http_regname_run_sse42(p, n, back);
 	return http_regname_run_scalar(p, n);
+}
+
+uint32_t http_regname_run(const uint8_t *p, uint32_t n)
+{
+	return http_regname_run_back(p, n, 0);
 }
 #else
 /* GCC/clang vector extension: NEON on arm64, plain code elsewhere. */
@@ -224,9 +334,36 @@ uint32_t http_regname_run(const uint8_t *p, uint32_t n)
 	return http_regname_run_scalar(p, n);
 }
 
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back)
+{
+	(void)back;
+	return http_regname_run_scalar(p, n);
+}
+
 static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
 {
 	return http_value_run(p, n);
+}
+
+static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t s = 0, i, end;
+
+	while (s < r && (q[s] == ' ' || q[s] == '\t'))
+		s++;
+	i = s + http_value_run(q + s, r - s);
+	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
+		end--;
+	*vs = s;
+	*ve = end;
+	return i;
+}
+
+static inline uint32_t http_value_ows(const uint8_t *q, uint32_t r, uint32_t back, uint32_t *vs,
+				      uint32_t *ve)
+{
+	(void)back;
+	return http_value_ows_scalar(q, r, vs, ve);
 }
 
 static inline int http_have_sse42(void)
@@ -235,6 +372,11 @@ static inline int http_have_sse42(void)
 }
 
 static inline uint32_t http_token_run_sse42(const uint8_t *p, uint32_t n)
+{
+	return http_token_run_scalar(p, n);
+}
+
+static inline uint32_t http_name_run_sse42(const uint8_t *p, uint32_t n)
 {
 	return http_token_run_scalar(p, n);
 }
@@ -547,11 +689,11 @@ static __attribute__((noinline)) int http_field_expect(struct http_msg *m, struc
 }
 
 /* http_parse_host for the common Host, in place: a reg-name without '%', then ":" port or
- * nothing, in p[0..len) of the readable bytes p[0..readable). Returns the host's length, or -1
+ * nothing, in p[0..len) of the readable bytes p[-back..readable). Returns the host's length, or -1
  * for anything else, which http_parse_host decides (IP-literals, percent-encoding, errors). */
-static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
+static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable, uint32_t back)
 {
-	uint32_t i = http_regname_run(p, readable), j, port = 0;
+	uint32_t i = http_regname_run_back(p, readable, back), j, port = 0;
 
 	if (i > len)
 		i = len;
@@ -572,7 +714,9 @@ static int http_host_plain(const uint8_t *p, uint32_t len, uint32_t readable)
 static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 			   struct http_cur *c, struct http_span v, const uint8_t *vp)
 {
-	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p)) : -1;
+	int hlen = vp ? http_host_plain(vp, v.len, (uint32_t)(c->end - c->p),
+					(uint32_t)(c->p - c->iov[c->seg].base))
+		      : -1;
 
 	if (m->flags & HTTP_F_HAS_HOST)
 		return -HTTP_E_HOST_DUP;
@@ -631,52 +775,83 @@ http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 	return HTTP_FLD_NONE;
 }
 
+/* The common values of the fields below, read in place at vp (len bytes; vp NULL when the value
+ * is empty or not in one segment): "keep-alive" or "close" alone, one number of at most 18
+ * digits (no overflow), "chunked" alone, and Upgrade, whatever its value. Returns 1 when that
+ * decides the field, its result in *rc, else 0: the cursor parsers of http_field then read
+ * it. Inline in the fast path, where a known field holds one of these almost always. */
+static inline __attribute__((always_inline)) int http_field_inplace(struct http_msg *m,
+								    enum http_field_id id,
+								    const uint8_t *vp, uint32_t len,
+								    int *rc)
+{
+	uint64_t num = 0;
+	uint32_t i;
+
+	*rc = 0;
+	switch (id) {
+	case HTTP_FLD_UPGRADE:
+		m->flags |= HTTP_F_UPGRADE;
+		return 1;
+	case HTTP_FLD_CONNECTION:
+		if (vp && len == 10 && http_token_is(vp, 10, "keep-alive")) {
+			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
+			return 1;
+		}
+		if (vp && len == 5 && http_token_is(vp, 5, "close")) {
+			m->flags |= HTTP_F_CONN_CLOSE;
+			return 1;
+		}
+		return 0;
+	case HTTP_FLD_CONTENT_LENGTH:
+		if (!vp || len == 0 || len > 18)
+			return 0;
+		for (i = 0; i < len; i++) {
+			if (!http_is(vp[i], HTTP_C_DIGIT))
+				return 0;
+			num = num * 10 + (vp[i] - '0');
+		}
+		*rc = http_cl_set(m, num);
+		return 1;
+	case HTTP_FLD_TRANSFER_ENCODING:
+		if (!vp || len != 7 || !http_token_is(vp, 7, "chunked"))
+			return 0;
+		if (m->te & HTTP_TE_CHUNKED) {
+			*rc = -HTTP_E_BAD_TE;
+		} else {
+			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
+			m->flags |= HTTP_F_HAS_TE;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Read the value of field id, whose cursor c sits at the value v. A value that lies in one
  * segment is also given as a pointer, vp (else NULL, and NULL when empty), for the common
- * values read in place; the cursor reads the rest. */
+ * values read in place (http_field_inplace); the cursor reads the rest. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
 		      enum http_field_id id, struct http_cur *c, struct http_span v,
 		      const uint8_t *vp)
 {
-	uint32_t lim = v.off + v.len, i;
-	uint64_t num;
+	uint32_t lim = v.off + v.len;
+	int rc;
 
+	if (http_field_inplace(m, id, vp, v.len, &rc))
+		return rc;
 	switch (id) {
 	case HTTP_FLD_HOST:
 		return http_field_host(m, iov, n, c, v, vp);
 	case HTTP_FLD_EXPECT:
 		return http_field_expect(m, c, lim);
-	case HTTP_FLD_UPGRADE:
-		m->flags |= HTTP_F_UPGRADE;
-		return 0;
 	case HTTP_FLD_CONNECTION:
-		/* "keep-alive" or "close" alone, the common values, compared in place */
-		if (vp && v.len == 10 && http_token_is(vp, 10, "keep-alive")) {
-			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
-			return 0;
-		}
-		if (vp && v.len == 5 && http_token_is(vp, 5, "close")) {
-			m->flags |= HTTP_F_CONN_CLOSE;
-			return 0;
-		}
 		return http_field_connection(m, c, lim);
 	case HTTP_FLD_CONTENT_LENGTH:
-		/* one number of at most 18 digits (no overflow), read in place */
-		for (i = 0, num = 0;
-		     vp && i < v.len && v.len <= 18 && http_is(vp[i], HTTP_C_DIGIT);)
-			num = num * 10 + (vp[i++] - '0');
-		if (vp && i == v.len && v.len > 0 && v.len <= 18)
-			return http_cl_set(m, num);
 		return http_field_cl(m, c, lim);
 	case HTTP_FLD_TRANSFER_ENCODING:
-		if (vp && v.len == 7 && http_token_is(vp, 7, "chunked")) {
-			if (m->te & HTTP_TE_CHUNKED)
-				return -HTTP_E_BAD_TE;
-			m->te |= HTTP_TE_CHUNKED | HTTP_TE_LAST;
-			m->flags |= HTTP_F_HAS_TE;
-			return 0;
-		}
 		return http_field_te(m, c, lim);
+	case HTTP_FLD_UPGRADE:
 	case HTTP_FLD_NONE:
 		break;
 	}
@@ -808,7 +983,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 {
 	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
 	struct http_span name, val;
-	const uint8_t *p, *line;
+	const uint8_t *p, *line, *vp;
 	enum http_field_id id;
 	struct http_cur vc;
 	int rc;
@@ -835,7 +1010,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 	for (;;) {
 		line = p + used;
 		left = avail - used;
-		if (left >= 2 && line[0] == '\r' && line[1] == '\n') {
+		if (left >= 2 && http_is_crlf(line)) {
 			m->head_len = c->abs + used + 2;
 			rc = m->is_resp ? http_resp_finish(m) : http_req_finish(m);
 			if (rc < 0)
@@ -843,31 +1018,39 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 			m->state = HTTP_HS_DONE;
 			return (int)used + 2;
 		}
-		nlen = sse42 && left >= 16 ? http_token_run_sse42(line, left)
+		nlen = sse42 && left >= 16 ? http_name_run_sse42(line, left)
 					   : http_token_run_scalar(line, left);
 		if (nlen == 0 || nlen == left || line[nlen] != ':')
 			return (int)used;
-		vs = nlen + 1;
-		if (vs < left && line[vs] == ' ') /* the usual ": " */
-			vs++;
-		while (vs < left && (line[vs] == ' ' || line[vs] == '\t'))
-			vs++;
-		i = vs + http_value_run_fast(line + vs, left - vs);
-		if (left - i < 2 || memcmp(line + i, "\r\n", 2) != 0 ||
-		    m->n_headers >= m->lim.max_headers)
+		/* OWS, value and OWS after the colon, the bytes up to used + nlen + 1 readable */
+		i = nlen + 1 +
+		    http_value_ows(line + nlen + 1, left - nlen - 1, used + nlen + 1, &vs, &ve);
+		if (left - i < 2 || !http_is_crlf(line + i) || m->n_headers >= m->lim.max_headers)
 			return (int)used;
-		for (ve = i; ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t');)
-			ve--;
+		vs += nlen + 1;
+		ve += nlen + 1;
 		name.off = c->abs + used;
 		name.len = nlen;
 		val.off = name.off + vs;
 		val.len = ve - vs;
-		http_header_add(m, name, val);
+		/* http_header_add, whose limit is checked above */
+		if (m->headers) {
+			struct http_header *h = &m->headers[m->n_headers];
+
+			h->name.off = name.off;
+			h->name.len = name.len;
+			h->value.off = val.off;
+			h->value.len = val.len;
+		}
+		m->n_headers++;
 		id = http_field_which(m, line, nlen);
 		if (id != HTTP_FLD_NONE) {
-			vc = *c;
-			http_cur_skip(&vc, used + vs);
-			rc = http_field(m, iov, n, id, &vc, val, val.len ? line + vs : NULL);
+			vp = val.len ? line + vs : NULL;
+			if (!http_field_inplace(m, id, vp, val.len, &rc)) {
+				vc = *c;
+				http_cur_skip(&vc, used + vs);
+				rc = http_field(m, iov, n, id, &vc, val, vp);
+			}
 			if (rc < 0)
 				return rc;
 		}
@@ -912,19 +1095,17 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		return (int)m->head_len;
 	if (m->state == HTTP_HS_ERROR)
 		return m->err;
-	total = http_iov_total(iov, n);
+	total = n == 1 ? iov[0].len : http_iov_total(iov, n);
+	if (total < m->scan)
+		return -EINVAL;
 	if (m->pos == 0 && n > 0 && iov[0].len > 0) {
 		/* a head's first call: its first byte opens the first segment */
 		lc = (struct http_cur){
 			.iov = iov, .n = n, .p = iov[0].base, .end = iov[0].base + iov[0].len
 		};
-	} else if (total < m->scan || http_cur_seek(&lc, iov, n, m->pos) < 0) {
+	} else if (http_cur_seek(&lc, iov, n, m->pos) < 0) {
 		return -EINVAL;
 	}
-	sc = lc;
-	if (m->scan != m->pos && http_cur_seek(&sc, iov, n, m->scan) < 0)
-		return -EINVAL;
-	prev = m->prev;
 	for (;;) {
 		rc = http_head_fast(m, iov, n, &lc, total);
 		if (rc < 0)
@@ -934,10 +1115,14 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		if (rc > 0) {
 			http_cur_skip(&lc, (uint32_t)rc);
 			m->pos = m->scan = lc.abs;
-			prev = '\n';
-			sc = lc;
 			continue;
 		}
+		/* The careful path looks for the LF on from where the last call's look stopped
+		 * (m->scan <= total: the seek cannot fail), m->prev the byte before it. */
+		sc = lc;
+		if (m->scan != m->pos)
+			http_cur_seek(&sc, iov, n, m->scan);
+		prev = m->prev;
 		lend = http_line_limit(m);
 		stop = total < lend ? total : lend;
 		q = NULL;
@@ -996,7 +1181,6 @@ int http_head_parse(struct http_msg *m, const struct http_iov *iov, unsigned int
 		if (rc < 0)
 			return http_fail(m, rc);
 		m->pos = m->scan = sc.abs;
-		prev = '\n';
 		lc = sc;
 	}
 }
@@ -1006,6 +1190,12 @@ unsigned int http_iov_from_mbuf(const struct rte_mbuf *m, uint32_t off, struct h
 {
 	unsigned int i = 0;
 
+	/* the common case: one segment holding off */
+	if (m != NULL && m->next == NULL && max > 0 && off < m->data_len) {
+		iov[0].base = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+		iov[0].len = m->data_len - off;
+		return 1;
+	}
 	for (; m != NULL && i < max; m = m->next) {
 		if (off >= m->data_len) {
 			off -= m->data_len;

@@ -56,6 +56,8 @@ uint32_t http_token_run(const uint8_t *p, uint32_t n);
 uint32_t http_token_run_scalar(const uint8_t *p, uint32_t n);
 /* The same for the reg-name bytes of a Host other than '%' (SSE4.2 where the CPU has it). */
 uint32_t http_regname_run(const uint8_t *p, uint32_t n);
+/* The same, the back bytes before p readable too (a vector load may start there). */
+uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back);
 uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n);
 
 static inline uint32_t http_load32(const uint8_t *p)
@@ -72,6 +74,16 @@ static inline uint64_t http_load64(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+/* Whether p[0..2) is CRLF. */
+static inline int http_is_crlf(const uint8_t *p)
+{
+	uint16_t v, crlf;
+
+	memcpy(&v, p, sizeof(v));
+	memcpy(&crlf, "\r\n", sizeof(crlf));
+	return v == crlf;
 }
 
 /* Whether p[0..len), token or field-value bytes, is lit (lowercase letters, digits and '-',

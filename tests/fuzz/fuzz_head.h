@@ -12,8 +12,8 @@
  *  - every span lies inside the head, every header name is followed by its ':', values
  *    hold no CR, LF or NUL and no surrounding whitespace, and the span helpers copy exactly
  *    the input's bytes however they straddle segments;
- *  - the vector scans (http_token_run, http_value_run, http_regname_run) agree with their
- *    scalar versions.
+ *  - the vector scans (http_token_run, http_value_run, http_regname_run, the last also with
+ *    the bytes before it readable) agree with their scalar versions.
  * ASan reports any read outside the input: segments are exact allocations, and the
  * byte-by-byte buffer is poisoned beyond the bytes given.
  */
@@ -194,6 +194,9 @@ static inline int fz_head_check(const struct fz_head *h, const uint8_t *data, si
 		FZ_CHECK(http_value_run(g.buf + i, (uint32_t)(size - i)) ==
 			 http_value_run_scalar(g.buf + i, (uint32_t)(size - i)));
 		FZ_CHECK(http_regname_run(g.buf + i, (uint32_t)(size - i)) ==
+			 http_regname_run_scalar(g.buf + i, (uint32_t)(size - i)));
+		/* with the i bytes before readable too: a load may start among them */
+		FZ_CHECK(http_regname_run_back(g.buf + i, (uint32_t)(size - i), (uint32_t)i) ==
 			 http_regname_run_scalar(g.buf + i, (uint32_t)(size - i)));
 	}
 	h->init(out, h->lim, out_h, h->arg);

@@ -264,6 +264,20 @@ TEST(HttpMbuf, ChainMapsToSegments)
 	EXPECT_EQ(http_iov_from_mbuf(&mb[0], 0, iov, 2), 2u);
 	// An offset past the chain maps nothing.
 	EXPECT_EQ(http_iov_from_mbuf(&mb[0], (uint32_t)in.size(), iov, 8), 0u);
+
+	// The last mbuf alone (the one-segment shortcut): every offset in it, past it, no room.
+	const rte_mbuf *last = &mb[nseg - 1];
+	for (uint32_t o = 0; o <= last->data_len; o++) {
+		n = http_iov_from_mbuf(last, o, iov, 8);
+		if (o == last->data_len) {
+			EXPECT_EQ(n, 0u);
+			continue;
+		}
+		ASSERT_EQ(n, 1u);
+		EXPECT_EQ(iov[0].base, (const uint8_t *)store[nseg - 1].data() + 64 + o);
+		EXPECT_EQ(iov[0].len, last->data_len - o);
+	}
+	EXPECT_EQ(http_iov_from_mbuf(last, 0, iov, 0), 0u);
 }
 
 } // namespace
