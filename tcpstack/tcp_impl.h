@@ -202,6 +202,8 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh;
 	uint32_t recover;
 	uint32_t bytes_acked; /* congestion avoidance byte counting */
+
+	struct net_nh nh; /* route and ARP slot of raddr, for ip4_output_nh */
 };
 
 /* ---- tcp_conn.c: pool, table, lifecycle ---- */

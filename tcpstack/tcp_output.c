@@ -200,8 +200,10 @@ static struct rte_mbuf *hdr_build(struct tcp_stack *ts, const struct tcp_tuple *
 	return h;
 }
 
-/* Fill lengths and checksums (software, or offloaded when the port does it) and send. */
-static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint32_t paylen)
+/* Fill lengths and checksums (software, or offloaded when the port does it) and send: through
+ * the connection's route cache nh, or NULL when the segment has no connection. */
+static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint32_t paylen,
+		    struct net_nh *nh)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(h, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
@@ -221,7 +223,7 @@ static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint3
 	}
 	tcp_count(ts, TCP_CNT_segs_out);
 	ts->cnt[TCP_CNT_bytes_out] += paylen;
-	return ip4_output(ts->ns, h);
+	return nh != NULL ? ip4_output_nh(ts->ns, h, nh) : ip4_output(ts->ns, h);
 }
 
 /* ---- options ---- */
@@ -397,7 +399,7 @@ int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t l
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 	}
-	return seg_xmit(ts, h, c->ifindex, len);
+	return seg_xmit(ts, h, c->ifindex, len, &c->nh);
 }
 
 void tcp_send_ack(struct tcp_conn *c)
@@ -441,7 +443,7 @@ void tcp_send_rst_conn(struct tcp_conn *c)
 	if (h == NULL)
 		return;
 	tcp_count(ts, TCP_CNT_rsts_sent);
-	seg_xmit(ts, h, c->ifindex, 0);
+	seg_xmit(ts, h, c->ifindex, 0, &c->nh);
 }
 
 /* RFC 9293 3.10.7.1: the RST that answers seg, whatever reached it. */
@@ -462,7 +464,7 @@ static void rst_answer(struct tcp_stack *ts, const struct tcp_seg *seg)
 	if (h == NULL)
 		return;
 	tcp_count(ts, TCP_CNT_rsts_sent);
-	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0);
+	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0, NULL);
 }
 
 void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg)
@@ -502,7 +504,7 @@ void tcp_send_cookie_synack(struct tcp_stack *ts, const struct tcp_seg *seg, uin
 		      (uint16_t)RTE_MIN(ts->conf.rcv_buf, 65535u), opt, optlen);
 	if (h == NULL)
 		return;
-	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0);
+	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0, NULL);
 }
 
 /* ---- the output engine ---- */
