@@ -222,6 +222,23 @@ void net_timer(struct net_stack *ns);
  * negative errno when m was dropped (already counted). Worker only. */
 int ip4_output(struct net_stack *ns, struct rte_mbuf *m);
 
+/* What ip4_output_nh() keeps between the packets of one sender to one destination (a TCB's):
+ * the route, which is fixed once the worker runs (interfaces and gateways do not change then),
+ * and the slot of the next hop's ARP entry, a hint checked on every use (an entry moves when
+ * one before it in its probe run is removed). All zero: nothing known yet. */
+struct net_nh {
+	uint8_t known;	  /* ifindex and gw hold the route */
+	uint8_t ifindex;  /* interface the route leaves by */
+	uint8_t gw;	  /* the next hop is that interface's gateway, else the destination */
+	uint8_t arp_slot; /* where the next hop's ARP entry was last found */
+};
+
+/* ip4_output() for a sender whose packets all go to one destination address: the route is
+ * looked up on the first packet only and kept in *nh, the next hop's ARP entry is found from
+ * its slot. The same frames, counters and drops as ip4_output(). Takes ownership of m; returns
+ * 0 or a negative errno (dropped, counted). Worker only. */
+int ip4_output_nh(struct net_stack *ns, struct rte_mbuf *m, struct net_nh *nh);
+
 /* Record a neighbour learnt by another worker. Does not call hooks.arp_learnt. Worker only. */
 void arp_learn(struct net_stack *ns, uint32_t ip, const struct rte_ether_addr *mac,
 	       uint16_t ifindex);

@@ -21,6 +21,7 @@
 #define ARP_FRAME_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
 
 _Static_assert((ARP_TABLE_SIZE & ARP_MASK) == 0, "ARP_TABLE_SIZE must be a power of two");
+_Static_assert(ARP_TABLE_SIZE <= 256, "a slot hint (struct net_nh) is 8 bits");
 
 static uint32_t arp_home(uint32_t ip)
 {
@@ -324,13 +325,28 @@ drop:
 	net_drop(ns, m, why);
 }
 
-int arp_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop)
+/* arp_lookup, first at the caller's slot: an address has one entry at most, so the entry
+ * found there is the one the probe would find. */
+static struct arp_entry *arp_lookup_hint(struct net_stack *ns, uint32_t ip, uint8_t *slot)
+{
+	struct arp_entry *e = &ns->arp[*slot];
+
+	if (e->ip == ip)
+		return e;
+	e = arp_lookup(ns, ip);
+	if (e != NULL)
+		*slot = (uint8_t)(e - ns->arp);
+	return e;
+}
+
+int arp_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop,
+	       uint8_t *slot)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct arp_entry *e;
 	uint64_t age;
 
-	e = arp_lookup(ns, nexthop);
+	e = slot != NULL ? arp_lookup_hint(ns, nexthop, slot) : arp_lookup(ns, nexthop);
 	if (e != NULL && e->state == ARP_REACHABLE) {
 		age = ns->now - e->confirmed;
 		if (age < ARP_EXPIRE_S * ns->hz) {

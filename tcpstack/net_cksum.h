@@ -9,7 +9,8 @@
  * the message is added. Values are in memory byte order, like rte_raw_cksum: a received header
  * with a valid checksum folds to 0xffff; a checksum field to fill is ~net_cksum(...).
  *
- * x86-64 (any, baseline ISA) adds 64 bytes per loop with an add-with-carry chain; other
+ * x86-64 (any, baseline ISA) adds 64 bytes per loop with an add-with-carry chain (then 32, 16
+ * and 8 bytes of what is left, each a short chain of its own); other
  * architectures, and the tests, use the portable C loop (net_cksum_add_generic), which gives
  * the same folded result. Pure functions: any thread.
  */
@@ -110,11 +111,33 @@ static inline uint64_t net_cksum_add_x86(uint64_t sum, const void *buf, uint32_t
 			: "cc", "memory");
 		len &= 63;
 	}
-	for (; len >= 8; len -= 8, p += 8) {
+	/* the rest, 32, 16 and 8 bytes at a time, each its own short chain */
+	if (len & 32) {
+		__asm__("addq 0(%[p]), %[s]\n\t"
+			"adcq 8(%[p]), %[s]\n\t"
+			"adcq 16(%[p]), %[s]\n\t"
+			"adcq 24(%[p]), %[s]\n\t"
+			"adcq $0, %[s]"
+			: [s] "+r"(sum)
+			: [p] "r"(p)
+			: "cc", "memory");
+		p += 32;
+	}
+	if (len & 16) {
+		__asm__("addq 0(%[p]), %[s]\n\t"
+			"adcq 8(%[p]), %[s]\n\t"
+			"adcq $0, %[s]"
+			: [s] "+r"(sum)
+			: [p] "r"(p)
+			: "cc", "memory");
+		p += 16;
+	}
+	if (len & 8) {
 		memcpy(&v, p, 8);
 		sum = net_cksum_add64(sum, v);
+		p += 8;
 	}
-	return net_cksum_add64(sum, net_cksum_tail(p, len));
+	return net_cksum_add64(sum, net_cksum_tail(p, len & 7));
 }
 #endif
 

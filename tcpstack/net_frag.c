@@ -304,7 +304,7 @@ int ip4_frag_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, 
 		fr->port = ifp->port_id;
 		n++;
 		off += len;
-		if (arp_output(ns, fr, ifindex, nexthop) != 0) {
+		if (arp_output(ns, fr, ifindex, nexthop, NULL) != 0) {
 			rc = -ENOBUFS; /* counted there; the rest would not help the receiver */
 			break;
 		}

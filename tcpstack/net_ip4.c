@@ -169,24 +169,17 @@ void ip4_local_deliver(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifinde
 	ns->hooks.ip_deliver(ns, m, ifindex);
 }
 
-int ip4_output(struct net_stack *ns, struct rte_mbuf *m)
+/* Send m (data at its IPv4 header) on ifindex to nexthop: fragmented above the MTU unless DF
+ * says not to, else behind its Ethernet header to the neighbour. arp_slot: the caller's hint
+ * of the next hop's ARP entry, or NULL. */
+static int ip4_send(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop,
+		    uint8_t *arp_slot)
 {
-	const struct rte_ipv4_hdr *ip;
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct net_if *ifp = &ns->ifs[ifindex];
 	struct rte_ether_hdr *eth;
-	uint32_t nexthop = 0;
-	int ifindex;
 
-	if (rte_pktmbuf_data_len(m) < sizeof(*ip)) {
-		net_drop(ns, m, NET_CNT_ip_drop_short);
-		return -EINVAL;
-	}
-	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	ifindex = net_route(ns, ip->dst_addr, &nexthop);
-	if (ifindex < 0 || nexthop == 0) {
-		net_drop(ns, m, NET_CNT_ip_drop_no_route);
-		return -ENETUNREACH;
-	}
-	if (ns->ifs[ifindex].mtu != 0 && rte_pktmbuf_pkt_len(m) > ns->ifs[ifindex].mtu) {
+	if (ifp->mtu != 0 && rte_pktmbuf_pkt_len(m) > ifp->mtu) {
 		/* Our TCP sets DF and never exceeds its MSS; DF asks us not to fragment. */
 		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
 			net_drop(ns, m, NET_CNT_ip_drop_df_too_big);
@@ -201,9 +194,73 @@ int ip4_output(struct net_stack *ns, struct rte_mbuf *m)
 		net_drop(ns, m, NET_CNT_tx_drop_no_mbuf);
 		return -ENOBUFS;
 	}
-	rte_ether_addr_copy(&ns->ifs[ifindex].mac, &eth->src_addr);
+	rte_ether_addr_copy(&ifp->mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	m->l2_len = sizeof(*eth);
-	m->port = ns->ifs[ifindex].port_id;
-	return arp_output(ns, m, ifindex, nexthop);
+	m->port = ifp->port_id;
+	return arp_output(ns, m, ifindex, nexthop, arp_slot);
+}
+
+int ip4_output(struct net_stack *ns, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip;
+	uint32_t nexthop = 0;
+	int ifindex;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*ip)) {
+		net_drop(ns, m, NET_CNT_ip_drop_short);
+		return -EINVAL;
+	}
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	ifindex = net_route(ns, ip->dst_addr, &nexthop);
+	if (ifindex < 0 || nexthop == 0) {
+		net_drop(ns, m, NET_CNT_ip_drop_no_route);
+		return -ENETUNREACH;
+	}
+	return ip4_send(ns, m, (uint16_t)ifindex, nexthop, NULL);
+}
+
+int ip4_output_nh(struct net_stack *ns, struct rte_mbuf *m, struct net_nh *nh)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct arp_entry *e = &ns->arp[nh->arp_slot];
+	const struct net_if *ifp = &ns->ifs[nh->ifindex];
+	struct rte_ether_hdr *eth;
+	uint32_t nexthop = 0;
+	int ifindex;
+
+	/* The usual case in one piece: the route known, no fragmenting, the next hop's entry at
+	 * its slot and fresh (arp_output would neither probe nor expire it), the headroom there.
+	 * What ip4_send and arp_output would do, without their lookups and calls. */
+	if (nh->known && rte_pktmbuf_data_len(m) >= sizeof(*ip) &&
+	    e->ip == (nh->gw ? ifp->gateway : ip->dst_addr) && e->state == ARP_REACHABLE &&
+	    ns->now - e->confirmed < ARP_REACHABLE_S * ns->hz &&
+	    (ifp->mtu == 0 || rte_pktmbuf_pkt_len(m) <= ifp->mtu) &&
+	    rte_pktmbuf_headroom(m) >= sizeof(*eth)) {
+		eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+		rte_ether_addr_copy(&e->mac, &eth->dst_addr);
+		rte_ether_addr_copy(&ifp->mac, &eth->src_addr);
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		m->l2_len = sizeof(*eth);
+		m->port = ifp->port_id;
+		net_tx(ns, nh->ifindex, m);
+		return 0;
+	}
+	if (rte_pktmbuf_data_len(m) < sizeof(*ip)) {
+		net_drop(ns, m, NET_CNT_ip_drop_short);
+		return -EINVAL;
+	}
+	if (!nh->known) {
+		/* no route is not remembered: every packet is dropped and counted alike */
+		ifindex = net_route(ns, ip->dst_addr, &nexthop);
+		if (ifindex < 0 || nexthop == 0) {
+			net_drop(ns, m, NET_CNT_ip_drop_no_route);
+			return -ENETUNREACH;
+		}
+		nh->known = 1;
+		nh->ifindex = (uint8_t)ifindex;
+		nh->gw = nexthop != ip->dst_addr;
+	}
+	nexthop = nh->gw ? ns->ifs[nh->ifindex].gateway : ip->dst_addr;
+	return ip4_send(ns, m, nh->ifindex, nexthop, &nh->arp_slot);
 }

@@ -7,6 +7,7 @@
 #define SLUICE_NET_PRIV_H
 
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "net.h"
@@ -46,8 +47,25 @@ static inline bool net_ip_is_martian(uint32_t ip)
 /* Index of the first interface on DPDK port port_id, or -1. */
 int net_if_by_port(const struct net_stack *ns, uint16_t port_id);
 
+/* m as one segment, for a port that cannot transmit a chain (af_xdp in DPDK 22.11 sends
+ * pkt_len bytes from the first segment's buffer: the head's headers followed by whatever lies
+ * after them). In place when the head is ours alone and has the room (a fresh header mbuf
+ * followed by payload references, the usual case), else copied into a new buffer. Returns
+ * NULL when m was dropped (counted). */
+struct rte_mbuf *net_tx_linearize(struct net_stack *ns, struct rte_mbuf *m);
+
 /* Hand a complete frame to hooks.tx on interface ifindex and count it. Takes ownership. */
-void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m);
+static inline void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m)
+{
+	if (m->nb_segs > 1 && !(ns->ifs[ifindex].tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		m = net_tx_linearize(ns, m);
+		if (m == NULL)
+			return;
+	}
+	ns->cnt[NET_CNT_tx_frames]++;
+	ns->cnt[NET_CNT_tx_bytes] += rte_pktmbuf_pkt_len(m);
+	ns->hooks.tx(ns, ns->ifs[ifindex].port_id, m);
+}
 
 /* Input handlers. Each takes ownership of m. arp_input gets the whole frame (the reply reuses
  * the Ethernet header); ip4_input gets m with data at the IPv4 header; icmp_input gets a
@@ -72,9 +90,11 @@ void net_frag_timer(struct net_stack *ns);
 void net_frag_fini(struct net_stack *ns);
 
 /* Send m (data at a filled Ethernet header whose destination is left to fill) to nexthop on
- * ifindex: now if the neighbour is known, else queued while ARP resolves. Takes ownership;
- * returns 0 or a negative errno when m was dropped (counted). */
-int arp_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop);
+ * ifindex: now if the neighbour is known, else queued while ARP resolves. slot: where the
+ * caller last found nexthop's entry (checked, and updated when it moved), or NULL. Takes
+ * ownership; returns 0 or a negative errno when m was dropped (counted). */
+int arp_output(struct net_stack *ns, struct rte_mbuf *m, uint16_t ifindex, uint32_t nexthop,
+	       uint8_t *slot);
 
 /* ARP retries and ageing, called by net_timer() when a scan is due. */
 void arp_timer(struct net_stack *ns);

@@ -91,12 +91,7 @@ int net_route(const struct net_stack *ns, uint32_t ip, uint32_t *nexthop)
 	return -1;
 }
 
-/* m as one segment, for a port that cannot transmit a chain (af_xdp in DPDK 22.11 sends
- * pkt_len bytes from the first segment's buffer: the head's headers followed by whatever lies
- * after them). In place when the head is ours alone and has the room (a fresh header mbuf
- * followed by payload references, the usual case), else copied into a new buffer. Returns
- * NULL when m was dropped (counted). */
-static struct rte_mbuf *tx_linearize(struct net_stack *ns, struct rte_mbuf *m)
+struct rte_mbuf *net_tx_linearize(struct net_stack *ns, struct rte_mbuf *m)
 {
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	struct rte_mbuf *n = NULL;
@@ -124,18 +119,6 @@ static struct rte_mbuf *tx_linearize(struct net_stack *ns, struct rte_mbuf *m)
 	n->tx_offload = m->tx_offload;
 	rte_pktmbuf_free(m);
 	return n;
-}
-
-void net_tx(struct net_stack *ns, uint16_t ifindex, struct rte_mbuf *m)
-{
-	if (m->nb_segs > 1 && !(ns->ifs[ifindex].tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
-		m = tx_linearize(ns, m);
-		if (m == NULL)
-			return;
-	}
-	ns->cnt[NET_CNT_tx_frames]++;
-	ns->cnt[NET_CNT_tx_bytes] += rte_pktmbuf_pkt_len(m);
-	ns->hooks.tx(ns, ns->ifs[ifindex].port_id, m);
 }
 
 void net_timer(struct net_stack *ns)

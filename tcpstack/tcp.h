@@ -195,6 +195,7 @@ struct tcp_ops {
 };
 
 #define TCP_MAX_LISTENERS 32
+#define TCP_FLOW_CACHE 1024 /* slots of the connection table's cache (power of two) */
 #define TCP_OUT_PENDING_MAX 64 /* connections whose output waits for the end of a tcp_input */
 
 struct tcp_listener {
@@ -230,6 +231,10 @@ struct tcp_stack {
 	/* Connection table: chained hash of TCB indices keyed by the 4-tuple (see tcp_conn.c) */
 	uint32_t *buckets;
 	uint32_t bucket_mask;
+	/* In front of it, the TCB last found for each slot of a cheaper keyed hash (TCP_NIL:
+	 * none), checked against the tuple on every use (see tcp_lookup) */
+	uint64_t flow_key;
+	uint32_t flow_cache[TCP_FLOW_CACHE];
 
 	/* TIME_WAIT TCBs, oldest first, so an empty pool can reclaim the oldest */
 	uint32_t tw_head, tw_tail;

@@ -127,6 +127,10 @@ int tcp_stack_init(struct tcp_stack *ts, struct net_stack *ns, const struct tcp_
 	ts->bucket_mask = nb - 1;
 	for (i = 0; i < nb; i++)
 		ts->buckets[i] = TCP_NIL;
+	/* odd, for the multiplicative hash; from the secret, so no peer can aim at a slot */
+	ts->flow_key = tcp_siphash(secret, "flowslot", 8) | 1;
+	for (i = 0; i < TCP_FLOW_CACHE; i++)
+		ts->flow_cache[i] = TCP_NIL;
 	for (i = 0; i < ts->conf.max_connections; i++) {
 		ts->conns[i].hnext = i + 1 < ts->conf.max_connections ? i + 1 : TCP_NIL;
 		tcp_timer_init(&ts->conns[i].timer);
@@ -181,15 +185,39 @@ static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
 	       a->rport == b->rport;
 }
 
+/* Slot of t in the flow cache: a multiplicative hash of the tuple folded to 64 bits, under a
+ * key drawn from the secret. */
+static uint32_t flow_slot(const struct tcp_stack *ts, const struct tcp_tuple *t)
+{
+	uint64_t x = ((uint64_t)t->raddr << 32 | t->laddr) ^ ((uint64_t)t->rport << 16 | t->lport);
+
+	RTE_BUILD_BUG_ON((TCP_FLOW_CACHE & (TCP_FLOW_CACHE - 1)) != 0);
+	return (uint32_t)((x * ts->flow_key) >> (64 - __builtin_ctz(TCP_FLOW_CACHE)));
+}
+
+/* Every segment looks its connection up, and SipHash is most of that cost; so the TCB last
+ * found is kept in a slot of a cheap hash of the tuple and tried first, taken when it is still
+ * in the table under that very tuple (a TCB freed and reused fails one test or the other).
+ * The table stays the authority: a slot a flood keeps overwriting costs one extra compare
+ * before SipHash, never a longer chain, so the table's resistance to chosen tuples is whole. */
 struct tcp_conn *tcp_lookup(struct tcp_stack *ts, const struct tcp_tuple *t)
 {
-	uint32_t i = ts->buckets[tuple_bucket(ts, t)];
+	uint32_t *slot = &ts->flow_cache[flow_slot(ts, t)];
+	uint32_t i = *slot;
+	struct tcp_conn *c;
 
-	while (i != TCP_NIL) {
-		struct tcp_conn *c = &ts->conns[i];
-
-		if (tuple_eq(&c->t, t))
+	if (i != TCP_NIL) {
+		c = &ts->conns[i];
+		if ((c->flags & TCP_F_HASHED) && tuple_eq(&c->t, t))
 			return c;
+	}
+	i = ts->buckets[tuple_bucket(ts, t)];
+	while (i != TCP_NIL) {
+		c = &ts->conns[i];
+		if (tuple_eq(&c->t, t)) {
+			*slot = i;
+			return c;
+		}
 		i = c->hnext;
 	}
 	return NULL;

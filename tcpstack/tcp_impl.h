@@ -50,7 +50,10 @@ static inline uint16_t tcp_cksum(const struct rte_mbuf *m, const struct rte_ipv4
 		       rte_cpu_to_be_16((uint16_t)ip->next_proto_id) +
 		       rte_cpu_to_be_16((uint16_t)len);
 
-	if (net_cksum_mbuf_add(m, l4_off, len, &sum) != 0)
+	/* the usual case, a segment in one mbuf, without the walk over the chain */
+	if ((uint64_t)l4_off + len <= m->data_len)
+		sum = net_cksum_add(sum, rte_pktmbuf_mtod_offset(m, const uint8_t *, l4_off), len);
+	else if (net_cksum_mbuf_add(m, l4_off, len, &sum) != 0)
 		return 0xffff; /* shorter than the IP header says: never valid */
 	return (uint16_t)~net_cksum_fold(sum);
 }
@@ -199,6 +202,8 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh;
 	uint32_t recover;
 	uint32_t bytes_acked; /* congestion avoidance byte counting */
+
+	struct net_nh nh; /* route and ARP slot of raddr, for ip4_output_nh */
 };
 
 /* ---- tcp_conn.c: pool, table, lifecycle ---- */

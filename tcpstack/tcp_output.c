@@ -16,6 +16,10 @@
 #include "tcp_impl.h"
 
 #define TCP_OPT_MAX 40
+/* IPv4 and TCP headers with the longest options */
+#define TCP_SEG_HDR_MAX (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr) + TCP_OPT_MAX)
+/* Payload up to this size is copied into the segment's mbuf (see tcp_send_segment). */
+#define TCP_SEG_COPY_MAX 512
 
 /* ---- send queue ---- */
 
@@ -60,21 +64,33 @@ void tcp_sq_purge(struct tcp_conn *c)
 	c->sq_bytes = 0;
 }
 
+/* The send queue mbuf holding seq, searched from the output cursor when it is not past seq,
+ * and in *s_seq the sequence number of its first byte; NULL when the queue ends before seq. */
+static struct rte_mbuf *sq_seek(const struct tcp_conn *c, uint32_t seq, uint32_t *s_seq)
+{
+	struct rte_mbuf *s = c->sq_head;
+	uint32_t q = c->sq_seq;
+
+	if (c->sq_cur != NULL && SEQ_LEQ(c->sq_cur_seq, seq)) {
+		s = c->sq_cur;
+		q = c->sq_cur_seq;
+	}
+	while (s != NULL && SEQ_GEQ(seq, q + s->data_len)) {
+		q += s->data_len;
+		s = s->next;
+	}
+	*s_seq = q;
+	return s;
+}
+
 /* Chain indirect mbufs covering [seq, seq + len) of the send queue behind h. */
 static int attach_payload(struct tcp_conn *c, struct rte_mbuf *h, uint32_t seq, uint32_t len)
 {
 	struct rte_mempool *pool = c->ts->ns->pool;
-	struct rte_mbuf *s = c->sq_head, *tail = h, *mi;
-	uint32_t s_seq = c->sq_seq, off;
+	struct rte_mbuf *s, *tail = h, *mi;
+	uint32_t s_seq, off;
 
-	if (c->sq_cur != NULL && SEQ_LEQ(c->sq_cur_seq, seq)) {
-		s = c->sq_cur;
-		s_seq = c->sq_cur_seq;
-	}
-	while (s != NULL && SEQ_GEQ(seq, s_seq + s->data_len)) {
-		s_seq += s->data_len;
-		s = s->next;
-	}
+	s = sq_seek(c, seq, &s_seq);
 	while (len > 0 && s != NULL) {
 		uint32_t piece;
 
@@ -104,7 +120,59 @@ static int attach_payload(struct tcp_conn *c, struct rte_mbuf *h, uint32_t seq, 
 	return len == 0 ? 0 : -EINVAL;
 }
 
+/* Copy [seq, seq + len) of the send queue to dst (the cursor moves as attach_payload moves
+ * it). */
+static int copy_payload(struct tcp_conn *c, uint8_t *dst, uint32_t seq, uint32_t len)
+{
+	struct rte_mbuf *s;
+	uint32_t s_seq, off, piece;
+
+	s = sq_seek(c, seq, &s_seq);
+	while (len > 0 && s != NULL) {
+		off = seq - s_seq;
+		piece = RTE_MIN(len, (uint32_t)s->data_len - off);
+		memcpy(dst, rte_pktmbuf_mtod_offset(s, const uint8_t *, off), piece);
+		dst += piece;
+		seq += piece;
+		len -= piece;
+		c->sq_cur = s;
+		c->sq_cur_seq = s_seq;
+		if (off + piece == s->data_len) {
+			s_seq += s->data_len;
+			s = s->next;
+		}
+	}
+	return len == 0 ? 0 : -EINVAL;
+}
+
 /* ---- headers ---- */
+
+/* The IPv4 and TCP headers of a segment of tuple t (t->laddr is our address) at ip, the TCP
+ * header thl bytes long with its options already in place after it. Lengths and checksums are
+ * seg_xmit's. */
+static inline void hdr_fill(struct rte_ipv4_hdr *ip, const struct tcp_tuple *t, uint32_t seq,
+			    uint32_t ack, uint8_t flags, uint16_t wnd, unsigned int thl)
+{
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = t->laddr;
+	ip->dst_addr = t->raddr;
+	th->src_port = rte_cpu_to_be_16(t->lport);
+	th->dst_port = rte_cpu_to_be_16(t->rport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32((flags & TCP_ACK) ? ack : 0);
+	th->data_off = (uint8_t)((thl / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+}
 
 /* A header-only segment for tuple t (t->laddr is our address). Returns NULL when no mbuf. */
 static struct rte_mbuf *hdr_build(struct tcp_stack *ts, const struct tcp_tuple *t, uint32_t seq,
@@ -112,9 +180,8 @@ static struct rte_mbuf *hdr_build(struct tcp_stack *ts, const struct tcp_tuple *
 				  unsigned int optlen)
 {
 	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
 	struct rte_mbuf *h;
-	unsigned int thl = sizeof(*th) + optlen;
+	unsigned int thl = sizeof(struct rte_tcp_hdr) + optlen;
 
 	h = rte_pktmbuf_alloc(ts->ns->pool);
 	if (h == NULL) {
@@ -127,31 +194,16 @@ static struct rte_mbuf *hdr_build(struct tcp_stack *ts, const struct tcp_tuple *
 		tcp_count(ts, TCP_CNT_drop_no_mbuf);
 		return NULL;
 	}
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = t->laddr;
-	ip->dst_addr = t->raddr;
-	th = (struct rte_tcp_hdr *)(ip + 1);
-	th->src_port = rte_cpu_to_be_16(t->lport);
-	th->dst_port = rte_cpu_to_be_16(t->rport);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32((flags & TCP_ACK) ? ack : 0);
-	th->data_off = (uint8_t)((thl / 4) << 4);
-	th->tcp_flags = flags;
-	th->rx_win = rte_cpu_to_be_16(wnd);
-	th->cksum = 0;
-	th->tcp_urp = 0;
+	hdr_fill(ip, t, seq, ack, flags, wnd, thl);
 	if (optlen > 0)
-		memcpy(th + 1, opt, optlen);
+		memcpy((struct rte_tcp_hdr *)(ip + 1) + 1, opt, optlen);
 	return h;
 }
 
-/* Fill lengths and checksums (software, or offloaded when the port does it) and send. */
-static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint32_t paylen)
+/* Fill lengths and checksums (software, or offloaded when the port does it) and send: through
+ * the connection's route cache nh, or NULL when the segment has no connection. */
+static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint32_t paylen,
+		    struct net_nh *nh)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(h, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
@@ -171,7 +223,7 @@ static int seg_xmit(struct tcp_stack *ts, struct rte_mbuf *h, int ifindex, uint3
 	}
 	tcp_count(ts, TCP_CNT_segs_out);
 	ts->cnt[TCP_CNT_bytes_out] += paylen;
-	return ip4_output(ts->ns, h);
+	return nh != NULL ? ip4_output_nh(ts->ns, h, nh) : ip4_output(ts->ns, h);
 }
 
 /* ---- options ---- */
@@ -268,33 +320,59 @@ uint16_t tcp_window_field(struct tcp_conn *c)
 int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t len)
 {
 	struct tcp_stack *ts = c->ts;
-	uint8_t opt[TCP_OPT_MAX];
-	unsigned int optlen;
+	unsigned int optlen, thl;
+	struct rte_ipv4_hdr *ip;
 	struct rte_mbuf *h;
+	uint8_t *opt;
 	uint16_t wnd;
 	uint32_t end;
+	int rc;
 
+	/* the window first: it moves rcv_adv even when no mbuf is left */
 	if (flags & TCP_SYN) {
-		bool active = c->state == TCP_SYN_SENT;
-
-		optlen = syn_opts(opt, c->adv_mss, c->flags & TCP_F_TS, tcp_tsval(ts),
-				  active ? 0 : c->ts_recent, c->flags & TCP_F_WSCALE, c->rcv_wscale,
-				  c->flags & TCP_F_SACK);
 		/* the window of a SYN is never scaled (RFC 7323 2.2) */
 		wnd = (uint16_t)RTE_MIN(tcp_rcv_space(c), 65535u);
-		if (!active)
+		if (c->state != TCP_SYN_SENT)
 			c->rcv_adv = c->rcv_nxt + wnd;
 	} else {
-		optlen = conn_opts(c, opt);
 		wnd = tcp_window_field(c);
 	}
-	h = hdr_build(ts, &c->t, seq, c->rcv_nxt, flags, wnd, opt, optlen);
-	if (h == NULL)
-		return -ENOBUFS;
-	if (len > 0 && attach_payload(c, h, seq, len) < 0) {
+	h = rte_pktmbuf_alloc(ts->ns->pool);
+	if (h == NULL || rte_pktmbuf_tailroom(h) < TCP_SEG_HDR_MAX) {
 		rte_pktmbuf_free(h);
 		tcp_count(ts, TCP_CNT_drop_no_mbuf);
 		return -ENOBUFS;
+	}
+	/* headers and options written in place, in the one mbuf */
+	ip = rte_pktmbuf_mtod(h, struct rte_ipv4_hdr *);
+	opt = (uint8_t *)ip + sizeof(*ip) + sizeof(struct rte_tcp_hdr);
+	if (flags & TCP_SYN)
+		optlen = syn_opts(opt, c->adv_mss, c->flags & TCP_F_TS, tcp_tsval(ts),
+				  c->state == TCP_SYN_SENT ? 0 : c->ts_recent,
+				  c->flags & TCP_F_WSCALE, c->rcv_wscale, c->flags & TCP_F_SACK);
+	else
+		optlen = conn_opts(c, opt);
+	thl = sizeof(struct rte_tcp_hdr) + optlen;
+	hdr_fill(ip, &c->t, seq, c->rcv_nxt, flags, wnd, thl);
+	h->data_len = (uint16_t)(sizeof(*ip) + thl);
+	h->pkt_len = h->data_len;
+	if (len > 0) {
+		/* A small payload is copied behind the headers: one buffer instead of a header
+		 * mbuf and an indirect mbuf per piece of the queue (two allocations, a reference
+		 * taken and dropped, a chain to checksum and transmit). A larger one is sent by
+		 * reference, as the queue is the retransmission queue. */
+		if (len <= TCP_SEG_COPY_MAX && rte_pktmbuf_tailroom(h) >= len) {
+			rc = copy_payload(c, (uint8_t *)ip + h->data_len, seq, len);
+			h->data_len = (uint16_t)(h->data_len + len);
+			h->pkt_len = h->data_len;
+		} else {
+			rc = attach_payload(c, h, seq, len);
+		}
+		if (rc < 0) {
+			rte_pktmbuf_free(h);
+			tcp_count(ts, TCP_CNT_drop_no_mbuf);
+			return -ENOBUFS;
+		}
 	}
 	if (flags & TCP_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
@@ -321,7 +399,7 @@ int tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, uint32_t l
 		if (SEQ_GT(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 	}
-	return seg_xmit(ts, h, c->ifindex, len);
+	return seg_xmit(ts, h, c->ifindex, len, &c->nh);
 }
 
 void tcp_send_ack(struct tcp_conn *c)
@@ -365,7 +443,7 @@ void tcp_send_rst_conn(struct tcp_conn *c)
 	if (h == NULL)
 		return;
 	tcp_count(ts, TCP_CNT_rsts_sent);
-	seg_xmit(ts, h, c->ifindex, 0);
+	seg_xmit(ts, h, c->ifindex, 0, &c->nh);
 }
 
 /* RFC 9293 3.10.7.1: the RST that answers seg, whatever reached it. */
@@ -386,7 +464,7 @@ static void rst_answer(struct tcp_stack *ts, const struct tcp_seg *seg)
 	if (h == NULL)
 		return;
 	tcp_count(ts, TCP_CNT_rsts_sent);
-	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0);
+	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0, NULL);
 }
 
 void tcp_send_rst_reply(struct tcp_stack *ts, const struct tcp_seg *seg)
@@ -426,7 +504,7 @@ void tcp_send_cookie_synack(struct tcp_stack *ts, const struct tcp_seg *seg, uin
 		      (uint16_t)RTE_MIN(ts->conf.rcv_buf, 65535u), opt, optlen);
 	if (h == NULL)
 		return;
-	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0);
+	seg_xmit(ts, h, net_if_by_addr(ts->ns, seg->t.laddr), 0, NULL);
 }
 
 /* ---- the output engine ---- */
