@@ -32,6 +32,7 @@
 #include <rte_ring.h>
 
 #include "dp_objs.h"
+#include "dp_wheel.h"
 #include "dp_worker.h"
 #include "hc.h"
 #include "http_parse.h"
@@ -666,11 +667,12 @@ unsigned int hc_poll(struct dp_worker *w)
 {
 	struct hc_worker *hc = hc_of(w);
 	void *ps[HC_BURST];
-	unsigned int work, n = 0;
+	unsigned int work = 0, n = 0;
 
 	if (w->probe.req == NULL || w->probe.rep == NULL)
 		return 0;
-	work = tcp_wheel_run(&hc->wheel, w->ns.now, hc_timer_fire, w, HC_BURST * 4);
+	if (!dp_wheel_quiet(&hc->wheel, w->ns.now))
+		work = tcp_wheel_run(&hc->wheel, w->ns.now, hc_timer_fire, w, HC_BURST * 4);
 	if (hc->n_held == 0)
 		n = rte_ring_sc_dequeue_burst(w->probe.req, ps, HC_BURST, NULL);
 	hc->cnt[HC_CNT_received] += n;

@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_objs.h"
+#include "dp_wheel.h"
 #include "dp_worker.h"
 #include "px.h"
 #include "px_impl.h"
@@ -65,8 +66,11 @@ static void px_timer_fire(void *arg, struct tcp_timer *t)
 
 void px_timers(struct dp_worker *w)
 {
+	struct tcp_wheel *wh = &px_of(w)->wheel;
+
 	px_run_posted(w); /* what RX recorded, before any timer can judge it stale */
-	tcp_wheel_run(&px_of(w)->wheel, w->ns.now, px_timer_fire, w, 64);
+	if (!dp_wheel_quiet(wh, w->ns.now))
+		tcp_wheel_run(wh, w->ns.now, px_timer_fire, w, 64);
 	px_req_wake(w);
 	if (px_of(w)->q_head != PX_NONE)
 		px_cb_wake(w);
