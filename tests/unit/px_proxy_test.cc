@@ -88,8 +88,8 @@ TEST_F(ProxyForward, HeadsAreRewrittenByteForByteWhateverTheirSpacing)
 // http_name.kind), not by comparing names again: every hop-by-hop field (names in any case) is
 // dropped, a field Connection names too, X-Forwarded-For appended to, X-Forwarded-Proto
 // replaced, a second Content-Length dropped, whether a line was parsed by the parser's fast
-// path (the head in one piece), by its careful path (byte by byte) or either (cut in two at
-// every byte): the same bytes go on each time.
+// path (the head in one piece), by its careful path (the request byte by byte) or either (cut
+// in two at every byte: the line cut goes to the careful path): the same bytes go on each time.
 TEST_F(ProxyForward, HopByHopAndRewrittenFieldsByKindWhicheverPathParsedThem)
 {
 	const std::string req =
@@ -131,7 +131,8 @@ TEST_F(ProxyForward, HopByHopAndRewrittenFieldsByKindWhicheverPathParsedThem)
 		ASSERT_EQ(be->n_conns(), 1u);
 		PeerConn *bc = be->conn(0);
 		EXPECT_EQ(bc->request().raw, want_req) << "request, how " << how;
-		deliver(bc, resp, how < 2 + rhead ? how : 0);
+		// a response byte by byte would be more segments than the proxy maps (PX_IOV_MAX)
+		deliver(bc, resp, how != 1 && how < 2 + rhead ? how : 0);
 		Msg r = c->response();
 		EXPECT_EQ(r.raw, want_resp) << "response, how " << how;
 		n++;
