@@ -737,42 +737,55 @@ static int http_field_host(struct http_msg *m, const struct http_iov *iov, unsig
 	return 0;
 }
 
-/* The fields that change framing, connection handling or routing. */
-enum http_field_id {
-	HTTP_FLD_NONE = 0,
-	HTTP_FLD_HOST,
-	HTTP_FLD_EXPECT,
-	HTTP_FLD_UPGRADE,
-	HTTP_FLD_CONNECTION,
-	HTTP_FLD_CONTENT_LENGTH,
-	HTTP_FLD_TRANSFER_ENCODING,
-};
-
-/* Which of them the name is: its length, then one case-folded compare. name holds the field
- * name's bytes, in any case (or lowercased). Inline, so that the other fields, most of them,
- * cost a switch. */
-static inline __attribute__((always_inline)) enum http_field_id
+/* What field the name is (enum http_hdr_kind): its length, then one case-folded compare, two
+ * for the lengths two names share. name holds the field name's bytes, in any case (or
+ * lowercased). Inline, so that the other fields, most of them, cost a switch. */
+static inline __attribute__((always_inline)) enum http_hdr_kind
 http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 {
 	switch (nlen) {
+	case 2:
+		return (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'e' ? HTTP_H_TE
+									 : HTTP_H_OTHER;
 	case 4:
-		return !m->is_resp && http_token_is(name, 4, "host") ? HTTP_FLD_HOST
-								     : HTTP_FLD_NONE;
+		return !m->is_resp && http_token_is(name, 4, "host") ? HTTP_H_HOST : HTTP_H_OTHER;
 	case 6:
-		return !m->is_resp && http_token_is(name, 6, "expect") ? HTTP_FLD_EXPECT
-								       : HTTP_FLD_NONE;
+		return !m->is_resp && http_token_is(name, 6, "expect") ? HTTP_H_EXPECT
+								       : HTTP_H_OTHER;
 	case 7:
-		return http_token_is(name, 7, "upgrade") ? HTTP_FLD_UPGRADE : HTTP_FLD_NONE;
+		if (http_token_is(name, 7, "upgrade"))
+			return HTTP_H_UPGRADE;
+		return http_token_is(name, 7, "trailer") ? HTTP_H_TRAILER : HTTP_H_OTHER;
 	case 10:
-		return http_token_is(name, 10, "connection") ? HTTP_FLD_CONNECTION : HTTP_FLD_NONE;
+		if (http_token_is(name, 10, "connection"))
+			return HTTP_H_CONNECTION;
+		return http_token_is(name, 10, "keep-alive") ? HTTP_H_KEEP_ALIVE : HTTP_H_OTHER;
 	case 14:
-		return http_token_is(name, 14, "content-length") ? HTTP_FLD_CONTENT_LENGTH
-								 : HTTP_FLD_NONE;
+		return http_token_is(name, 14, "content-length") ? HTTP_H_CONTENT_LENGTH
+								 : HTTP_H_OTHER;
+	case 15:
+		return http_token_is(name, 15, "x-forwarded-for") ? HTTP_H_X_FORWARDED_FOR
+								  : HTTP_H_OTHER;
+	case 16:
+		return http_token_is(name, 16, "proxy-connection") ? HTTP_H_PROXY_CONNECTION
+								   : HTTP_H_OTHER;
 	case 17:
-		return http_token_is(name, 17, "transfer-encoding") ? HTTP_FLD_TRANSFER_ENCODING
-								    : HTTP_FLD_NONE;
+		if (http_token_is(name, 17, "transfer-encoding"))
+			return HTTP_H_TRANSFER_ENCODING;
+		return http_token_is(name, 17, "x-forwarded-proto") ? HTTP_H_X_FORWARDED_PROTO
+								    : HTTP_H_OTHER;
 	}
-	return HTTP_FLD_NONE;
+	return HTTP_H_OTHER;
+}
+
+/* A name's kind shares the word of its length: a proxy holds max_headers headers per request
+ * (docs/control.md, show pools: mem.req_bytes). */
+_Static_assert(sizeof(struct http_header) == 16, "struct http_header outgrew 16 bytes");
+
+/* Whether the parser reads the value of a field of kind id. */
+static inline bool http_field_read(enum http_hdr_kind id)
+{
+	return id != HTTP_H_OTHER && id <= HTTP_H_CONNECTION;
 }
 
 /* The common values of the fields below, read in place at vp (len bytes; vp NULL when the value
@@ -781,7 +794,7 @@ http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
  * decides the field, its result in *rc, else 0: the cursor parsers of http_field then read
  * it. Inline in the fast path, where a known field holds one of these almost always. */
 static inline __attribute__((always_inline)) int http_field_inplace(struct http_msg *m,
-								    enum http_field_id id,
+								    enum http_hdr_kind id,
 								    const uint8_t *vp, uint32_t len,
 								    int *rc)
 {
@@ -790,10 +803,10 @@ static inline __attribute__((always_inline)) int http_field_inplace(struct http_
 
 	*rc = 0;
 	switch (id) {
-	case HTTP_FLD_UPGRADE:
+	case HTTP_H_UPGRADE:
 		m->flags |= HTTP_F_UPGRADE;
 		return 1;
-	case HTTP_FLD_CONNECTION:
+	case HTTP_H_CONNECTION:
 		if (vp && len == 10 && http_token_is(vp, 10, "keep-alive")) {
 			m->flags |= HTTP_F_CONN_KEEP_ALIVE;
 			return 1;
@@ -803,7 +816,7 @@ static inline __attribute__((always_inline)) int http_field_inplace(struct http_
 			return 1;
 		}
 		return 0;
-	case HTTP_FLD_CONTENT_LENGTH:
+	case HTTP_H_CONTENT_LENGTH:
 		if (!vp || len == 0 || len > 18)
 			return 0;
 		for (i = 0; i < len; i++) {
@@ -813,7 +826,7 @@ static inline __attribute__((always_inline)) int http_field_inplace(struct http_
 		}
 		*rc = http_cl_set(m, num);
 		return 1;
-	case HTTP_FLD_TRANSFER_ENCODING:
+	case HTTP_H_TRANSFER_ENCODING:
 		if (!vp || len != 7 || !http_token_is(vp, 7, "chunked"))
 			return 0;
 		if (m->te & HTTP_TE_CHUNKED) {
@@ -832,7 +845,7 @@ static inline __attribute__((always_inline)) int http_field_inplace(struct http_
  * segment is also given as a pointer, vp (else NULL, and NULL when empty), for the common
  * values read in place (http_field_inplace); the cursor reads the rest. */
 static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned int n,
-		      enum http_field_id id, struct http_cur *c, struct http_span v,
+		      enum http_hdr_kind id, struct http_cur *c, struct http_span v,
 		      const uint8_t *vp)
 {
 	uint32_t lim = v.off + v.len;
@@ -841,30 +854,36 @@ static int http_field(struct http_msg *m, const struct http_iov *iov, unsigned i
 	if (http_field_inplace(m, id, vp, v.len, &rc))
 		return rc;
 	switch (id) {
-	case HTTP_FLD_HOST:
+	case HTTP_H_HOST:
 		return http_field_host(m, iov, n, c, v, vp);
-	case HTTP_FLD_EXPECT:
+	case HTTP_H_EXPECT:
 		return http_field_expect(m, c, lim);
-	case HTTP_FLD_CONNECTION:
+	case HTTP_H_CONNECTION:
 		return http_field_connection(m, c, lim);
-	case HTTP_FLD_CONTENT_LENGTH:
+	case HTTP_H_CONTENT_LENGTH:
 		return http_field_cl(m, c, lim);
-	case HTTP_FLD_TRANSFER_ENCODING:
+	case HTTP_H_TRANSFER_ENCODING:
 		return http_field_te(m, c, lim);
-	case HTTP_FLD_UPGRADE:
-	case HTTP_FLD_NONE:
+	default: /* Upgrade, read in place; the kinds whose values are not read */
 		break;
 	}
 	return 0;
 }
 
-static int http_header_add(struct http_msg *m, struct http_span name, struct http_span val)
+static int http_header_add(struct http_msg *m, struct http_span name, enum http_hdr_kind kind,
+			   struct http_span val)
 {
 	if (m->n_headers >= m->lim.max_headers)
 		return -HTTP_E_TOO_MANY_HEADERS;
+	if (name.len > HTTP_NAME_MAX)
+		return -HTTP_E_HEADERS_TOO_LARGE;
 	if (m->headers) {
-		m->headers[m->n_headers].name = name;
-		m->headers[m->n_headers].value = val;
+		struct http_header *h = &m->headers[m->n_headers];
+
+		h->name.off = name.off;
+		h->name.len = name.len;
+		h->name.kind = kind;
+		h->value = val;
 	}
 	m->n_headers++;
 	return 0;
@@ -877,7 +896,7 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 	struct http_span name, val;
 	struct http_cur vc;
 	uint32_t nlen, vend, a, i;
-	enum http_field_id id;
+	enum http_hdr_kind id;
 	char low[20];
 	uint8_t b;
 	int rc;
@@ -914,9 +933,9 @@ static int http_field_line(struct http_msg *m, const struct http_iov *iov, unsig
 		http_cur_skip(c, a);
 	}
 	val.len = vend - val.off;
-	rc = http_header_add(m, name, val);
-	if (rc < 0 || nlen > sizeof(low) ||
-	    (id = http_field_which(m, (const uint8_t *)low, nlen)) == HTTP_FLD_NONE)
+	id = nlen <= sizeof(low) ? http_field_which(m, (const uint8_t *)low, nlen) : HTTP_H_OTHER;
+	rc = http_header_add(m, name, id, val);
+	if (rc < 0 || !http_field_read(id))
 		return rc;
 	http_cur_fix(&vc);
 	return http_field(m, iov, n, id, &vc, val,
@@ -984,7 +1003,7 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 	uint32_t lend = http_line_limit(m), used = 0, avail, left, nlen, i, vs, ve;
 	struct http_span name, val;
 	const uint8_t *p, *line, *vp;
-	enum http_field_id id;
+	enum http_hdr_kind id;
 	struct http_cur vc;
 	int rc;
 
@@ -1007,6 +1026,8 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 		avail = 0;
 	else if (lend - c->abs < avail)
 		avail = lend - c->abs;
+	if (avail > HTTP_NAME_MAX)
+		avail = HTTP_NAME_MAX; /* no name it finds is too long: the careful path judges that */
 	for (;;) {
 		line = p + used;
 		left = avail - used;
@@ -1033,18 +1054,19 @@ http_head_fast_body(struct http_msg *m, const struct http_iov *iov, unsigned int
 		name.len = nlen;
 		val.off = name.off + vs;
 		val.len = ve - vs;
-		/* http_header_add, whose limit is checked above */
+		id = http_field_which(m, line, nlen);
+		/* http_header_add, whose limits are checked above (avail <= HTTP_NAME_MAX) */
 		if (m->headers) {
 			struct http_header *h = &m->headers[m->n_headers];
 
 			h->name.off = name.off;
 			h->name.len = name.len;
+			h->name.kind = id;
 			h->value.off = val.off;
 			h->value.len = val.len;
 		}
 		m->n_headers++;
-		id = http_field_which(m, line, nlen);
-		if (id != HTTP_FLD_NONE) {
+		if (http_field_read(id)) {
 			vp = val.len ? line + vs : NULL;
 			if (!http_field_inplace(m, id, vp, val.len, &rc)) {
 				vc = *c;
@@ -1281,7 +1303,7 @@ int http_header_find(const struct http_msg *m, const struct http_iov *iov, unsig
 	if (m->headers == NULL)
 		return -ENOENT;
 	for (i = from; i < m->n_headers; i++)
-		if (http_span_eq_nocase(iov, n, m->headers[i].name, name))
+		if (http_span_eq_nocase(iov, n, http_name_span(m->headers[i].name), name))
 			return (int)i;
 	return -ENOENT;
 }

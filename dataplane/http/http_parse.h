@@ -64,10 +64,52 @@ struct http_span {
 	uint32_t len;
 };
 
+/* What a field is, as the parser told it by its name (in any case) while it read the line: the
+ * fields it reads for framing, connection handling or routing, and the others a proxy drops
+ * or rewrites, so that it need not compare names again. Any other name is HTTP_H_OTHER, at no
+ * cost beyond the switch on the name's length every field takes. Host and Expect are told in
+ * requests only (OTHER in a response). */
+enum http_hdr_kind {
+	HTTP_H_OTHER = 0,
+	/* HTTP_H_HOST..HTTP_H_CONNECTION: the values the parser reads (http_parse.c) */
+	HTTP_H_HOST,
+	HTTP_H_EXPECT,
+	HTTP_H_CONTENT_LENGTH,
+	HTTP_H_TRANSFER_ENCODING,
+	HTTP_H_UPGRADE,
+	/* HTTP_H_CONNECTION..HTTP_H_TRAILER: hop-by-hop always (RFC 9110 7.6.1) */
+	HTTP_H_CONNECTION,
+	HTTP_H_KEEP_ALIVE,
+	HTTP_H_PROXY_CONNECTION,
+	HTTP_H_TE,
+	HTTP_H_TRAILER,
+	HTTP_H_X_FORWARDED_FOR,
+	HTTP_H_X_FORWARDED_PROTO,
+};
+
+/* Longest field name: its length and its kind share a word, so that a header stays 16 bytes
+ * (a proxy holds max_headers of them per request). A longer name is refused (431). */
+#define HTTP_NAME_MAX ((1u << 24) - 1)
+
+/* A field name: a span (off, len as in struct http_span) and its kind. */
+struct http_name {
+	uint32_t off;
+	uint32_t len : 24;
+	uint32_t kind : 8; /* enum http_hdr_kind */
+};
+
 struct http_header {
-	struct http_span name;	/* as received (case preserved) */
+	struct http_name name;	/* as received (case preserved) */
 	struct http_span value; /* without leading and trailing whitespace; may be empty */
 };
+
+/* The span of a field's name. */
+static inline struct http_span http_name_span(struct http_name n)
+{
+	struct http_span s = { n.off, n.len };
+
+	return s;
+}
 
 /* Every error a parser may return, negated. X(name, status to answer, description). Errors
  * found in an upstream response map to 502. */

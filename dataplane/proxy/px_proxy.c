@@ -58,7 +58,7 @@ static void mark_named(struct px_worker *px, struct px_head *h, struct http_span
 		return;
 	}
 	for (uint32_t j = 0; j < m->n_headers; j++) {
-		struct http_span nm = m->headers[j].name;
+		struct http_name nm = m->headers[j].name;
 
 		if (nm.len == t.len && strncasecmp((const char *)h->base + nm.off,
 						   (const char *)h->base + t.off, t.len) == 0) {
@@ -81,7 +81,7 @@ static void collect_named(struct px_worker *px, struct px_head *h)
 		const struct http_header *hd = &m->headers[i];
 		uint32_t p = hd->value.off, end = hd->value.off + hd->value.len;
 
-		if (!SPAN_IS(h->base, hd->name, "connection"))
+		if (hd->name.kind != HTTP_H_CONNECTION)
 			continue;
 		while (p < end) {
 			uint32_t q = p, a, b;
@@ -101,93 +101,21 @@ static void collect_named(struct px_worker *px, struct px_head *h)
 	}
 }
 
-/* The fields the head builders treat apart, told by the name's length and first letter before
- * any comparison: most fields are none of them and cost two tests. */
-enum hdr_kind {
-	HK_OTHER = 0,
-	HK_CONNECTION, /* HK_CONNECTION..HK_TRAILER: hop-by-hop always (RFC 9110 7.6.1) */
-	HK_KEEP_ALIVE,
-	HK_PROXY_CONNECTION,
-	HK_TE,
-	HK_TRAILER,
-	HK_UPGRADE,
-	HK_CONTENT_LENGTH,
-	HK_EXPECT,
-	HK_XFF,
-	HK_XFP,
-};
-
-static inline uint64_t load8(const char *p)
+/* The kind of field the head builders treat apart is the one the parser told by its name
+ * (struct http_name.kind), for both heads: no name is compared again here. */
+static inline enum http_hdr_kind hdr_kind(const struct http_header *hd)
 {
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* Whether field name p (n bytes: a token, as the parser checked) is lit (lower case, n bytes)
- * in any case: OR-ing 0x20 into a token byte gives lit's byte only for that letter in either
- * case, or for '-' itself (a token holds no CR). Eight bytes at a time, the last eight
- * overlapping, instead of a strncasecmp call. */
-static inline __attribute__((always_inline)) bool name_is(const char *p, const char *lit, size_t n)
-{
-	const uint64_t lower = UINT64_C(0x2020202020202020);
-
-	if (n < 8) {
-		for (size_t i = 0; i < n; i++)
-			if ((char)(p[i] | 0x20) != lit[i])
-				return false;
-		return true;
-	}
-	for (size_t i = 0; i + 8 < n; i += 8)
-		if ((load8(p + i) | lower) != load8(lit + i))
-			return false;
-	return (load8(p + n - 8) | lower) == load8(lit + n - 8);
-}
-
-/* Inline in both head builders: once per field of every head, the call cost more than the
- * two tests most fields take. */
-static inline __attribute__((always_inline)) enum hdr_kind hdr_kind(const uint8_t *base,
-								    struct http_span name)
-{
-	const char *p = (const char *)base + name.off;
-	char c = (char)(p[0] | 0x20); /* a token's first byte; lower case when a letter */
-
-#define HK_IS(lit) name_is(p, lit, sizeof(lit) - 1)
-	switch (name.len) {
-	case 2:
-		return c == 't' && HK_IS("te") ? HK_TE : HK_OTHER;
-	case 6:
-		return c == 'e' && HK_IS("expect") ? HK_EXPECT : HK_OTHER;
-	case 7:
-		if (c == 't')
-			return HK_IS("trailer") ? HK_TRAILER : HK_OTHER;
-		return c == 'u' && HK_IS("upgrade") ? HK_UPGRADE : HK_OTHER;
-	case 10:
-		if (c == 'c')
-			return HK_IS("connection") ? HK_CONNECTION : HK_OTHER;
-		return c == 'k' && HK_IS("keep-alive") ? HK_KEEP_ALIVE : HK_OTHER;
-	case 14:
-		return c == 'c' && HK_IS("content-length") ? HK_CONTENT_LENGTH : HK_OTHER;
-	case 15:
-		return c == 'x' && HK_IS("x-forwarded-for") ? HK_XFF : HK_OTHER;
-	case 16:
-		return c == 'p' && HK_IS("proxy-connection") ? HK_PROXY_CONNECTION : HK_OTHER;
-	case 17:
-		return c == 'x' && HK_IS("x-forwarded-proto") ? HK_XFP : HK_OTHER;
-	default:
-		return HK_OTHER;
-	}
-#undef HK_IS
+	return (enum http_hdr_kind)hd->name.kind;
 }
 
 /* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names;
  * field i of kind k. */
-static bool hop_by_hop(const struct px_head *h, uint32_t i, enum hdr_kind k, bool keep_upgrade)
+static bool hop_by_hop(const struct px_head *h, uint32_t i, enum http_hdr_kind k,
+		       bool keep_upgrade)
 {
-	if (k >= HK_CONNECTION && k <= HK_TRAILER)
+	if (k >= HTTP_H_CONNECTION && k <= HTTP_H_TRAILER)
 		return true;
-	if (k == HK_UPGRADE)
+	if (k == HTTP_H_UPGRADE)
 		return !keep_upgrade;
 	return h->named && (h->drop[i / 64] >> (i % 64)) & 1;
 }
@@ -330,14 +258,14 @@ static char *put_ip4(char *p, uint32_t addr)
  * its value in plain decimal (the parser made sure every copy agreed: two lines or "5, 5"
  * become one, so no recipient can pick another). The caller handled the first-copy rule. */
 static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_head *h,
-		     const struct http_header *hd, enum hdr_kind k)
+		     const struct http_header *hd, enum http_hdr_kind k)
 {
 	char num[20];
 	int rc;
 
-	rc = put_span(w, out, h, hd->name);
+	rc = put_span(w, out, h, http_name_span(hd->name));
 	rc |= put(w, out, ": ", 2);
-	if (k == HK_CONTENT_LENGTH)
+	if (k == HTTP_H_CONTENT_LENGTH)
 		rc |= put(w, out, num, (uint32_t)(px_put_u64(num, h->msg->content_length) - num));
 	else
 		rc |= put_span(w, out, h, hd->value);
@@ -349,9 +277,9 @@ static int put_field(struct dp_worker *w, struct rte_mbuf *out, const struct px_
 static inline __attribute__((always_inline)) int put_kept(struct dp_worker *w, struct rte_mbuf *out,
 							  const struct px_head *h, struct px_run *r,
 							  const struct http_header *hd,
-							  enum hdr_kind k)
+							  enum http_hdr_kind k)
 {
-	if (line_as_is(h->base, hd) && (k != HK_CONTENT_LENGTH || cl_as_is(h->base, hd->value)))
+	if (line_as_is(h->base, hd) && (k != HTTP_H_CONTENT_LENGTH || cl_as_is(h->base, hd->value)))
 		return run_add(w, out, h, r, hd->name.off, hd->value.off + hd->value.len + 2);
 	return run_flush(w, out, h, r) | put_field(w, out, h, hd, k);
 }
@@ -416,15 +344,15 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 		rc |= run_flush(w, out, h, &r) | put_host(w, out, h, &t);
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
 		const struct http_header *hd = &m->headers[i];
-		enum hdr_kind k = hdr_kind(base, hd->name);
+		enum http_hdr_kind k = hdr_kind(hd);
 
-		if (hop_by_hop(h, i, k, upgrade) || k == HK_XFP)
+		if (hop_by_hop(h, i, k, upgrade) || k == HTTP_H_X_FORWARDED_PROTO)
 			continue;
 		/* RFC 9110 10.1.1: an HTTP/1.0 client's expectation is ignored, and it may get no
 		 * 1xx (15.2), so no backend is asked for one */
-		if (m->version == 0 && k == HK_EXPECT)
+		if (m->version == 0 && k == HTTP_H_EXPECT)
 			continue;
-		if (k == HK_XFF) {
+		if (k == HTTP_H_X_FORWARDED_FOR) {
 			/* append the client to the chain of addresses it came through */
 			uint32_t v = hd->value.off, e = v + hd->value.len;
 
@@ -432,7 +360,7 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 				rc |= run_add(w, out, h, &r, hd->name.off, e);
 			} else {
 				rc |= run_flush(w, out, h, &r);
-				rc |= put_span(w, out, h, hd->name);
+				rc |= put_span(w, out, h, http_name_span(hd->name));
 				rc |= put(w, out, ": ", 2);
 				rc |= put_span(w, out, h, hd->value);
 			}
@@ -443,7 +371,7 @@ static struct rte_mbuf *build_request(struct dp_worker *w, struct px_session *s,
 			xff = true;
 			continue;
 		}
-		if (k == HK_CONTENT_LENGTH) {
+		if (k == HTTP_H_CONTENT_LENGTH) {
 			if (cl_seen)
 				continue;
 			cl_seen = true;
@@ -500,11 +428,11 @@ static struct rte_mbuf *build_response(struct dp_worker *w, struct px_session *s
 	}
 	for (uint32_t i = 0; i < m->n_headers && rc == 0; i++) {
 		const struct http_header *hd = &m->headers[i];
-		enum hdr_kind k = hdr_kind(base, hd->name);
+		enum http_hdr_kind k = hdr_kind(hd);
 
 		if (hop_by_hop(h, i, k, upgrade))
 			continue;
-		if (k == HK_CONTENT_LENGTH) {
+		if (k == HTTP_H_CONTENT_LENGTH) {
 			if (cl_seen)
 				continue;
 			cl_seen = true;

@@ -33,7 +33,7 @@ static const uint8_t *header_value(const struct http_msg *m, const struct http_i
 
 		if (hd->name.len != nlen || nlen > sizeof(nbuf))
 			continue;
-		p = http_span_ptr(iov, n, hd->name, nbuf, sizeof(nbuf));
+		p = http_span_ptr(iov, n, http_name_span(hd->name), nbuf, sizeof(nbuf));
 		if (p == NULL || strncasecmp((const char *)p, name, nlen) != 0)
 			continue;
 		*vlen = hd->value.len;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -179,7 +180,9 @@ void expect_same(const Result &a, const Result &b, const std::string &how)
 	ASSERT_TRUE(same_span(a.m.reason, b.m.reason)) << how;
 	ASSERT_EQ(a.m.n_headers, b.m.n_headers) << how;
 	for (uint32_t i = 0; i < a.m.n_headers; i++) {
-		ASSERT_TRUE(same_span(a.h[i].name, b.h[i].name)) << how << " header " << i;
+		ASSERT_TRUE(same_span(http_name_span(a.h[i].name), http_name_span(b.h[i].name)))
+			<< how << " header " << i;
+		ASSERT_EQ(a.h[i].name.kind, b.h[i].name.kind) << how << " header " << i;
 		ASSERT_TRUE(same_span(a.h[i].value, b.h[i].value)) << how << " header " << i;
 	}
 }
@@ -317,6 +320,71 @@ TEST(HttpScan, FastStartLinesAgreeWithCarefulPath)
 				check_paths(h.first, bad, k ? k - 1 : 1, k + 1);
 				if (HasFatalFailure())
 					return;
+			}
+		}
+	}
+}
+
+// Every name the parser tells apart, in lower, upper and mixed case, and near misses (a byte
+// changed, one too many, one too few): the kind each field gets (struct http_name.kind) is the
+// one expected, and the same whichever path parsed the line (check_paths compares the kinds).
+TEST(HttpScan, FieldKindsAgreeOnBothPaths)
+{
+	struct Known {
+		const char *name, *value;
+		enum http_hdr_kind req, resp; // Host and Expect are told in requests only
+	};
+	const Known known[] = {
+		{ "host", "h", HTTP_H_HOST, HTTP_H_OTHER },
+		{ "expect", "100-continue", HTTP_H_EXPECT, HTTP_H_OTHER },
+		{ "content-length", "5", HTTP_H_CONTENT_LENGTH, HTTP_H_CONTENT_LENGTH },
+		{ "transfer-encoding", "chunked", HTTP_H_TRANSFER_ENCODING,
+		  HTTP_H_TRANSFER_ENCODING },
+		{ "upgrade", "websocket", HTTP_H_UPGRADE, HTTP_H_UPGRADE },
+		{ "connection", "keep-alive, x-a", HTTP_H_CONNECTION, HTTP_H_CONNECTION },
+		{ "keep-alive", "timeout=5", HTTP_H_KEEP_ALIVE, HTTP_H_KEEP_ALIVE },
+		{ "proxy-connection", "close", HTTP_H_PROXY_CONNECTION, HTTP_H_PROXY_CONNECTION },
+		{ "te", "trailers", HTTP_H_TE, HTTP_H_TE },
+		{ "trailer", "x-b", HTTP_H_TRAILER, HTTP_H_TRAILER },
+		{ "x-forwarded-for", "10.0.0.1", HTTP_H_X_FORWARDED_FOR, HTTP_H_X_FORWARDED_FOR },
+		{ "x-forwarded-proto", "https", HTTP_H_X_FORWARDED_PROTO,
+		  HTTP_H_X_FORWARDED_PROTO },
+	};
+
+	for (int resp = 0; resp <= 1; resp++) {
+		for (const Known &k : known) {
+			std::string lower = k.name, upper, mixed, names[6];
+			for (size_t i = 0; i < lower.size(); i++) {
+				upper += (char)toupper(lower[i]);
+				mixed += i % 2 ? (char)toupper(lower[i]) : lower[i];
+			}
+			names[0] = lower;
+			names[1] = upper;
+			names[2] = mixed;
+			names[3] = lower.substr(0, lower.size() - 1) + "x"; // a byte changed
+			names[4] = lower + "s";				  // one too many
+			names[5] = lower.substr(1);			  // one too few
+			for (int n = 0; n < 6; n++) {
+				bool is_host = !resp && lower == "host";
+				std::string head = resp ? "HTTP/1.1 200 OK\r\n"
+							: std::string("GET / HTTP/1.1\r\n") +
+								  (is_host && n < 3 ? "" : "Host: h\r\n");
+				head += "X-A: b\r\n" + names[n] + ": " + k.value + "\r\nX-C: d\r\n\r\n";
+				check_paths(resp, head);
+				if (HasFatalFailure())
+					return;
+				static Guarded g;
+				std::vector<http_iov> one = { { g.put(head), (uint32_t)head.size() } };
+				Result r = parse(resp, one, false);
+				ASSERT_GT(r.rc, 0) << head;
+				uint32_t at = r.m.n_headers - 2; // X-A, the field, X-C
+				enum http_hdr_kind want = n < 3 ? (resp ? k.resp : k.req) : HTTP_H_OTHER;
+				EXPECT_EQ(r.h[at].name.kind, want) << head;
+				EXPECT_EQ(r.h[at - 1].name.kind, HTTP_H_OTHER) << head;
+				EXPECT_EQ(r.h[at + 1].name.kind, HTTP_H_OTHER) << head;
+				if (!resp && !is_host) {
+					EXPECT_EQ(r.h[0].name.kind, HTTP_H_HOST) << head;
+				}
 			}
 		}
 	}

@@ -84,6 +84,64 @@ TEST_F(ProxyForward, HeadsAreRewrittenByteForByteWhateverTheirSpacing)
 	EXPECT_EQ(r.raw, "HTTP/1.1 204 \r\nI: 9\r\nVia: 1.1 sluice\r\n\r\n");
 }
 
+// The head builders drop and rewrite fields by the kind the parser recorded for each (struct
+// http_name.kind), not by comparing names again: every hop-by-hop field (names in any case) is
+// dropped, a field Connection names too, X-Forwarded-For appended to, X-Forwarded-Proto
+// replaced, a second Content-Length dropped, whether a line was parsed by the parser's fast
+// path (the head in one piece), by its careful path (the request byte by byte) or either (cut
+// in two at every byte: the line cut goes to the careful path): the same bytes go on each time.
+TEST_F(ProxyForward, HopByHopAndRewrittenFieldsByKindWhicheverPathParsedThem)
+{
+	const std::string req =
+		"GET /r HTTP/1.1\r\nHost: app.example\r\ncOnNeCtIoN: keep-alive, X-Drop\r\n"
+		"User-Agent: t\r\nX-Drop: 1\r\nKEEP-ALIVE: timeout=5\r\n"
+		"Proxy-Connection: keep-alive\r\nte: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\n"
+		"Content-Length: 2\r\nx-forwarded-proto: https\r\nX-Forwarded-For: 203.0.113.7\r\n"
+		"Content-Length: 2\r\nX-Keep: 1\r\nConnection: X-Gone\r\nX-Gone: 2\r\n\r\nok";
+	const std::string want_req =
+		"GET /r HTTP/1.1\r\nHost: app.example\r\nUser-Agent: t\r\nContent-Length: 2\r\n"
+		"X-Forwarded-For: 203.0.113.7, 198.18.0.2\r\nX-Keep: 1\r\n"
+		"X-Forwarded-Proto: http\r\nVia: 1.1 sluice\r\n\r\nok";
+	const std::string resp =
+		"HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nContent-Length: 2\r\n"
+		"Keep-Alive: timeout=5\r\nPROXY-CONNECTION: keep-alive\r\nTe: x\r\n"
+		"trailer: X-T\r\nUpgrade: h2c\r\nX-Forwarded-For: 1.2.3.4\r\nContent-Length: 2\r\n"
+		"X-Up: 1\r\n\r\nhi";
+	const std::string want_resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+				      "X-Forwarded-For: 1.2.3.4\r\nX-Up: 1\r\nVia: 1.1 sluice\r\n\r\nhi";
+	// how: 0 whole, 1 byte by byte, 1 + k cut at byte k (k >= 1: no empty send)
+	auto deliver = [](PeerConn *to, const std::string &bytes, size_t how) {
+		if (how == 0) {
+			to->send(bytes);
+		} else if (how == 1) {
+			for (char b : bytes)
+				to->send(std::string(1, b));
+		} else {
+			to->send(bytes.substr(0, how - 1));
+			to->send(bytes.substr(how - 1));
+		}
+	};
+
+	start();
+	Backend *be = backend();
+	PeerConn *c = client();
+	size_t head = req.size() - 2, rhead = resp.size() - 2, n = 0;
+	for (size_t how = 0; how < 1 + (head > rhead ? head : rhead); how++) {
+		deliver(c, req, how < 1 + head ? how : 0);
+		ASSERT_EQ(be->n_conns(), 1u);
+		PeerConn *bc = be->conn(0);
+		EXPECT_EQ(bc->request().raw, want_req) << "request, how " << how;
+		// a response byte by byte would be more segments than the proxy maps (PX_IOV_MAX)
+		deliver(bc, resp, how != 1 && how < 1 + rhead ? how : 0);
+		Msg r = c->response();
+		EXPECT_EQ(r.raw, want_resp) << "response, how " << how;
+		n++;
+		if (HasFailure())
+			return;
+	}
+	EXPECT_EQ(cnt(PX_CNT_proxied_requests), n);
+}
+
 TEST_F(ProxyForward, HttpTenRequestWithoutHostGetsOne)
 {
 	start();
