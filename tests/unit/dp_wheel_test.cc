@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * dp_wheel_quiet() (dataplane/core/dp_wheel.h) holds to tcp_wheel_run(): two wheels get the
+ * dp_wheel_quiet() (dataplane/base/dp_wheel.h) holds to tcp_wheel_run(): two wheels get the
  * same arms, cancels and clock, one is always run, the other only when dp_wheel_quiet() says
  * it might fire something; every run must fire the same timers in the same order, and after
  * every step both wheels must be in the same state (now, cur, counts, bitmaps, every slot's
