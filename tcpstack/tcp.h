@@ -195,7 +195,7 @@ struct tcp_ops {
 };
 
 #define TCP_MAX_LISTENERS 32
-#define TCP_FLOW_CACHE 1024 /* slots of the connection table's cache (power of two) */
+#define TCP_FLOW_CACHE 1024    /* slots of the connection table's cache (power of two) */
 #define TCP_OUT_PENDING_MAX 64 /* connections whose output waits for the end of a tcp_input */
 
 struct tcp_listener {

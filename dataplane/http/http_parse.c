@@ -746,7 +746,7 @@ http_field_which(const struct http_msg *m, const uint8_t *name, uint32_t nlen)
 	switch (nlen) {
 	case 2:
 		return (name[0] | 0x20) == 't' && (name[1] | 0x20) == 'e' ? HTTP_H_TE
-									 : HTTP_H_OTHER;
+									  : HTTP_H_OTHER;
 	case 4:
 		return !m->is_resp && http_token_is(name, 4, "host") ? HTTP_H_HOST : HTTP_H_OTHER;
 	case 6:

@@ -91,16 +91,19 @@ TEST(HttpSpans, StraddlingSpansAndHelpers)
 	EXPECT_EQ(p, (const uint8_t *)in.data() + h[1].value.off);
 
 	char buf[16];
-	EXPECT_EQ(http_span_copy(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), buf, sizeof(buf)),
+	EXPECT_EQ(http_span_copy(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), buf,
+				 sizeof(buf)),
 		  11);
 	EXPECT_STREQ(buf, "X-Long-Name");
-	EXPECT_EQ(http_span_copy(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), buf, 11), -ENOSPC);
+	EXPECT_EQ(http_span_copy(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), buf,
+				 11),
+		  -ENOSPC);
 	EXPECT_EQ(http_span_copy(iov.data(), (unsigned)iov.size(), http_span{ 1000, 2 }, buf, 16),
 		  -ERANGE);
-	EXPECT_TRUE(
-		http_span_eq_nocase(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), "x-long-NAME"));
-	EXPECT_FALSE(
-		http_span_eq_nocase(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name), "x-long-nam"));
+	EXPECT_TRUE(http_span_eq_nocase(iov.data(), (unsigned)iov.size(), http_name_span(h[1].name),
+					"x-long-NAME"));
+	EXPECT_FALSE(http_span_eq_nocase(iov.data(), (unsigned)iov.size(),
+					 http_name_span(h[1].name), "x-long-nam"));
 	EXPECT_EQ(http_header_find(&m, iov.data(), (unsigned)iov.size(), "x-long-name", 0), 1);
 	EXPECT_EQ(http_header_find(&m, iov.data(), (unsigned)iov.size(), "host", 0), 0);
 	EXPECT_EQ(http_header_find(&m, iov.data(), (unsigned)iov.size(), "host", 1), -ENOENT);

@@ -362,23 +362,27 @@ TEST(HttpScan, FieldKindsAgreeOnBothPaths)
 			names[1] = upper;
 			names[2] = mixed;
 			names[3] = lower.substr(0, lower.size() - 1) + "x"; // a byte changed
-			names[4] = lower + "s";				  // one too many
-			names[5] = lower.substr(1);			  // one too few
+			names[4] = lower + "s";				    // one too many
+			names[5] = lower.substr(1);			    // one too few
 			for (int n = 0; n < 6; n++) {
 				bool is_host = !resp && lower == "host";
-				std::string head = resp ? "HTTP/1.1 200 OK\r\n"
-							: std::string("GET / HTTP/1.1\r\n") +
-								  (is_host && n < 3 ? "" : "Host: h\r\n");
-				head += "X-A: b\r\n" + names[n] + ": " + k.value + "\r\nX-C: d\r\n\r\n";
+				std::string head =
+					resp ? "HTTP/1.1 200 OK\r\n"
+					     : std::string("GET / HTTP/1.1\r\n") +
+							(is_host && n < 3 ? "" : "Host: h\r\n");
+				head += "X-A: b\r\n" + names[n] + ": " + k.value +
+					"\r\nX-C: d\r\n\r\n";
 				check_paths(resp, head);
 				if (HasFatalFailure())
 					return;
 				static Guarded g;
-				std::vector<http_iov> one = { { g.put(head), (uint32_t)head.size() } };
+				std::vector<http_iov> one = { { g.put(head),
+								(uint32_t)head.size() } };
 				Result r = parse(resp, one, false);
 				ASSERT_GT(r.rc, 0) << head;
 				uint32_t at = r.m.n_headers - 2; // X-A, the field, X-C
-				enum http_hdr_kind want = n < 3 ? (resp ? k.resp : k.req) : HTTP_H_OTHER;
+				enum http_hdr_kind want =
+					n < 3 ? (resp ? k.resp : k.req) : HTTP_H_OTHER;
 				EXPECT_EQ(r.h[at].name.kind, want) << head;
 				EXPECT_EQ(r.h[at - 1].name.kind, HTTP_H_OTHER) << head;
 				EXPECT_EQ(r.h[at + 1].name.kind, HTTP_H_OTHER) << head;

@@ -830,7 +830,8 @@ void expect_same(const Outcome &a, const Outcome &b, const std::string &how)
 	EXPECT_TRUE(same_span(a.m.reason, b.m.reason));
 	ASSERT_EQ(a.m.n_headers, b.m.n_headers);
 	for (uint32_t i = 0; i < a.m.n_headers; i++) {
-		EXPECT_TRUE(same_span(http_name_span(a.h[i].name), http_name_span(b.h[i].name))) << i;
+		EXPECT_TRUE(same_span(http_name_span(a.h[i].name), http_name_span(b.h[i].name)))
+			<< i;
 		EXPECT_EQ(a.h[i].name.kind, b.h[i].name.kind) << i;
 		EXPECT_TRUE(same_span(a.h[i].value, b.h[i].value)) << i;
 	}
