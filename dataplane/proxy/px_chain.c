@@ -126,3 +126,39 @@ int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void 
 	}
 	return 0;
 }
+
+/* Copy *chain into as few full mbufs from pool as its bytes need when it holds more than
+ * PX_COALESCE_SEGS segments (a peer sending many small segments). Returns 1 when it copied,
+ * 0 when the chain was short enough, -ENOMEM when an mbuf was missing (the chain is kept as it
+ * was; the caller counts the drop). */
+int px_chain_coalesce(struct rte_mempool *pool, struct rte_mbuf **chain)
+{
+	struct rte_mbuf *head = NULL, *seg;
+	uint32_t len, off = 0;
+
+	if (*chain == NULL || (*chain)->nb_segs <= PX_COALESCE_SEGS)
+		return 0;
+	len = rte_pktmbuf_pkt_len(*chain);
+	while (off < len) {
+		uint32_t n;
+
+		seg = rte_pktmbuf_alloc(pool);
+		if (seg == NULL) {
+			rte_pktmbuf_free(head);
+			return -ENOMEM;
+		}
+		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(seg), len - off);
+		rte_pktmbuf_read(*chain, off, n, rte_pktmbuf_append(seg, (uint16_t)n));
+		off += n;
+		if (head == NULL) {
+			head = seg;
+		} else if (rte_pktmbuf_chain(head, seg) != 0) {
+			rte_pktmbuf_free(seg);
+			rte_pktmbuf_free(head);
+			return -ENOMEM;
+		}
+	}
+	rte_pktmbuf_free(*chain);
+	*chain = head;
+	return 1;
+}

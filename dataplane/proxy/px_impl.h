@@ -342,6 +342,9 @@ static inline void px_obj_status(uint64_t *cnt, unsigned int status)
  * when out of mbufs. */
 struct rte_mbuf *px_chain_take(struct rte_mempool *pool, struct rte_mbuf **chain, uint32_t n);
 void px_chain_drop(struct rte_mbuf **chain, uint32_t n);
+/* more segments than this in a receive queue: px_chain_coalesce copies them */
+#define PX_COALESCE_SEGS 16
+int px_chain_coalesce(struct rte_mempool *pool, struct rte_mbuf **chain);
 int px_chain_append(struct rte_mempool *pool, struct rte_mbuf *head, const void *data,
 		    uint32_t len);
 

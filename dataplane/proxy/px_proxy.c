@@ -110,8 +110,7 @@ static inline enum http_hdr_kind hdr_kind(const struct http_header *hd)
 
 /* Fields that concern one connection only (RFC 9110 7.6.1), and those Connection names;
  * field i of kind k. */
-static bool hop_by_hop(const struct px_head *h, uint32_t i, enum http_hdr_kind k,
-		       bool keep_upgrade)
+static bool hop_by_hop(const struct px_head *h, uint32_t i, enum http_hdr_kind k, bool keep_upgrade)
 {
 	if (k >= HTTP_H_CONNECTION && k <= HTTP_H_TRAILER)
 		return true;
@@ -943,6 +942,14 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	int rc;
 
 	for (;;) {
+		/* a backend writing its head in small pieces: more segments than iov maps would
+		 * leave the parser waiting for bytes it already has (as rx_coalesce for a client) */
+		if (up->rx != NULL && up->rx->nb_segs > PX_COALESCE_SEGS) {
+			if (px_chain_coalesce(w->pool, &up->rx) > 0)
+				px->cnt[PX_CNT_rx_coalesced]++;
+			else
+				px->cnt[PX_CNT_drop_no_mbuf]++;
+		}
 		if (up->rx == NULL)
 			rc = -EAGAIN;
 		else

@@ -19,9 +19,8 @@
 #include "px.h"
 #include "px_impl.h"
 
-#define PX_IOV_MAX 64	    /* segments the head parser looks at in one call */
-#define PX_COALESCE_SEGS 16 /* more segments than this in the receive queue: copy them */
-#define PX_LINGER_MS 5000   /* how long a closing connection's late bytes are read and dropped */
+#define PX_IOV_MAX 64	  /* segments the head parser looks at in one call */
+#define PX_LINGER_MS 5000 /* how long a closing connection's late bytes are read and dropped */
 
 const char *const px_counter_names[PX_CNT_MAX] = {
 #define PX_CNT_NAME(name) #name,
@@ -76,42 +75,16 @@ static int rx_append(struct px_session *s, struct rte_mbuf *m)
 	return 0;
 }
 
-/* Many small segments pin many buffers and slow the head parser: copy them into as few
- * full mbufs as needed (DESIGN.md, Memory). */
+/* Many small segments pin many buffers and slow the head parser (which maps at most
+ * PX_IOV_MAX of them): copy them into as few full mbufs as needed (DESIGN.md, Memory). */
 static void rx_coalesce(struct dp_worker *w, struct px_session *s)
 {
-	struct rte_mbuf *head = NULL, *tail = NULL, *seg;
-	uint32_t len = rx_len(s), off = 0;
+	int rc = px_chain_coalesce(w->pool, &s->rx);
 
-	if (s->rx == NULL || s->rx->nb_segs <= PX_COALESCE_SEGS)
-		return;
-	while (off < len) {
-		uint16_t room;
-		uint32_t n;
-
-		seg = rte_pktmbuf_alloc(w->pool);
-		if (seg == NULL) {
-			px_of(w)->cnt[PX_CNT_drop_no_mbuf]++;
-			rte_pktmbuf_free(head);
-			return; /* keep the original chain */
-		}
-		room = rte_pktmbuf_tailroom(seg);
-		n = RTE_MIN((uint32_t)room, len - off);
-		rte_pktmbuf_read(s->rx, off, n, rte_pktmbuf_append(seg, (uint16_t)n));
-		off += n;
-		if (head == NULL)
-			head = seg;
-		else if (rte_pktmbuf_chain(head, seg) != 0) {
-			rte_pktmbuf_free(seg);
-			rte_pktmbuf_free(head);
-			return;
-		}
-		tail = seg;
-	}
-	RTE_SET_USED(tail);
-	rte_pktmbuf_free(s->rx);
-	s->rx = head;
-	px_of(w)->cnt[PX_CNT_rx_coalesced]++;
+	if (rc > 0)
+		px_of(w)->cnt[PX_CNT_rx_coalesced]++;
+	else if (rc < 0)
+		px_of(w)->cnt[PX_CNT_drop_no_mbuf]++; /* the original chain is kept */
 }
 
 /* ---- timers ---- */
