@@ -77,6 +77,24 @@ uint32_t http_regname_run_scalar(const uint8_t *p, uint32_t n)
 	return i;
 }
 
+/* What follows a field's colon, q[0..r): leading OWS skipped, the value scanned to the byte
+ * that stops it (the CR of a good line), trailing OWS trimmed. Returns the stopping byte's
+ * index (r when none does); the value is q[*vs..*ve). Byte by byte: the reference of the
+ * vector version below, and what it falls back to for what it does not take. */
+static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
+{
+	uint32_t s = 0, i, end;
+
+	while (s < r && (q[s] == ' ' || q[s] == '\t'))
+		s++;
+	i = s + http_value_run(q + s, r - s);
+	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
+		end--;
+	*vs = s;
+	*ve = end;
+	return i;
+}
+
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(HTTP_PORTABLE)
 #include <immintrin.h>
 
@@ -115,24 +133,6 @@ static inline __attribute__((always_inline)) uint32_t http_value_run_fast(const 
 uint32_t http_value_run(const uint8_t *p, uint32_t n)
 {
 	return http_value_run_fast(p, n);
-}
-
-/* What follows a field's colon, q[0..r): leading OWS skipped, the value scanned to the byte
- * that stops it (the CR of a good line), trailing OWS trimmed. Returns the stopping byte's
- * index (r when none does); the value is q[*vs..*ve). Byte by byte: the reference of the
- * vector version below, and what it falls back to for what it does not take. */
-static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
-{
-	uint32_t s = 0, i, end;
-
-	while (s < r && (q[s] == ' ' || q[s] == '\t'))
-		s++;
-	i = s + http_value_run(q + s, r - s);
-	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
-		end--;
-	*vs = s;
-	*ve = end;
-	return i;
 }
 
 /* Bit k when byte k of v is SP or HTAB. */
@@ -343,20 +343,6 @@ uint32_t http_regname_run_back(const uint8_t *p, uint32_t n, uint32_t back)
 static inline uint32_t http_value_run_fast(const uint8_t *p, uint32_t n)
 {
 	return http_value_run(p, n);
-}
-
-static uint32_t http_value_ows_scalar(const uint8_t *q, uint32_t r, uint32_t *vs, uint32_t *ve)
-{
-	uint32_t s = 0, i, end;
-
-	while (s < r && (q[s] == ' ' || q[s] == '\t'))
-		s++;
-	i = s + http_value_run(q + s, r - s);
-	for (end = i; end > s && (q[end - 1] == ' ' || q[end - 1] == '\t');)
-		end--;
-	*vs = s;
-	*ve = end;
-	return i;
 }
 
 static inline uint32_t http_value_ows(const uint8_t *q, uint32_t r, uint32_t back, uint32_t *vs,
