@@ -135,6 +135,8 @@ int px_chain_coalesce(struct rte_mempool *pool, struct rte_mbuf **chain)
 {
 	struct rte_mbuf *head = NULL, *seg;
 	uint32_t len, off = 0;
+	const void *src;
+	void *dst;
 
 	if (*chain == NULL || (*chain)->nb_segs <= PX_COALESCE_SEGS)
 		return 0;
@@ -148,7 +150,12 @@ int px_chain_coalesce(struct rte_mempool *pool, struct rte_mbuf **chain)
 			return -ENOMEM;
 		}
 		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(seg), len - off);
-		rte_pktmbuf_read(*chain, off, n, rte_pktmbuf_append(seg, (uint16_t)n));
+		dst = rte_pktmbuf_append(seg, (uint16_t)n);
+		/* rte_pktmbuf_read copies only a range that spans segments; one that lies in a
+		 * single segment it returns in place */
+		src = rte_pktmbuf_read(*chain, off, n, dst);
+		if (src != dst)
+			memcpy(dst, src, n);
 		off += n;
 		if (head == NULL) {
 			head = seg;

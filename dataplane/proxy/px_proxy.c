@@ -942,19 +942,21 @@ static int forward_head(struct dp_worker *w, struct px_session *s, struct px_ups
 	int rc;
 
 	for (;;) {
-		/* a backend writing its head in small pieces: more segments than iov maps would
-		 * leave the parser waiting for bytes it already has (as rx_coalesce for a client) */
-		if (up->rx != NULL && up->rx->nb_segs > PX_COALESCE_SEGS) {
-			if (px_chain_coalesce(w->pool, &up->rx) > 0)
-				px->cnt[PX_CNT_rx_coalesced]++;
-			else
-				px->cnt[PX_CNT_drop_no_mbuf]++;
-		}
 		if (up->rx == NULL)
 			rc = -EAGAIN;
 		else
 			rc = http_resp_parse(&up->resp, iov,
 					     http_iov_from_mbuf(up->rx, 0, iov, PX_IOV_MAX));
+		/* a backend writing its head in small pieces: more segments than iov maps leave
+		 * the parser waiting for bytes it already has; copy them into fewer (as
+		 * rx_coalesce does for a client) and parse again */
+		if (rc == -EAGAIN && up->rx != NULL && up->rx->nb_segs > PX_IOV_MAX) {
+			if (px_chain_coalesce(w->pool, &up->rx) > 0) {
+				px->cnt[PX_CNT_rx_coalesced]++;
+				continue;
+			}
+			px->cnt[PX_CNT_drop_no_mbuf]++;
+		}
 		if (rc == -EAGAIN && !up->fin)
 			return 0;
 		if (rc < 0 && !up->rx_any) {
