@@ -173,6 +173,41 @@ TEST_F(ProxyForward, ResponseHeadInOneByteSegmentsIsForwarded)
 	EXPECT_GE(cnt(PX_CNT_rx_coalesced), 2u);
 }
 
+// px_chain_coalesce copies every byte, the ranges that lie inside one segment too (which
+// rte_pktmbuf_read returns in place instead of copying): 17 segments of 1,000 bytes into
+// buffers of 2,048, whose last range (616 bytes) lies in the last segment.
+extern "C" int px_chain_coalesce(struct rte_mempool *pool, struct rte_mbuf **chain); // px_impl.h
+
+TEST_F(ProxyForward, CoalescedQueueHoldsEveryByte)
+{
+	start();
+	struct rte_mbuf *chain = nullptr;
+	std::string want;
+	for (int i = 0; i < 17; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		ASSERT_NE(m, nullptr);
+		char *p = rte_pktmbuf_append(m, 1000);
+		for (int k = 0; k < 1000; k++)
+			p[k] = (char)('a' + (i * 7 + k) % 26);
+		want.append(p, 1000);
+		if (chain == nullptr)
+			chain = m;
+		else
+			ASSERT_EQ(rte_pktmbuf_chain(chain, m), 0);
+	}
+	ASSERT_EQ(px_chain_coalesce(pool, &chain), 1);
+	ASSERT_NE(chain, nullptr);
+	EXPECT_LT(chain->nb_segs, 17);
+	ASSERT_EQ(rte_pktmbuf_pkt_len(chain), want.size());
+	std::string got(want.size(), '\0');
+	const void *p = rte_pktmbuf_read(chain, 0, (uint32_t)want.size(), &got[0]);
+	if (p != got.data())
+		memcpy(&got[0], p, want.size());
+	EXPECT_EQ(got, want);
+	EXPECT_EQ(px_chain_coalesce(pool, &chain), 0) << "a short chain is left as it is";
+	rte_pktmbuf_free(chain);
+}
+
 TEST_F(ProxyForward, HttpTenRequestWithoutHostGetsOne)
 {
 	start();
